@@ -1,0 +1,47 @@
+"""losswidget: live train/validation loss charts for PyTorch loops in Jupyter.
+
+Importing the package loads only the numpy-based core; the widget (ipywidgets,
+bqplot) and the torch helpers load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from losswidget.decimate import decimate
+from losswidget.diagnosis import Diagnosis, diagnose
+from losswidget.history import History
+from losswidget.smoothing import smooth
+from losswidget.stopping import EarlyStopping, StopReason, would_stop_at
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "LiveLossMonitor": "losswidget.monitor",
+    "fit": "losswidget.training",
+    "evaluate": "losswidget.training",
+}
+
+__all__ = [
+    "Diagnosis",
+    "EarlyStopping",
+    "History",
+    "StopReason",
+    "decimate",
+    "diagnose",
+    "smooth",
+    "would_stop_at",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'losswidget' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

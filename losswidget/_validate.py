@@ -1,0 +1,52 @@
+"""Argument checks shared by the public entry points.
+
+Messages name the argument, the value and what is allowed, e.g.
+``'patience' must be >= 0: -1``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name!r} must be an int: {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name!r} must be >= {minimum}: {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name!r} must be <= {maximum}: {value}")
+    return value
+
+
+def check_optional_int(name: str, value: Any, *, minimum: int | None = None) -> int | None:
+    return None if value is None else check_int(name, value, minimum=minimum)
+
+
+def check_float(name: str, value: Any, *, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name!r} must be a number: {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name!r} must be finite: {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name!r} must be >= {minimum}: {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name!r} must be one of {allowed}: {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name!r} must be True or False: {value!r} ({type(value).__name__})")
+    return value

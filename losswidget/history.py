@@ -1,0 +1,253 @@
+"""Columnar record of a training run: per-epoch values and per-step losses.
+
+Appends are amortised O(1) (growable numpy buffers); reading a column is a
+read-only view, free of copies. Saving and loading live in ``history_files``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from losswidget._validate import check_int
+from losswidget.values import to_float
+
+__all__ = ["History"]
+
+RESERVED_NAMES = frozenset({"epoch", "step", "kind"})
+
+
+class _Column:
+    """A growable 1-D numpy buffer."""
+
+    __slots__ = ("_data", "_size")
+
+    def __init__(self, dtype: Any = np.float64, capacity: int = 64) -> None:
+        self._data = np.empty(capacity, dtype=dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _reserve(self, size: int) -> None:
+        if size > self._data.size:
+            grown = np.empty(max(size, 2 * self._data.size), dtype=self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+
+    def append(self, value: Any) -> None:
+        self._reserve(self._size + 1)
+        self._data[self._size] = value
+        self._size += 1
+
+    def extend(self, values: Any) -> None:
+        values = np.asarray(values, dtype=self._data.dtype)
+        self._reserve(self._size + values.size)
+        self._data[self._size : self._size + values.size] = values
+        self._size += values.size
+
+    def set_last(self, value: Any) -> None:
+        self._data[self._size - 1] = value
+
+    @property
+    def values(self) -> np.ndarray:
+        view = self._data[: self._size]
+        view.flags.writeable = False
+        return view
+
+
+def check_metric_name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"metric names must be non-empty strings: {name!r}")
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} is reserved and cannot name a logged value; choose another name")
+    return name
+
+
+class History:
+    """What a run recorded, column by column.
+
+    Per epoch: ``epochs`` (ints, increasing), ``train``, ``val`` and any other
+    named metric (``acc``...), NaN where an epoch did not log it. Per step:
+    ``step_train`` and ``step_epoch`` (the epoch each step belongs to).
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"'name' must be a string or None: {name!r}")
+        self.name = name
+        self._epochs = _Column(np.int64)
+        self._columns: dict[str, _Column] = {"train": _Column(), "val": _Column()}
+        self._step_train = _Column()
+        self._step_epoch = _Column(np.int64)
+
+    # -- recording -----------------------------------------------------------------
+
+    def log_epoch(self, epoch: int, values: dict[str, Any]) -> list[str]:
+        """Record ``values`` for ``epoch``: a new row, or merged into the last row.
+
+        Returns the names that replaced a value already logged for that epoch
+        (the latest value is kept). Everything is validated before anything
+        changes: a rejected call leaves the history as it was.
+        """
+        epoch = check_int("epoch", epoch, minimum=0)
+        converted = {check_metric_name(name): to_float(value, name) for name, value in values.items()}
+        last = self.last_epoch
+        if last is not None and epoch < last:
+            raise ValueError(f"epochs must not go back: the last recorded epoch is {last}, got {epoch}")
+        replaced: list[str] = []
+        if last is None or epoch > last:
+            self._epochs.append(epoch)
+            for column in self._columns.values():
+                column.append(math.nan)
+        for name, value in converted.items():
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = _Column()
+                column.extend(np.full(len(self._epochs), math.nan))
+            elif not math.isnan(column.values[-1]):
+                replaced.append(name)
+            column.set_last(value)
+        return replaced
+
+    def log_step(self, train: Any, epoch: int) -> None:
+        value = to_float(train, "train")
+        epoch = check_int("epoch", epoch, minimum=0)
+        self._step_train.append(value)
+        self._step_epoch.append(epoch)
+
+    def log_steps(self, train: Any, epoch: Any) -> None:
+        """Append many steps at once (arrays of equal length)."""
+        train = np.asarray(train, dtype=np.float64).reshape(-1)
+        epoch = np.broadcast_to(np.asarray(epoch, dtype=np.int64), train.shape)
+        if epoch.size and epoch.min() < 0:
+            raise ValueError(f"step epochs must be >= 0: {int(epoch.min())}")
+        self._step_train.extend(train)
+        self._step_epoch.extend(epoch)
+
+    # -- reading -------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._epochs)
+
+    @property
+    def last_epoch(self) -> int | None:
+        return int(self._epochs.values[-1]) if len(self._epochs) else None
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return self._epochs.values
+
+    @property
+    def train(self) -> np.ndarray:
+        return self._columns["train"].values
+
+    @property
+    def val(self) -> np.ndarray:
+        return self._columns["val"].values
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Names of the logged values other than train and val, in first-logged order."""
+        return [name for name in self._columns if name not in ("train", "val")]
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self._columns)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._columns[name].values
+        except KeyError:
+            known = ", ".join(repr(n) for n in self._columns)
+            raise KeyError(f"no values named {name!r} were logged; known: {known}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    @property
+    def n_steps(self) -> int:
+        return len(self._step_train)
+
+    @property
+    def step_train(self) -> np.ndarray:
+        return self._step_train.values
+
+    @property
+    def step_epoch(self) -> np.ndarray:
+        return self._step_epoch.values
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """One dict per epoch: ``{"epoch": 3, "train": ..., "val": ..., ...}``; NaN where not logged."""
+        columns = {name: column.values for name, column in self._columns.items()}
+        for row, epoch in enumerate(self.epochs):
+            yield {"epoch": int(epoch), **{name: float(values[row]) for name, values in columns.items()}}
+
+    def best_epoch(self, name: str = "val", mode: str = "min") -> int | None:
+        """Epoch number of the best finite value of ``name``, or None if there is none."""
+        values = self[name]
+        finite = np.isfinite(values)
+        if not finite.any():
+            return None
+        masked = np.where(finite, values, np.inf if mode == "min" else -np.inf)
+        row = int(masked.argmin() if mode == "min" else masked.argmax())
+        return int(self.epochs[row])
+
+    def copy(self) -> History:
+        clone = History(self.name)
+        clone._epochs.extend(self.epochs)
+        clone._columns = {}
+        for name, column in self._columns.items():
+            clone._columns[name] = _Column()
+            clone._columns[name].extend(column.values)
+        clone.log_steps(self.step_train, self.step_epoch)
+        return clone
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, History):
+            return NotImplemented
+        if self.column_names != other.column_names or self.name != other.name:
+            return False
+        pairs = [(self.epochs, other.epochs), (self.step_train, other.step_train), (self.step_epoch, other.step_epoch)]
+        pairs += [(self[name], other[name]) for name in self.column_names]
+        return all(a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f") for a, b in pairs)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        label = f"{self.name!r}, " if self.name else ""
+        metrics = f", metrics={self.metric_names}" if self.metric_names else ""
+        return f"History({label}epochs={len(self)}, steps={self.n_steps}{metrics})"
+
+    # -- conversion and files --------------------------------------------------------
+
+    def to_dataframe(self, steps: bool = False):
+        """A pandas DataFrame of the epochs (index ``epoch``), or of the steps with ``steps=True``."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("History.to_dataframe() needs pandas: pip install pandas") from None
+        if steps:
+            frame = pd.DataFrame({"epoch": self.step_epoch.copy(), "train": self.step_train.copy()})
+            frame.index.name = "step"
+            return frame
+        frame = pd.DataFrame({name: self[name].copy() for name in self.column_names})
+        frame.index = pd.Index(self.epochs.copy(), name="epoch")
+        return frame
+
+    def save(self, path: str | Path) -> Path:
+        """Write to ``.jsonl`` (lossless, appendable) or ``.csv``; returns the path."""
+        from losswidget import history_files
+
+        return history_files.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        """Read a ``.jsonl`` or ``.csv`` file written by :meth:`save` or a monitor's ``log_file``."""
+        from losswidget import history_files
+
+        return history_files.load(path)

@@ -1,0 +1,100 @@
+"""Turn whatever a training loop logs into plain floats.
+
+Accepted: Python ``int``/``float`` (not ``bool``), numpy scalars and 0-d or
+one-element arrays, and 0-d or one-element torch tensors. Tensors are detached,
+so no autograd graph is ever kept alive by the monitor. torch is never imported
+here: tensors are recognised by duck typing.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["detach_scalar", "is_tensor", "tensors_to_floats", "to_float"]
+
+
+def is_tensor(value: Any) -> bool:
+    """True for a torch tensor, without importing torch."""
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _check_tensor(value: Any, name: str) -> None:
+    numel = value.numel()
+    if numel != 1:
+        raise ValueError(
+            f"{name!r} must be a scalar: got a tensor of shape {_shape_text(tuple(value.shape))}; "
+            "log a scalar, e.g. loss.mean()"
+        )
+    if value.is_complex():
+        raise TypeError(f"{name!r} must be a real number: got a complex tensor")
+
+
+def detach_scalar(value: Any, name: str) -> Any:
+    """Validate ``value``; return a float, or a detached one-element tensor.
+
+    Tensors on an accelerator are returned detached but not copied to the host,
+    so per-step logging never forces a device synchronisation; convert them in
+    bulk with :func:`tensors_to_floats`.
+    """
+    if is_tensor(value):
+        _check_tensor(value, name)
+        detached = value.detach()
+        if detached.device.type == "cpu":
+            return float(detached.reshape(()).item())
+        return detached.reshape(())
+    return to_float(value, name)
+
+
+def tensors_to_floats(tensors: list) -> np.ndarray:
+    """Convert many detached scalar tensors with one device-to-host copy."""
+    if not tensors:
+        return np.empty(0, dtype=np.float64)
+    import torch
+
+    return torch.stack([t.reshape(()) for t in tensors]).to("cpu", torch.float64).numpy()
+
+
+def to_float(value: Any, name: str) -> float:
+    """Return ``value`` as a Python float, or raise an error naming ``name``.
+
+    NaN and inf pass through: deciding what a non-finite loss means is the
+    caller's job (early stopping stops on it, the chart shows a gap).
+    """
+    if value is None:
+        raise TypeError(f"{name!r} is required: got None; log a number such as loss.item()")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name!r} must be a number: got the bool {value!r}")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if is_tensor(value):
+        _check_tensor(value, name)
+        return float(value.detach().reshape(()).item())
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ValueError(
+                f"{name!r} must be a scalar: got an array of shape {_shape_text(value.shape)}; "
+                "log a scalar, e.g. values.mean()"
+            )
+        return to_float(value.reshape(()).item(), name)
+    if isinstance(value, numbers.Complex):
+        raise TypeError(f"{name!r} must be a real number: got the complex number {value!r}")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"{name!r} must be a number: got the {type(value).__name__} {value!r}; convert it with float(...)"
+        )
+    if isinstance(value, (list, tuple, dict, set)):
+        raise TypeError(
+            f"{name!r} must be a scalar: got a {type(value).__name__} of length {len(value)}; "
+            "log one number, e.g. the mean of the batch losses"
+        )
+    raise TypeError(
+        f"{name!r} must be a number, numpy scalar or one-element tensor: "
+        f"got {type(value).__module__}.{type(value).__qualname__}"
+    )

@@ -1,0 +1,72 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import losswidget as lw
+
+
+def test_short_series_is_returned_whole():
+    x, y = np.arange(5), np.array([3.0, 1, 4, 1, 5])
+    dx, dy = lw.decimate(x, y, 10)
+    np.testing.assert_array_equal(dx, x)
+    np.testing.assert_array_equal(dy, y)
+
+
+def test_spike_survives():
+    y = np.ones(1_000_000)
+    y[123_457] = 50.0
+    y[876_543] = -7.0
+    x, d = lw.decimate(np.arange(y.size), y, 2000)
+    assert len(d) <= 2000
+    assert d.max() == 50.0 and d.min() == -7.0
+    assert 123_457 in x and 876_543 in x
+
+
+def test_all_nan_bin_becomes_a_gap():
+    y = np.linspace(1, 2, 1000)
+    y[400:600] = np.inf
+    _, d = lw.decimate(np.arange(1000), y, 50)
+    assert np.isnan(d).any() and not np.isinf(d).any()
+
+
+def test_two_points_keeps_the_ends():
+    x, _ = lw.decimate(np.arange(10), np.arange(10.0), 2)
+    assert x.tolist() == [0, 9]
+
+
+@pytest.mark.parametrize(("bad", "error"), [(1, ValueError), (0, ValueError), (10.0, TypeError)])
+def test_bad_max_points(bad, error):
+    with pytest.raises(error, match="'max_points'"):
+        lw.decimate([1, 2, 3], [1, 2, 3], bad)
+
+
+def test_mismatched_lengths():
+    with pytest.raises(ValueError, match=r"same length: got shapes \(3,\) and \(2,\)"):
+        lw.decimate([1, 2, 3], [1, 2], 10)
+
+
+values = st.one_of(st.floats(-1e9, 1e9), st.just(math.nan), st.just(math.inf))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(values, min_size=1, max_size=500), st.integers(2, 60))
+def test_decimation_invariants(ys, max_points):
+    y = np.array(ys)
+    x = np.arange(y.size) * 10
+    dx, dy = lw.decimate(x, y, max_points)
+    assert len(dx) == len(dy) <= max(max_points, 0) or y.size <= max_points
+    assert len(dx) <= max_points
+    # first and last kept; x strictly increasing; every point is an input point (or a gap)
+    assert dx[0] == x[0] and dx[-1] == x[-1]
+    assert np.all(np.diff(dx) > 0)
+    index = dx // 10
+    same = (dy == y[index]) | (np.isnan(dy) & ~np.isfinite(y[index]))
+    assert same.all()
+    # the envelope of the finite values survives when there are bins to carry it
+    finite = y[np.isfinite(y)]
+    if finite.size and (max_points >= 4 or y.size <= max_points):
+        kept = dy[np.isfinite(dy)]
+        assert kept.max() == finite.max() and kept.min() == finite.min()

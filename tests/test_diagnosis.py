@@ -1,0 +1,90 @@
+import math
+
+import numpy as np
+import pytest
+
+import losswidget as lw
+from losswidget.diagnosis import KINDS
+
+
+def history_of(train, val=None):
+    history = lw.History()
+    for epoch, t in enumerate(train):
+        values = {"train": t}
+        if val is not None:
+            values["val"] = val[epoch]
+        history.log_epoch(epoch, values)
+    return history
+
+
+def curves(kind, n, rng, noise=0.02):
+    e = np.arange(n, dtype=float)
+    if kind == "learning":
+        train = 2.0 * np.exp(-e / (2 * n)) + 0.1
+        val = train + 0.05
+    elif kind == "overfitting":
+        train = 2.0 * np.exp(-e / 8) + 0.05
+        val = 2.0 * np.exp(-e / 8) + 0.3 + 0.02 * np.maximum(0, e - 15) ** 1.2
+    elif kind == "underfitting":
+        train = 2.0 - 0.4 * (1 - np.exp(-e / 3))
+        val = train + 0.05
+    elif kind == "plateau":
+        train = 2.0 * np.exp(-e / 3) + 0.1
+        val = 2.0 * np.exp(-e / 3) + 0.15
+    elif kind == "diverged":
+        train = np.concatenate([2.0 * np.exp(-e[: n // 2] / 4) + 0.2, 0.3 * np.exp(e[: n - n // 2] / 3)])
+        val = train + 0.1
+    scale = noise * np.abs(val)
+    return (train + rng.normal(0, noise * np.abs(train))).tolist(), (val + rng.normal(0, scale)).tolist()
+
+
+@pytest.mark.parametrize("kind", ["learning", "overfitting", "underfitting", "plateau", "diverged"])
+@pytest.mark.parametrize("seed", range(20))
+def test_kinds_on_noisy_curves(kind, seed):
+    rng = np.random.default_rng(seed)
+    train, val = curves(kind, 40, rng)
+    diagnosis = lw.diagnose(history_of(train, val))
+    assert diagnosis.kind == kind, diagnosis.message
+    assert diagnosis.kind in KINDS
+
+
+def test_overfitting_message_names_the_minimum():
+    train = [2.0 * math.exp(-e / 8) for e in range(30)]
+    val = [1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20) for e in range(30)]
+    diagnosis = lw.diagnose(history_of(train, val))
+    assert diagnosis.kind == "overfitting" and diagnosis.since_epoch == 20
+    assert "validation loss has risen for 9 epochs since its minimum at epoch 20" in diagnosis.message
+    assert "memorising the training data" in diagnosis.message
+
+
+def test_one_noisy_point_is_not_overfitting():
+    train = [2.0 * math.exp(-e / 10) for e in range(20)]
+    val = [t + 0.1 for t in train]
+    val[-1] += 0.3  # a single bad epoch at the end
+    assert lw.diagnose(history_of(train, val)).kind != "overfitting"
+
+
+def test_insufficient_data():
+    diagnosis = lw.diagnose(history_of([1.0, 0.9, 0.8]))
+    assert diagnosis.kind == "insufficient data" and "3 epochs of training loss" in diagnosis.message
+    assert lw.diagnose(lw.History()).kind == "insufficient data"
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_is_diverged(bad):
+    train = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, bad]
+    diagnosis = lw.diagnose(history_of(train, [t + 0.1 for t in train]))
+    assert diagnosis.kind == "diverged" and diagnosis.since_epoch == 6
+
+
+def test_train_only():
+    train = [2.0 * math.exp(-e / 30) for e in range(20)]
+    diagnosis = lw.diagnose(history_of(train))
+    assert diagnosis.kind == "learning" and "log a validation loss" in diagnosis.message
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="'history' must be a losswidget History: got list"):
+        lw.diagnose([1, 2, 3])
+    with pytest.raises(ValueError, match="'min_epochs' must be >= 2: 1"):
+        lw.diagnose(lw.History(), min_epochs=1)

@@ -1,0 +1,175 @@
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import losswidget as lw
+from losswidget.history_files import HistoryFileError
+
+
+def make_history():
+    history = lw.History(name="small")
+    history.log_epoch(0, {"train": 1.0, "val": 1.2})
+    history.log_epoch(0, {"acc": 0.4})
+    history.log_epoch(1, {"train": 0.8, "val": math.inf, "acc": 0.5})
+    history.log_epoch(3, {"train": math.nan, "val": 0.9})
+    history.log_steps([1.5, 1.1, 0.9, 0.85], [0, 0, 1, 1])
+    return history
+
+
+def test_columns_and_merge():
+    history = make_history()
+    assert len(history) == 3 and history.n_steps == 4
+    assert history.epochs.tolist() == [0, 1, 3]
+    np.testing.assert_array_equal(history["acc"], [0.4, 0.5, np.nan])
+    assert history.metric_names == ["acc"]
+    assert history.best_epoch() == 3
+    assert history.last_epoch == 3
+
+
+def test_logging_twice_keeps_latest_and_reports_it():
+    history = lw.History()
+    assert history.log_epoch(0, {"train": 1.0}) == []
+    assert history.log_epoch(0, {"train": 0.9, "val": 1.0}) == ["train"]
+    assert history.train.tolist() == [0.9]
+
+
+def test_rejected_calls_change_nothing():
+    history = make_history()
+    before = history.copy()
+    with pytest.raises(ValueError, match="epochs must not go back: the last recorded epoch is 3, got 2"):
+        history.log_epoch(2, {"train": 0.1})
+    with pytest.raises(TypeError, match="'val' must be a number"):
+        history.log_epoch(4, {"train": 0.5, "val": "high"})
+    with pytest.raises(ValueError, match="'epoch' is reserved"):
+        history.log_epoch(4, {"epoch": 1.0})
+    with pytest.raises(ValueError, match=r"tensor of shape|array of shape"):
+        history.log_epoch(4, {"train": np.ones(3)})
+    assert history == before
+
+
+def test_appends_are_amortised():
+    history = lw.History()
+    for step in range(100_000):
+        history.log_step(0.5, step // 1000)
+    assert history.n_steps == 100_000
+    assert history._step_train._data.size < 2 * 100_000 + 64
+
+
+def test_columns_are_read_only_views():
+    history = make_history()
+    with pytest.raises(ValueError):
+        history.train[0] = 5.0
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_round_trip(tmp_path, suffix):
+    history = make_history()
+    path = history.save(tmp_path / f"run{suffix}")
+    loaded = lw.History.load(path)
+    if suffix == ".csv":  # a CSV table has no place for the run's name
+        loaded.name = history.name
+    assert loaded == history
+
+
+def test_save_never_pickles(tmp_path):
+    path = make_history().save(tmp_path / "run.jsonl")
+    assert b"\x80" not in path.read_bytes()[:2]
+    with pytest.raises(HistoryFileError, match="not valid JSON"):
+        lw.History.load(_write(tmp_path / "pickled.jsonl", pickle.dumps([1, 2]).decode("latin1") + "\n"))
+
+
+def test_to_dataframe():
+    frame = make_history().to_dataframe()
+    assert frame.index.name == "epoch" and list(frame.columns) == ["train", "val", "acc"]
+    steps = make_history().to_dataframe(steps=True)
+    assert steps["epoch"].tolist() == [0, 0, 1, 1]
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_torn_last_line_loads_everything_before_it(tmp_path):
+    text = make_history().save(tmp_path / "run.jsonl").read_text()
+    torn = _write(tmp_path / "torn.jsonl", text + '{"kind": "epoch", "epoch": 4, "val')
+    with pytest.warns(UserWarning, match=r"losswidget: .*torn.jsonl, line 6 is incomplete .* loaded the 3 epochs"):
+        loaded = lw.History.load(torn)
+    assert loaded == make_history()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"line 1: empty file"),
+        ("hello\n", r"line 1: not valid JSON"),
+        ('{"some": "json"}\n', r"line 1: not a losswidget history"),
+        (
+            '{"format": "losswidget-history", "version": 9}\n',
+            r"line 1: written by a newer losswidget \(format version 9\)",
+        ),
+        (
+            '{"format": "losswidget-history", "version": 1}\n{"kind": "epoch", "epoch": 0, "values": {"train": "x"}}\n',
+            r"line 2: not a losswidget history record: not a number: 'x'",
+        ),
+        (
+            '{"format": "losswidget-history", "version": 1}\nnot json\n{"kind": "steps", "epoch": [], "train": []}\n',
+            r"line 2: not valid JSON",
+        ),
+        (
+            '{"format": "losswidget-history", "version": 1}\n{"kind": "weird"}\n',
+            r"line 2: .*unknown record kind 'weird'",
+        ),
+    ],
+)
+def test_bad_jsonl(tmp_path, text, message):
+    path = _write(tmp_path / "bad.jsonl", text)
+    with pytest.raises(HistoryFileError, match=message) as error:
+        lw.History.load(path)
+    assert "bad.jsonl" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b,c\n1,2,3\n", r"line 1: not a losswidget history \(expected a header starting kind,epoch,step,train,val"),
+        ("kind,epoch,step,train,val\nepoch,zero,,1,2\n", r"line 2: not a losswidget history row"),
+        ("kind,epoch,step,train,val\nepoch,0,,1\n", r"line 2: expected 5 fields, got 4"),
+    ],
+)
+def test_bad_csv(tmp_path, text, message):
+    with pytest.raises(HistoryFileError, match=message):
+        lw.History.load(_write(tmp_path / "bad.csv", text))
+
+
+def test_bad_paths(tmp_path):
+    with pytest.raises(ValueError, match=r"must end in .jsonl or .csv: '.*run.txt'"):
+        make_history().save(tmp_path / "run.txt")
+    with pytest.raises(FileNotFoundError, match="no history file at"):
+        lw.History.load(tmp_path / "missing.jsonl")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(HistoryFileError, match="not a text file"):
+        lw.History.load(binary)
+
+
+number = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-1000, 1000).map(float))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["train", "val", "acc", "lr"]), number, max_size=4), max_size=12),
+    st.lists(number, max_size=30),
+)
+def test_round_trip_property(tmp_path_factory, rows, steps):
+    history = lw.History()
+    for epoch, row in enumerate(rows):
+        history.log_epoch(epoch, row)
+    history.log_steps(steps, [0] * len(steps))
+    folder = tmp_path_factory.mktemp("prop")
+    for suffix in (".jsonl", ".csv"):
+        assert lw.History.load(history.save(folder / f"h{suffix}")) == history
