@@ -58,3 +58,102 @@ def decimate(x: Any, y: Any, max_points: int = 2000) -> tuple[np.ndarray, np.nda
     interior_y = out_y[1:-1]
     interior_y[~np.isfinite(interior_y)] = np.nan
     return x[index], out_y
+
+
+def _pick(values: np.ndarray, first: np.ndarray, second: np.ndarray, lowest: bool) -> np.ndarray:
+    """Element-wise, the index (of ``first`` or ``second``) holding the lower/higher finite value."""
+    fill = np.inf if lowest else -np.inf
+    a, b = values[first], values[second]
+    a = np.where(np.isfinite(a), a, fill)
+    b = np.where(np.isfinite(b), b, fill)
+    better = b < a if lowest else b > a
+    return np.where(better, second, first)
+
+
+def _extremes(values: np.ndarray, start: int, stop: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the min and max of each full bin of ``size`` points in ``values[start:stop]``."""
+    block = values[start:stop].reshape(-1, size)
+    finite = np.isfinite(block)
+    offsets = start + np.arange(block.shape[0]) * size
+    lows = np.where(finite, block, np.inf).argmin(axis=1) + offsets
+    highs = np.where(finite, block, -np.inf).argmax(axis=1) + offsets
+    return lows, highs
+
+
+class Decimator:
+    """Incremental min/max decimation of a growing series.
+
+    Call :meth:`update` with the whole series (it may only grow); new points are
+    folded into bins in amortised O(1) each, and when there are too many bins,
+    neighbours merge and the bin width doubles. :meth:`indices` returns at most
+    ``max_points`` sorted indices (first, last, each bin's min and max) in
+    O(max_points), however long the series is: a live chart's per-frame cost.
+    """
+
+    def __init__(self, max_points: int = 2000) -> None:
+        self.max_points = check_int("max_points", max_points, minimum=8)
+        self._max_bins = (self.max_points - 4) // 2
+        self.reset()
+
+    def reset(self) -> None:
+        self._bin_size = 1
+        self._lows = np.empty(0, dtype=np.int64)
+        self._highs = np.empty(0, dtype=np.int64)
+        self._count = 0  # points folded in
+        self._partial: tuple[int, int] | None = None  # extremes of the unfinished last bin
+
+    @property
+    def _binned(self) -> int:
+        return self._lows.size * self._bin_size
+
+    def update(self, values: np.ndarray) -> None:
+        n = values.size
+        if n < self._count:
+            raise ValueError(f"a decimated series may only grow: had {self._count} points, got {n}")
+        if n == self._count:
+            return
+        start = self._binned
+        full_stop = start + (n - start) // self._bin_size * self._bin_size
+        if full_stop > start:
+            lows, highs = _extremes(values, start, full_stop, self._bin_size)
+            self._lows = np.concatenate((self._lows, lows))
+            self._highs = np.concatenate((self._highs, highs))
+            self._partial = None
+        if n > full_stop:
+            tail_low, tail_high = _extremes(values, full_stop, n, n - full_stop)
+            self._partial = (int(tail_low[0]), int(tail_high[0]))
+        self._count = n
+        while self._lows.size > self._max_bins:
+            self._merge(values)
+
+    def _merge(self, values: np.ndarray) -> None:
+        pairs = self._lows.size // 2
+        first, second = slice(0, 2 * pairs, 2), slice(1, 2 * pairs, 2)
+        lows = _pick(values, self._lows[first], self._lows[second], lowest=True)
+        highs = _pick(values, self._highs[first], self._highs[second], lowest=False)
+        if self._lows.size % 2:  # the odd last bin becomes part of the partial bin
+            leftover = (int(self._lows[-1]), int(self._highs[-1]))
+            if self._partial is not None:
+                leftover = (
+                    int(_pick(values, np.array([leftover[0]]), np.array([self._partial[0]]), True)[0]),
+                    int(_pick(values, np.array([leftover[1]]), np.array([self._partial[1]]), False)[0]),
+                )
+            self._partial = leftover
+        self._lows, self._highs = lows, highs
+        self._bin_size *= 2
+
+    def indices(self) -> np.ndarray:
+        """Sorted, distinct indices to draw: at most ``max_points``."""
+        if self._count == 0:
+            return np.empty(0, dtype=np.int64)
+        lows, highs = self._lows, self._highs
+        if self._partial is not None:
+            lows = np.append(lows, self._partial[0])
+            highs = np.append(highs, self._partial[1])
+        pairs = np.empty(2 * lows.size + 2, dtype=np.int64)
+        pairs[0], pairs[-1] = 0, self._count - 1
+        pairs[1:-1:2] = np.minimum(lows, highs)
+        pairs[2:-1:2] = np.maximum(lows, highs)
+        keep = np.ones(pairs.size, dtype=bool)
+        keep[1:] = pairs[1:] != pairs[:-1]
+        return pairs[keep]

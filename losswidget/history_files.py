@@ -246,3 +246,45 @@ def load(path: str | Path) -> History:
         return read_jsonl(path) if suffix == ".jsonl" else read_csv(path)
     except UnicodeDecodeError:
         raise HistoryFileError(f"{path}: not a text file, so not a losswidget history") from None
+
+
+class HistoryWriter:
+    """Append a run to a ``.jsonl`` file as it happens, flushing every record.
+
+    A crash loses at most the steps not yet written (they go out in batches);
+    :func:`load` reads the file back, skipping a torn last line.
+    """
+
+    def __init__(self, path: str | Path, name: str | None = None) -> None:
+        path = Path(path)
+        if path.suffix.lower() != ".jsonl":
+            raise ValueError(f"'log_file' must end in .jsonl: {str(path)!r}")
+        if path.exists() and path.stat().st_size > 0:
+            raise FileExistsError(
+                f"'log_file' {str(path)!r} already holds a history: choose a new path or delete it "
+                "(History.load reads the old one)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._stream = open(path, "a", encoding="utf-8")
+        self._write(header_line(name))
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+
+    def write_epoch(self, record: dict[str, float]) -> None:
+        self._write(epoch_line(record))
+
+    def write_steps(self, train: Any, epoch: Any) -> None:
+        train = np.asarray(train)
+        epoch = np.broadcast_to(np.asarray(epoch), train.shape)
+        for start in range(0, train.size, STEPS_PER_RECORD):
+            self._stream.write(
+                steps_line(train[start : start + STEPS_PER_RECORD], epoch[start : start + STEPS_PER_RECORD])
+            )
+        self._stream.flush()
+
+    def close(self) -> None:
+        if not self._stream.closed:
+            self._stream.close()

@@ -99,6 +99,15 @@ class EarlyStopping:
         self.reason_code: StopReason | None = None
         self.reason: str | None = None
 
+    def resume(self) -> None:
+        """Clear a stop decision but keep ``best`` and ``wait``, to continue training.
+
+        With ``wait`` already at ``patience``, the next value that does not improve stops again.
+        """
+        self.should_stop = False
+        self.reason_code = None
+        self.reason = None
+
     def is_improvement(self, value: float) -> bool:
         if self.mode == "min":
             return value + self.min_delta < self.best

@@ -70,3 +70,37 @@ def test_decimation_invariants(ys, max_points):
     if finite.size and (max_points >= 4 or y.size <= max_points):
         kept = dy[np.isfinite(dy)]
         assert kept.max() == finite.max() and kept.min() == finite.min()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(values, min_size=1, max_size=3000),
+    st.lists(st.integers(1, 400), min_size=1, max_size=30),
+    st.integers(8, 80),
+)
+def test_incremental_decimator_invariants(ys, chunks, max_points):
+    from losswidget.decimate import Decimator
+
+    y = np.array(ys)
+    decimator = Decimator(max_points)
+    stop = 0
+    for chunk in [*chunks, y.size]:
+        stop = min(y.size, stop + chunk)
+        decimator.update(y[:stop])
+        index = decimator.indices()
+        assert len(index) <= max_points
+        assert index[0] == 0 and index[-1] == stop - 1
+        assert np.all(np.diff(index) > 0)
+        finite = y[:stop][np.isfinite(y[:stop])]
+        if finite.size:
+            shown = y[index][np.isfinite(y[index])]
+            assert shown.max() == finite.max() and shown.min() == finite.min()
+
+
+def test_decimator_rejects_shrinking():
+    from losswidget.decimate import Decimator
+
+    decimator = Decimator(10)
+    decimator.update(np.arange(5.0))
+    with pytest.raises(ValueError, match="may only grow: had 5 points, got 3"):
+        decimator.update(np.arange(3.0))

@@ -1,0 +1,238 @@
+"""What one redraw of the chart shows, computed from the history (numpy only).
+
+:class:`ChartModel` keeps the incremental state (step decimation, smoothed
+steps) so that building a :class:`Frame` costs the same at a thousand or a
+million logged steps. Views (bqplot widget, static SVG, text) only render a Frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from losswidget.decimate import Decimator, decimate
+from losswidget.history import History, _Column
+from losswidget.smoothing import smooth
+from losswidget.stopping import would_stop_at
+
+EMPTY = np.empty(0, dtype=np.float32)
+
+
+@dataclass
+class PastRun:
+    name: str
+    epochs: np.ndarray
+    train: np.ndarray
+    val: np.ndarray
+
+
+@dataclass
+class Frame:
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    log_y: bool = False
+    smoothing: int = 1
+    steps_x: np.ndarray = field(default_factory=lambda: EMPTY)
+    steps_raw: np.ndarray = field(default_factory=lambda: EMPTY)
+    steps_smooth: np.ndarray = field(default_factory=lambda: EMPTY)
+    epochs: np.ndarray = field(default_factory=lambda: EMPTY)
+    train: np.ndarray = field(default_factory=lambda: EMPTY)
+    val: np.ndarray = field(default_factory=lambda: EMPTY)
+    train_smooth: np.ndarray = field(default_factory=lambda: EMPTY)
+    val_smooth: np.ndarray = field(default_factory=lambda: EMPTY)
+    best: tuple[int, float] | None = None
+    stop: tuple[int, str] | None = None
+    what_if: tuple[int, int] | None = None
+    metrics: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    runs: list[PastRun] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    non_finite: int = 0
+    title: str = ""
+
+
+def _f32(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
+
+
+def _shown(values: np.ndarray, log_y: bool) -> np.ndarray:
+    """Non-finite values (and, on a log axis, values <= 0) become NaN: drawn as gaps."""
+    out = np.asarray(values, dtype=np.float64).copy()
+    bad = ~np.isfinite(out)
+    if log_y:
+        bad |= out <= 0
+    out[bad] = np.nan
+    return out
+
+
+def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float]:
+    """A y-domain that shows every finite value, padded; sane for 0, 1 or constant points."""
+    finite = [a[np.isfinite(a) & ((a > 0) if log_y else True)] for a in arrays if a.size]
+    finite = [a for a in finite if a.size]
+    if not finite:
+        return (0.1, 1.0) if log_y else (0.0, 1.0)
+    low = float(min(a.min() for a in finite))
+    high = float(max(a.max() for a in finite))
+    if log_y:
+        if high <= low * 1.0001:
+            return low / 2, high * 2
+        ratio = (high / low) ** 0.05
+        return low / ratio, high * ratio
+    if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300):
+        pad = max(abs(low) * 0.1, 1e-3)
+        return low - pad, high + pad
+    pad = (high - low) * 0.05
+    return low - pad, high + pad
+
+
+class ChartModel:
+    """Incremental view state of one run's steps; epochs are few and recomputed."""
+
+    def __init__(self, max_points: int = 2000) -> None:
+        self.max_points = max_points
+        self.reset()
+
+    def reset(self) -> None:
+        self._decimator = Decimator(self.max_points)
+        self._smoothed = _Column()
+        self._window = 1
+        self._counted = 0
+        self.step_non_finite = 0
+
+    def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:
+        if window != self._window:
+            self._smoothed, self._window = _Column(), window
+        done = len(self._smoothed)
+        if done < values.size:
+            start = max(0, done - window + 1)
+            self._smoothed.extend(smooth(values[start:], window)[done - start :])
+        return self._smoothed.values
+
+    def _step_positions(self, history: History, index: np.ndarray, open_epoch: int | None) -> np.ndarray:
+        """x of each step in epochs: the steps of epoch e fill (e - 1, e]."""
+        step_epoch = history.step_epoch
+        epochs = step_epoch[index]
+        first = np.searchsorted(step_epoch, epochs, side="left")
+        count = np.searchsorted(step_epoch, epochs, side="right") - first
+        if open_epoch is not None:
+            # The open epoch's length is not known yet: assume the previous epoch's.
+            previous = np.searchsorted(step_epoch, open_epoch - 1, side="right") - np.searchsorted(
+                step_epoch, open_epoch - 1, side="left"
+            )
+            count = np.where(epochs == open_epoch, np.maximum(count, previous), count)
+        return epochs - 1 + (index - first + 1) / np.maximum(count, 1)
+
+    def steps(self, history: History, window: int, log_y: bool, open_epoch: int | None):
+        values = history.step_train
+        if values.size < self._counted:  # the history was replaced
+            self.reset()
+        if values.size > self._counted:
+            self.step_non_finite += int((~np.isfinite(values[self._counted :])).sum())
+            self._counted = values.size
+        if values.size == 0:
+            return EMPTY, EMPTY, EMPTY
+        self._decimator.update(values)
+        index = self._decimator.indices()
+        smoothed = self._smoothed_steps(values, window)[index]
+        x = self._step_positions(history, index, open_epoch)
+        return x, _shown(values[index], log_y), _shown(smoothed, log_y)
+
+
+def what_if_stop(history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
+    """(epoch, patience) where early stopping with ``patience`` would stop on the val recorded so far."""
+    rows = np.flatnonzero(~np.isnan(history.val))
+    if rows.size == 0:
+        return None
+    index = would_stop_at(history.val[rows], patience, min_delta)
+    if index is None:
+        return None
+    return int(history.epochs[rows[index]]), patience
+
+
+def best_point(history: History) -> tuple[int, float] | None:
+    epoch = history.best_epoch("val") if "val" in history else None
+    if epoch is None:
+        return None
+    row = int(np.searchsorted(history.epochs, epoch))
+    return epoch, float(history.val[row])
+
+
+def build_frame(
+    history: History,
+    model: ChartModel,
+    *,
+    smoothing: int,
+    patience: int,
+    min_delta: float = 0.0,
+    log_y: bool = False,
+    planned_last: int | None = None,
+    open_epoch: int | None = None,
+    stop: tuple[int, str] | None = None,
+    runs: list[PastRun] | None = None,
+    status: list[str] | None = None,
+    title: str = "",
+) -> Frame:
+    steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
+    what_if = what_if_stop(history, patience, min_delta)
+    epochs = history.epochs.astype(np.float64)
+    train, val = history.train, history.val
+    series = {"train": train, "val": val}
+    if epochs.size > model.max_points:
+        decimated = {}
+        for name, values in series.items():
+            _, decimated[name] = decimate(np.arange(values.size), values, model.max_points)
+        index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, model.max_points)
+        epochs = epochs[index]
+        series = {name: values[index] for name, values in series.items()}
+    train_smooth = smooth(series["train"], smoothing)
+    val_smooth = smooth(series["val"], smoothing)
+    shown = {name: _shown(values, log_y) for name, values in series.items()}
+    metrics = {}
+    for name in history.metric_names:
+        values = history[name]
+        if np.isfinite(values).any():
+            mx, my = decimate(history.epochs.astype(np.float64), values, model.max_points)
+            metrics[name] = (_f32(mx), _f32(_shown(my, False)))
+    runs = runs or []
+    y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
+    y_range = value_range(y_arrays, log_y)
+    candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
+    if planned_last is not None:
+        candidates.append(float(planned_last))
+    candidates += [float(r.epochs[-1]) for r in runs if r.epochs.size]
+    last = max(candidates)
+    first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
+    non_finite = model.step_non_finite + int((~np.isfinite(train[~np.isnan(train)])).sum())
+    non_finite += int((~np.isfinite(val[~np.isnan(val)])).sum())
+    return Frame(
+        x_range=(first, last),
+        y_range=y_range,
+        log_y=log_y,
+        smoothing=smoothing,
+        steps_x=_f32(steps_x),
+        steps_raw=_f32(steps_raw),
+        steps_smooth=_f32(steps_smooth),
+        epochs=_f32(epochs),
+        train=_f32(shown["train"]),
+        val=_f32(shown["val"]),
+        train_smooth=_f32(_shown(train_smooth, log_y)),
+        val_smooth=_f32(_shown(val_smooth, log_y)),
+        best=best_point(history),
+        stop=stop,
+        what_if=None if what_if is not None and stop is not None and what_if[0] == stop[0] else what_if,
+        metrics=metrics,
+        runs=runs,
+        status=status or [],
+        non_finite=non_finite,
+        title=title,
+    )
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

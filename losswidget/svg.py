@@ -1,0 +1,196 @@
+"""A static SVG of a Frame, for places where widgets don't run (GitHub, nbviewer, HTML export).
+
+Plain string building, no plotting library: the same marks as the live chart
+(train/validation lines and points, smoothed steps, best epoch, stop and
+what-if lines, earlier runs, metrics), axes with round ticks, and the status.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import textwrap
+
+import numpy as np
+
+from losswidget.frame import Frame
+
+WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 36
+LINE_HEIGHT = 18
+STATUS_WIDTH = 100  # characters per status line before wrapping
+COLORS = {
+    "train": "#1f77b4",
+    "val": "#ff7f0e",
+    "steps": "#9ecae1",
+    "best": "#d4a017",
+    "stop": "#d62728",
+    "what_if": "#7f7f7f",
+    "past": "#b0b0b0",
+}
+METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+class _Panel:
+    def __init__(self, top: float, height: float, x_range, y_range, log_y: bool) -> None:
+        self.top, self.height = top, height
+        self.x0, self.x1 = x_range
+        self.log_y = log_y
+        low, high = y_range
+        self.y0, self.y1 = (math.log10(low), math.log10(high)) if log_y else (low, high)
+        self.parts: list[str] = []
+
+    def px(self, x: np.ndarray) -> np.ndarray:
+        span = (self.x1 - self.x0) or 1.0
+        return LEFT + (np.asarray(x, dtype=np.float64) - self.x0) / span * (WIDTH - LEFT - RIGHT)
+
+    def py(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        if self.log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
+        span = (self.y1 - self.y0) or 1.0
+        return self.top + self.height - (y - self.y0) / span * self.height
+
+    def polyline(self, x, y, color: str, width: float = 2.0, opacity: float = 1.0, dash: str = "") -> None:
+        px, py = self.px(x), self.py(y)
+        ok = np.isfinite(px) & np.isfinite(py)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        # Split at gaps (NaN): each finite run is one polyline.
+        breaks = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+        for segment in np.split(np.arange(px.size), breaks):
+            if segment.size and ok[segment[0]]:
+                points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[segment], py[segment]))
+                self.parts.append(
+                    f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{width}" '
+                    f'stroke-opacity="{opacity}"{dash_attr}/>'
+                )
+
+    def points(self, x, y, color: str, radius: float = 2.5) -> None:
+        px, py = self.px(x), self.py(y)
+        for a, b in zip(px, py):
+            if math.isfinite(a) and math.isfinite(b):
+                self.parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{radius}" fill="{color}"/>')
+
+    def axes(self, y_label: str) -> None:
+        bottom = self.top + self.height
+        self.parts.append(
+            f'<rect x="{LEFT}" y="{self.top}" width="{WIDTH - LEFT - RIGHT}" height="{self.height}" '
+            'fill="none" stroke="#ccc"/>'
+        )
+        for tick in nice_ticks(self.x0, self.x1):
+            if float(tick).is_integer():
+                x = float(self.px(tick))
+                self.parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 4}" stroke="#666"/>')
+                self.parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{int(tick)}</text>')
+        y_ticks = [10**t for t in nice_ticks(self.y0, self.y1)] if self.log_y else nice_ticks(self.y0, self.y1)
+        for tick in y_ticks:
+            y = float(self.py(tick))
+            self.parts.append(f'<line x1="{LEFT - 4}" x2="{LEFT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#666"/>')
+            self.parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+        middle = self.top + self.height / 2
+        self.parts.append(
+            f'<text x="14" y="{middle:.1f}" text-anchor="middle" transform="rotate(-90 14 {middle:.1f})">'
+            f"{html.escape(y_label)}</text>"
+        )
+
+    def label(self, x: float, y_px: float, text: str, color: str) -> None:
+        self.parts.append(
+            f'<text x="{float(self.px(x)) + 4:.1f}" y="{y_px:.1f}" fill="{color}">{html.escape(text)}</text>'
+        )
+
+    def vertical(self, x: float, color: str) -> None:
+        px = float(self.px(x))
+        self.parts.append(
+            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{self.top}" y2="{self.top + self.height}" stroke="{color}" '
+            'stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+
+
+def render_svg(frame: Frame) -> str:
+    """The frame as a standalone SVG document (a string)."""
+    has_metrics = bool(frame.metrics)
+    status = [piece for line in frame.status for piece in textwrap.wrap(line, STATUS_WIDTH) or [""]]
+    status_top = TOP + PLOT_HEIGHT + BOTTOM + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
+    height = status_top + LINE_HEIGHT * (len(status) + 2)
+    panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y)
+    panel.axes("loss (log)" if frame.log_y else "loss")
+    for run in frame.runs:
+        values = run.val if np.isfinite(run.val).any() else run.train
+        panel.polyline(run.epochs, values, COLORS["past"], width=1.5, opacity=0.8)
+    if frame.steps_x.size:
+        panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
+        panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
+    panel.polyline(frame.epochs, frame.train_smooth, COLORS["train"], width=2.5)
+    panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5)
+    if frame.epochs.size <= 300:
+        panel.points(frame.epochs, frame.train, COLORS["train"])
+        panel.points(frame.epochs, frame.val, COLORS["val"])
+    label_row = TOP + 14
+    for marker, text, color in (
+        (frame.stop, frame.stop and f"{frame.stop[1]} (epoch {frame.stop[0]})", COLORS["stop"]),
+        (frame.what_if, frame.what_if and f"patience {frame.what_if[1]} stops here", COLORS["what_if"]),
+    ):
+        if marker is not None:
+            panel.vertical(marker[0], color)
+            panel.label(marker[0], label_row, text, color)
+            label_row += 16
+    if frame.best is not None:
+        bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))
+        if math.isfinite(by):
+            panel.parts.append(
+                f'<path d="M{bx:.1f},{by - 8:.1f} L{bx + 7:.1f},{by:.1f} L{bx:.1f},{by + 8:.1f} '
+                f'L{bx - 7:.1f},{by:.1f} Z" fill="{COLORS["best"]}" stroke="black"/>'
+            )
+            panel.parts.append(f'<text x="{bx + 9:.1f}" y="{by + 16:.1f}">best: epoch {frame.best[0]}</text>')
+    legend = [("train", COLORS["train"]), ("validation", COLORS["val"])] + [
+        (run.name, COLORS["past"]) for run in frame.runs
+    ]
+    parts = panel.parts
+    for row, (name, color) in enumerate(legend):
+        y = TOP + 14 + row * 16
+        x = WIDTH - RIGHT - 150
+        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" stroke-width="3"/>')
+        parts.append(f'<text x="{x + 24}" y="{y}">{html.escape(name)}</text>')
+    parts.append(
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{TOP + PLOT_HEIGHT + 30}" text-anchor="middle">epoch</text>'
+    )
+
+    if has_metrics:
+        values = [v for _, v in frame.metrics.values()]
+        finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.empty(0)
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if high - low < 1e-12:
+            low, high = low - 0.5, high + 0.5
+        metric_panel = _Panel(TOP + PLOT_HEIGHT + BOTTOM, METRIC_HEIGHT, frame.x_range, (low, high), False)
+        metric_panel.axes("metrics")
+        for index, (name, (mx, my)) in enumerate(frame.metrics.items()):
+            color = METRIC_COLORS[index % len(METRIC_COLORS)]
+            metric_panel.polyline(mx, my, color)
+            metric_panel.label(frame.x_range[0], metric_panel.top + 14 + 16 * index, name, color)
+        parts += metric_panel.parts
+
+    title = f'<text x="{LEFT}" y="{status_top + 4}" font-weight="bold">{html.escape(frame.title)}</text>'
+    for row, line in enumerate(status):
+        parts.append(f'<text x="{LEFT}" y="{status_top + LINE_HEIGHT * (row + 1) + 4}">{html.escape(line)}</text>')
+    body = "\n".join(parts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
+        f'font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n'
+        f"{title if frame.title else ''}\n{body}\n</svg>"
+    )

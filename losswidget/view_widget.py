@@ -1,0 +1,331 @@
+"""The notebook view: a bqplot chart, the controls and a status line (ipywidgets 8).
+
+Renders :class:`~losswidget.frame.Frame` objects; never computes anything itself.
+Marks are updated in place (no ``clear_output``), each inside ``hold_sync()`` so
+its x and y travel in one message, and only when their data changed.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import bqplot as bq
+import ipywidgets as widgets
+import numpy as np
+
+from losswidget.frame import Frame
+from losswidget.svg import render_svg
+
+TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = "#1f77b4", "#ff7f0e", "#d4a017", "#d62728", "#7f7f7f", "#b0b0b0"
+METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+SLIDER_MAX = 50
+
+
+def _same(previous: Any, current: Any) -> bool:
+    if isinstance(current, np.ndarray):
+        return (
+            isinstance(previous, np.ndarray)
+            and previous.shape == current.shape
+            and previous.dtype == current.dtype
+            and np.array_equal(previous, current, equal_nan=current.dtype.kind == "f")
+        )
+    return previous == current
+
+
+def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """x and y for a multi-line ``Lines`` mark that bqplot's squeeze keeps 1-D or 2-D.
+
+    bqplot squeezes 2-D arrays, so a (1, n) array becomes 1-D and a (k, 1) one loses
+    a dimension: pad single points with a NaN point (drawn as nothing).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if y.shape[-1] == 1:
+        x = np.concatenate([x, np.full(x.shape[:-1] + (1,), np.nan, np.float32)], axis=-1)
+        y = np.concatenate([y, np.full(y.shape[:-1] + (1,), np.nan, np.float32)], axis=-1)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if y.ndim == 2 and y.shape[0] == 1:
+        y = y[0]
+    return {"x": x, "y": y}
+
+
+class WidgetView:
+    """bqplot figure + Stop button + smoothing/patience sliders + log-scale toggle + status."""
+
+    def __init__(self, monitor: Any) -> None:
+        self._monitor = monitor
+        self._sent: dict[tuple[int, str], Any] = {}
+        self._handle: Any = None
+        self.shown = False
+
+        self.x_scale = bq.LinearScale(min=0.0, max=1.0)
+        self.linear_y = bq.LinearScale(min=0.0, max=1.0)
+        self.log_y = bq.LogScale(min=0.1, max=1.0)
+        scales = {"x": self.x_scale, "y": self.linear_y}
+
+        self.past_lines = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.7], stroke_width=1.5)
+        self.step_lines = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=["#9ecae1", TRAIN],
+            opacities=[0.6, 1.0],
+            stroke_width=1.0,
+            labels=["train (steps)", "train (steps, smoothed)"],
+        )
+        self.epoch_lines = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[TRAIN, VAL],
+            stroke_width=2.5,
+            labels=["train", "validation"],
+            display_legend=True,
+        )
+        self.train_points = self._points(scales, TRAIN, "train loss")
+        self.val_points = self._points(scales, VAL, "validation loss")
+        self.best_marker = bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            marker="diamond",
+            colors=[BEST],
+            stroke="black",
+            default_size=160,
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["best epoch", "validation loss"], formats=["", ".4g"]),
+        )
+        self.verticals = bq.Lines(
+            x=[], y=[], scales=scales, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
+        )
+        self.labels = bq.Label(x=[], y=[], text=[], scales=scales, colors=[STOP, WHAT_IF, BEST], default_size=13)
+        self.marks = [
+            self.past_lines,
+            self.step_lines,
+            self.epoch_lines,
+            self.train_points,
+            self.val_points,
+            self.verticals,
+            self.best_marker,
+            self.labels,
+        ]
+        self.y_axis = bq.Axis(scale=self.linear_y, orientation="vertical", label="loss", tick_format=".3g")
+        self.x_axis = bq.Axis(scale=self.x_scale, label="epoch", tick_format="d")
+        self.figure = bq.Figure(
+            marks=self.marks,
+            axes=[self.x_axis, self.y_axis],
+            legend_location="top-right",
+            animation_duration=0,
+            fig_margin={"top": 20, "bottom": 40, "left": 60, "right": 20},
+            layout=widgets.Layout(width="100%", height="340px"),
+        )
+
+        self.metric_x = bq.LinearScale(min=0.0, max=1.0)
+        self.metric_y = bq.LinearScale()
+        self.metric_lines = bq.Lines(
+            x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, display_legend=True, stroke_width=2
+        )
+        self.metric_figure = bq.Figure(
+            marks=[self.metric_lines],
+            axes=[
+                bq.Axis(scale=self.metric_x, label="epoch", tick_format="d"),
+                bq.Axis(scale=self.metric_y, orientation="vertical", label="metrics", tick_format=".3g"),
+            ],
+            legend_location="bottom-right",
+            animation_duration=0,
+            fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
+            layout=widgets.Layout(width="100%", height="200px", display="none"),
+        )
+
+        self.stop_button = widgets.Button(
+            description="Stop", icon="stop", button_style="danger", tooltip="Stop training at the end of this epoch"
+        )
+        self.smoothing_slider = widgets.IntSlider(
+            value=min(monitor.smoothing, SLIDER_MAX),
+            min=1,
+            max=max(SLIDER_MAX, monitor.smoothing),
+            description="smoothing",
+            continuous_update=True,
+        )
+        self.patience_slider = widgets.IntSlider(
+            value=monitor.what_if_patience,
+            min=0,
+            max=max(SLIDER_MAX, monitor.what_if_patience),
+            description="patience",
+            continuous_update=True,
+        )
+        self.log_toggle = widgets.ToggleButton(value=False, description="log scale", icon="line-chart")
+        self.status = widgets.HTML(value="")
+        self.title = widgets.HTML(value="")
+        self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
+
+        # Handlers may run on a kernel-subshell thread: they only hand a value to the monitor.
+        self.stop_button.on_click(lambda _: monitor._ui_stop())
+        self.smoothing_slider.observe(lambda change: monitor._ui_smoothing(change["new"]), names="value")
+        self.patience_slider.observe(lambda change: monitor._ui_patience(change["new"]), names="value")
+        self.log_toggle.observe(lambda change: monitor._ui_log_scale(change["new"]), names="value")
+
+        self.root = widgets.VBox(
+            [
+                self.title,
+                self.figure,
+                self.metric_figure,
+                widgets.HBox([self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]),
+                self.status,
+            ],
+            layout=widgets.Layout(width="100%", max_width="900px"),
+        )
+        self.root.add_class("losswidget")
+
+    @staticmethod
+    def _points(scales: dict, color: str, label: str) -> bq.Scatter:
+        return bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[color],
+            default_size=24,
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", label], formats=["", ".4g"]),
+        )
+
+    # -- display -----------------------------------------------------------------------
+
+    def _bundle(self, frame: Frame | None) -> dict:
+        bundle = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.root.model_id,
+            },
+            "text/plain": repr(self._monitor),
+        }
+        if frame is not None:
+            bundle["image/svg+xml"] = render_svg(frame)
+        return bundle
+
+    def show(self) -> None:
+        from IPython.display import display
+
+        self._handle = display(self._bundle(None), raw=True, display_id=True)
+        self.shown = True
+
+    def finish(self, frame: Frame) -> None:
+        """Put a static image of the final chart beside the widget, for places widgets don't run."""
+        if self._handle is not None:
+            self._handle.update(self._bundle(frame), raw=True)
+
+    def sync_controls(self, patience: int, smoothing: int, log_y: bool) -> None:
+        self.patience_slider.max = max(self.patience_slider.max, patience)
+        self.patience_slider.value = patience
+        self.smoothing_slider.max = max(self.smoothing_slider.max, smoothing)
+        self.smoothing_slider.value = smoothing
+        self.log_toggle.value = log_y
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _set(self, widget: Any, **values: Any) -> None:
+        changed = {
+            name: value for name, value in values.items() if not _same(self._sent.get((id(widget), name)), value)
+        }
+        if not changed:
+            return
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
+                self._sent[(id(widget), name)] = value
+
+    def render(self, frame: Frame) -> None:
+        y_scale = self.log_y if frame.log_y else self.linear_y
+        if self.y_axis.scale is not y_scale:
+            scales = {"x": self.x_scale, "y": y_scale}
+            for mark in self.marks:
+                mark.scales = scales
+            self.y_axis.scale = y_scale
+        self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
+        self._set(y_scale, min=float(frame.y_range[0]), max=float(frame.y_range[1]))
+
+        if frame.steps_x.size:
+            self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
+        smoothed = frame.smoothing > 1
+        self._set(self.epoch_lines, **_lines(frame.epochs, np.vstack([frame.train_smooth, frame.val_smooth])))
+        self._set(self.train_points, x=frame.epochs, y=frame.train, default_opacities=[0.5 if smoothed else 1.0])
+        self._set(self.val_points, x=frame.epochs, y=frame.val, default_opacities=[0.5 if smoothed else 1.0])
+        self._render_markers(frame)
+        self._render_past(frame)
+        self._render_metrics(frame)
+        self._set(self.status, value=_status_html(frame.status))
+        self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
+
+    def _render_markers(self, frame: Frame) -> None:
+        low, high = frame.y_range
+
+        def below_top(fraction: float) -> float:
+            return high / (high / low) ** fraction if frame.log_y else high - (high - low) * fraction
+
+        lines_x, label_x, label_y, texts, colors = [], [], [], [], []
+        for marker, text, color in (
+            (frame.stop, frame.stop and f"{frame.stop[1]} (epoch {frame.stop[0]})", STOP),
+            (frame.what_if, frame.what_if and f"patience {frame.what_if[1]} stops here", WHAT_IF),
+        ):
+            lines_x.append([np.nan, np.nan] if marker is None else [marker[0], marker[0]])
+            if marker is not None:
+                label_x.append(marker[0])
+                label_y.append(below_top(0.06 + 0.08 * len(texts)))
+                texts.append(text)
+                colors.append(color)
+        self._set(
+            self.verticals,
+            x=np.array(lines_x, dtype=np.float32),
+            y=np.array([[low, high], [low, high]], dtype=np.float32),
+        )
+        best_x, best_y = ([frame.best[0]], [frame.best[1]]) if frame.best is not None else ([], [])
+        self._set(self.best_marker, x=np.array(best_x, np.float32), y=np.array(best_y, np.float32))
+        self._set(
+            self.labels,
+            x=np.array(label_x, dtype=np.float32),
+            y=np.array(label_y, dtype=np.float32),
+            text=np.array(texts, dtype=object),
+            colors=colors or [STOP],
+        )
+
+    def _render_past(self, frame: Frame) -> None:
+        if not frame.runs:
+            return
+        length = max(run.epochs.size for run in frame.runs)
+        x = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
+        y = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
+        for row, run in enumerate(frame.runs):
+            values = run.val if np.isfinite(run.val).any() else run.train
+            x[row, : run.epochs.size] = run.epochs
+            shown = np.where(np.isfinite(values) & ((values > 0) if frame.log_y else True), values, np.nan)
+            y[row, : run.epochs.size] = shown
+        grays = [PAST] * len(frame.runs)
+        self._set(
+            self.past_lines,
+            **_lines(x, y),
+            colors=grays,
+            labels=[f"{run.name} (val)" for run in frame.runs],
+            display_legend=True,
+        )
+
+    def _render_metrics(self, frame: Frame) -> None:
+        if not frame.metrics:
+            return
+        names = list(frame.metrics)
+        length = max(frame.metrics[name][0].size for name in names)
+        x = np.full((len(names), length), np.nan, dtype=np.float32)
+        y = np.full((len(names), length), np.nan, dtype=np.float32)
+        for row, name in enumerate(names):
+            mx, my = frame.metrics[name]
+            x[row, : mx.size] = mx
+            y[row, : my.size] = my
+        self._set(self.metric_x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
+        self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
+        if self.metric_figure.layout.display == "none":
+            self.metric_figure.layout.display = None
+
+
+def _status_html(lines: list[str]) -> str:
+    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    return f'<div class="losswidget-status" style="font-size: 13px; line-height: 1.5">{items}</div>'
