@@ -761,15 +761,14 @@ class LiveLossMonitor:
         return text + "."
 
     def _stopping_text(self) -> str:
-        what_if = frames.what_if_stop(self.history, self._what_if_patience, self._stopper.min_delta)
         if self._early_stopping:
-            text = (
-                f"Early stopping: patience {self._stopper.patience}, {self._stopper.wait} epochs without improvement."
-            )
-            return text
+            stopper = self._stopper
+            return f"Early stopping: patience {stopper.patience}, {stopper.wait} epochs without improvement."
+        what_if = frames.what_if_stop(self.history, self._what_if_patience, self._stopper.min_delta)
+        prefix = f"Early stopping is off; with patience {self._what_if_patience} it would"
         if what_if is None:
-            return f"Early stopping is off; with patience {self._what_if_patience} it would not have stopped yet."
-        return f"Early stopping is off; with patience {self._what_if_patience} it would have stopped at epoch {what_if[0]}."
+            return f"{prefix} not have stopped yet."
+        return f"{prefix} have stopped at epoch {what_if[0]}."
 
     def _diagnosis(self) -> str:
         key = (len(self.history), self.history.val[-1] if len(self.history) else None)

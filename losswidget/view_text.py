@@ -14,9 +14,8 @@ PRINT_INTERVAL = 2.0
 class TextView:
     """Prints one progress line at most every two seconds, and the outcome at the end."""
 
-    controls: list = []
-
     def __init__(self, stream: TextIO | None = None, interval: float = PRINT_INTERVAL) -> None:
+        self.controls: list = []
         self._stream = stream
         self._interval = interval
         self._last_print = -float("inf")

@@ -42,8 +42,8 @@ def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.float32)
     if y.shape[-1] == 1:
-        x = np.concatenate([x, np.full(x.shape[:-1] + (1,), np.nan, np.float32)], axis=-1)
-        y = np.concatenate([y, np.full(y.shape[:-1] + (1,), np.nan, np.float32)], axis=-1)
+        x = np.concatenate([x, np.full((*x.shape[:-1], 1), np.nan, np.float32)], axis=-1)
+        y = np.concatenate([y, np.full((*y.shape[:-1], 1), np.nan, np.float32)], axis=-1)
     if x.ndim == 2 and x.shape[0] == 1:
         x = x[0]
     if y.ndim == 2 and y.shape[0] == 1:
