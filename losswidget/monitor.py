@@ -281,10 +281,11 @@ class LiveLossMonitor:
                 f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
                 "(log each value once per epoch)",
             )
+        if self._writer is not None:
+            self._writer.write_epoch({"epoch": epoch, **converted})
         self._check_values(epoch, converted, relogged_val="val" in replaced)
         if not self._epoch_open:
             self._next_epoch = epoch + 1
-            self._record_epoch(epoch)
             self._maybe_frame(force=not self._loop_active)
         else:
             self._maybe_frame()
@@ -488,38 +489,35 @@ class LiveLossMonitor:
         self._stopper_before_epoch = None
         self._epoch_open = True
 
-    def _close_epoch(self) -> None:
+    def _close_epoch(self, draw: bool = True) -> None:
         if not self._epoch_open:
+            self._flush_steps()
             return
         epoch = self._current_epoch
         self._flush_steps()
         self._epoch_open = False
         self._next_epoch = epoch + 1
         self._epochs_done_in_loop += 1
-        if self.history.last_epoch != epoch:
+        if self.history.last_epoch != epoch or math.isnan(self.history.train[-1]):
             self._fill_train_from_steps(epoch)
-        elif math.isnan(self.history.train[-1]):
-            self._fill_train_from_steps(epoch)
-        self._record_epoch(epoch)
-        self._maybe_frame(force=time.perf_counter() >= self._next_frame_at)
+        if draw:
+            self._maybe_frame(force=time.perf_counter() >= self._next_frame_at)
 
     def _fill_train_from_steps(self, epoch: int) -> None:
         """An epoch without a logged train loss gets the mean of its finite step losses."""
-        steps = self.history.step_train[self.history.step_epoch == epoch] if self.history.n_steps else []
-        finite = np.asarray(steps)[np.isfinite(steps)] if len(steps) else []
-        if len(finite):
-            self.history.log_epoch(epoch, {"train": float(np.mean(finite))})
-
-    def _record_epoch(self, epoch: int) -> None:
-        if self._writer is not None and self.history.last_epoch == epoch:
-            record = {"epoch": epoch, **{name: float(self.history[name][-1]) for name in self.history.column_names}}
-            self._writer.write_epoch(record)
+        steps = self.history.step_train[self.history.step_epoch == epoch]
+        finite = steps[np.isfinite(steps)]
+        if finite.size:
+            values = {"train": float(finite.mean())}
+            self.history.log_epoch(epoch, values)
+            if self._writer is not None:
+                self._writer.write_epoch({"epoch": epoch, **values})
 
     def _end_loop(self, finished: bool, second_interrupt: bool) -> None:
         try:
             left_early = not finished and not self.should_stop
             open_epoch = self._current_epoch if self._epoch_open else None
-            self._close_epoch_quietly()
+            self._close_epoch(draw=False)
             if second_interrupt:
                 self._request_stop(StopReason.INTERRUPTED, "the kernel was interrupted twice", open_epoch)
             stopped = self.should_stop
@@ -537,19 +535,6 @@ class LiveLossMonitor:
                 self._draw(final=True)
             except Exception as error:  # never hide the exception that ended the loop
                 warnings.warn(f"losswidget: could not draw the final chart: {error!r}", stacklevel=2)
-
-    def _close_epoch_quietly(self) -> None:
-        if self._epoch_open:
-            epoch = self._current_epoch
-            self._flush_steps()
-            self._epoch_open = False
-            self._next_epoch = epoch + 1
-            if self.history.last_epoch == epoch:
-                if math.isnan(self.history.train[-1]):
-                    self._fill_train_from_steps(epoch)
-                self._record_epoch(epoch)
-        else:
-            self._flush_steps()
 
     def _describe_end(self, finished: bool, left_early: bool, open_epoch: int | None) -> str:
         restored = f" Best weights (epoch {self._restored_epoch}) restored." if self._restored_epoch is not None else ""

@@ -110,7 +110,7 @@ class WidgetView:
             self.best_marker,
             self.labels,
         ]
-        self.y_axis = bq.Axis(scale=self.linear_y, orientation="vertical", label="loss", tick_format=".3g")
+        self.y_axis = bq.Axis(scale=self.linear_y, side="left", label="loss", tick_format=".3g")
         self.x_axis = bq.Axis(scale=self.x_scale, label="epoch", tick_format="d")
         self.figure = bq.Figure(
             marks=self.marks,
@@ -130,7 +130,7 @@ class WidgetView:
             marks=[self.metric_lines],
             axes=[
                 bq.Axis(scale=self.metric_x, label="epoch", tick_format="d"),
-                bq.Axis(scale=self.metric_y, orientation="vertical", label="metrics", tick_format=".3g"),
+                bq.Axis(scale=self.metric_y, side="left", label="metrics", tick_format=".3g"),
             ],
             legend_location="bottom-right",
             animation_duration=0,
@@ -249,8 +249,8 @@ class WidgetView:
             self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
         self._set(self.epoch_lines, **_lines(frame.epochs, np.vstack([frame.train_smooth, frame.val_smooth])))
-        self._set(self.train_points, x=frame.epochs, y=frame.train, default_opacities=[0.5 if smoothed else 1.0])
-        self._set(self.val_points, x=frame.epochs, y=frame.val, default_opacities=[0.5 if smoothed else 1.0])
+        self._set(self.train_points, x=frame.epochs, y=frame.train, opacities=np.array([0.5 if smoothed else 1.0]))
+        self._set(self.val_points, x=frame.epochs, y=frame.val, opacities=np.array([0.5 if smoothed else 1.0]))
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)

@@ -1,0 +1,173 @@
+"""The widget view without a browser: real ipywidgets and bqplot objects on recording comms.
+
+The frontend is imitated the way ipywidgets' own tests do it: ``set_state``/``_handle_msg``
+for slider moves, ``Button.click()`` for clicks; outgoing messages are captured.
+"""
+
+import logging
+import math
+
+import comm
+import numpy as np
+import pytest
+from comm.base_comm import BaseComm
+
+import losswidget as lw
+
+pytest.importorskip("bqplot")
+
+
+class RecordingComm(BaseComm):
+    sent: list = []
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        RecordingComm.sent.append({"comm_id": self.comm_id, "type": msg_type, "data": data, "buffers": buffers or []})
+
+
+@pytest.fixture(autouse=True)
+def recording_comms(monkeypatch):
+    RecordingComm.sent = []
+    monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: RecordingComm(*args, **kwargs))
+    return RecordingComm.sent
+
+
+@pytest.fixture
+def monitor():
+    monitor = lw.LiveLossMonitor(patience=None, smoothing=1, display="widget", frame_rate=1000)
+    monitor._ensure_view()
+    return monitor
+
+
+def updates_for(messages, widget):
+    return [m for m in messages if m["comm_id"] == widget.comm.comm_id and m["data"].get("method") == "update"]
+
+
+def test_stop_button_click_stops_the_loop(monitor, caplog):
+    caplog.set_level(logging.WARNING)
+    seen = []
+    for epoch in monitor.epochs(20):
+        seen.append(epoch)
+        monitor.log(val=1.0)
+        if epoch == 4:
+            monitor._view.stop_button.click()
+    assert seen[-1] == 4 and monitor.stopped_reason == "the Stop button was pressed"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_sliders_set_the_running_monitor(monitor):
+    view = monitor._view
+    view.patience_slider.set_state({"value": 7})
+    view.smoothing_slider.set_state({"value": 4})
+    view.log_toggle.set_state({"value": True})
+    assert monitor.what_if_patience == 7 and monitor.smoothing == 4 and monitor.log_scale
+    monitor.patience = 3  # early stopping on: the slider now sets the real patience
+    assert view.patience_slider.value == 3
+    view.patience_slider.set_state({"value": 9})
+    assert monitor.patience == 9 and monitor.early_stopping.patience == 9
+
+
+@pytest.mark.parametrize(
+    ("slider", "value", "expected"),
+    [("patience", -5, 0), ("patience", 10**9, 50), ("smoothing", 0, 1), ("smoothing", 10**12, 50)],
+)
+def test_out_of_range_values_from_the_frontend_are_clamped(monitor, slider, value, expected):
+    widget = getattr(monitor._view, f"{slider}_slider")
+    message = {"content": {"data": {"method": "update", "state": {"value": value}, "buffer_paths": []}}, "buffers": []}
+    widget._handle_msg(message)
+    assert widget.value == expected
+    for epoch in monitor.epochs(3):  # the loop still runs
+        monitor.log(val=1.0 / (epoch + 1))
+    assert len(monitor.history) == 3
+
+
+def test_one_message_per_mark_per_frame_with_x_and_y_together(monitor, recording_comms):
+    view = monitor._view
+    for epoch in monitor.epochs(2):
+        for step in range(50):
+            monitor.log_step(train=1.0 / (step + 1))
+        monitor.log(val=0.5)
+    recording_comms.clear()
+    monitor.log_step(train=0.1)
+    monitor._draw()
+    steps = updates_for(recording_comms, view.step_lines)
+    assert len(steps) == 1
+    assert {"x", "y"} <= set(steps[0]["data"]["state"])
+    # Unchanged marks send nothing.
+    assert updates_for(recording_comms, view.val_points) == []
+    assert updates_for(recording_comms, view.past_lines) == []
+
+
+@pytest.mark.parametrize("n_steps", [1_000, 1_000_000])
+def test_bytes_per_frame_do_not_grow_with_history(monitor, recording_comms, n_steps):
+    monitor.history.log_steps(np.random.default_rng(0).random(n_steps), 0)
+    monitor.log(val=0.5)
+    recording_comms.clear()
+    monitor.log_step(train=0.2)
+    monitor._draw()
+    message = updates_for(recording_comms, monitor._view.step_lines)[0]
+    sent = sum(len(bytes(b)) for b in message["buffers"])
+    assert sent <= 3 * 2000 * 4 + 64  # x and two y rows of <= 2000 float32
+
+
+def test_constant_single_and_non_finite_series_get_sane_axes(monitor):
+    view = monitor._view
+    monitor.log(train=2.0, val=2.0)
+    assert view.linear_y.min < 2.0 < view.linear_y.max
+    for _ in range(3):
+        monitor.log(train=2.0, val=2.0)
+    assert view.linear_y.min < 2.0 < view.linear_y.max
+    monitor._check_values = lambda *args, **kwargs: None  # keep logging past the NaN for this test
+    monitor.log(train=math.inf, val=math.nan)
+    assert math.isfinite(view.linear_y.min) and math.isfinite(view.linear_y.max)
+    assert any("1 NaN/inf value shown as gaps" in line for line in monitor.status_lines)
+
+
+def test_log_scale_swaps_the_y_scale(monitor):
+    for epoch in range(5):
+        monitor.log(train=10.0**-epoch, val=10.0**-epoch)
+    monitor.log_scale = True
+    view = monitor._view
+    assert view.y_axis.scale is view.log_y and all(mark.scales["y"] is view.log_y for mark in view.marks)
+    assert view.log_y.min > 0 and view.log_y.max >= 1.0
+
+
+def test_markers_best_stop_and_what_if(monitor):
+    view = monitor._view
+    for epoch in monitor.epochs(30):
+        monitor.log(val=0.1 + 0.05 * abs(epoch - 10))
+        if epoch == 20:
+            monitor.stop("enough")
+    assert view.best_marker.x.tolist() == [10.0]
+    assert list(view.labels.text) == ["stopped (epoch 20)", "patience 5 stops here"]
+    assert view.verticals.x[0].tolist() == [20.0, 20.0] and view.verticals.x[1].tolist() == [15.0, 15.0]
+    view.patience_slider.set_state({"value": 2})  # after training: the what-if moves
+    assert view.verticals.x[1].tolist() == [12.0, 12.0]
+
+
+def test_metrics_go_to_a_second_panel(monitor):
+    view = monitor._view
+    assert view.metric_figure.layout.display == "none"
+    for epoch in monitor.epochs(3):
+        monitor.log(train=1.0, val=1.0, acc=0.5 + epoch / 10, lr=0.1)
+    assert view.metric_figure.layout.display is None
+    assert list(view.metric_lines.labels) == ["acc", "lr"]
+    assert view.metric_lines.scales["y"] is view.metric_y  # not on the loss axis
+    assert all(mark.scales["y"] is not view.metric_y for mark in view.marks)
+
+
+def test_past_runs_are_drawn_faded_with_labels(monitor):
+    for epoch in monitor.epochs(4):
+        monitor.log(val=1.0 / (epoch + 1))
+    monitor.new_run("bigger")
+    monitor.log(val=0.3)
+    assert list(monitor._view.past_lines.labels) == ["run 1 (val)"]
+
+
+def test_static_image_travels_with_the_widget(monitor):
+    for epoch in monitor.epochs(5):
+        monitor.log(train=1.0 / (epoch + 1), val=1.2 / (epoch + 1), acc=0.1 * epoch)
+    bundle = monitor._view._bundle(monitor._build_frame())
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == monitor._view.root.model_id
+    svg = bundle["image/svg+xml"]
+    assert svg.startswith("<svg") and "polyline" in svg and "best: epoch 4" in svg
+    assert "Finished 5 epochs." in svg
