@@ -100,7 +100,7 @@ def test_non_finite_validation_stops_even_without_early_stopping(bad):
 
 def test_non_finite_ignored_with_check_finite_false():
     monitor = lw.LiveLossMonitor(patience=None, check_finite=False, display="none")
-    for epoch in monitor.epochs(5):
+    for _epoch in monitor.epochs(5):
         monitor.log(train=math.nan, val=math.nan)
     assert len(monitor.history) == 5 and not monitor.should_stop
 

@@ -6,6 +6,7 @@ for slider moves, ``Button.click()`` for clicks; outgoing messages are captured.
 
 import logging
 import math
+from typing import ClassVar
 
 import comm
 import numpy as np
@@ -18,7 +19,7 @@ pytest.importorskip("bqplot")
 
 
 class RecordingComm(BaseComm):
-    sent: list = []
+    sent: ClassVar[list] = []
 
     def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
         RecordingComm.sent.append({"comm_id": self.comm_id, "type": msg_type, "data": data, "buffers": buffers or []})
@@ -82,7 +83,7 @@ def test_out_of_range_values_from_the_frontend_are_clamped(monitor, slider, valu
 
 def test_one_message_per_mark_per_frame_with_x_and_y_together(monitor, recording_comms):
     view = monitor._view
-    for epoch in monitor.epochs(2):
+    for _epoch in monitor.epochs(2):
         for step in range(50):
             monitor.log_step(train=1.0 / (step + 1))
         monitor.log(val=0.5)
