@@ -130,21 +130,29 @@ class ControlChannel:
         return handled
 
     def _handle_if_ours(self, item: Any) -> bool:
+        session = self.kernel.session
         try:
             _, dispatch, args = item
             if getattr(dispatch, "__name__", "") != "dispatch_shell" or not args:
                 return False
-            idents, frames = self.kernel.session.feed_identities(list(args[0]), copy=False)
-            message = self.kernel.session.deserialize(frames, content=True, copy=False)
-            if message["header"]["msg_type"] != "comm_msg":
+            idents, frames = session.feed_identities(list(args[0]), copy=False)
+            # Peek without verifying: verifying records the signature, and a message we put
+            # back would then be rejected as a replay when the kernel handles it.
+            header = session.unpack(_frame_bytes(frames[1]))
+            if header.get("msg_type") != "comm_msg":
                 return False
-            if message["content"].get("comm_id") not in self._comm_ids:
+            if session.unpack(_frame_bytes(frames[4])).get("comm_id") not in self._comm_ids:
                 return False
+            message = session.deserialize(frames, content=True, copy=False)
         except Exception:
             log.debug("losswidget: could not inspect a queued message", exc_info=True)
             return False
         self.kernel.comm_manager.comm_msg(self.kernel.shell_stream, idents, message)
         return True
+
+
+def _frame_bytes(frame: Any) -> bytes:
+    return frame.bytes if hasattr(frame, "bytes") else bytes(frame)
 
 
 class InterruptAsStop:
