@@ -52,6 +52,19 @@ class Frame:
     title: str = ""
 
 
+def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
+    """(kind, epoch or None, text) for the stop line and the what-if line, in drawing order."""
+    stop, what_if = frame.stop, frame.what_if
+    return [
+        ("stop", None if stop is None else float(stop[0]), "" if stop is None else f"{stop[1]} (epoch {stop[0]})"),
+        (
+            "what_if",
+            None if what_if is None else float(what_if[0]),
+            "" if what_if is None else f"patience {what_if[1]} stops here",
+        ),
+    ]
+
+
 def _f32(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 

@@ -13,7 +13,7 @@ import textwrap
 
 import numpy as np
 
-from losswidget.frame import Frame
+from losswidget.frame import Frame, marker_labels
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 36
@@ -142,13 +142,12 @@ def render_svg(frame: Frame) -> str:
         panel.points(frame.epochs, frame.train, COLORS["train"])
         panel.points(frame.epochs, frame.val, COLORS["val"])
     label_row = TOP + 14
-    for marker, text, color in (
-        (frame.stop, frame.stop and f"{frame.stop[1]} (epoch {frame.stop[0]})", COLORS["stop"]),
-        (frame.what_if, frame.what_if and f"patience {frame.what_if[1]} stops here", COLORS["what_if"]),
-    ):
-        if marker is not None:
-            panel.vertical(marker[0], color)
-            panel.label(marker[0], label_row, text, color)
+    middle = (frame.x_range[0] + frame.x_range[1]) / 2
+    for kind, epoch, text in marker_labels(frame):
+        if epoch is not None:
+            color = COLORS[kind]
+            panel.vertical(epoch, color)
+            panel.label(epoch, label_row, text, color, anchor="end" if epoch > middle else "start")
             label_row += 16
     if frame.best is not None:
         bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))

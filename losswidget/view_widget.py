@@ -14,7 +14,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from losswidget.frame import Frame
+from losswidget.frame import Frame, marker_labels
 from losswidget.svg import render_svg
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = "#1f77b4", "#ff7f0e", "#d4a017", "#d62728", "#7f7f7f", "#b0b0b0"
@@ -99,7 +99,8 @@ class WidgetView:
         self.verticals = bq.Lines(
             x=[], y=[], scales=scales, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
         )
-        self.labels = bq.Label(x=[], y=[], text=[], scales=scales, colors=[STOP, WHAT_IF, BEST], default_size=13)
+        self.stop_label = bq.Label(x=[], y=[], text=[], scales=scales, colors=[STOP], default_size=13)
+        self.what_if_label = bq.Label(x=[], y=[], text=[], scales=scales, colors=[WHAT_IF], default_size=13)
         self.marks = [
             self.past_lines,
             self.step_lines,
@@ -108,7 +109,8 @@ class WidgetView:
             self.val_points,
             self.verticals,
             self.best_marker,
-            self.labels,
+            self.stop_label,
+            self.what_if_label,
         ]
         self.y_axis = bq.Axis(scale=self.linear_y, side="left", label="loss", tick_format=".3g")
         self.x_axis = bq.Axis(scale=self.x_scale, label="epoch", tick_format="d")
@@ -259,21 +261,25 @@ class WidgetView:
 
     def _render_markers(self, frame: Frame) -> None:
         low, high = frame.y_range
-
-        def below_top(fraction: float) -> float:
-            return high / (high / low) ** fraction if frame.log_y else high - (high - low) * fraction
-
-        lines_x, label_x, label_y, texts, colors = [], [], [], [], []
-        for marker, text, color in (
-            (frame.stop, frame.stop and f"{frame.stop[1]} (epoch {frame.stop[0]})", STOP),
-            (frame.what_if, frame.what_if and f"patience {frame.what_if[1]} stops here", WHAT_IF),
-        ):
-            lines_x.append([np.nan, np.nan] if marker is None else [marker[0], marker[0]])
-            if marker is not None:
-                label_x.append(marker[0])
-                label_y.append(below_top(0.06 + 0.08 * len(texts)))
-                texts.append(text)
-                colors.append(color)
+        middle = (frame.x_range[0] + frame.x_range[1]) / 2
+        lines_x = []
+        for row, (kind, epoch, text) in enumerate(marker_labels(frame)):
+            label = self.stop_label if kind == "stop" else self.what_if_label
+            lines_x.append([np.nan, np.nan] if epoch is None else [epoch, epoch])
+            if epoch is None:
+                self._set(label, x=np.empty(0, np.float32), y=np.empty(0, np.float32), text=np.empty(0, object))
+                continue
+            fraction = 0.06 + 0.08 * row
+            y = high / (high / low) ** fraction if frame.log_y else high - (high - low) * fraction
+            right_half = epoch > middle  # keep the text inside the plot
+            self._set(
+                label,
+                x=np.array([epoch], np.float32),
+                y=np.array([y], np.float32),
+                text=np.array([text], dtype=object),
+                align="end" if right_half else "start",
+                x_offset=-6 if right_half else 6,
+            )
         self._set(
             self.verticals,
             x=np.array(lines_x, dtype=np.float32),
@@ -281,13 +287,6 @@ class WidgetView:
         )
         best_x, best_y = ([frame.best[0]], [frame.best[1]]) if frame.best is not None else ([], [])
         self._set(self.best_marker, x=np.array(best_x, np.float32), y=np.array(best_y, np.float32))
-        self._set(
-            self.labels,
-            x=np.array(label_x, dtype=np.float32),
-            y=np.array(label_y, dtype=np.float32),
-            text=np.array(texts, dtype=object),
-            colors=colors or [STOP],
-        )
 
     def _render_past(self, frame: Frame) -> None:
         if not frame.runs:

@@ -86,6 +86,12 @@ class Lab:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
 
+    def delete(self, path: str) -> None:
+        request = urllib.request.Request(
+            self.url + path, method="DELETE", headers={"Authorization": f"token {self.token}"}
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 

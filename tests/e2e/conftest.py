@@ -1,0 +1,143 @@
+"""Fixtures for the real-browser tests: one JupyterLab and one Chromium per session."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from .lab import CHROMIUM, CHROMIUM_ARGS, Lab, chromium_available
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if not chromium_available():
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: scripts/bootstrap.sh --browser installs it")
+    root = tmp_path_factory.mktemp("lab")
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    server = Lab(root / "home", notebooks).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Notebook:
+    """A notebook opened in JupyterLab in a Chromium page, with helpers to run and read it."""
+
+    def __init__(self, lab: Lab, page, name: str) -> None:
+        self.lab, self.page, self.name = lab, page, name
+
+    def open(self) -> Notebook:
+        self.page.goto(self.lab.notebook_url(self.name))
+        self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=90_000)
+        return self
+
+    def run_all(self) -> None:
+        # On a cold start JupyterLab can report "idle" before the kernel takes requests and
+        # drop the first run: check that the first cell started, and ask again if not.
+        for _ in range(3):
+            self.page.click('.lm-MenuBar-item:has-text("Run")')
+            self.page.click('.lm-Menu-item:has-text("Run All Cells")')
+            try:
+                self.page.wait_for_function(
+                    "() => { const p = document.querySelector('.jp-Cell .jp-InputPrompt');"
+                    " return p && /\\[(\\*|\\d+)\\]/.test(p.textContent); }",
+                    timeout=15_000,
+                )
+                return
+            except Exception:
+                time.sleep(1)
+        raise AssertionError("JupyterLab did not start running the notebook")
+
+    def wait_for_widget(self) -> None:
+        self.page.wait_for_selector(".losswidget .losswidget-status", timeout=60_000)
+
+    def status(self) -> str:
+        return self.page.inner_text(".losswidget-status")
+
+    def wait_for_status(self, pattern: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.status()
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"status never matched {pattern!r}; last: {self.status()!r}")
+
+    def output_text(self) -> str:
+        return "\n".join(self.page.locator(".jp-OutputArea-output").all_inner_texts())
+
+    def wait_for_output(self, marker: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.output_text()
+            if marker in text:
+                return text
+            time.sleep(0.05)
+        raise AssertionError(f"no output {marker!r} within {timeout} s; outputs: {self.output_text()[-2000:]!r}")
+
+    def line_points(self) -> int:
+        """Points in the longest drawn line of the chart (legend swatches have few)."""
+        counts = self.page.eval_on_selector_all(
+            ".losswidget svg path.line",
+            "paths => paths.map(p => ((p.getAttribute('d') || '').match(/[ML]/g) || []).length)",
+        )
+        return max(counts, default=0)
+
+    def screenshot(self, label: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{Path(self.name).stem}-{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def notebook(lab, browser, request):
+    """``notebook(cells)`` writes a notebook for this test and opens it in a fresh page."""
+    pages = []
+
+    def open_notebook(cells: list[str]) -> Notebook:
+        name = re.sub(r"[^a-z0-9_]+", "_", request.node.name.lower()) + ".ipynb"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, lab.notebook_dir / name)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        pages.append(page)
+        return Notebook(lab, page, name).open()
+
+    yield open_notebook
+    for index, page in enumerate(pages):
+        if getattr(request.node, "failed_call", False):
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{index}.png"), full_page=True)
+        page.close()
+    for session in lab.api("/api/sessions"):
+        lab.delete(f"/api/sessions/{session['id']}")

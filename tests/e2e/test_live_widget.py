@@ -1,0 +1,151 @@
+"""The live widget in JupyterLab in Chromium, while a training cell is running.
+
+Each test writes a notebook, runs it through the JupyterLab UI and asserts on the
+DOM (the chart's SVG path data, the status text, the cell outputs). Screenshots go
+to tests/e2e/artifacts/ to be looked at.
+"""
+
+from __future__ import annotations
+
+import time
+
+SETUP = """
+import time, torch, losswidget as lw
+torch.manual_seed(0)
+model = torch.nn.Linear(4, 1)
+seen = {}
+
+def val_curve(epoch, turn=8):
+    return 0.2 + 0.05 * abs(epoch - turn) + 0.3 / (epoch + 1)
+
+def train_one_epoch(epoch, steps=5, pause=0.02):
+    for step in range(steps):
+        time.sleep(pause)
+        with torch.no_grad():
+            model.weight += 0.01
+        monitor.log_step(train=1.0 / (epoch + 1) + 0.02 * step)
+    seen[epoch] = model.weight.detach().clone()
+"""
+
+REPORT = """
+print("RESTORED", torch.equal(model.weight, seen[monitor.best_epoch]), "BEST", monitor.best_epoch)
+"""
+
+
+def test_stop_button_ends_a_blocking_loop_and_restores_best_weights(notebook):
+    nb = notebook(
+        [
+            SETUP + "monitor = lw.LiveLossMonitor(patience=None, smoothing=2, model=model)\nmonitor",
+            """
+for epoch in monitor.epochs(1000):
+    train_one_epoch(epoch)
+    monitor.log(val=val_curve(epoch), acc=min(1.0, epoch / 50))
+print("ENDED", epoch, monitor.stop_code)
+""",
+            REPORT,
+        ]
+    )
+    nb.run_all()
+    nb.wait_for_widget()
+    nb.wait_for_status(r"Epoch \d+ of 0–999")
+    first = nb.line_points()
+    time.sleep(2.0)
+    second = nb.line_points()
+    assert second > first > 0, "the chart should draw new points while the cell runs"
+    nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")  # past the minimum at epoch 8
+    assert "Stop and sliders are live while the cell runs (kernel subshells)" in nb.status()
+    nb.screenshot("running")
+
+    clicked = time.monotonic()
+    nb.page.click('.losswidget button:has-text("Stop")')
+    nb.wait_for_output("ENDED", timeout=10)
+    latency = time.monotonic() - clicked
+    assert latency < 2.0, f"Stop took {latency:.2f} s to end the loop"
+    text = nb.wait_for_output("RESTORED", timeout=30)
+    assert "StopReason.USER" in text and "RESTORED True BEST 8" in text
+    status = nb.wait_for_status("Best weights")
+    assert "Stopped: the Stop button was pressed. Best weights (epoch 8) restored." in status
+    nb.screenshot("stopped")
+
+
+def test_patience_slider_during_the_loop_changes_the_decision(notebook):
+    nb = notebook(
+        [
+            SETUP + "monitor = lw.LiveLossMonitor(patience=20, model=model)\nmonitor",
+            """
+for epoch in monitor.epochs(200):
+    train_one_epoch(epoch, steps=5, pause=0.06)
+    monitor.log(val=val_curve(epoch))
+print("ENDED", epoch, monitor.stopped_reason)
+""",
+        ]
+    )
+    nb.run_all()
+    nb.wait_for_widget()
+    nb.wait_for_status(r"Epoch (9|1\d)\b")  # the minimum (epoch 8) has passed; patience 20 is far away
+    handle = nb.page.locator(".losswidget .widget-slider:has-text('patience') .noUi-handle")
+    handle.focus()
+    for _ in range(17):  # 20 -> 3
+        handle.press("ArrowLeft")
+    text = nb.wait_for_output("ENDED", timeout=30)
+    ended_at = int(text.split("ENDED")[1].split()[0])
+    assert ended_at < 28, f"patience 20 would have run to epoch 28; stopped at {ended_at}"
+    assert "(patience 3)" in text
+    assert "best 0.2333 at epoch 8" in text
+    nb.screenshot("slider")
+
+
+def test_kernel_interrupt_is_a_graceful_stop(notebook):
+    nb = notebook(
+        [
+            SETUP + "monitor = lw.LiveLossMonitor(patience=None, model=model)\nmonitor",
+            """
+for epoch in monitor.epochs(1000):
+    train_one_epoch(epoch)
+    monitor.log(val=val_curve(epoch))
+print("ENDED", epoch, monitor.stop_code)
+""",
+            REPORT,
+        ]
+    )
+    nb.run_all()
+    nb.wait_for_widget()
+    nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")
+    nb.page.click('.lm-MenuBar-item:has-text("Kernel")')
+    nb.page.click('.lm-Menu-item:has-text("Interrupt Kernel")')
+    text = nb.wait_for_output("RESTORED", timeout=30)
+    assert "StopReason.INTERRUPTED" in text and "RESTORED True BEST 8" in text
+    assert "KeyboardInterrupt" not in text
+    assert "Stopped: the kernel was interrupted (■). Best weights (epoch 8) restored." in nb.wait_for_status("Stopped")
+    nb.screenshot("interrupted")
+
+
+def test_background_mode_returns_the_cell_and_stops_on_click(notebook):
+    nb = notebook(
+        [
+            SETUP + "monitor = lw.LiveLossMonitor(patience=None, model=model)",
+            """
+def train():
+    for epoch in monitor.epochs(1000):
+        train_one_epoch(epoch)
+        monitor.log(val=val_curve(epoch))
+    return epoch
+
+monitor.start(train)
+print("CELL RETURNED")
+""",
+            "print('NEXT CELL RAN', monitor.running)",
+            "print('WAITED', monitor.wait(), monitor.stop_code)",
+        ]
+    )
+    nb.run_all()
+    text = nb.wait_for_output("NEXT CELL RAN", timeout=60)
+    assert "NEXT CELL RAN True" in text
+    nb.wait_for_widget()
+    status = nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")
+    assert "Training runs in the background" in status
+    nb.page.click('.losswidget button:has-text("Stop")')
+    text = nb.wait_for_output("WAITED", timeout=20)
+    assert "StopReason.USER" in text
+    nb.wait_for_status("Best weights \\(epoch 8\\) restored")
+    nb.screenshot("background")
