@@ -163,7 +163,7 @@ def render_svg(frame: Frame) -> str:
     parts = panel.parts
     for row, (name, color) in enumerate(legend):
         y = TOP + 14 + row * 16
-        x = WIDTH - RIGHT - 150
+        x = (LEFT + WIDTH - RIGHT) / 2 - 40
         parts.append(f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" stroke-width="3"/>')
         parts.append(f'<text x="{x + 24}" y="{y}">{html.escape(name)}</text>')
     parts.append(

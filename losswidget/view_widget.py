@@ -117,7 +117,7 @@ class WidgetView:
         self.figure = bq.Figure(
             marks=self.marks,
             axes=[self.x_axis, self.y_axis],
-            legend_location="top-right",
+            legend_location="top",
             animation_duration=0,
             fig_margin={"top": 20, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="340px"),
