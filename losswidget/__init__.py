@@ -21,6 +21,7 @@ _LAZY = {
     "LiveLossMonitor": "losswidget.monitor",
     "fit": "losswidget.training",
     "evaluate": "losswidget.training",
+    "accuracy": "losswidget.training",
 }
 
 __all__ = [

@@ -94,7 +94,10 @@ class LiveLossMonitor:
             start_from_epoch=start_from_epoch,
             check_finite=check_bool("check_finite", check_finite),
         )
-        self._model = check_model(model)
+        self._model = None
+        self._mode_hook: Any = None
+        self._train_mode_without_grad = False
+        self._attach_model(model)
         self._writer = HistoryWriter(log_file, name) if log_file is not None else None
 
         self.history = History(name)
@@ -165,6 +168,15 @@ class LiveLossMonitor:
             self._what_if_patience = value
         self._sync_controls()
         self._request_redraw()
+
+    @property
+    def model(self) -> Any:
+        """The model whose best weights are kept and restored (None: no weights tracking)."""
+        return self._model
+
+    @model.setter
+    def model(self, value: Any) -> None:
+        self._attach_model(value)
 
     @property
     def what_if_patience(self) -> int:
@@ -271,6 +283,9 @@ class LiveLossMonitor:
                 "losswidget: the validation loss was computed with gradients enabled: wrap evaluation "
                 "in torch.no_grad() (or use lw.evaluate) to save memory and time",
             )
+        if val is not None and self._train_mode_without_grad:
+            self._check_mode("train-val")
+        self._train_mode_without_grad = False
         epoch = self._current_epoch if self._epoch_open else self._next_epoch
         if not self._epoch_open:
             self._flush_steps()
@@ -298,6 +313,8 @@ class LiveLossMonitor:
         kept detached and converted in bulk at the next frame.
         """
         value = detach_scalar(train, "train")
+        if self._model is not None and not self._model.training and "eval-steps" not in self._warned:
+            self._check_mode("eval-steps")
         if not isinstance(value, float):
             self._pending_tensors = True
         self._pending.append(value)
@@ -332,7 +349,8 @@ class LiveLossMonitor:
             raise RuntimeError("cannot start a new run while epochs() is running")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
-        model = check_model(model)
+        if model is not None:
+            self._attach_model(model)
         self._flush_steps()
         if len(self.history):
             if not self.history.name:
@@ -342,8 +360,6 @@ class LiveLossMonitor:
             self._writer.close()
             self._writer = None
         self.history = History(name)
-        if model is not None:
-            self._model = model
         self._stopper.reset()
         self._chart.reset()
         self._next_epoch = 0
@@ -629,6 +645,38 @@ class LiveLossMonitor:
     def _on_interrupt(self) -> None:
         self._request_stop(StopReason.INTERRUPTED, "the kernel was interrupted (■)", self._current_epoch)
         self._dirty = True
+
+    def _attach_model(self, model: Any) -> None:
+        model = check_model(model)
+        if self._mode_hook is not None:
+            self._mode_hook.remove()
+            self._mode_hook = None
+        self._model = model
+        self._mode_layers = None
+        if model is not None and callable(getattr(model, "register_forward_pre_hook", None)):
+            from losswidget.weights import watch_train_mode_without_grad
+
+            self._mode_hook = watch_train_mode_without_grad(model, self)
+
+    def _check_mode(self, key: str) -> None:
+        """Teaching guard: dropout and batch norm behave differently in train() and eval() mode."""
+        if self._mode_layers is None:
+            from losswidget.weights import has_mode_dependent_layers
+
+            self._mode_layers = has_mode_dependent_layers(self._model)
+        if not self._mode_layers:
+            return
+        if key == "eval-steps":
+            message = (
+                "losswidget: training steps are logged while the model is in eval() mode: call model.train() "
+                "before training, or dropout and batch norm stay switched off"
+            )
+        else:
+            message = (
+                "losswidget: the validation loss was logged while the model is in train() mode: call model.eval() "
+                "before validating (lw.evaluate does), or dropout and batch norm make it noisy and too high"
+            )
+        self._warn_once(key, message)
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

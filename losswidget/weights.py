@@ -27,3 +27,32 @@ def snapshot(model: Any) -> dict:
 def restore(model: Any, state: dict) -> None:
     """Load ``state`` into ``model`` on the model's own devices."""
     model.load_state_dict(state)
+
+
+def has_mode_dependent_layers(model: Any) -> bool:
+    """True if ``model`` has layers that act differently in train() and eval() (dropout, batch norm)."""
+    import torch
+
+    kinds = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._NormBase)
+    modules = model.modules() if callable(getattr(model, "modules", None)) else []
+    return any(isinstance(module, kinds) for module in modules)
+
+
+def watch_train_mode_without_grad(model: Any, monitor: Any) -> Any:
+    """Note on ``monitor`` when ``model`` runs forward in train() mode with gradients off:
+    validation computed in the wrong mode. Returns the hook handle (``.remove()``)."""
+    import weakref
+
+    import torch
+
+    if not has_mode_dependent_layers(model):
+        return None
+    owner = weakref.ref(monitor)
+
+    def before_forward(module: Any, args: Any) -> None:
+        if module.training and not torch.is_grad_enabled():
+            watcher = owner()
+            if watcher is not None:
+                watcher._train_mode_without_grad = True
+
+    return model.register_forward_pre_hook(before_forward)

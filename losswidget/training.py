@@ -1,0 +1,259 @@
+"""PyTorch glue: ``evaluate`` and ``fit`` (torch is imported when these are first called).
+
+Loss tracking that is correct by construction: validation in ``eval()`` mode under
+``no_grad``, sample-weighted means (a short last batch is not over-weighted),
+per-step logging without device synchronisation, and best weights restored.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable
+
+from losswidget._validate import check_int
+
+__all__ = ["evaluate", "fit"]
+
+Metric = Callable[[Any, Any], Any]
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _describe(batch: Any) -> str:
+    if isinstance(batch, dict):
+        return f"a dict with keys {sorted(batch)!r}"
+    if isinstance(batch, (tuple, list)):
+        return f"a {type(batch).__name__} of {len(batch)} items"
+    return f"a {type(batch).__module__}.{type(batch).__qualname__}"
+
+
+def _unpack(batch: Any, unpack: Callable[[Any], tuple] | None) -> tuple[Any, Any]:
+    if unpack is not None:
+        batch = unpack(batch)
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    raise TypeError(
+        f"the loader yielded {_describe(batch)}; fit() and evaluate() expect (inputs, targets) batches. "
+        "Pass unpack=lambda batch: (batch['x'], batch['y']) (or your own function) to say how to split it"
+    )
+
+
+def _model_device(model: Any) -> Any:
+    torch = _torch()
+    for tensor in list(model.parameters()) + list(model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _to(value: Any, device: Any) -> Any:
+    if hasattr(value, "to"):
+        return value.to(device, non_blocking=True)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _to(v, device) for k, v in value.items()}
+    return value
+
+
+def _batch_size(targets: Any) -> int:
+    if hasattr(targets, "shape") and len(targets.shape):
+        return int(targets.shape[0])
+    if isinstance(targets, (tuple, list)):
+        return len(targets)
+    return 1
+
+
+def _scalar(value: Any, what: str) -> Any:
+    torch = _torch()
+    if not isinstance(value, torch.Tensor):
+        return torch.as_tensor(float(value))
+    if value.numel() != 1:
+        raise ValueError(
+            f"{what} returned a tensor of shape {tuple(value.shape)}: it must return the batch mean "
+            "(a scalar), e.g. use reduction='mean' (the default) or call .mean()"
+        )
+    return value.reshape(())
+
+
+def _check_device(model: Any, device: Any) -> Any:
+    torch = _torch()
+    model_device = _model_device(model)
+    if device is None:
+        return model_device
+    device = torch.device(device)
+    if device.type != model_device.type or (device.index is not None and device != model_device):
+        raise ValueError(
+            f"the model is on {model_device} but device={str(device)!r}: move it first with model.to({str(device)!r})"
+        )
+    return device
+
+
+def _check_metrics(metrics: dict[str, Metric] | None) -> dict[str, Metric]:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict) or not all(isinstance(k, str) and callable(v) for k, v in metrics.items()):
+        raise TypeError("'metrics' must map names to functions metric(outputs, targets) -> batch mean")
+    return metrics
+
+
+def evaluate(
+    model: Any,
+    loader: Any,
+    loss_fn: Callable[[Any, Any], Any],
+    *,
+    device: Any = None,
+    metrics: dict[str, Metric] | None = None,
+    unpack: Callable[[Any], tuple] | None = None,
+) -> float | dict[str, float]:
+    """Mean loss of ``model`` over ``loader``, weighted by batch size.
+
+    Runs in ``eval()`` mode under ``torch.no_grad()`` and puts the model back in the
+    mode it was in. ``loss_fn`` (and each metric) must return a batch mean. With
+    ``metrics={"acc": accuracy}`` returns ``{"loss": ..., "acc": ...}``, each
+    weighted the same way; otherwise a float. One device synchronisation, at the end.
+    """
+    torch = _torch()
+    metrics = _check_metrics(metrics)
+    device = _check_device(model, device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            total = torch.zeros((), dtype=torch.float64, device=device)
+            metric_totals = {name: torch.zeros((), dtype=torch.float64, device=device) for name in metrics}
+            count = 0
+            for batch in loader:
+                inputs, targets = _unpack(batch, unpack)
+                inputs, targets = _to(inputs, device), _to(targets, device)
+                outputs = model(inputs)
+                size = _batch_size(targets)
+                total += _scalar(loss_fn(outputs, targets), "loss_fn").to(torch.float64) * size
+                for name, metric in metrics.items():
+                    metric_totals[name] += _scalar(metric(outputs, targets), f"metric {name!r}").to(torch.float64) * size
+                count += size
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("the loader yielded no batches: an empty loader has no mean loss (check its dataset)")
+    if not metrics:
+        return float(total / count)
+    values = torch.stack([total, *metric_totals.values()]).div(count).tolist()
+    return dict(zip(["loss", *metrics], values))
+
+
+def _warn_if_overlapping(train_loader: Any, val_loader: Any) -> None:
+    """Teaching guard: validating on the training data makes the curves lie."""
+    torch = _torch()
+    train_data = getattr(train_loader, "dataset", None)
+    val_data = getattr(val_loader, "dataset", None)
+    if train_data is None or val_data is None:
+        return
+    if train_data is val_data:
+        warnings.warn(
+            "losswidget: the train and validation loaders read the same dataset: the validation loss will "
+            "follow the training loss and never show overfitting; hold out separate data (random_split)",
+            stacklevel=3,
+        )
+        return
+    subset = torch.utils.data.Subset
+    if isinstance(train_data, subset) and isinstance(val_data, subset) and train_data.dataset is val_data.dataset:
+        shared = set(map(int, train_data.indices)) & set(map(int, val_data.indices))
+        if shared:
+            warnings.warn(
+                f"losswidget: {len(shared)} samples are in both the training and the validation subset of one "
+                "dataset: the validation loss is optimistic; split the indices without overlap",
+                stacklevel=3,
+            )
+
+
+def fit(
+    model: Any,
+    train_loader: Any,
+    val_loader: Any,
+    loss_fn: Callable[[Any, Any], Any],
+    optimizer: Any,
+    epochs: int,
+    *,
+    monitor: Any = None,
+    scheduler: Any = None,
+    metrics: dict[str, Metric] | None = None,
+    device: Any = None,
+    log_every: int = 1,
+    unpack: Callable[[Any], tuple] | None = None,
+) -> Any:
+    """Train ``model`` for up to ``epochs`` epochs with a live monitor; return the History.
+
+    Per epoch: training with per-step losses logged (every ``log_every`` steps,
+    without device synchronisation), the sample-weighted mean training loss,
+    validation through :func:`evaluate`, the learning rate, ``scheduler.step()``
+    (``step(val)`` for ReduceLROnPlateau), and early stopping with best weights
+    restored. Creates and displays a :class:`LiveLossMonitor` when none is given;
+    pass one to continue an earlier run (epoch numbers continue).
+    """
+    torch = _torch()
+    from losswidget.monitor import LiveLossMonitor
+
+    epochs = check_int("epochs", epochs, minimum=0)
+    log_every = check_int("log_every", log_every, minimum=1)
+    metrics = _check_metrics(metrics)
+    if not callable(loss_fn):
+        raise TypeError(f"'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    if not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"'optimizer' must be a torch.optim optimizer: got {type(optimizer).__name__}")
+    device = _check_device(model, device)
+    if val_loader is not None:
+        _warn_if_overlapping(train_loader, val_loader)
+    if monitor is None:
+        monitor = LiveLossMonitor(model=model)
+        monitor._show_if_needed()
+    elif not isinstance(monitor, LiveLossMonitor):
+        raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")
+    if monitor.model is None:
+        monitor.model = model
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+    for _epoch in monitor.epochs(epochs):
+        model.train()
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        count = 0
+        for step, batch in enumerate(train_loader):
+            inputs, targets = _unpack(batch, unpack)
+            inputs, targets = _to(inputs, device), _to(targets, device)
+            optimizer.zero_grad(set_to_none=True)
+            outputs = model(inputs)
+            loss = _scalar(loss_fn(outputs, targets), "loss_fn")
+            loss.backward()
+            optimizer.step()
+            size = _batch_size(targets)
+            total += loss.detach().to(torch.float64) * size
+            count += size
+            if step % log_every == 0 and monitor.log_step(train=loss):
+                break  # Stop pressed: end this epoch now
+        values: dict[str, Any] = {"lr": float(optimizer.param_groups[0]["lr"])}
+        if count:
+            values["train"] = float(total / count)
+        if val_loader is not None:
+            result = evaluate(model, val_loader, loss_fn, device=device, metrics=metrics, unpack=unpack)
+            if isinstance(result, dict):
+                values["val"] = result.pop("loss")
+                values.update(result)
+            else:
+                values["val"] = result
+        monitor.log(**values)
+        if scheduler is not None and not monitor.should_stop:
+            if plateau:
+                if "val" in values and math.isfinite(values["val"]):
+                    scheduler.step(values["val"])
+            else:
+                scheduler.step()
+    return monitor.history
+
+
+def accuracy(outputs: Any, targets: Any) -> Any:
+    """Share of correct class predictions in a batch (a metric for :func:`fit`/:func:`evaluate`)."""
+    return (outputs.argmax(dim=-1) == targets).float().mean()
