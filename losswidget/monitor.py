@@ -27,7 +27,7 @@ from losswidget.history_files import HistoryWriter
 from losswidget.kernel_events import REGIME_TEXT, ControlChannel, InterruptAsStop, SignalsDeferred, current_kernel
 from losswidget.stopping import EarlyStopping, StopReason
 from losswidget.values import detach_scalar, is_tensor, tensors_to_floats, to_float
-from losswidget.weights import check_model, restore, snapshot
+from losswidget.weights import check_model, restore, save_state, snapshot
 
 __all__ = ["LiveLossMonitor"]
 
@@ -73,6 +73,7 @@ class LiveLossMonitor:
         model: Any = None,
         log_file: str | Path | None = None,
         *,
+        best_weights_file: str | Path | None = None,
         check_finite: bool = True,
         start_from_epoch: int = 0,
         name: str | None = None,
@@ -98,6 +99,9 @@ class LiveLossMonitor:
         self._mode_hook: Any = None
         self._train_mode_without_grad = False
         self._attach_model(model)
+        if best_weights_file is not None and not isinstance(best_weights_file, (str, Path)):
+            raise TypeError(f"'best_weights_file' must be a path: got {type(best_weights_file).__name__}")
+        self._best_weights_file = None if best_weights_file is None else Path(best_weights_file)
         self._writer = HistoryWriter(log_file, name) if log_file is not None else None
 
         self.history = History(name)
@@ -512,6 +516,11 @@ class LiveLossMonitor:
         epoch = self._current_epoch
         self._flush_steps()
         self._epoch_open = False
+        recorded = self.history.last_epoch == epoch or (
+            self.history.n_steps > 0 and self.history.step_epoch[-1] == epoch
+        )
+        if not recorded:  # nothing was logged: the next epoch reuses this number
+            return
         self._next_epoch = epoch + 1
         self._epochs_done_in_loop += 1
         if self.history.last_epoch != epoch or math.isnan(self.history.train[-1]):
@@ -630,6 +639,8 @@ class LiveLossMonitor:
         if self._model is not None:
             self._best_state = snapshot(self._model)
             self._best_state_epoch = epoch
+            if self._best_weights_file is not None:
+                save_state(self._best_weights_file, self._best_state)
 
     def _request_stop(self, code: StopReason | None, message: str, epoch: int | None) -> None:
         if self._stop_event.is_set():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from losswidget._validate import check_int
 
@@ -134,7 +135,9 @@ def evaluate(
                 size = _batch_size(targets)
                 total += _scalar(loss_fn(outputs, targets), "loss_fn").to(torch.float64) * size
                 for name, metric in metrics.items():
-                    metric_totals[name] += _scalar(metric(outputs, targets), f"metric {name!r}").to(torch.float64) * size
+                    metric_totals[name] += (
+                        _scalar(metric(outputs, targets), f"metric {name!r}").to(torch.float64) * size
+                    )
                 count += size
     finally:
         model.train(was_training)

@@ -24,6 +24,22 @@ def snapshot(model: Any) -> dict:
     }
 
 
+def save_state(path: Any, state: dict) -> None:
+    """Write ``state`` with torch.save, atomically: a crash mid-write keeps the previous file.
+
+    Read it back with ``torch.load(path, weights_only=True)``.
+    """
+    from pathlib import Path
+
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    partial.replace(path)
+
+
 def restore(model: Any, state: dict) -> None:
     """Load ``state`` into ``model`` on the model's own devices."""
     model.load_state_dict(state)
