@@ -1,26 +1,12 @@
-"""Headless demo: overfit a wide MLP on a small noisy dataset and watch early stopping decide.
+"""Headless demo: overfit a wide network on a small noisy dataset; early stopping decides.
 
 Run ``python -m losswidget.demo`` in a terminal. Synthetic data, CPU only, a few seconds.
+The same LiveLossMonitor that draws the chart in a notebook prints text progress here.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-
-
-def make_data(n_train: int = 20, n_val: int = 200, noise: float = 0.4, seed: int = 0):
-    """A noisy sine: few training points, many validation points, so overfitting shows."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-
-    def sample(n: int):
-        x = torch.rand(n, 1, generator=generator) * 6 - 3
-        y = torch.sin(x) + noise * torch.randn(n, 1, generator=generator)
-        return x, y
-
-    return sample(n_train), sample(n_val)
 
 
 def make_model(width: int = 256, seed: int = 0):
@@ -31,18 +17,18 @@ def make_model(width: int = 256, seed: int = 0):
     return nn.Sequential(nn.Linear(1, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1))
 
 
-def run(epochs: int = 400, patience: int = 20, out=sys.stdout) -> int:
+def run(epochs: int = 400, patience: int | None = 20) -> int:
     import torch
 
     import losswidget as lw
+    from losswidget.datasets import noisy_sine
 
-    (x_train, y_train), (x_val, y_val) = make_data()
+    (x_train, y_train), (x_val, y_val) = noisy_sine()
     model = make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = torch.nn.MSELoss()
-    history = lw.History(name="demo")
-    stopper = lw.EarlyStopping(patience=patience)
-    for epoch in range(epochs):
+    monitor = lw.LiveLossMonitor(patience=patience, model=model, display="text", name="demo")
+    for _epoch in monitor.epochs(epochs):
         model.train()
         optimizer.zero_grad()
         loss = loss_fn(model(x_train), y_train)
@@ -51,22 +37,16 @@ def run(epochs: int = 400, patience: int = 20, out=sys.stdout) -> int:
         model.eval()
         with torch.no_grad():
             val = loss_fn(model(x_val), y_val)
-        history.log_epoch(epoch, {"train": loss, "val": val})
-        if epoch % 25 == 0:
-            print(f"epoch {epoch:4d}  train {loss.item():.4f}  val {val.item():.4f}", file=out)
-        if stopper.update(val):
-            break
-    print(stopper.reason or f"ran all {epochs} epochs", file=out)
-    print(f"diagnosis: {lw.diagnose(history)}", file=out)
+        monitor.log(train=loss, val=val)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m losswidget.demo", description=__doc__)
     parser.add_argument("--epochs", type=int, default=400)
-    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--patience", type=int, default=20, help="early-stopping patience; -1 turns it off")
     args = parser.parse_args(argv)
-    return run(args.epochs, args.patience)
+    return run(args.epochs, None if args.patience < 0 else args.patience)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ class Frame:
     x_range: tuple[float, float]
     y_range: tuple[float, float]
     log_y: bool = False
+    y_clipped: bool = False
     smoothing: int = 1
     steps_x: np.ndarray = field(default_factory=lambda: EMPTY)
     steps_raw: np.ndarray = field(default_factory=lambda: EMPTY)
@@ -79,14 +80,34 @@ def _shown(values: np.ndarray, log_y: bool) -> np.ndarray:
     return out
 
 
-def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float]:
-    """A y-domain that shows every finite value, padded; sane for 0, 1 or constant points."""
+def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bool]:
+    """A padded y-domain, sane for 0, 1 or constant points, and whether its top was clipped.
+
+    On a linear axis a few huge values (the first epochs of a fresh network) would
+    squash everything else into a flat line: the top is cut at the 95th percentile
+    plus 1.5 times the 5–95 % spread, and the clipped values run off the top.
+    """
     finite = [a[np.isfinite(a) & ((a > 0) if log_y else True)] for a in arrays if a.size]
     finite = [a for a in finite if a.size]
     if not finite:
-        return (0.1, 1.0) if log_y else (0.0, 1.0)
+        return (0.1, 1.0, False) if log_y else (0.0, 1.0, False)
     low = float(min(a.min() for a in finite))
     high = float(max(a.max() for a in finite))
+    clipped = False
+    if not log_y:
+        # Judge outliers within each series, so a high validation curve is never cut
+        # because the (many) step losses below it are low.
+        limits = []
+        for values in finite:
+            q05, q95 = np.percentile(values, [5, 95]) if values.size >= 20 else (0.0, 0.0)
+            limits.append(float(q95 + 1.5 * (q95 - q05)) if q95 > q05 else float(values.max()))
+        limit = max(limits)
+        if high > limit:
+            high, clipped = limit, True
+    return (*_padded(low, high, log_y), clipped)
+
+
+def _padded(low: float, high: float, log_y: bool) -> tuple[float, float]:
     if log_y:
         if high <= low * 1.0001:
             return low / 2, high * 2
@@ -204,12 +225,19 @@ def build_frame(
     metrics = {}
     for name in history.metric_names:
         values = history[name]
-        if np.isfinite(values).any():
+        finite = values[np.isfinite(values)]
+        if name == "lr" and finite.size and finite.min() == finite.max():
+            continue  # a constant learning rate says nothing on a chart
+        if finite.size:
             mx, my = decimate(history.epochs.astype(np.float64), values, model.max_points)
             metrics[name] = (_f32(mx), _f32(_shown(my, False)))
     runs = runs or []
+    status = list(status or [])
     y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
-    y_range = value_range(y_arrays, log_y)
+    *y_range, clipped = value_range(y_arrays, log_y)
+    if clipped:
+        peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
+        status.append(f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all.")
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     if planned_last is not None:
         candidates.append(float(planned_last))
@@ -220,7 +248,8 @@ def build_frame(
     non_finite += int((~np.isfinite(val[~np.isnan(val)])).sum())
     return Frame(
         x_range=(first, last),
-        y_range=y_range,
+        y_range=(y_range[0], y_range[1]),
+        y_clipped=clipped,
         log_y=log_y,
         smoothing=smoothing,
         steps_x=_f32(steps_x),
@@ -236,7 +265,7 @@ def build_frame(
         what_if=None if what_if is not None and stop is not None and what_if[0] == stop[0] else what_if,
         metrics=metrics,
         runs=runs,
-        status=status or [],
+        status=status,
         non_finite=non_finite,
         title=title,
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+import uuid
 
 import numpy as np
 
 from losswidget.frame import Frame, marker_labels
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
-LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
 LINE_HEIGHT = 18
 STATUS_WIDTH = 100  # characters per status line before wrapping
 COLORS = {
@@ -53,7 +54,8 @@ class _Panel:
         self.log_y = log_y
         low, high = y_range
         self.y0, self.y1 = (math.log10(low), math.log10(high)) if log_y else (low, high)
-        self.parts: list[str] = []
+        self.parts: list[str] = []  # axes and labels
+        self.data: list[str] = []  # curves and markers, clipped to the plot area
 
     def px(self, x: np.ndarray) -> np.ndarray:
         span = (self.x1 - self.x0) or 1.0
@@ -76,7 +78,7 @@ class _Panel:
         for segment in np.split(np.arange(px.size), breaks):
             if segment.size and ok[segment[0]]:
                 points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[segment], py[segment]))
-                self.parts.append(
+                self.data.append(
                     f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{width}" '
                     f'stroke-opacity="{opacity}"{dash_attr}/>'
                 )
@@ -85,7 +87,16 @@ class _Panel:
         px, py = self.px(x), self.py(y)
         for a, b in zip(px, py):
             if math.isfinite(a) and math.isfinite(b):
-                self.parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{radius}" fill="{color}"/>')
+                self.data.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{radius}" fill="{color}"/>')
+
+    def clipped_data(self) -> str:
+        """The data layer inside a clip path with a unique id (several charts share a page)."""
+        clip = f"losswidget-{uuid.uuid4().hex[:12]}"
+        width = WIDTH - LEFT - RIGHT
+        return (
+            f'<clipPath id="{clip}"><rect x="{LEFT}" y="{self.top}" width="{width}" height="{self.height}"/></clipPath>'
+            f'<g clip-path="url(#{clip})">' + "".join(self.data) + "</g>"
+        )
 
     def axes(self, y_label: str) -> None:
         bottom = self.top + self.height
@@ -109,14 +120,15 @@ class _Panel:
             f"{html.escape(y_label)}</text>"
         )
 
-    def label(self, x: float, y_px: float, text: str, color: str) -> None:
+    def label(self, x: float, y_px: float, text: str, color: str, anchor: str = "start") -> None:
+        px = float(self.px(x)) + (4 if anchor == "start" else -4)
         self.parts.append(
-            f'<text x="{float(self.px(x)) + 4:.1f}" y="{y_px:.1f}" fill="{color}">{html.escape(text)}</text>'
+            f'<text x="{px:.1f}" y="{y_px:.1f}" fill="{color}" text-anchor="{anchor}">{html.escape(text)}</text>'
         )
 
     def vertical(self, x: float, color: str) -> None:
         px = float(self.px(x))
-        self.parts.append(
+        self.data.append(
             f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{self.top}" y2="{self.top + self.height}" stroke="{color}" '
             'stroke-width="2" stroke-dasharray="6 4"/>'
         )
@@ -152,20 +164,20 @@ def render_svg(frame: Frame) -> str:
     if frame.best is not None:
         bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))
         if math.isfinite(by):
-            panel.parts.append(
+            panel.data.append(
                 f'<path d="M{bx:.1f},{by - 8:.1f} L{bx + 7:.1f},{by:.1f} L{bx:.1f},{by + 8:.1f} '
                 f'L{bx - 7:.1f},{by:.1f} Z" fill="{COLORS["best"]}" stroke="black"/>'
             )
             panel.parts.append(f'<text x="{bx + 9:.1f}" y="{by + 16:.1f}">best: epoch {frame.best[0]}</text>')
+    parts = [*panel.parts, panel.clipped_data()]
     legend = [("train", COLORS["train"]), ("validation", COLORS["val"])] + [
         (run.name, COLORS["past"]) for run in frame.runs
     ]
-    parts = panel.parts
-    for row, (name, color) in enumerate(legend):
-        y = TOP + 14 + row * 16
-        x = (LEFT + WIDTH - RIGHT) / 2 - 40
-        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{color}" stroke-width="3"/>')
-        parts.append(f'<text x="{x + 24}" y="{y}">{html.escape(name)}</text>')
+    x = float(LEFT)
+    for name, color in legend:  # one row above the plot: it never hides a curve
+        parts.append(f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="8" y2="8" stroke="{color}" stroke-width="3"/>')
+        parts.append(f'<text x="{x + 22:.0f}" y="12">{html.escape(name)}</text>')
+        x += 40 + 7 * len(name)
     parts.append(
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{TOP + PLOT_HEIGHT + 30}" text-anchor="middle">epoch</text>'
     )
@@ -182,7 +194,7 @@ def render_svg(frame: Frame) -> str:
             color = METRIC_COLORS[index % len(METRIC_COLORS)]
             metric_panel.polyline(mx, my, color)
             metric_panel.label(frame.x_range[0], metric_panel.top + 14 + 16 * index, name, color)
-        parts += metric_panel.parts
+        parts += [*metric_panel.parts, metric_panel.clipped_data()]
 
     title = f'<text x="{LEFT}" y="{status_top + 4}" font-weight="bold">{html.escape(frame.title)}</text>'
     for row, line in enumerate(status):

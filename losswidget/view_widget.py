@@ -82,7 +82,6 @@ class WidgetView:
             colors=[TRAIN, VAL],
             stroke_width=2.5,
             labels=["train", "validation"],
-            display_legend=True,
         )
         self.train_points = self._points(scales, TRAIN, "train loss")
         self.val_points = self._points(scales, VAL, "validation loss")
@@ -117,7 +116,6 @@ class WidgetView:
         self.figure = bq.Figure(
             marks=self.marks,
             axes=[self.x_axis, self.y_axis],
-            legend_location="top",
             animation_duration=0,
             fig_margin={"top": 20, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="340px"),
@@ -160,6 +158,7 @@ class WidgetView:
         self.log_toggle = widgets.ToggleButton(value=False, description="log scale", icon="line-chart")
         self.status = widgets.HTML(value="")
         self.title = widgets.HTML(value="")
+        self.legend = widgets.HTML(value="")
         self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
 
         # Handlers may run on a kernel-subshell thread: they only hand a value to the monitor.
@@ -170,7 +169,7 @@ class WidgetView:
 
         self.root = widgets.VBox(
             [
-                self.title,
+                widgets.HBox([self.title, self.legend], layout=widgets.Layout(justify_content="space-between")),
                 self.figure,
                 self.metric_figure,
                 widgets.HBox([self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]),
@@ -258,6 +257,7 @@ class WidgetView:
         self._render_metrics(frame)
         self._set(self.status, value=_status_html(frame.status))
         self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
+        self._set(self.legend, value=_legend_html(frame))
 
     def _render_markers(self, frame: Frame) -> None:
         low, high = frame.y_range
@@ -267,7 +267,8 @@ class WidgetView:
             label = self.stop_label if kind == "stop" else self.what_if_label
             lines_x.append([np.nan, np.nan] if epoch is None else [epoch, epoch])
             if epoch is None:
-                self._set(label, x=np.empty(0, np.float32), y=np.empty(0, np.float32), text=np.empty(0, object))
+                # Hide rather than empty: bqplot cannot serialise an empty text array.
+                self._set(label, visible=False)
                 continue
             fraction = 0.06 + 0.08 * row
             y = high / (high / low) ** fraction if frame.log_y else high - (high - low) * fraction
@@ -279,6 +280,7 @@ class WidgetView:
                 text=np.array([text], dtype=object),
                 align="end" if right_half else "start",
                 x_offset=-6 if right_half else 6,
+                visible=True,
             )
         self._set(
             self.verticals,
@@ -305,7 +307,6 @@ class WidgetView:
             **_lines(x, y),
             colors=grays,
             labels=[f"{run.name} (val)" for run in frame.runs],
-            display_legend=True,
         )
 
     def _render_metrics(self, frame: Frame) -> None:
@@ -323,6 +324,18 @@ class WidgetView:
         self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None
+
+
+def _legend_html(frame: Frame) -> str:
+    """The legend as a row of HTML above the chart: it never hides a curve or a label."""
+    entries = [("train", TRAIN, 1.0), ("validation", VAL, 1.0), ("best epoch ◆", BEST, 1.0)]
+    entries += [(f"{run.name} (val)", PAST, 1.0) for run in frame.runs]
+    items = "".join(
+        f'<span style="margin-left: 14px; white-space: nowrap; opacity: {opacity}">'
+        f'<span style="color: {color}; font-weight: bold">━</span> {html.escape(name)}</span>'
+        for name, color, opacity in entries
+    )
+    return f'<div class="losswidget-legend" style="font-size: 12px; text-align: right">{items}</div>'
 
 
 def _status_html(lines: list[str]) -> str:

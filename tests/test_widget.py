@@ -150,7 +150,7 @@ def test_metrics_go_to_a_second_panel(monitor):
     view = monitor._view
     assert view.metric_figure.layout.display == "none"
     for epoch in monitor.epochs(3):
-        monitor.log(train=1.0, val=1.0, acc=0.5 + epoch / 10, lr=0.1)
+        monitor.log(train=1.0, val=1.0, acc=0.5 + epoch / 10, lr=0.1 / (epoch + 1))
     assert view.metric_figure.layout.display is None
     assert list(view.metric_lines.labels) == ["acc", "lr"]
     assert view.metric_lines.scales["y"] is view.metric_y  # not on the loss axis
@@ -173,3 +173,14 @@ def test_static_image_travels_with_the_widget(monitor):
     svg = bundle["image/svg+xml"]
     assert svg.startswith("<svg") and "polyline" in svg and "best: epoch 4" in svg
     assert "Finished 5 epochs." in svg
+
+
+def test_markers_disappear_cleanly_on_a_new_run(monitor):
+    for epoch in monitor.epochs(30):
+        monitor.log(val=0.1 + 0.05 * abs(epoch - 10))
+        if epoch == 20:
+            monitor.stop()
+    monitor.new_run("second")  # no stop, no what-if: the labels must go without a serialization error
+    view = monitor._view
+    assert not view.stop_label.visible and not view.what_if_label.visible
+    assert view.best_marker.x.size == 0
