@@ -239,10 +239,11 @@ def build_frame(
         peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
         status.append(f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all.")
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
-    if planned_last is not None:
-        candidates.append(float(planned_last))
     candidates += [float(r.epochs[-1]) for r in runs if r.epochs.size]
     last = max(candidates)
+    if planned_last is not None:
+        # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
+        last = max(last, min(float(planned_last), math.ceil(max(10.0, (last + 1) * 1.3))))
     first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
     non_finite = model.step_non_finite + int((~np.isfinite(train[~np.isnan(train)])).sum())
     non_finite += int((~np.isfinite(val[~np.isnan(val)])).sum())
