@@ -15,7 +15,7 @@ import numpy as np
 from losswidget.decimate import Decimator, decimate
 from losswidget.history import History, _Column
 from losswidget.smoothing import smooth
-from losswidget.stopping import would_stop_at
+from losswidget.stopping import EarlyStopping, would_stop_at
 
 EMPTY = np.empty(0, dtype=np.float32)
 
@@ -128,6 +128,7 @@ class ChartModel:
         self.reset()
 
     def reset(self) -> None:
+        self._what_if_key: tuple | None = None
         self._decimator = Decimator(self.max_points)
         self._smoothed = _Column()
         self._window = 1
@@ -172,6 +173,27 @@ class ChartModel:
         x = self._step_positions(history, index, open_epoch)
         return x, _shown(values[index], log_y), _shown(smoothed, log_y)
 
+    def what_if(self, history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
+        """:func:`what_if_stop`, replayed incrementally: O(new epochs) per frame, not O(all epochs)."""
+        rows = np.flatnonzero(~np.isnan(history.val))
+        last = float(history.val[rows[-1]]) if rows.size else None
+        key = (patience, min_delta, id(history))
+        if (
+            key != self._what_if_key
+            or rows.size < self._replayed
+            or (rows.size and self._replayed_last != last and rows.size == self._replayed)
+        ):
+            self._what_if_key = key
+            self._replay = EarlyStopping(patience=patience, min_delta=min_delta)
+            self._replayed = 0
+            self._what_if_at: tuple[int, int] | None = None
+        for row in rows[self._replayed :]:
+            if self._replay.update(history.val[row]) and self._what_if_at is None:
+                self._what_if_at = (int(history.epochs[row]), patience)
+        self._replayed = rows.size
+        self._replayed_last = last
+        return self._what_if_at
+
 
 def what_if_stop(history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
     """(epoch, patience) where early stopping with ``patience`` would stop on the val recorded so far."""
@@ -208,7 +230,7 @@ def build_frame(
     title: str = "",
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
-    what_if = what_if_stop(history, patience, min_delta)
+    what_if = model.what_if(history, patience, min_delta)
     epochs = history.epochs.astype(np.float64)
     train, val = history.train, history.val
     series = {"train": train, "val": val}

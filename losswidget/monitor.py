@@ -35,7 +35,7 @@ __all__ = ["LiveLossMonitor"]
 _NEVER = 2**31 - 1
 MAX_SMOOTHING = 100_000
 MAX_PATIENCE = 1_000_000
-DRAW_BUDGET = 0.05  # drawing may take at most this share of the training time
+DRAW_BUDGET = 0.02  # drawing may take at most this share of the training time
 PUMP_INTERVAL = 0.05
 
 
@@ -78,7 +78,7 @@ class LiveLossMonitor:
         start_from_epoch: int = 0,
         name: str | None = None,
         display: str = "auto",
-        frame_rate: float = 10.0,
+        frame_rate: float = 5.0,
         max_points: int = 2000,
     ) -> None:
         if patience is not None:
@@ -116,6 +116,9 @@ class LiveLossMonitor:
 
         self._draw_lock = threading.RLock()
         self._stop_event = threading.Event()
+        self._stop_requested = False  # mirrors the event; a plain read in the per-step path
+        self._tensor_type: type | None = None
+        self._next_check_at = 0.0
         self._stop_code: StopReason | None = None
         self._stop_message: str | None = None
         self._stop_epoch: int | None = None
@@ -314,18 +317,37 @@ class LiveLossMonitor:
         """Record one optimisation step's training loss. Returns ``should_stop``.
 
         O(1), no drawing, no device synchronisation: tensors on an accelerator are
-        kept detached and converted in bulk at the next frame.
+        kept detached and converted in bulk at the next frame. Runs once per step,
+        so the common cases (a float, a one-element CPU tensor) take a short path.
         """
-        value = detach_scalar(train, "train")
-        if self._model is not None and not self._model.training and "eval-steps" not in self._warned:
-            self._check_mode("eval-steps")
-        if not isinstance(value, float):
-            self._pending_tensors = True
+        kind = type(train)
+        if kind is float:
+            value = train
+        elif kind is self._tensor_type and train.is_cpu and train.numel() == 1:
+            value = train.item()  # a Python number: no graph is kept alive
+            if type(value) is not float:
+                value = self._step_value(train)
+        else:
+            value = self._step_value(train)
         self._pending.append(value)
         now = time.perf_counter()
-        if now >= self._next_frame_at or now >= self._next_pump_at:
-            self._maybe_frame(now=now)
-        return self._stop_event.is_set()
+        if now >= self._next_check_at:
+            self._step_checks(now)
+        return self._stop_requested
+
+    def _step_value(self, train: Any) -> Any:
+        value = detach_scalar(train, "train")
+        if is_tensor(train) and type(train).__name__ == "Tensor":
+            self._tensor_type = type(train)
+        if not isinstance(value, float):
+            self._pending_tensors = True
+        return value
+
+    def _step_checks(self, now: float) -> None:
+        """At most every PUMP_INTERVAL: teaching guard, UI events, and a frame when one is due."""
+        if self._model is not None and not self._model.training and "eval-steps" not in self._warned:
+            self._check_mode("eval-steps")
+        self._maybe_frame(now=now)
 
     def stop(self, reason: str | None = None) -> None:
         """Ask the loop to stop at the end of the current epoch. Safe from any thread."""
@@ -647,9 +669,11 @@ class LiveLossMonitor:
             return
         self._stop_code, self._stop_message, self._stop_epoch = code, message, epoch
         self._stop_event.set()
+        self._stop_requested = True
 
     def _clear_stop(self) -> None:
         self._stop_event.clear()
+        self._stop_requested = False
         self._stop_code = self._stop_message = self._stop_epoch = None
         self._stopper.resume()
 
@@ -722,6 +746,7 @@ class LiveLossMonitor:
                 self._channel.pump()
         if force or self._dirty or now >= self._next_frame_at:
             self._draw()
+        self._next_check_at = min(self._next_frame_at, self._next_pump_at)
 
     def _request_redraw(self, final: bool = False) -> None:
         """From a control (any thread): redraw now if no loop runs, else at the loop's next frame."""
@@ -730,24 +755,25 @@ class LiveLossMonitor:
             self._draw(final=final)
 
     def _draw(self, final: bool = False) -> None:
+        if self._loop_active and threading.current_thread() is not self._loop_thread:
+            self._dirty = True  # not ours to draw: the loop will, at its next frame
+            return
         started = time.perf_counter()
         with self._draw_lock, SignalsDeferred():
             self._dirty = False
-            if self._loop_active and threading.current_thread() is not self._loop_thread:
-                self._dirty = True  # not ours to draw: the loop will, at its next frame
-                return
             self._flush_steps()
-            if self._view is None:
-                return
-            if self._loop_active and self._channel is not None:
-                self._regime = self._channel.regime()
-            frame = self._build_frame()
-            self._view.render(frame)
-            if final:
-                self._view.finish(frame)
-        cost = time.perf_counter() - started
-        self.frame_seconds = cost
-        self._next_frame_at = time.perf_counter() + max(self._frame_interval, cost / DRAW_BUDGET)
+            if self._view is not None:
+                if self._loop_active and self._channel is not None:
+                    self._regime = self._channel.regime()
+                frame = self._build_frame()
+                self._view.render(frame)
+                if final:
+                    self._view.finish(frame)
+        now = time.perf_counter()
+        self.frame_seconds = now - started
+        # Adaptive: drawing never takes more than DRAW_BUDGET of the time.
+        self._next_frame_at = now + max(self._frame_interval, self.frame_seconds / DRAW_BUDGET)
+        self._next_check_at = min(self._next_frame_at, self._next_pump_at)
 
     def _build_frame(self) -> frames.Frame:
         runs = [
@@ -808,7 +834,7 @@ class LiveLossMonitor:
         if self._early_stopping:
             stopper = self._stopper
             return f"Early stopping: patience {stopper.patience}, {stopper.wait} epochs without improvement."
-        what_if = frames.what_if_stop(self.history, self._what_if_patience, self._stopper.min_delta)
+        what_if = self._chart.what_if(self.history, self._what_if_patience, self._stopper.min_delta)
         prefix = f"Early stopping is off; with patience {self._what_if_patience} it would"
         if what_if is None:
             return f"{prefix} not have stopped yet."

@@ -41,14 +41,21 @@ def detach_scalar(value: Any, name: str) -> Any:
 
     Tensors on an accelerator are returned detached but not copied to the host,
     so per-step logging never forces a device synchronisation; convert them in
-    bulk with :func:`tensors_to_floats`.
+    bulk with :func:`tensors_to_floats`. This runs once per training step: the
+    CPU path is kept to three tensor calls.
     """
+    if type(value) is float:
+        return value
     if is_tensor(value):
+        if value.numel() != 1:
+            _check_tensor(value, name)
+        if value.device.type == "cpu":
+            result = value.item()  # a Python number: no graph can be kept alive
+            if isinstance(result, complex):
+                _check_tensor(value, name)
+            return float(result)
         _check_tensor(value, name)
-        detached = value.detach()
-        if detached.device.type == "cpu":
-            return float(detached.reshape(()).item())
-        return detached.reshape(())
+        return value.detach().reshape(())
     return to_float(value, name)
 
 

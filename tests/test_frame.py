@@ -1,0 +1,38 @@
+"""The chart model: incremental pieces agree with their from-scratch definitions."""
+
+import math
+
+import numpy as np
+import pytest
+
+import losswidget as lw
+from losswidget.frame import ChartModel, value_range, what_if_stop
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_incremental_what_if_matches_a_full_replay(seed):
+    rng = np.random.default_rng(seed)
+    history = lw.History()
+    model = ChartModel()
+    patience = 3
+    for epoch in range(60):
+        values = {"train": 1.0}
+        if rng.random() < 0.8:
+            values["val"] = float(np.abs(rng.normal(1.0 - epoch / 100, 0.1)))
+        history.log_epoch(epoch, values)
+        if rng.random() < 0.1:  # the validation value re-logged within its epoch
+            history.log_epoch(epoch, {"val": float(rng.random())})
+        if rng.random() < 0.1:  # the slider moved
+            patience = int(rng.integers(0, 8))
+        assert model.what_if(history, patience, 0.0) == what_if_stop(history, patience, 0.0)
+
+
+def test_value_range_keeps_a_high_curve_and_clips_lone_spikes():
+    steps = np.full(2000, 0.1)
+    val = np.linspace(0.5, 3.0, 40)  # a whole curve far above the steps: never clipped
+    low, high, clipped = value_range([steps, val], log_y=False)
+    assert high >= 3.0 and not clipped
+    spiky = np.concatenate([[30.0, 12.0], np.linspace(1.0, 0.2, 100)])  # a fresh network's first epochs
+    low, high, clipped = value_range([spiky], log_y=False)
+    assert clipped and high < 12.0 and low < 0.2
+    assert value_range([np.array([math.nan])], log_y=True)[:2] == (0.1, 1.0)
