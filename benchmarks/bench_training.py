@@ -87,7 +87,6 @@ def main() -> None:
     for _ in range(ROUNDS):
         for kind in kinds:
             times[kind].append(run(kind))
-    bare = statistics.median(times["bare"])
     print(f"{EPOCHS * STEPS} steps of a 64-256-256-10 MLP, batch {BATCH}, 1 CPU thread, {ROUNDS} rounds")
     print("ratio = the run's time / the bare run's time in the same round (paired: machine drift cancels)")
     for kind in kinds:
