@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab  # noqa: E402
+from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab
 
 SETUP = """
 import json, time

@@ -60,15 +60,28 @@ class Notebook:
         self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=90_000)
         return self
 
+    def command(self, command_id: str) -> None:
+        """Run a JupyterLab command, as its menu item would (the app is exposed for tests)."""
+        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+        # Not awaited: "run all" resolves only when every cell has finished.
+        self.page.evaluate("id => { window.jupyterapp.commands.execute(id); }", command_id)
+
+    def dismiss_dialogs(self) -> None:
+        for _ in range(3):
+            if not self.page.locator(".jp-Dialog").count():
+                return
+            self.page.keyboard.press("Escape")
+            time.sleep(0.3)
+
     def run_all(self) -> None:
         # On a cold start JupyterLab can report "idle" before the kernel takes requests and
-        # drop the first run: check that the first cell started, and ask again if not.
+        # drop the first run: check that the first code cell started, and ask again if not.
         for _ in range(3):
-            self.page.click('.lm-MenuBar-item:has-text("Run")')
-            self.page.click('.lm-Menu-item:has-text("Run All Cells")')
+            self.dismiss_dialogs()
+            self.command("notebook:run-all-cells")
             try:
                 self.page.wait_for_function(
-                    "() => { const p = document.querySelector('.jp-Cell .jp-InputPrompt');"
+                    "() => { const p = document.querySelector('.jp-CodeCell .jp-InputPrompt');"
                     " return p && /\\[(\\*|\\d+)\\]/.test(p.textContent); }",
                     timeout=15_000,
                 )

@@ -66,7 +66,7 @@ class Lab:
             sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.notebook_dir}", "--ServerApp.open_browser=False",
-            "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=False",
+            "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
         ]  # fmt: skip
         self.log = open(self.root / "lab.log", "w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)

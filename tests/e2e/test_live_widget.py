@@ -111,8 +111,7 @@ print("ENDED", epoch, monitor.stop_code)
     nb.run_all()
     nb.wait_for_widget()
     nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")
-    nb.page.click('.lm-MenuBar-item:has-text("Kernel")')
-    nb.page.click('.lm-Menu-item:has-text("Interrupt Kernel")')
+    nb.page.click(".jp-NotebookPanel-toolbar [data-command='notebook:interrupt-kernel']")  # the ■ in the toolbar
     text = nb.wait_for_output("RESTORED", timeout=30)
     assert "StopReason.INTERRUPTED" in text and "RESTORED True BEST 8" in text
     assert "KeyboardInterrupt" not in text

@@ -1,0 +1,37 @@
+"""The classroom notebook, opened in JupyterLab in Chromium and run as a teacher would."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from .conftest import Notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab, browser):
+    shutil.copy(NOTEBOOKS / "02_seeing_overfitting.ipynb", lab.notebook_dir)
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    try:
+        nb = Notebook(lab, page, "02_seeing_overfitting.ipynb").open()
+        nb.run_all()
+        text = nb.wait_for_output("training loss fell from", timeout=120)
+        assert "overfitting since epoch" in text
+        first_chart = page.locator(".losswidget").first
+        status = first_chart.locator(".losswidget-status").inner_text()
+        assert re.search(r"Best validation loss [\d.]+ at epoch \d+", status)
+        assert "validation loss has risen" in status and "memorising the training data" in status
+        # The best-epoch marker: one diamond drawn in the chart, in the marker's colour.
+        diamonds = first_chart.locator("svg path.dot").evaluate_all(
+            "dots => dots.filter(d => (d.getAttribute('style') || '').includes('rgb(212, 160, 23)')"
+            " || d.getAttribute('fill') === '#d4a017').length"
+        )
+        assert diamonds >= 1
+        first_chart.scroll_into_view_if_needed()
+        nb.screenshot("classroom")
+    finally:
+        page.close()
+        for session in lab.api("/api/sessions"):
+            lab.delete(f"/api/sessions/{session['id']}")
