@@ -22,6 +22,7 @@ _LAZY = {
     "fit": "losswidget.training",
     "evaluate": "losswidget.training",
     "accuracy": "losswidget.training",
+    "watch": "losswidget.watching",
 }
 
 __all__ = [

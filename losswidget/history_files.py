@@ -5,6 +5,7 @@ JSONL layout, one JSON object per line::
     {"format": "losswidget-history", "version": 1, "name": null}
     {"kind": "epoch", "epoch": 0, "values": {"train": 0.9, "val": 1.1, "acc": 0.4}}
     {"kind": "steps", "epoch": [0, 0, 0], "train": [1.2, 1.0, 0.95]}
+    {"kind": "end", "outcome": "Stopped: ...", "stop_code": "user", "at": 1764000000.0}
 
 Several epoch records for one epoch merge (the later value wins), so a writer
 may append as it goes. Numbers that JSON cannot hold are written as ``null``
@@ -21,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,6 +127,8 @@ def _apply_record(history: History, record: Any) -> None:
         if not all(isinstance(e, int) and not isinstance(e, bool) for e in epoch):
             raise ValueError("step epochs must be integers")
         history.log_steps([decode_number(v) for v in train], epoch)
+    elif kind == "end":
+        pass  # the end of one loop (written by a monitor): no values; watchers read it
     else:
         raise ValueError(f"unknown record kind {kind!r}")
 
@@ -284,6 +288,10 @@ class HistoryWriter:
                 steps_line(train[start : start + STEPS_PER_RECORD], epoch[start : start + STEPS_PER_RECORD])
             )
         self._stream.flush()
+
+    def write_end(self, outcome: str, stop_code: str | None) -> None:
+        """Mark the end of a training loop (a later loop may append more epochs)."""
+        self._write(json.dumps({"kind": "end", "outcome": outcome, "stop_code": stop_code, "at": time.time()}) + "\n")
 
     def close(self) -> None:
         if not self._stream.closed:

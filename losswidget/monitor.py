@@ -21,6 +21,7 @@ import numpy as np
 
 from losswidget import frame as frames
 from losswidget._validate import check_bool, check_choice, check_float, check_int
+from losswidget.control import ControlFile
 from losswidget.diagnosis import diagnose
 from losswidget.history import History, check_metric_name
 from losswidget.history_files import HistoryWriter
@@ -103,6 +104,7 @@ class LiveLossMonitor:
             raise TypeError(f"'best_weights_file' must be a path: got {type(best_weights_file).__name__}")
         self._best_weights_file = None if best_weights_file is None else Path(best_weights_file)
         self._writer = HistoryWriter(log_file, name) if log_file is not None else None
+        self._control = ControlFile(log_file) if log_file is not None else None
 
         self.history = History(name)
         self._early_stopping = patience is not None
@@ -267,6 +269,7 @@ class LiveLossMonitor:
             with guard:
                 self._begin_loop(n)
                 for epoch in range(self._next_epoch, self._next_epoch + n):
+                    self._poll_control()
                     if self.should_stop:
                         break
                     self._open_epoch(epoch)
@@ -344,10 +347,24 @@ class LiveLossMonitor:
         return value
 
     def _step_checks(self, now: float) -> None:
-        """At most every PUMP_INTERVAL: teaching guard, UI events, and a frame when one is due."""
+        """At most every PUMP_INTERVAL: teaching guard, UI events, requests, a frame when one is due."""
         if self._model is not None and not self._model.training and "eval-steps" not in self._warned:
             self._check_mode("eval-steps")
+        self._poll_control()
         self._maybe_frame(now=now)
+
+    def _poll_control(self) -> None:
+        """Apply a stop or patience request written by a watcher in another process."""
+        request = self._control.poll() if self._control is not None else None
+        if not request:
+            return
+        patience = request.get("patience")
+        if isinstance(patience, int) and not isinstance(patience, bool) and patience >= 0:
+            self._ui_patience(patience)
+        stop = request.get("stop")
+        if isinstance(stop, dict):
+            reason = stop.get("reason") if isinstance(stop.get("reason"), str) else "a watcher asked to stop"
+            self._request_stop(StopReason.USER, reason, self._current_epoch)
 
     def stop(self, reason: str | None = None) -> None:
         """Ask the loop to stop at the end of the current epoch. Safe from any thread."""
@@ -572,6 +589,8 @@ class LiveLossMonitor:
                 restore(self._model, self._best_state)
                 self._restored_epoch = self._best_state_epoch
             self._outcome = self._describe_end(finished, left_early, open_epoch)
+            if self._writer is not None:
+                self._writer.write_end(self._outcome, None if self._stop_code is None else self._stop_code.value)
             if left_early and not second_interrupt:
                 self._explain_after_cell(open_epoch)
         finally:

@@ -1,0 +1,79 @@
+"""Requests from a watcher to a training process: a small JSON file next to the run's log.
+
+``runs/x.jsonl`` has its control file at ``runs/x.control.json``. A watcher writes it
+atomically (a temporary file, then a rename), so the trainer never reads half a request;
+the trainer checks it at each epoch boundary and a few times a second between steps.
+Contents::
+
+    {"version": 1, "stop": {"reason": "...", "requested_at": 1764000000.0}, "patience": 7}
+
+Only files and renames cross processes: the watcher and the job need only share a
+filesystem. If the watcher dies, the run goes on; a restarted watcher reads the log
+from the beginning and carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+VERSION = 1
+
+
+def control_path(log_path: str | Path) -> Path:
+    path = Path(log_path)
+    return path.with_name(path.stem + ".control.json")
+
+
+def read_request(path: Path) -> dict[str, Any]:
+    """The current request, or {} if there is none (or it cannot be read: never fatal)."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            request = json.load(stream)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(request, dict) or request.get("version") != VERSION:
+        return {}
+    return request
+
+
+def write_request(path: Path, **changes: Any) -> dict[str, Any]:
+    """Merge ``changes`` into the request at ``path``, atomically; returns the new request."""
+    request = read_request(path) or {"version": VERSION}
+    request.update(changes)
+    request["written_at"] = time.time()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with open(partial, "w", encoding="utf-8") as stream:
+        json.dump(request, stream)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(partial, path)
+    return request
+
+
+class ControlFile:
+    """The trainer's side: notices new requests cheaply (a stat, then a read on change)."""
+
+    def __init__(self, log_path: str | Path) -> None:
+        self.path = control_path(log_path)
+        self._seen: tuple | None = None
+        try:  # a request left by an earlier run with this name is not for this one
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def poll(self) -> dict[str, Any] | None:
+        """The request if it changed since the last poll, else None."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if signature == self._seen:
+            return None
+        self._seen = signature
+        return read_request(self.path)
