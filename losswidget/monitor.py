@@ -23,6 +23,7 @@ from losswidget import frame as frames
 from losswidget._validate import check_bool, check_choice, check_float, check_int
 from losswidget.control import ControlFile
 from losswidget.diagnosis import diagnose
+from losswidget.distributed import Ranks
 from losswidget.history import History, check_metric_name
 from losswidget.history_files import HistoryWriter
 from losswidget.kernel_events import REGIME_TEXT, ControlChannel, InterruptAsStop, SignalsDeferred, current_kernel
@@ -100,6 +101,9 @@ class LiveLossMonitor:
         self._mode_hook: Any = None
         self._train_mode_without_grad = False
         self._attach_model(model)
+        self._ranks = Ranks.detect()
+        if self._ranks is not None and self._ranks.rank != 0:
+            display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
         if best_weights_file is not None and not isinstance(best_weights_file, (str, Path)):
             raise TypeError(f"'best_weights_file' must be a path: got {type(best_weights_file).__name__}")
         self._best_weights_file = None if best_weights_file is None else Path(best_weights_file)
@@ -119,6 +123,7 @@ class LiveLossMonitor:
         self._draw_lock = threading.RLock()
         self._stop_event = threading.Event()
         self._stop_requested = False  # mirrors the event; a plain read in the per-step path
+        self._local_stop: tuple | None = None  # with several ranks: waits for the epoch boundary
         self._tensor_type: type | None = None
         self._next_check_at = 0.0
         self._stop_code: StopReason | None = None
@@ -270,6 +275,8 @@ class LiveLossMonitor:
                 self._begin_loop(n)
                 for epoch in range(self._next_epoch, self._next_epoch + n):
                     self._poll_control()
+                    if self._ranks is not None:
+                        self._agree_on_stop()
                     if self.should_stop:
                         break
                     self._open_epoch(epoch)
@@ -287,6 +294,8 @@ class LiveLossMonitor:
         if not given:
             raise TypeError("log() needs at least one value, e.g. monitor.log(train=0.52, val=0.61)")
         converted = {check_metric_name(name): to_float(value, name) for name, value in given.items()}
+        if self._ranks is not None:
+            converted = self._ranks.average(converted)  # one collective per log() call
         if val is not None and is_tensor(val) and getattr(val, "requires_grad", False):
             self._warn_once(
                 "val-grad",
@@ -684,11 +693,25 @@ class LiveLossMonitor:
                 save_state(self._best_weights_file, self._best_state)
 
     def _request_stop(self, code: StopReason | None, message: str, epoch: int | None) -> None:
+        if self._ranks is not None and code in (StopReason.USER, StopReason.INTERRUPTED):
+            # One rank may not leave alone: all ranks agree at the next epoch boundary.
+            if self._local_stop is None:
+                self._local_stop = (code, message, epoch)
+            return
+        self._set_stop(code, message, epoch)
+
+    def _set_stop(self, code: StopReason | None, message: str, epoch: int | None) -> None:
         if self._stop_event.is_set():
             return
         self._stop_code, self._stop_message, self._stop_epoch = code, message, epoch
         self._stop_event.set()
         self._stop_requested = True
+
+    def _agree_on_stop(self) -> None:
+        local, self._local_stop = self._local_stop, None
+        if self._ranks.any(local is not None):
+            code, message, epoch = local or (StopReason.USER, "another rank asked to stop", self._current_epoch)
+            self._set_stop(code, message, epoch)
 
     def _clear_stop(self) -> None:
         self._stop_event.clear()

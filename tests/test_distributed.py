@@ -1,0 +1,125 @@
+"""Two real processes with torch.distributed (gloo on 127.0.0.1), as torchrun starts them.
+
+Every rank runs the same loop with the same monitor API; the tests check that all ranks
+stop at the same epoch without hanging (each run is bounded by a timeout), that logged
+values are the average over the ranks, and that only rank 0 writes the log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import losswidget as lw
+
+torch = pytest.importorskip("torch")
+
+WORKER = """
+import json, math, os, sys, time, torch, torch.distributed as dist, losswidget as lw
+from losswidget.control import control_path, write_request
+dist.init_process_group("gloo")
+rank, scenario, out = dist.get_rank(), sys.argv[1], sys.argv[2]
+torch.manual_seed(rank)
+model = torch.nn.Linear(2, 1)
+monitor = lw.LiveLossMonitor(patience=4, model=model, log_file=os.path.join(out, "log.jsonl"), display="none")
+weights = {}
+for epoch in monitor.epochs(40):
+    with torch.no_grad():
+        model.weight += 0.1
+    weights[epoch] = model.weight.detach().clone()
+    for step in range(3):
+        monitor.log_step(train=float(rank + step))  # per-step: local, no collective
+    val = 0.3 + 0.05 * abs(epoch - 8) + 0.1 * rank  # different on each rank: the monitor averages
+    if scenario == "nan" and rank == 1 and epoch == 3:
+        val = math.nan
+    if scenario == "stop" and rank == 1 and epoch == 5:
+        monitor.stop("rank 1 asked")  # one rank's request; all must leave at the same epoch
+    if scenario == "request" and rank == 0 and epoch == 5:
+        write_request(control_path(os.path.join(out, "log.jsonl")), stop={"reason": "from a watcher"})
+        time.sleep(0.1)
+    monitor.log(train=1.0 + rank, val=val)
+result = {
+    "rank": rank, "last": epoch, "code": monitor.stop_code and monitor.stop_code.value,
+    "reason": monitor.stopped_reason, "val": monitor.history.val.tolist(), "train": monitor.history.train.tolist(),
+    "best": monitor.best_epoch,
+    "restored": bool(monitor.best_epoch is not None and torch.equal(model.weight, weights[monitor.best_epoch])),
+}
+with open(os.path.join(out, f"rank{rank}.json"), "w") as stream:
+    json.dump(result, stream)
+dist.destroy_process_group()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_ranks(tmp_path: Path, scenario: str, world: int = 2) -> list[dict]:
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent(WORKER))
+    port = free_port()
+    processes = []
+    for rank in range(world):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+        env.pop("CUDA_VISIBLE_DEVICES", None)
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(script), scenario, str(tmp_path)], env=env, stderr=subprocess.PIPE, text=True
+            )
+        )
+    try:
+        for process in processes:
+            _, err = process.communicate(timeout=120)  # a rank left waiting would hang: fail instead
+            assert process.returncode == 0, err[-3000:]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    return [json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in range(world)]
+
+
+def expected_val(epoch: int, world: int = 2) -> float:
+    return sum(0.3 + 0.05 * abs(epoch - 8) + 0.1 * rank for rank in range(world)) / world
+
+
+def test_values_are_averaged_and_early_stopping_agrees(tmp_path):
+    ranks = run_ranks(tmp_path, "plain")
+    assert ranks[0]["last"] == ranks[1]["last"] == 12  # minimum at 8, patience 4
+    assert ranks[0]["code"] == ranks[1]["code"] == "patience"
+    for rank in ranks:
+        assert rank["val"] == pytest.approx([expected_val(e) for e in range(13)])
+        assert rank["train"] == pytest.approx([1.5] * 13)  # the mean of 1.0 and 2.0
+        assert rank["best"] == 8 and rank["restored"]
+    log = lw.History.load(tmp_path / "log.jsonl")  # written by rank 0 alone
+    assert len(log) == 13 and log.val.tolist() == pytest.approx(ranks[0]["val"])
+
+
+def test_a_nan_on_one_rank_stops_every_rank_at_that_epoch(tmp_path):
+    ranks = run_ranks(tmp_path, "nan")
+    assert ranks[0]["last"] == ranks[1]["last"] == 3
+    assert ranks[0]["code"] == ranks[1]["code"] == "non-finite"
+    assert all(math.isnan(rank["val"][3]) for rank in ranks)
+    assert all(rank["best"] == 2 and rank["restored"] for rank in ranks)
+
+
+def test_a_stop_on_one_rank_is_agreed_at_the_next_epoch(tmp_path):
+    ranks = run_ranks(tmp_path, "stop")
+    assert ranks[0]["last"] == ranks[1]["last"] == 5
+    assert ranks[1]["reason"] == "rank 1 asked" and ranks[0]["reason"] == "another rank asked to stop"
+    assert all(rank["code"] == "user" and rank["restored"] for rank in ranks)
+
+
+def test_a_watchers_request_reaches_every_rank(tmp_path):
+    ranks = run_ranks(tmp_path, "request")
+    assert ranks[0]["last"] == ranks[1]["last"]
+    assert ranks[0]["last"] <= 7 and ranks[0]["reason"] == "from a watcher"
