@@ -7,6 +7,7 @@ The same LiveLossMonitor that draws the chart in a notebook prints text progress
 from __future__ import annotations
 
 import argparse
+import time
 
 
 def make_model(width: int = 256, seed: int = 0):
@@ -17,7 +18,7 @@ def make_model(width: int = 256, seed: int = 0):
     return nn.Sequential(nn.Linear(1, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1))
 
 
-def run(epochs: int = 400, patience: int | None = 20) -> int:
+def run(epochs: int = 400, patience: int | None = 20, log_file: str | None = None, pause: float = 0.0) -> int:
     import torch
 
     import losswidget as lw
@@ -27,7 +28,7 @@ def run(epochs: int = 400, patience: int | None = 20) -> int:
     model = make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = torch.nn.MSELoss()
-    monitor = lw.LiveLossMonitor(patience=patience, model=model, display="text", name="demo")
+    monitor = lw.LiveLossMonitor(patience=patience, model=model, display="text", name="demo", log_file=log_file)
     for _epoch in monitor.epochs(epochs):
         model.train()
         optimizer.zero_grad()
@@ -38,6 +39,8 @@ def run(epochs: int = 400, patience: int | None = 20) -> int:
         with torch.no_grad():
             val = loss_fn(model(x_val), y_val)
         monitor.log(train=loss, val=val)
+        if pause:
+            time.sleep(pause)  # slow enough to watch from a notebook
     return 0
 
 
@@ -45,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m losswidget.demo", description=__doc__)
     parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--patience", type=int, default=20, help="early-stopping patience; -1 turns it off")
+    parser.add_argument("--log-file", help="append the run to this .jsonl file (lw.watch follows it)")
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds to sleep after each epoch")
     args = parser.parse_args(argv)
-    return run(args.epochs, None if args.patience < 0 else args.patience)
+    return run(args.epochs, None if args.patience < 0 else args.patience, args.log_file, args.pause)
 
 
 if __name__ == "__main__":

@@ -123,15 +123,20 @@ class RunWatcher(LiveLossMonitor):
                 self._chart.reset()
                 self.history = main.history
             self._past = [follower.history for follower in self._followers[1:]]
-            self._request_redraw()
+            # Once every run has ended, leave a static image too (for saved notebooks).
+            ended = all(follower.ended is not None for follower in self._followers)
+            self._request_redraw(final=ended)
 
     def poll(self) -> None:
         """Read the files now (the watcher also does it every ``interval`` seconds)."""
         self._poll_all()
 
     def close(self) -> None:
-        """Stop following the files."""
+        """Stop following the files; the output keeps a static image of the chart."""
         self._closed.set()
+        self._thread.join(timeout=5)
+        self._poll_all()
+        self._request_redraw(final=True)
 
     # -- requests to the training processes ----------------------------------------------
 
