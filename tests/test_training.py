@@ -291,3 +291,23 @@ def test_a_run_killed_mid_training_leaves_a_loadable_log(tmp_path):
     assert len(history) >= completed + 1
     assert history.epochs[: completed + 1].tolist() == list(range(completed + 1))
     assert history.val[completed] == pytest.approx(1.1 / (completed + 1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_per_step_device_synchronisation_on_cuda():
+    model = mlp().cuda()
+    optimizer = torch.optim.SGD(model.parameters(), 0.1)
+    monitor = lw.LiveLossMonitor(patience=None, display="none", frame_rate=0.01)
+    x, y = torch.randn(64, 64, device="cuda"), torch.randint(0, 10, (64,), device="cuda")
+    for _ in monitor.epochs(1):
+        torch.cuda.set_sync_debug_mode("error")  # any synchronising call raises from here on
+        try:
+            for _ in range(50):
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                optimizer.step()
+                monitor.log_step(train=loss)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    assert monitor.history.n_steps == 50  # converted in bulk when the epoch closed
