@@ -23,6 +23,7 @@ _LAZY = {
     "evaluate": "losswidget.training",
     "accuracy": "losswidget.training",
     "watch": "losswidget.watching",
+    "LightningCallback": "losswidget.lightning",
 }
 
 __all__ = [
