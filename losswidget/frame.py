@@ -34,6 +34,7 @@ class Frame:
     y_range: tuple[float, float]
     log_y: bool = False
     y_clipped: bool = False
+    clip_note: str = ""  # for charts only: says that values run off the top
     smoothing: int = 1
     steps_x: np.ndarray = field(default_factory=lambda: EMPTY)
     steps_raw: np.ndarray = field(default_factory=lambda: EMPTY)
@@ -257,9 +258,10 @@ def build_frame(
     status = list(status or [])
     y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
     *y_range, clipped = value_range(y_arrays, log_y)
+    clip_note = ""
     if clipped:
         peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
-        status.append(f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all.")
+        clip_note = f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all."
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     candidates += [float(r.epochs[-1]) for r in runs if r.epochs.size]
     last = max(candidates)
@@ -273,6 +275,7 @@ def build_frame(
         x_range=(first, last),
         y_range=(y_range[0], y_range[1]),
         y_clipped=clipped,
+        clip_note=clip_note,
         log_y=log_y,
         smoothing=smoothing,
         steps_x=_f32(steps_x),

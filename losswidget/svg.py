@@ -137,7 +137,8 @@ class _Panel:
 def render_svg(frame: Frame) -> str:
     """The frame as a standalone SVG document (a string)."""
     has_metrics = bool(frame.metrics)
-    status = [piece for line in frame.status for piece in textwrap.wrap(line, STATUS_WIDTH) or [""]]
+    lines = [*frame.status, frame.clip_note] if frame.clip_note else frame.status
+    status = [piece for line in lines for piece in textwrap.wrap(line, STATUS_WIDTH) or [""]]
     status_top = TOP + PLOT_HEIGHT + BOTTOM + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
     height = status_top + LINE_HEIGHT * (len(status) + 2)
     panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y)

@@ -255,7 +255,7 @@ class WidgetView:
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)
-        self._set(self.status, value=_status_html(frame.status))
+        self._set(self.status, value=_status_html([*frame.status, frame.clip_note]))
         self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
         self._set(self.legend, value=_legend_html(frame))
 
@@ -339,5 +339,5 @@ def _legend_html(frame: Frame) -> str:
 
 
 def _status_html(lines: list[str]) -> str:
-    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
     return f'<div class="losswidget-status" style="font-size: 13px; line-height: 1.5">{items}</div>'

@@ -184,3 +184,13 @@ def test_markers_disappear_cleanly_on_a_new_run(monitor):
     view = monitor._view
     assert not view.stop_label.visible and not view.what_if_label.visible
     assert view.best_marker.x.size == 0
+
+
+def test_clipped_axis_is_explained_on_the_chart_only(monitor, capsys):
+    for epoch in range(40):
+        monitor.log(train=30.0 if epoch == 0 else 1.0 / (epoch + 1), val=1.2 / (epoch + 1))
+    assert "run off the top" in monitor._view.status.value
+    text = lw.LiveLossMonitor(display="text")
+    for epoch in text.epochs(40):
+        text.log(train=30.0 if epoch == 0 else 1.0 / (epoch + 1), val=1.2 / (epoch + 1))
+    assert "run off the top" not in capsys.readouterr().out
