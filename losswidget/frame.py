@@ -15,7 +15,7 @@ import numpy as np
 from losswidget.decimate import Decimator, decimate
 from losswidget.history import History, _Column
 from losswidget.smoothing import smooth
-from losswidget.stopping import EarlyStopping, would_stop_at
+from losswidget.stopping import EarlyStopping
 
 EMPTY = np.empty(0, dtype=np.float32)
 
@@ -33,7 +33,6 @@ class Frame:
     x_range: tuple[float, float]
     y_range: tuple[float, float]
     log_y: bool = False
-    y_clipped: bool = False
     clip_note: str = ""  # for charts only: says that values run off the top
     smoothing: int = 1
     steps_x: np.ndarray = field(default_factory=lambda: EMPTY)
@@ -50,7 +49,6 @@ class Frame:
     metrics: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     runs: list[PastRun] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
-    non_finite: int = 0
     title: str = ""
 
 
@@ -175,7 +173,9 @@ class ChartModel:
         return x, _shown(values[index], log_y), _shown(smoothed, log_y)
 
     def what_if(self, history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
-        """:func:`what_if_stop`, replayed incrementally: O(new epochs) per frame, not O(all epochs)."""
+        """(epoch, patience) where early stopping with ``patience`` would stop on the validation
+        values recorded so far, or None: :func:`would_stop_at` replayed incrementally, O(new
+        epochs) per frame instead of O(all epochs)."""
         rows = np.flatnonzero(~np.isnan(history.val))
         last = float(history.val[rows[-1]]) if rows.size else None
         key = (patience, min_delta, id(history))
@@ -194,17 +194,6 @@ class ChartModel:
         self._replayed = rows.size
         self._replayed_last = last
         return self._what_if_at
-
-
-def what_if_stop(history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
-    """(epoch, patience) where early stopping with ``patience`` would stop on the val recorded so far."""
-    rows = np.flatnonzero(~np.isnan(history.val))
-    if rows.size == 0:
-        return None
-    index = would_stop_at(history.val[rows], patience, min_delta)
-    if index is None:
-        return None
-    return int(history.epochs[rows[index]]), patience
 
 
 def best_point(history: History) -> tuple[int, float] | None:
@@ -234,16 +223,17 @@ def build_frame(
     what_if = model.what_if(history, patience, min_delta)
     epochs = history.epochs.astype(np.float64)
     train, val = history.train, history.val
-    series = {"train": train, "val": val}
+    # Smooth the whole series, then keep at most max_points epochs (the validation envelope).
+    series = {
+        "train": train,
+        "val": val,
+        "train_smooth": smooth(train, smoothing),
+        "val_smooth": smooth(val, smoothing),
+    }
     if epochs.size > model.max_points:
-        decimated = {}
-        for name, values in series.items():
-            _, decimated[name] = decimate(np.arange(values.size), values, model.max_points)
         index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, model.max_points)
         epochs = epochs[index]
         series = {name: values[index] for name, values in series.items()}
-    train_smooth = smooth(series["train"], smoothing)
-    val_smooth = smooth(series["val"], smoothing)
     shown = {name: _shown(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
@@ -255,7 +245,6 @@ def build_frame(
             mx, my = decimate(history.epochs.astype(np.float64), values, model.max_points)
             metrics[name] = (_f32(mx), _f32(_shown(my, False)))
     runs = runs or []
-    status = list(status or [])
     y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
     *y_range, clipped = value_range(y_arrays, log_y)
     clip_note = ""
@@ -269,12 +258,9 @@ def build_frame(
         # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
         last = max(last, min(float(planned_last), math.ceil(max(10.0, (last + 1) * 1.3))))
     first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
-    non_finite = model.step_non_finite + int((~np.isfinite(train[~np.isnan(train)])).sum())
-    non_finite += int((~np.isfinite(val[~np.isnan(val)])).sum())
     return Frame(
         x_range=(first, last),
         y_range=(y_range[0], y_range[1]),
-        y_clipped=clipped,
         clip_note=clip_note,
         log_y=log_y,
         smoothing=smoothing,
@@ -284,15 +270,14 @@ def build_frame(
         epochs=_f32(epochs),
         train=_f32(shown["train"]),
         val=_f32(shown["val"]),
-        train_smooth=_f32(_shown(train_smooth, log_y)),
-        val_smooth=_f32(_shown(val_smooth, log_y)),
+        train_smooth=_f32(shown["train_smooth"]),
+        val_smooth=_f32(shown["val_smooth"]),
         best=best_point(history),
         stop=stop,
         what_if=None if what_if is not None and stop is not None and what_if[0] == stop[0] else what_if,
         metrics=metrics,
         runs=runs,
-        status=status,
-        non_finite=non_finite,
+        status=status or [],
         title=title,
     )
 

@@ -138,6 +138,7 @@ class LiveLossMonitor:
         self._current_epoch: int | None = None
         self._stopper_before_epoch: dict | None = None
         self._warned: set[str] = set()
+        self._after_cell_pending: set[str] = set()
 
         self._loop_active = False
         self._loop_thread: threading.Thread | None = None
@@ -320,9 +321,9 @@ class LiveLossMonitor:
         self._check_values(epoch, converted, relogged_val="val" in replaced)
         if not self._epoch_open:
             self._next_epoch = epoch + 1
-            self._maybe_frame(force=not self._loop_active)
-        else:
-            self._maybe_frame()
+            if not self._loop_active:
+                self._draw_after_cell()
+        self._maybe_frame()
         return self.should_stop
 
     def log_step(self, train: Any) -> bool:
@@ -558,11 +559,10 @@ class LiveLossMonitor:
         self._epoch_open = True
 
     def _close_epoch(self, draw: bool = True) -> None:
+        self._flush_steps()
         if not self._epoch_open:
-            self._flush_steps()
             return
         epoch = self._current_epoch
-        self._flush_steps()
         self._epoch_open = False
         recorded = self.history.last_epoch == epoch or (
             self.history.n_steps > 0 and self.history.step_epoch[-1] == epoch
@@ -574,11 +574,13 @@ class LiveLossMonitor:
         if self.history.last_epoch != epoch or math.isnan(self.history.train[-1]):
             self._fill_train_from_steps(epoch)
         if draw:
-            self._maybe_frame(force=time.perf_counter() >= self._next_frame_at)
+            self._maybe_frame()
 
     def _fill_train_from_steps(self, epoch: int) -> None:
         """An epoch without a logged train loss gets the mean of its finite step losses."""
-        steps = self.history.step_train[self.history.step_epoch == epoch]
+        first = int(np.searchsorted(self.history.step_epoch, epoch, side="left"))
+        last = int(np.searchsorted(self.history.step_epoch, epoch, side="right"))
+        steps = self.history.step_train[first:last]
         finite = steps[np.isfinite(steps)]
         if finite.size:
             values = {"train": float(finite.mean())}
@@ -611,8 +613,11 @@ class LiveLossMonitor:
             except Exception as error:  # never hide the exception that ended the loop
                 warnings.warn(f"losswidget: could not draw the final chart: {error!r}", stacklevel=2)
 
+    def _restored_text(self) -> str:
+        return f" Best weights (epoch {self._restored_epoch}) restored." if self._restored_epoch is not None else ""
+
     def _describe_end(self, finished: bool, left_early: bool, open_epoch: int | None) -> str:
-        restored = f" Best weights (epoch {self._restored_epoch}) restored." if self._restored_epoch is not None else ""
+        restored = self._restored_text()
         if self.should_stop:
             return f"Stopped: {self._stop_message}.{restored}"
         if left_early:
@@ -623,32 +628,41 @@ class LiveLossMonitor:
             hint = f" The best epoch was {best}: monitor.restore_best() loads its weights."
         return f"Finished {self._epochs_done_in_loop} epochs.{hint}"
 
+    def _after_cell(self, key: str, callback: Callable[[Any], None]) -> None:
+        """Run ``callback(result)`` once, on the kernel's main thread, when the running cell ends."""
+        events = getattr(getattr(current_kernel(), "shell", None), "events", None)
+        if events is None or key in self._after_cell_pending:
+            return
+        self._after_cell_pending.add(key)
+
+        def once(result: Any) -> None:
+            events.unregister("post_run_cell", once)
+            self._after_cell_pending.discard(key)
+            callback(result)
+
+        events.register("post_run_cell", once)
+
     def _explain_after_cell(self, epoch: int | None) -> None:
         """Say whether an early end was an interrupt or an error, once the cell has finished."""
-        kernel = current_kernel()
-        shell = getattr(kernel, "shell", None)
-        events = getattr(shell, "events", None)
-        if events is None:
-            return
 
         def explain(result: Any) -> None:
-            try:
-                events.unregister("post_run_cell", explain)
-            except ValueError:
-                pass
             error = getattr(result, "error_in_exec", None)
-            restored = (
-                f" Best weights (epoch {self._restored_epoch}) restored." if self._restored_epoch is not None else ""
-            )
             if isinstance(error, KeyboardInterrupt):
-                self._outcome = f"Interrupted at epoch {epoch}.{restored}"
+                self._outcome = f"Interrupted at epoch {epoch}.{self._restored_text()}"
             elif error is not None:
-                self._outcome = f"Stopped by an error at epoch {epoch}: {type(error).__name__}: {error}.{restored}"
+                self._outcome = f"Stopped by an error at epoch {epoch}: {type(error).__name__}: {error}."
+                self._outcome += self._restored_text()
             else:
                 return
             self._request_redraw(final=True)
 
-        events.register("post_run_cell", explain)
+        self._after_cell("explain", explain)
+
+    def _draw_after_cell(self) -> None:
+        """Epochs logged outside epochs() are drawn at the frame rate; the cell's end draws the last
+        state (with its static image), since no loop end will."""
+        if self._view is not None:
+            self._after_cell("draw", lambda result: None if self._loop_active else self._draw(final=True))
 
     # -- internals: values and stopping ------------------------------------------------
 

@@ -7,6 +7,7 @@ per-step logging without device synchronisation, and best weights restored.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Callable
@@ -45,10 +46,8 @@ def _unpack(batch: Any, unpack: Callable[[Any], tuple] | None) -> tuple[Any, Any
 
 
 def _model_device(model: Any) -> Any:
-    torch = _torch()
-    for tensor in list(model.parameters()) + list(model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
+    first = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return first.device if first is not None else _torch().device("cpu")
 
 
 def _to(value: Any, device: Any) -> Any:

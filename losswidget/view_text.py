@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+import numpy as np
+
 from losswidget.frame import Frame
 
 PRINT_INTERVAL = 2.0
@@ -34,8 +36,7 @@ class TextView:
     @staticmethod
     def _line(frame: Frame) -> str:
         parts = [frame.status[0].rstrip(".")] if frame.status else []
-        finite = lambda values: values[values == values]  # noqa: E731 - drops NaN
-        train, val = finite(frame.train), finite(frame.val)
+        train, val = frame.train[~np.isnan(frame.train)], frame.val[~np.isnan(frame.val)]
         if train.size:
             parts.append(f"train {train[-1]:.4g}")
         if val.size:

@@ -56,27 +56,29 @@ class FileFollower:
             changed = self.problem != "waiting"
             self.problem = "waiting"
             return changed
+        changed = self.problem == "waiting"
+        if self.problem == "waiting":
+            self.problem = None
         identity = (stat.st_dev, stat.st_ino)
         if self._identity is not None and (identity != self._identity or stat.st_size < self._offset):
             self._restart("the log was truncated or replaced: reading it again from the start")
-        elif self.problem == "waiting":
-            self.problem = None
+            changed = True
         self._identity = identity
         if stat.st_size == self._offset:
-            return self.problem is not None and self.problem.startswith("the log was")
+            return changed
         with open(self.path, "rb") as stream:
             stream.seek(self._offset)
             data = stream.read()
         self._offset += len(data)
         lines = (self._tail + data).split(b"\n")
         self._tail = lines.pop()  # an incomplete last line waits for the rest
-        for number, line in enumerate(lines):
+        for line in lines:
             if line.strip():
-                self._apply(line, number)
+                self._apply(line)
         self.updated = time.time()
         return True
 
-    def _apply(self, line: bytes, number: int) -> None:
+    def _apply(self, line: bytes) -> None:
         try:
             record = json.loads(line)
             if not self._header_seen:
@@ -166,11 +168,9 @@ class RunWatcher(LiveLossMonitor):
     # -- status ------------------------------------------------------------------------
 
     def _status_lines(self) -> list[str]:
-        lines = super()._status_lines()
-        lines[0] = self._watch_text()
-        return lines + self._requests
+        return super()._status_lines() + self._requests
 
-    def _watch_text(self) -> str:
+    def _progress_text(self) -> str:
         texts = []
         for follower in self._followers:
             name = follower.path.name

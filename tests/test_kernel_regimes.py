@@ -113,12 +113,11 @@ def test_stop_button_reaches_a_busy_kernel_through_its_subshell(kernel):
     kernel.client.execute(LOOP)
     button = kernel.find_stop_button()
     time.sleep(1.0)
-    clicked = time.monotonic()
     kernel.click(button, subshell)
     text = kernel.wait_for_output("ENDED", timeout=20)
-    latency = time.monotonic() - clicked
     assert "StopReason.USER subshell" in text, text
-    assert latency < 10, f"the click took {latency:.2f} s to end the loop"
+    ended = int(text.split("ENDED")[1].split()[0])
+    assert ended < 200, f"the click, sent about 20 epochs in, ended the loop only at epoch {ended} of 2000"
 
 
 def test_without_subshells_the_interrupt_stops_gracefully(kernel):

@@ -116,9 +116,11 @@ def test_constant_single_and_non_finite_series_get_sane_axes(monitor):
     assert view.linear_y.min < 2.0 < view.linear_y.max
     for _ in range(3):
         monitor.log(train=2.0, val=2.0)
+    monitor._draw()
     assert view.linear_y.min < 2.0 < view.linear_y.max
     monitor._check_values = lambda *args, **kwargs: None  # keep logging past the NaN for this test
     monitor.log(train=math.inf, val=math.nan)
+    monitor._draw()
     assert math.isfinite(view.linear_y.min) and math.isfinite(view.linear_y.max)
     assert any("1 NaN/inf value shown as gaps" in line for line in monitor.status_lines)
 
@@ -189,6 +191,7 @@ def test_markers_disappear_cleanly_on_a_new_run(monitor):
 def test_clipped_axis_is_explained_on_the_chart_only(monitor, capsys):
     for epoch in range(40):
         monitor.log(train=30.0 if epoch == 0 else 1.0 / (epoch + 1), val=1.2 / (epoch + 1))
+    monitor._draw()  # outside epochs(), frames are throttled too: the next one shows it
     assert "run off the top" in monitor._view.status.value
     text = lw.LiveLossMonitor(display="text")
     for epoch in text.epochs(40):

@@ -7,6 +7,7 @@ to tests/e2e/artifacts/ to be looked at.
 
 from __future__ import annotations
 
+import re
 import time
 
 SETUP = """
@@ -27,6 +28,17 @@ def train_one_epoch(epoch, steps=5, pause=0.02):
     seen[epoch] = model.weight.detach().clone()
 """
 
+
+def blocking_loop(epochs: int, extra: str = "", pause: float = 0.02, report: str = "monitor.stop_code") -> str:
+    """A training cell: a blocking loop over ``monitor.epochs``, then one line saying how it ended."""
+    return f"""
+for epoch in monitor.epochs({epochs}):
+    train_one_epoch(epoch, pause={pause})
+    monitor.log(val=val_curve(epoch){extra})
+print("ENDED", epoch, {report})
+"""
+
+
 REPORT = """
 print("RESTORED", torch.equal(model.weight, seen[monitor.best_epoch]), "BEST", monitor.best_epoch)
 """
@@ -36,12 +48,7 @@ def test_stop_button_ends_a_blocking_loop_and_restores_best_weights(notebook):
     nb = notebook(
         [
             SETUP + "monitor = lw.LiveLossMonitor(patience=None, smoothing=2, model=model)\nmonitor",
-            """
-for epoch in monitor.epochs(1000):
-    train_one_epoch(epoch)
-    monitor.log(val=val_curve(epoch), acc=min(1.0, epoch / 50))
-print("ENDED", epoch, monitor.stop_code)
-""",
+            blocking_loop(1000, extra=", acc=min(1.0, epoch / 50)"),
             REPORT,
         ]
     )
@@ -56,11 +63,12 @@ print("ENDED", epoch, monitor.stop_code)
     assert "Stop and sliders are live while the cell runs (kernel subshells)" in nb.status()
     nb.screenshot("running")
 
-    clicked = time.monotonic()
+    shown = int(re.search(r"Epoch (\d+)", nb.status()).group(1))
     nb.page.click('.losswidget button:has-text("Stop")')
-    nb.wait_for_output("ENDED", timeout=10)
-    latency = time.monotonic() - clicked
-    assert latency < 2.0, f"Stop took {latency:.2f} s to end the loop"
+    ended = int(nb.wait_for_output("ENDED", timeout=10).split("ENDED")[1].split()[0])
+    # Counted in epochs (~0.1 s each), not seconds: the loop ends at the end of the epoch the
+    # click reached, within the 2 s the product promises (measured: benchmarks/RESULTS.md).
+    assert shown <= ended <= shown + 15, f"clicked around epoch {shown}, the loop ended at epoch {ended}"
     text = nb.wait_for_output("RESTORED", timeout=30)
     assert "StopReason.USER" in text and "RESTORED True BEST 8" in text
     status = nb.wait_for_status("Best weights")
@@ -72,12 +80,7 @@ def test_patience_slider_during_the_loop_changes_the_decision(notebook):
     nb = notebook(
         [
             SETUP + "monitor = lw.LiveLossMonitor(patience=20, model=model)\nmonitor",
-            """
-for epoch in monitor.epochs(200):
-    train_one_epoch(epoch, steps=5, pause=0.06)
-    monitor.log(val=val_curve(epoch))
-print("ENDED", epoch, monitor.stopped_reason)
-""",
+            blocking_loop(200, pause=0.06, report="monitor.stopped_reason"),
         ]
     )
     nb.run_all()
@@ -99,12 +102,7 @@ def test_kernel_interrupt_is_a_graceful_stop(notebook):
     nb = notebook(
         [
             SETUP + "monitor = lw.LiveLossMonitor(patience=None, model=model)\nmonitor",
-            """
-for epoch in monitor.epochs(1000):
-    train_one_epoch(epoch)
-    monitor.log(val=val_curve(epoch))
-print("ENDED", epoch, monitor.stop_code)
-""",
+            blocking_loop(1000),
             REPORT,
         ]
     )
