@@ -26,7 +26,15 @@ from losswidget.diagnosis import diagnose
 from losswidget.distributed import Ranks
 from losswidget.history import History, check_metric_name
 from losswidget.history_files import HistoryWriter
-from losswidget.kernel_events import REGIME_TEXT, ControlChannel, InterruptAsStop, SignalsDeferred, current_kernel
+from losswidget.kernel_events import (
+    REGIME_TEXT,
+    ControlChannel,
+    InterruptAsStop,
+    SignalsDeferred,
+    after_cell,
+    current_kernel,
+    enable_colab_widgets,
+)
 from losswidget.stopping import EarlyStopping, StopReason
 from losswidget.values import detach_scalar, is_tensor, tensors_to_floats, to_float
 from losswidget.weights import check_model, restore, save_state, snapshot
@@ -498,6 +506,9 @@ class LiveLossMonitor:
         if mode == "widget":
             from losswidget.view_widget import WidgetView
 
+            problem = enable_colab_widgets()
+            if problem:
+                warnings.warn(problem, stacklevel=3)
             self._view = WidgetView(self)
             self._channel = ControlChannel()
             self._channel.attach(self._view.controls)
@@ -630,17 +641,15 @@ class LiveLossMonitor:
 
     def _after_cell(self, key: str, callback: Callable[[Any], None]) -> None:
         """Run ``callback(result)`` once, on the kernel's main thread, when the running cell ends."""
-        events = getattr(getattr(current_kernel(), "shell", None), "events", None)
-        if events is None or key in self._after_cell_pending:
+        if key in self._after_cell_pending:
             return
-        self._after_cell_pending.add(key)
 
         def once(result: Any) -> None:
-            events.unregister("post_run_cell", once)
             self._after_cell_pending.discard(key)
             callback(result)
 
-        events.register("post_run_cell", once)
+        if after_cell(once):
+            self._after_cell_pending.add(key)
 
     def _explain_after_cell(self, epoch: int | None) -> None:
         """Say whether an early end was an interrupt or an error, once the cell has finished."""
@@ -868,7 +877,7 @@ class LiveLossMonitor:
         elif self.should_stop and self._loop_active:
             lines.append(f"Stopping at the end of this epoch: {self._stop_message}.")
         if self._loop_active or self.running:
-            lines.append(REGIME_TEXT[self._regime])
+            lines.append(self._channel.describe(self._regime) if self._channel else REGIME_TEXT[self._regime])
         return [line for line in lines if line]
 
     def _progress_text(self) -> str:

@@ -1,16 +1,20 @@
 """Clicks reaching a real kernel whose main thread runs a blocking training loop.
 
-A real ipykernel is started with jupyter_client and driven the way a frontend
-drives it: comm messages for the Stop button, with a ``subshell_id`` header when
-the frontend uses kernel subshells (JupyterLab >= 4.4), without one otherwise,
-and the kernel interrupt. ipykernel 6 (the "pump" regime) runs when
-LOSSWIDGET_IPYKERNEL6_PYTHON names a Python that has it (``.ci/run`` sets one up).
+A real ipykernel is started with jupyter_client and driven the way a frontend drives
+it: comm messages for the Stop button and the sliders, sent on the main shell with no
+``subshell_id`` (VS Code, Voilà, Notebook 7, JupyterLab with ``commsOverSubshells``
+off) or on a subshell of the frontend's own (JupyterLab >= 4.4), and the kernel
+interrupt. Other kernel stacks run when scripts/test.sh has built them:
+LOSSWIDGET_IPYKERNEL70_PYTHON (ipykernel 7.0.1, Binder's, which has no comm routing
+hook) and LOSSWIDGET_COLAB_PYTHON (Colab's ipykernel 6.17.1 / IPython 7.34 /
+ipywidgets 7.7.1 / bqplot 0.12: the "pump" regime).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
 import time
 from pathlib import Path
@@ -22,18 +26,23 @@ from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+IPYKERNEL70 = os.environ.get("LOSSWIDGET_IPYKERNEL70_PYTHON")
+COLAB = os.environ.get("LOSSWIDGET_COLAB_PYTHON")
 
-LOOP = """
+
+def loop(patience: str = "None", epochs: int = 2000, name: str = "monitor") -> str:
+    """A cell: a monitor shown, then a blocking loop of ~0.05 s epochs; validation rises from epoch 0."""
+    return f"""
 import time, losswidget as lw
-monitor = lw.LiveLossMonitor(patience=None)
-display(monitor)
+{name} = lw.LiveLossMonitor(patience={patience})
+display({name})
 started = time.monotonic()
-for epoch in monitor.epochs(2000):
+for epoch in {name}.epochs({epochs}):
     for step in range(5):
         time.sleep(0.01)
-        monitor.log_step(train=1.0 / (epoch + 1))
-    monitor.log(val=1.0 / (epoch + 1))
-print("ENDED", epoch, monitor.stop_code, monitor.regime, round(time.monotonic() - started, 2))
+        {name}.log_step(train=1.0 / (epoch + 1))
+    {name}.log(val=1.0 + 0.001 * epoch)
+print("ENDED", epoch, {name}.stop_code, {name}.regime, round(time.monotonic() - started, 2))
 """
 
 
@@ -51,42 +60,63 @@ class Kernel:
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
-        self.outputs: list[str] = []
+        self.outputs: list[str] = []  # what the cells we ran printed or raised
+        self.cells: set[str] = set()
+        self.widgets: dict[tuple[str, str], str] = {}  # (model name, description) -> newest comm id
 
     def close(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
 
-    def create_subshell(self) -> str:
-        request = self.client.session.msg("create_subshell_request", {})
+    def execute(self, code: str) -> None:
+        self.cells.add(self.client.execute(code))
+
+    def control(self, msg_type: str, content: dict | None = None) -> dict:
+        request = self.client.session.msg(msg_type, content or {})
         self.client.control_channel.send(request)
         reply = self.client.control_channel.get_msg(timeout=10)
         assert reply["content"]["status"] == "ok", reply["content"]
-        return reply["content"]["subshell_id"]
+        return reply["content"]
 
-    def find_stop_button(self, timeout: float = 30) -> str:
+    def subshells(self) -> list[str]:
+        return self.control("list_subshell_request")["subshell_id"]
+
+    def find_widget(self, model: str, description: str, timeout: float = 30, after: str | None = None) -> str:
+        """The comm id of a widget opened by the kernel (a newer one than ``after``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            message = self.client.get_iopub_msg(timeout=timeout)
-            self._collect(message)
-            if message["msg_type"] == "comm_open":
-                state = message["content"]["data"].get("state", {})
-                if state.get("_model_name") == "ButtonModel" and state.get("description") == "Stop":
-                    return message["content"]["comm_id"]
-        raise AssertionError("the monitor's Stop button never appeared")
+            found = self.widgets.get((model, description))
+            if found is not None and found != after:
+                return found
+            self._read(0.2)
+        raise AssertionError(f"no {model} {description!r} appeared; output so far: {''.join(self.outputs)!r}")
 
-    def click(self, comm_id: str, subshell_id: str | None) -> None:
-        content = {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}}
-        message = self.client.session.msg("comm_msg", content)
+    def send(self, comm_id: str, data: dict, subshell_id: str | None = None) -> None:
+        message = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         if subshell_id is not None:
             message["header"]["subshell_id"] = subshell_id
         self.client.shell_channel.send(message)
 
-    def _collect(self, message: dict) -> None:
-        if message["msg_type"] == "stream":
-            self.outputs.append(message["content"]["text"])
-        elif message["msg_type"] == "error":
-            self.outputs.append("ERROR " + message["content"]["ename"] + ": " + message["content"]["evalue"])
+    def click(self, comm_id: str, subshell_id: str | None = None) -> None:
+        self.send(comm_id, {"method": "custom", "content": {"event": "click"}}, subshell_id)
+
+    def slide(self, comm_id: str, value: object, subshell_id: str | None = None) -> None:
+        self.send(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []}, subshell_id)
+
+    def _read(self, timeout: float) -> None:
+        try:
+            message = self.client.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            return
+        kind, content = message["msg_type"], message["content"]
+        ours = message["parent_header"].get("msg_id") in self.cells
+        if kind == "stream" and ours:
+            self.outputs.append(content["text"])
+        elif kind == "error" and ours:
+            self.outputs.append(f"ERROR {content['ename']}: {content['evalue']}\n")
+        elif kind == "comm_open":
+            state = content["data"].get("state", {})
+            self.widgets[(state.get("_model_name"), state.get("description"))] = content["comm_id"]
 
     def wait_for_output(self, marker: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -94,11 +124,19 @@ class Kernel:
             text = "".join(self.outputs)
             if marker in text:
                 return text
-            try:
-                self._collect(self.client.get_iopub_msg(timeout=0.2))
-            except Exception:  # queue.Empty
-                pass
+            self._read(0.2)
         raise AssertionError(f"no {marker!r} within {timeout} s; output so far: {''.join(self.outputs)!r}")
+
+    def ended(self, timeout: float = 20, nth: int = 1) -> tuple[int, str, str]:
+        """(last epoch, stop code, regime) from the nth loop's ENDED line."""
+        deadline = time.monotonic() + timeout
+        while "".join(self.outputs).count("ENDED") < nth and time.monotonic() < deadline:
+            self._read(0.2)
+        text = "".join(self.outputs)
+        assert text.count("ENDED") >= nth, f"loop {nth} did not end within {timeout} s; output: {text!r}"
+        assert "ERROR" not in text and "Traceback" not in text, text
+        fields = text.split("ENDED")[nth].split()
+        return int(fields[0]), fields[1], fields[2]
 
 
 @pytest.fixture
@@ -108,45 +146,140 @@ def kernel(tmp_path):
     started.close()
 
 
-def test_stop_button_reaches_a_busy_kernel_through_its_subshell(kernel):
-    subshell = kernel.create_subshell()  # what JupyterLab >= 4.4 does for each comm target
-    kernel.client.execute(LOOP)
-    button = kernel.find_stop_button()
-    time.sleep(1.0)
-    kernel.click(button, subshell)
-    text = kernel.wait_for_output("ENDED", timeout=20)
-    assert "StopReason.USER subshell" in text, text
-    ended = int(text.split("ENDED")[1].split()[0])
-    assert ended < 200, f"the click, sent about 20 epochs in, ended the loop only at epoch {ended} of 2000"
+STACKS = [
+    pytest.param(sys.executable, "subshell", id="ipykernel7.4"),
+    pytest.param(
+        IPYKERNEL70,
+        "subshell",
+        id="ipykernel7.0.1",
+        marks=pytest.mark.skipif(not IPYKERNEL70, reason="LOSSWIDGET_IPYKERNEL70_PYTHON is not set (scripts/test.sh)"),
+    ),
+    pytest.param(
+        COLAB,
+        "pump",
+        id="colab",
+        marks=pytest.mark.skipif(not COLAB, reason="LOSSWIDGET_COLAB_PYTHON is not set (scripts/test.sh)"),
+    ),
+]
 
 
-def test_without_subshells_the_interrupt_stops_gracefully(kernel):
-    kernel.client.execute(LOOP)
-    kernel.find_stop_button()
-    time.sleep(1.0)
-    kernel.manager.interrupt_kernel()  # the ■ button
-    text = kernel.wait_for_output("ENDED", timeout=20)
-    assert "StopReason.INTERRUPTED interrupt" in text, text
-    assert "KeyboardInterrupt" not in text
-
-
-IPYKERNEL6 = os.environ.get("LOSSWIDGET_IPYKERNEL6_PYTHON")
-
-
-@pytest.mark.skipif(not IPYKERNEL6, reason="set LOSSWIDGET_IPYKERNEL6_PYTHON to a Python with ipykernel 6")
-def test_ipykernel6_pumps_our_clicks_between_steps(tmp_path):
-    kernel = Kernel(IPYKERNEL6, tmp_path)
+@pytest.mark.parametrize(("python", "regime"), STACKS)
+def test_main_shell_stop_and_patience_reach_a_busy_kernel(python, regime, tmp_path):
+    """What VS Code, Voilà and Notebook 7 send: every message on the main shell."""
+    kernel = Kernel(python, tmp_path)
     try:
-        kernel.client.execute("import ipykernel; print('IPYKERNEL', ipykernel.__version__)")
-        assert "IPYKERNEL 6." in kernel.wait_for_output("IPYKERNEL", timeout=30)
-        kernel.client.execute(LOOP)
-        kernel.client.execute("print('NEXT CELL RAN')")  # must wait, in order, for the loop
-        button = kernel.find_stop_button()
-        time.sleep(1.0)
-        kernel.click(button, None)
-        text = kernel.wait_for_output("ENDED", timeout=20)
-        assert "StopReason.USER pump" in text, text
+        kernel.execute(loop())
+        kernel.execute("print('NEXT CELL RAN')")  # queued behind the loop: must wait for it
+        stop = kernel.find_widget("ButtonModel", "Stop")
+        time.sleep(1.0)  # about 20 epochs
+        clicked = time.monotonic()
+        kernel.click(stop)
+        epoch, code, seen_regime = kernel.ended()
+        latency = time.monotonic() - clicked
+        assert (code, seen_regime) == ("StopReason.USER", regime)
+        assert epoch < 200, f"the click, sent about 20 epochs in, ended the loop only at epoch {epoch} of 2000"
+        assert latency < 5, f"the loop ended {latency:.1f} s after the click"
         text = kernel.wait_for_output("NEXT CELL RAN", timeout=20)
         assert text.index("ENDED") < text.index("NEXT CELL RAN")
+
+        # Validation rises from epoch 0: patience 300 would stop at epoch 300; the slider moved to 3
+        # mid-loop stops the next loop within a few epochs of the move.
+        kernel.execute(loop(patience="300", name="second"))
+        patience = kernel.find_widget(
+            "IntSliderModel", "patience", after=kernel.widgets.get(("IntSliderModel", "patience"))
+        )
+        time.sleep(1.0)
+        kernel.slide(patience, 3)
+        epoch, code, _ = kernel.ended(nth=2)
+        assert code == "StopReason.PATIENCE"
+        assert epoch < 150, f"patience moved to 3 about 20 epochs in, yet the loop stopped at epoch {epoch}"
     finally:
         kernel.close()
+
+
+def test_a_frontend_subshell_click_still_works(kernel):
+    """What JupyterLab >= 4.4 sends: comm messages on a subshell of its own."""
+    theirs = kernel.control("create_subshell_request")["subshell_id"]
+    kernel.execute(loop())
+    stop = kernel.find_widget("ButtonModel", "Stop")
+    time.sleep(1.0)
+    kernel.click(stop, theirs)
+    epoch, code, regime = kernel.ended()
+    assert (code, regime) == ("StopReason.USER", "subshell") and epoch < 200
+
+
+def test_one_subshell_per_kernel_reused_by_every_monitor(kernel):
+    kernel.execute(loop(epochs=3))
+    kernel.ended()
+    ours = kernel.subshells()
+    assert len(ours) == 1
+    kernel.execute(loop(name="again"))
+    stop = kernel.find_widget("ButtonModel", "Stop", after=kernel.widgets[("ButtonModel", "Stop")])
+    time.sleep(0.5)
+    kernel.click(stop)
+    assert kernel.ended(nth=2)[1] == "StopReason.USER"
+    assert kernel.subshells() == ours
+
+
+def test_malformed_and_out_of_range_messages_never_reach_the_loop(kernel):
+    kernel.execute(loop(patience="300"))
+    stop = kernel.find_widget("ButtonModel", "Stop")
+    patience = kernel.find_widget("IntSliderModel", "patience")
+    time.sleep(0.5)
+    kernel.send(stop, {"method": "custom"})  # no content
+    kernel.send(stop, {"bogus": True})
+    kernel.send(patience, {"method": "update", "state": {"value": "three"}, "buffer_paths": []})
+    kernel.send(patience, {"method": "update", "state": {"value": None}, "buffer_paths": []})
+    kernel.slide(patience, 10**9)  # clamped to the slider's maximum, 300: no change
+    kernel.send("not-a-comm-of-anyone", {"method": "custom", "content": {"event": "click"}})
+    time.sleep(0.5)
+    kernel.click(stop)
+    epoch, code, regime = kernel.ended()
+    assert (code, regime) == ("StopReason.USER", "subshell"), "the loop should run on until the real click"
+    assert epoch > 15
+
+
+def test_a_deleted_subshell_falls_back_to_the_interrupt_and_the_next_monitor_gets_a_new_one(kernel):
+    kernel.execute(loop())
+    stop = kernel.find_widget("ButtonModel", "Stop")
+    (ours,) = kernel.subshells()
+    kernel.control("delete_subshell_request", {"subshell_id": ours})  # a client closing it under us
+    time.sleep(0.5)
+    kernel.click(stop)  # now queued on the busy main shell, handled after the cell
+    time.sleep(1.0)
+    kernel.manager.interrupt_kernel()  # the ■ button still stops gracefully
+    _, code, regime = kernel.ended()
+    assert (code, regime) == ("StopReason.INTERRUPTED", "interrupt")
+    assert "KeyboardInterrupt" not in "".join(kernel.outputs)
+
+    kernel.execute(loop(name="again"))
+    stop = kernel.find_widget("ButtonModel", "Stop", after=stop)
+    time.sleep(0.5)
+    kernel.click(stop)
+    assert kernel.ended(nth=2)[1:] == ("StopReason.USER", "subshell")
+    assert len(kernel.subshells()) == 1 and kernel.subshells() != [ours]
+
+
+def test_the_interrupt_still_stops_gracefully(kernel):
+    kernel.execute(loop())
+    kernel.find_widget("ButtonModel", "Stop")
+    time.sleep(1.0)
+    kernel.manager.interrupt_kernel()  # the ■ button
+    epoch, code, _ = kernel.ended()
+    assert code == "StopReason.INTERRUPTED" and epoch < 200
+    assert "KeyboardInterrupt" not in "".join(kernel.outputs)
+
+
+def test_a_kernel_without_subshells_says_so_and_falls_back():
+    """No kernel subshells and no pump (an unknown kernel): the interrupt regime, and the status says why."""
+    from types import SimpleNamespace
+
+    import ipywidgets
+
+    from losswidget.kernel_events import ControlChannel
+
+    channel = ControlChannel(kernel=SimpleNamespace())
+    channel.attach([ipywidgets.Button(description="Stop")])
+    assert channel.regime() == "interrupt"
+    text = channel.describe("interrupt")
+    assert "interrupt the kernel" in text and "this kernel has no subshells (ipykernel < 7)" in text
