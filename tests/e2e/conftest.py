@@ -29,15 +29,28 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def servers(tmp_path_factory):
+    """``servers(app, comms_over_subshells)``: one server of each kind per session, started on first use."""
     if not chromium_available():
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: scripts/bootstrap.sh --browser installs it")
-    root = tmp_path_factory.mktemp("lab")
-    notebooks = root / "notebooks"
-    notebooks.mkdir()
-    server = Lab(root / "home", notebooks).start()
+    started: dict[tuple, Lab] = {}
+
+    def server(app: str = "lab", comms_over_subshells: str | None = None) -> Lab:
+        key = (app, comms_over_subshells)
+        if key not in started:
+            root = tmp_path_factory.mktemp(f"{app}-{comms_over_subshells or 'default'}")
+            (root / "notebooks").mkdir()
+            started[key] = Lab(root / "home", root / "notebooks", app, comms_over_subshells).start()
+        return started[key]
+
     yield server
-    server.stop()
+    for running in started.values():
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(servers):
+    return servers()
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +70,15 @@ class Notebook:
 
     def open(self) -> Notebook:
         self.page.goto(self.lab.notebook_url(self.name))
-        self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=90_000)
+        if self.lab.app == "voila":  # Voilà runs the notebook as the page loads
+            return self
+        # JupyterLab and Notebook 7 alike: the notebook's kernel is connected and idle.
+        self.page.wait_for_function(
+            "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+            " return k && k.status === 'idle' && k.connectionStatus === 'connected'; }",
+            timeout=90_000,
+        )
         return self
 
     def command(self, command_id: str) -> None:
@@ -127,24 +148,26 @@ class Notebook:
 
     def screenshot(self, label: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{Path(self.name).stem}-{label}.png"
+        path = ARTIFACTS / f"{Path(self.name).stem}-{self.lab.app}-{label}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
 
 @pytest.fixture
-def notebook(lab, browser, request):
-    """``notebook(cells)`` writes a notebook for this test and opens it in a fresh page."""
-    pages = []
+def notebook(servers, browser, request):
+    """``notebook(cells, server=lab)`` writes a notebook for this test and opens it in a fresh page."""
+    pages, used = [], set()
 
-    def open_notebook(cells: list[str]) -> Notebook:
+    def open_notebook(cells: list[str], server: Lab | None = None) -> Notebook:
+        server = server or servers()
+        used.add(server)
         name = re.sub(r"[^a-z0-9_]+", "_", request.node.name.lower()) + ".ipynb"
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in cells])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, lab.notebook_dir / name)
+        nbformat.write(nb, server.notebook_dir / name)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         pages.append(page)
-        return Notebook(lab, page, name).open()
+        return Notebook(server, page, name).open()
 
     yield open_notebook
     for index, page in enumerate(pages):
@@ -152,5 +175,7 @@ def notebook(lab, browser, request):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{index}.png"), full_page=True)
         page.close()
-    for session in lab.api("/api/sessions"):
-        lab.delete(f"/api/sessions/{session['id']}")
+    for server in used:
+        if server.app != "voila":  # Voilà ends its kernel when the page closes
+            for session in server.api("/api/sessions"):
+                server.delete(f"/api/sessions/{session['id']}")

@@ -1,4 +1,4 @@
-"""A real JupyterLab server and a real Chromium, for the browser tests (DESIGN.md §6)."""
+"""Real notebook servers (JupyterLab, Notebook 7, Voilà) and a real Chromium, for the browser tests."""
 
 from __future__ import annotations
 
@@ -31,11 +31,20 @@ def free_port() -> int:
 
 
 class Lab:
-    """``jupyter lab`` on 127.0.0.1 with its own config, data and runtime folders."""
+    """A notebook server on 127.0.0.1 with its own config, data and runtime folders.
 
-    def __init__(self, root: Path, notebook_dir: Path) -> None:
+    ``app`` is ``"lab"`` (JupyterLab), ``"notebook"`` (Notebook 7) or ``"voila"`` (Voilà with
+    progressive rendering, serving ``notebook_dir``). ``comms_over_subshells`` is JupyterLab's
+    setting: ``"disabled"`` makes it send widget messages on the main shell, as VS Code does.
+    """
+
+    def __init__(
+        self, root: Path, notebook_dir: Path, app: str = "lab", comms_over_subshells: str | None = None
+    ) -> None:
         self.root = root
         self.notebook_dir = notebook_dir
+        self.app = app
+        self.comms_over_subshells = comms_over_subshells
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
@@ -43,6 +52,31 @@ class Lab:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def _settings(self) -> None:
+        settings = self.root / "settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        if self.comms_over_subshells is not None:
+            (settings / "kernels-settings.jupyterlab-settings").write_text(
+                json.dumps({"commsOverSubshells": self.comms_over_subshells})
+            )
+
+    def _command(self) -> list[str]:
+        common = [f"--port={self.port}", f"--IdentityProvider.token={self.token}", "--no-browser"]
+        if self.app == "voila":
+            return [
+                sys.executable, "-m", "voila", str(self.notebook_dir), "--Voila.ip=127.0.0.1",
+                f"--port={self.port}", f"--token={self.token}", "--no-browser",
+                "--progressive_rendering=True", "--ServerApp.allow_root=True",
+            ]  # fmt: skip
+        return [
+            sys.executable, "-m", "jupyter", self.app, "--allow-root", "--ip=127.0.0.1", *common,
+            f"--ServerApp.root_dir={self.notebook_dir}", "--ServerApp.open_browser=False",
+            "--expose-app-in-browser", *(["--LabApp.news_url="] if self.app == "lab" else []),
+        ]  # fmt: skip
 
     def start(self) -> Lab:
         env = dict(os.environ)
@@ -56,30 +90,22 @@ class Lab:
             path = self.root / folder
             path.mkdir(parents=True, exist_ok=True)
             env[name] = str(path)
-        settings = self.root / "settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True, exist_ok=True)
-        (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False})
-        )
+        self._settings()
         env.pop("JUPYTER_PLATFORM_DIRS", None)
-        command = [
-            sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser",
-            "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.notebook_dir}", "--ServerApp.open_browser=False",
-            "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
-        ]  # fmt: skip
-        self.log = open(self.root / "lab.log", "w")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = open(self.root / f"{self.app}.log", "w")
+        self.process = subprocess.Popen(self._command(), env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(self.root / 'lab.log').read_text()[-2000:]}")
+                raise RuntimeError(f"{self.app} exited: {(self.root / f'{self.app}.log').read_text()[-2000:]}")
             try:
-                self.api("/api/status")
+                self.api("/api/status" if self.app != "voila" else "/")
                 return self
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError("jupyter lab did not start within 60 s")
+            except ValueError:  # Voilà's page is HTML: it answered
+                return self
+        raise RuntimeError(f"{self.app} did not start within 60 s")
 
     def api(self, path: str):
         request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
@@ -93,6 +119,10 @@ class Lab:
         urllib.request.urlopen(request, timeout=10).close()
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "voila":
+            return f"{self.url}/voila/render/{name}?token={self.token}"
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
     def stop(self) -> None:
