@@ -34,11 +34,12 @@ from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab  # noqa: E402
 SAMPLES = 7
 
 
+def show_cell(name: str) -> str:
+    return f"import time, losswidget as lw\n{name} = lw.LiveLossMonitor(patience=None)\ndisplay({name})"
+
+
 def loop_cell(name: str) -> str:
     return f"""
-import time, losswidget as lw
-{name} = lw.LiveLossMonitor(patience=None)
-display({name})
 for epoch in {name}.epochs(100_000):
     time.sleep(0.02)
     {name}.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
@@ -54,7 +55,7 @@ def kernel_latencies(python: str, own_subshell: bool) -> list[float]:
             latencies = []
             previous = None
             for n in range(1, SAMPLES + 1):
-                kernel.execute(loop_cell(f"monitor{n}"))
+                kernel.execute(show_cell(f"monitor{n}") + loop_cell(f"monitor{n}"))
                 stop = kernel.find_widget("ButtonModel", "Stop", after=previous)
                 previous = stop
                 time.sleep(0.5)
@@ -70,13 +71,14 @@ def kernel_latencies(python: str, own_subshell: bool) -> list[float]:
 CLICK_AND_WAIT = """
 async ([index, ended]) => {
   const area = () => [...document.querySelectorAll('.jp-OutputArea-output')]
-      .filter(o => o.textContent.startsWith('ENDED')).length;
+      .filter(o => o.textContent.trim().startsWith('ENDED')).length;
   const stops = [...document.querySelectorAll('.losswidget')].map(w =>
       [...w.querySelectorAll('button')].find(b => b.textContent.includes('Stop')));
   const started = performance.now();
   stops[index].click();
-  await new Promise(resolve => {
+  await new Promise((resolve, reject) => {
     const check = () => { if (area() > ended) { observer.disconnect(); resolve(); } };
+    setTimeout(() => { observer.disconnect(); reject(new Error('no ENDED 20 s after the click')); }, 20000);
     const observer = new MutationObserver(check);
     observer.observe(document.body, {subtree: true, childList: true, characterData: true});
     check();
@@ -92,7 +94,10 @@ def browser_latencies(browser, app: str, comms: str | None) -> list[float]:
         (root / "notebooks").mkdir()
         server = Lab(root / "home", root / "notebooks", app, comms).start()
         try:
-            cells = [nbformat.v4.new_code_cell(loop_cell(f"monitor{n}")) for n in range(SAMPLES)]
+            # Two cells per monitor: Voilà shows a cell's outputs only when the cell has finished.
+            cells = [
+                nbformat.v4.new_code_cell(cell(f"m{n}")) for n in range(SAMPLES) for cell in (show_cell, loop_cell)
+            ]
             notebook = nbformat.v4.new_notebook(cells=cells)
             notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
             nbformat.write(notebook, server.notebook_dir / "latency.ipynb")
@@ -126,8 +131,11 @@ def summary(name: str, latencies: list[float]) -> str:
     return f"| {name} | {statistics.median(ms):.0f} ms | {ms[0]:.0f}–{ms[-1]:.0f} ms | {len(ms)} |"
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """``only``: words that pick rows by their label (e.g. ``Voilà``); all rows when empty."""
     rows = ["| frontend / stack | median | range | clicks |", "|---|---|---|---|"]
+    if only:
+        return browser_rows(rows, only)
     main_shell = kernel_latencies(sys.executable, False)
     rows.append(summary("ipykernel 7.4, click on the main shell (VS Code, Voilà kind)", main_shell))
     subshell = kernel_latencies(sys.executable, True)
@@ -140,6 +148,10 @@ def main() -> None:
         if Path(python).exists():
             rows.append(summary(label, kernel_latencies(python, False)))
     print("\n".join(rows), flush=True)
+    browser_rows(rows, only)
+
+
+def browser_rows(rows: list[str], only: list[str]) -> None:
     if Path(CHROMIUM).exists():
         from playwright.sync_api import sync_playwright
 
@@ -151,6 +163,8 @@ def main() -> None:
                 ("notebook", None, "Notebook 7.6 in Chromium"),
                 ("voila", None, "Voilà 0.5 in Chromium (progressive rendering)"),
             ):
+                if only and not any(word in label for word in only):
+                    continue
                 rows.append(summary(label, browser_latencies(browser, app, comms)))
                 print(rows[-1], flush=True)
             browser.close()
@@ -158,4 +172,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

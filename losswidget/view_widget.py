@@ -1,4 +1,4 @@
-"""The notebook view: a bqplot chart, the controls and a status line (ipywidgets 8).
+"""The notebook view: a bqplot chart, the controls and a status line (ipywidgets 7.7 or 8).
 
 Renders :class:`~losswidget.frame.Frame` objects; never computes anything itself.
 Marks are updated in place (no ``clear_output``), each inside ``hold_sync()`` so
