@@ -197,3 +197,58 @@ def test_clipped_axis_is_explained_on_the_chart_only(monitor, capsys):
     for epoch in text.epochs(40):
         text.log(train=30.0 if epoch == 0 else 1.0 / (epoch + 1), val=1.2 / (epoch + 1))
     assert "run off the top" not in capsys.readouterr().out
+
+
+class FakeColabOutput:
+    """Stands in for ``google.colab.output``: Colab itself cannot run here (README says so)."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails, self.calls = fails, 0
+
+    def enable_custom_widget_manager(self) -> None:
+        self.calls += 1
+        if self.fails:
+            raise RuntimeError("not in this runtime")
+
+
+@pytest.fixture
+def colab(monkeypatch):
+    import sys
+    import types
+
+    def install(fails: bool = False) -> FakeColabOutput:
+        output = FakeColabOutput(fails)
+        package = types.ModuleType("google.colab")
+        package.output = output
+        monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+        monkeypatch.setitem(sys.modules, "google.colab", package)
+        monkeypatch.setitem(sys.modules, "google.colab.output", output)
+        return output
+
+    return install
+
+
+def test_on_colab_the_chart_turns_on_colabs_widget_manager(colab):
+    output = colab()
+    monitor = lw.LiveLossMonitor(display="widget")
+    monitor._ensure_view()
+    assert output.calls == 1
+
+
+def test_on_colab_a_failing_widget_manager_says_what_to_run(colab):
+    colab(fails=True)
+    monitor = lw.LiveLossMonitor(display="widget")
+    with pytest.warns(
+        UserWarning,
+        match=r"losswidget: could not enable Colab's custom widget manager.*"
+        r"output\.enable_custom_widget_manager\(\)",
+    ):
+        monitor._ensure_view()
+    assert monitor._view is not None, "the widget is still built"
+
+
+def test_elsewhere_nothing_of_colab_is_touched():
+    import sys
+
+    lw.LiveLossMonitor(display="widget")._ensure_view()
+    assert "google.colab" not in sys.modules
