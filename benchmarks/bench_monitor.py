@@ -34,7 +34,7 @@ def main() -> None:
 
     for n_steps in (1_000, 1_000_000):
         monitor = lw.LiveLossMonitor(patience=None, smoothing=5, display="widget")
-        monitor._ensure_view()
+        monitor._display.ensure_view(monitor._controls)  # built, not displayed: no notebook here
         rng = np.random.default_rng(0)
         monitor.history.log_steps(np.exp(-np.arange(n_steps) / n_steps * 3) + rng.normal(0, 0.05, n_steps), 0)
         for epoch in range(50):

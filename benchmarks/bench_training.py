@@ -41,8 +41,8 @@ def run(kind: str) -> float:
     monitor = plot = None
     if kind == "losswidget":
         monitor = lw.LiveLossMonitor(patience=None, model=model, display="widget")
-        monitor._ensure_view()
-        monitor._view.shown = True  # no notebook to display it in: skip display()
+        monitor._display.ensure_view(monitor._controls)
+        monitor._display.view.shown = True  # no notebook to display it in: skip display()
     elif kind == "livelossplot":
         from livelossplot import PlotLosses
         from livelossplot.outputs import MatplotlibPlot

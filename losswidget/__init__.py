@@ -9,21 +9,21 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from losswidget.decimate import decimate
-from losswidget.diagnosis import Diagnosis, diagnose
-from losswidget.history import History
-from losswidget.smoothing import smooth
-from losswidget.stopping import EarlyStopping, StopReason, would_stop_at
+from losswidget.core.decimate import decimate
+from losswidget.core.diagnosis import Diagnosis, diagnose
+from losswidget.core.history import History
+from losswidget.core.smoothing import smooth
+from losswidget.core.stopping import EarlyStopping, StopReason, would_stop_at
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "LiveLossMonitor": "losswidget.monitor",
-    "fit": "losswidget.training",
-    "evaluate": "losswidget.training",
-    "accuracy": "losswidget.training",
+    "LiveLossMonitor": "losswidget.run.monitor",
+    "fit": "losswidget.integrations.training",
+    "evaluate": "losswidget.integrations.training",
+    "accuracy": "losswidget.integrations.training",
     "watch": "losswidget.watching",
-    "LightningCallback": "losswidget.lightning",
+    "LightningCallback": "losswidget.integrations.lightning",
 }
 
 __all__ = [

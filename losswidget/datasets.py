@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losswidget._validate import check_float, check_int
+from losswidget.core.validate import check_float, check_int
 
 
 def noisy_sine(n_train: int = 20, n_val: int = 200, noise: float = 0.4, seed: int = 0) -> tuple[Any, Any]:

@@ -7,7 +7,7 @@ The training process (``torchrun train.py``, a job on a cluster with shared stor
 uses ``LiveLossMonitor(log_file=...)`` without a display. The watcher reads what the
 file gained (complete lines only: a half-written line waits for the next poll), and
 its Stop button and patience slider write a request next to the log
-(:mod:`losswidget.control`) that the job applies at its next check.
+(:mod:`losswidget.files.control`) that the job applies at its next check.
 """
 
 from __future__ import annotations
@@ -19,11 +19,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from losswidget._validate import check_float
-from losswidget.control import control_path, write_request
-from losswidget.history import History
-from losswidget.history_files import HistoryFileError, _apply_record, _check_header
-from losswidget.monitor import LiveLossMonitor
+import numpy as np
+
+from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
+from losswidget.chart.settings import ChartSettings
+from losswidget.core.diagnosis import diagnose
+from losswidget.core.history import History
+from losswidget.core.stopping import EarlyStopping
+from losswidget.core.validate import check_float
+from losswidget.files.control import control_path, write_request
+from losswidget.files.history_io import HistoryFileError, _apply_record, _check_header
+from losswidget.run.display import Display
+from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.views.base import Controls
 
 __all__ = ["RunWatcher", "watch"]
 
@@ -95,39 +103,65 @@ class FileFollower:
             self.problem = f"a record could not be read ({error}); later records are still followed"
 
 
-class RunWatcher(LiveLossMonitor):
-    """A LiveLossMonitor that shows runs written by other processes and forwards Stop to them."""
+class RunWatcher:
+    """Runs written by other processes, in the same chart a monitor draws, with Stop forwarded to them.
+
+    Composed, not derived: file followers are the history source, :class:`~losswidget.run.display.Display`
+    and the views draw, and the controls write requests next to the logs
+    (:mod:`losswidget.files.control`). The best epoch is what early stopping would name on the
+    followed validation values (the job's own ``min_delta`` is not in its log: 0 is assumed).
+    """
 
     def __init__(self, paths: list[Path], interval: float = 0.5, display: str = "auto") -> None:
-        super().__init__(patience=None, display=display, name=paths[0].stem)
-        self._followers = [FileFollower(path) for path in paths]
+        self.followers = [FileFollower(path) for path in paths]
+        self.settings = ChartSettings()
+        self.settings.on_change = self._setting_changed
+        self._chart = StepCache()
+        self._display = Display(display, 5.0, self._build_frame, flush=lambda: None)
+        self._controls = Controls(self.settings, self.stop, self.__repr__)
         self._interval = interval
         self._closed = threading.Event()
         self._requests: list[str] = []
-        self.history = self._followers[0].history
+        self._shown_history = self.history
         self._poll_all()
         self._thread = threading.Thread(target=self._follow, name="losswidget-watch", daemon=True)
         self._thread.start()
+
+    @property
+    def history(self) -> History:
+        """The main (first) run's history as followed so far."""
+        return self.followers[0].history
+
+    @property
+    def best_epoch(self) -> int | None:
+        best = _best(self.history)
+        return None if best is None else best[0]
+
+    @property
+    def status_lines(self) -> list[str]:
+        return status_lines(self._status())
 
     # -- following ---------------------------------------------------------------------
 
     def _follow(self) -> None:
         while not self._closed.wait(self._interval):
-            self._poll_all()
+            try:
+                self._poll_all()
+            except Exception as error:  # the thread must outlive any file: say it and go on
+                for follower in self.followers:
+                    follower.problem = f"could not read the log ({type(error).__name__}: {error}); still following"
 
     def _poll_all(self) -> None:
         changed = False
-        for follower in self._followers:
+        for follower in self.followers:
             changed = follower.poll() or changed
         if changed:
-            main = self._followers[0]
-            if main.history is not self.history:
+            if self.history is not self._shown_history:
                 self._chart.reset()
-                self.history = main.history
-            self._past = [follower.history for follower in self._followers[1:]]
+                self._shown_history = self.history
             # Once every run has ended, leave a static image too (for saved notebooks).
-            ended = all(follower.ended is not None for follower in self._followers)
-            self._request_redraw(final=ended)
+            ended = all(follower.ended is not None for follower in self.followers)
+            self._display.request_redraw(loop_active=False, final=ended)
 
     def poll(self) -> None:
         """Read the files now (the watcher also does it every ``interval`` seconds)."""
@@ -138,7 +172,7 @@ class RunWatcher(LiveLossMonitor):
         self._closed.set()
         self._thread.join(timeout=5)
         self._poll_all()
-        self._request_redraw(final=True)
+        self._display.request_redraw(loop_active=False, final=True)
 
     # -- requests to the training processes ----------------------------------------------
 
@@ -148,31 +182,63 @@ class RunWatcher(LiveLossMonitor):
             raise TypeError(f"'reason' must be a string or None: {reason!r}")
         reason = reason or "a watcher's Stop button was pressed"
         self._requests = []
-        for follower in self._followers:
+        for follower in self.followers:
             if follower.ended is not None:
                 self._requests.append(f"{follower.path.name} had already ended: nothing to stop.")
                 continue
             write_request(control_path(follower.path), stop={"reason": reason, "requested_at": time.time()})
             self._requests.append(f"Asked {follower.path.name} to stop at its next epoch.")
-        self._request_redraw()
+        self._display.request_redraw(loop_active=False)
 
-    def _ui_stop(self) -> None:
-        self.stop()
+    def _setting_changed(self, name: str) -> None:
+        if name == "what_if_patience":
+            for follower in self.followers:
+                if follower.ended is None and follower.problem != "waiting":
+                    write_request(control_path(follower.path), patience=self.settings.what_if_patience)
+        self._display.request_redraw(loop_active=False)
 
-    def _ui_patience(self, value: int) -> None:
-        super()._ui_patience(value)
-        for follower in self._followers:
-            if follower.ended is None and follower.problem != "waiting":
-                write_request(control_path(follower.path), patience=int(value))
+    # -- display -------------------------------------------------------------------------
 
-    # -- status ------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        self._display.ensure_view(self._controls)
+        if self._display.view is not None:
+            self._display.view.show()
+            self._display.draw()
 
-    def _status_lines(self) -> list[str]:
-        return super()._status_lines() + self._requests
+    def __repr__(self) -> str:
+        names = ", ".join(follower.path.name for follower in self.followers)
+        return f"<RunWatcher {names}: {len(self.history)} epochs, best epoch {self.best_epoch}>"
+
+    def _build_frame(self) -> Frame:
+        return build_frame(
+            self.history,
+            self._chart,
+            smoothing=self.settings.smoothing,
+            patience=self.settings.what_if_patience,
+            log_y=self.settings.log_y,
+            best=_best(self.history),
+            runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
+            status=self.status_lines,
+            title=self.history.name or "",
+        )
+
+    def _status(self) -> StatusSnapshot:
+        history = self.history
+        return StatusSnapshot(
+            epochs_recorded=len(history),
+            progress=self._progress_text(),
+            best=_best(history),
+            early_stopping=False,
+            what_if_patience=self.settings.what_if_patience,
+            what_if=self._chart.what_if(history, self.settings.what_if_patience, 0.0),
+            diagnosis="Diagnosis: " + diagnose(history).message,
+            non_finite=self._chart.non_finite(history),
+            extra=tuple(self._requests),
+        )
 
     def _progress_text(self) -> str:
         texts = []
-        for follower in self._followers:
+        for follower in self.followers:
             name = follower.path.name
             if follower.problem == "waiting":
                 texts.append(f"Waiting for {follower.path} to appear.")
@@ -186,6 +252,14 @@ class RunWatcher(LiveLossMonitor):
                 text += f"; {follower.problem}"
             texts.append(text + ".")
         return " ".join(texts)
+
+
+def _best(history: History) -> tuple[int, float] | None:
+    """What early stopping (min_delta 0) would call the best epoch of these validation values."""
+    stopper = EarlyStopping(patience=2**31 - 1, check_finite=False)
+    for row in np.flatnonzero(~np.isnan(history.val)):
+        stopper.update(float(history.val[row]), int(history.epochs[row]))
+    return None if stopper.best_epoch is None else (stopper.best_epoch, stopper.best)
 
 
 def watch(paths: Any, *, interval: float = 0.5, display: str = "auto") -> RunWatcher:

@@ -78,7 +78,7 @@ def test_decimation_invariants(ys, max_points):
     st.integers(8, 80),
 )
 def test_incremental_decimator_invariants(ys, chunks, max_points):
-    from losswidget.decimate import Decimator
+    from losswidget.core.decimate import Decimator
 
     y = np.array(ys)
     decimator = Decimator(max_points)
@@ -97,7 +97,7 @@ def test_incremental_decimator_invariants(ys, chunks, max_points):
 
 
 def test_decimator_rejects_shrinking():
-    from losswidget.decimate import Decimator
+    from losswidget.core.decimate import Decimator
 
     decimator = Decimator(10)
     decimator.update(np.arange(5.0))

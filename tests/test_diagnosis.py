@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.diagnosis import KINDS
+from losswidget.core.diagnosis import KINDS
 
 
 def history_of(train, val=None):

@@ -24,7 +24,7 @@ torch = pytest.importorskip("torch")
 
 WORKER = """
 import json, math, os, sys, time, torch, torch.distributed as dist, losswidget as lw
-from losswidget.control import control_path, write_request
+from losswidget.files.control import control_path, write_request
 dist.init_process_group("gloo")
 rank, scenario, out = dist.get_rank(), sys.argv[1], sys.argv[2]
 torch.manual_seed(rank)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.frame import ChartModel, value_range
+from losswidget.chart.frame import StepCache, value_range
 
 
 def full_replay(history, patience):
@@ -20,7 +20,7 @@ def full_replay(history, patience):
 def test_incremental_what_if_matches_a_full_replay(seed):
     rng = np.random.default_rng(seed)
     history = lw.History()
-    model = ChartModel()
+    model = StepCache()
     patience = 3
     for epoch in range(60):
         values = {"train": 1.0}

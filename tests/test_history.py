@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import losswidget as lw
-from losswidget.history_files import HistoryFileError
+from losswidget.files.history_io import HistoryFileError
 
 
 def make_history():

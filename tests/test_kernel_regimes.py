@@ -242,6 +242,9 @@ def test_malformed_and_out_of_range_messages_never_reach_the_loop(kernel):
 def test_a_deleted_subshell_falls_back_to_the_interrupt_and_the_next_monitor_gets_a_new_one(kernel):
     kernel.execute(loop())
     stop = kernel.find_widget("ButtonModel", "Stop")
+    deadline = time.monotonic() + 10
+    while not kernel.subshells() and time.monotonic() < deadline:  # created just after the widgets
+        time.sleep(0.1)
     (ours,) = kernel.subshells()
     kernel.control("delete_subshell_request", {"subshell_id": ours})  # a client closing it under us
     time.sleep(0.5)
@@ -276,7 +279,7 @@ def test_a_kernel_without_subshells_says_so_and_falls_back():
 
     import ipywidgets
 
-    from losswidget.kernel_events import ControlChannel
+    from losswidget.kernel import ControlChannel
 
     channel = ControlChannel(kernel=SimpleNamespace())
     channel.attach([ipywidgets.Button(description="Stop")])

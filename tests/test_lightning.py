@@ -14,6 +14,7 @@ class Tiny(pl.LightningModule):
     def __init__(self):
         super().__init__()
         self.layer = torch.nn.Linear(4, 1)
+        self.seen = {}
 
     def training_step(self, batch, batch_idx):
         x, y = batch
@@ -23,6 +24,9 @@ class Tiny(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         self.log("val_loss", torch.tensor(0.1 + 0.05 * abs(self.current_epoch - 5)))
+
+    def on_validation_epoch_end(self):  # the weights each epoch ended with, to check the restored ones
+        self.seen[self.current_epoch] = {k: v.detach().clone() for k, v in self.state_dict().items()}
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.01)
@@ -49,9 +53,10 @@ def test_callback_logs_stops_early_and_restores(tmp_path):
     assert history.n_steps == 8 * 4
     assert monitor.best_epoch == 5 and monitor.stopped_reason.startswith("early stopping at epoch 7")
     assert not any(name.endswith("_step") for name in history.column_names)
-    best = monitor._best_state  # epoch 5's weights, loaded back at the end of the fit
-    assert monitor._best_state_epoch == 5
+    best = model.seen[5]  # epoch 5's weights, loaded back at the end of the fit
+    assert not torch.equal(model.seen[7]["layer.weight"], best["layer.weight"])
     assert all(torch.equal(best[name], value) for name, value in model.state_dict().items())
+    assert "Best weights (epoch 5) restored." in monitor.status_lines[-1]
 
 
 def test_callback_rejects_a_wrong_monitor():

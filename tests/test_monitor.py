@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.stopping import StopReason
+from losswidget.core.stopping import StopReason
 
 torch = pytest.importorskip("torch")
 
@@ -83,7 +83,7 @@ def test_patience_none_turns_early_stopping_off_but_what_if_still_answers():
     assert len(monitor.history) == 20 and not monitor.should_stop
     assert monitor.best_epoch == 10
     assert "with patience 5 it would have stopped at epoch 15" in " ".join(monitor.status_lines)
-    monitor._ui_patience(3)  # the slider
+    monitor.settings.from_control("what_if_patience", 3)  # what the slider does
     assert "with patience 3 it would have stopped at epoch 13" in " ".join(monitor.status_lines)
 
 
@@ -258,11 +258,11 @@ def test_bad_calls_change_nothing(call, error, message):
     monitor = lw.LiveLossMonitor(display="none")
     monitor.log(train=1.0, val=1.0)
     monitor.log_step(train=0.5)
-    monitor._flush_steps()
+    monitor._recorder.flush_steps()
     before = monitor.history.copy()
     with pytest.raises(error, match=message):
         call(monitor)
-    monitor._flush_steps()
+    monitor._recorder.flush_steps()
     assert monitor.history == before
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.stopping import StopReason, would_stop_at
+from losswidget.core.stopping import StopReason, would_stop_at
 
 # (losses, patience, min_delta, expected stop index or None, expected best epoch)
 CASES = [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.svg import nice_ticks, render_svg
+from losswidget.views.svg import nice_ticks, render_svg
 
 
 def monitor_with(values, **kwargs):

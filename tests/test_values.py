@@ -4,7 +4,7 @@ import weakref
 import numpy as np
 import pytest
 
-from losswidget.values import detach_scalar, tensors_to_floats, to_float
+from losswidget.core.values import detach_scalar, tensors_to_floats, to_float
 
 torch = pytest.importorskip("torch")
 

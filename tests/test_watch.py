@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import losswidget as lw
-from losswidget.control import control_path, read_request
+from losswidget.files.control import control_path, read_request
 from losswidget.watching import FileFollower
 
 torch = pytest.importorskip("torch")
@@ -67,7 +67,7 @@ def test_watch_a_training_process_and_stop_it(tmp_path):
     assert process.returncode == 0, err
     assert "StopReason.USER the teacher pressed Stop" in out
     watcher.poll()
-    ended = watcher._followers[0].ended
+    ended = watcher.followers[0].ended
     assert ended is not None and ended["stop_code"] == "user"
     assert "the run ended" in watcher.status_lines[0]
     state = torch.load(best, weights_only=True)  # best weights saved, for epoch 6
@@ -92,7 +92,7 @@ def test_two_watchers_and_a_watcher_started_before_the_file(tmp_path):
         wait_until(lambda: len(early.history) == 3 and len(late.history) == 3, timeout=10)
         late.stop()
         assert read_request(control_path(log))["stop"]["reason"] == "a watcher's Stop button was pressed"
-        late._ui_patience(9)
+        late.settings.what_if_patience = 9
         assert read_request(control_path(log))["patience"] == 9  # both requests kept
     finally:
         early.close()

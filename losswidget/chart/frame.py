@@ -1,6 +1,6 @@
 """What one redraw of the chart shows, computed from the history (numpy only).
 
-:class:`ChartModel` keeps the incremental state (step decimation, smoothed
+:class:`StepCache` keeps the incremental state (step decimation, smoothed
 steps) so that building a :class:`Frame` costs the same at a thousand or a
 million logged steps. Views (bqplot widget, static SVG, text) only render a Frame.
 """
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from losswidget.decimate import Decimator, decimate
-from losswidget.history import History, _Column
-from losswidget.smoothing import smooth
-from losswidget.stopping import EarlyStopping
+from losswidget.core.decimate import Decimator, decimate
+from losswidget.core.history import History, _Column
+from losswidget.core.smoothing import smooth
+from losswidget.core.stopping import EarlyStopping
 
 EMPTY = np.empty(0, dtype=np.float32)
 
@@ -26,6 +26,10 @@ class PastRun:
     epochs: np.ndarray
     train: np.ndarray
     val: np.ndarray
+
+    @classmethod
+    def of(cls, history: History) -> PastRun:
+        return cls(history.name or "", history.epochs.astype(np.float64), history.train.copy(), history.val.copy())
 
 
 @dataclass
@@ -119,8 +123,8 @@ def _padded(low: float, high: float, log_y: bool) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-class ChartModel:
-    """Incremental view state of one run's steps; epochs are few and recomputed."""
+class StepCache:
+    """Incremental view state of one run's steps (decimation, smoothing); epochs are few and recomputed."""
 
     def __init__(self, max_points: int = 2000) -> None:
         self.max_points = max_points
@@ -172,6 +176,11 @@ class ChartModel:
         x = self._step_positions(history, index, open_epoch)
         return x, _shown(values[index], log_y), _shown(smoothed, log_y)
 
+    def non_finite(self, history: History) -> int:
+        """NaN/inf values shown as gaps: steps counted as they arrive; of the epochs' train and val only
+        the infinities (NaN there also means "not logged")."""
+        return self.step_non_finite + sum(int(np.isinf(history[name]).sum()) for name in ("train", "val"))
+
     def what_if(self, history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
         """(epoch, patience) where early stopping with ``patience`` would stop on the validation
         values recorded so far, or None: :func:`would_stop_at` replayed incrementally, O(new
@@ -196,22 +205,15 @@ class ChartModel:
         return self._what_if_at
 
 
-def best_point(history: History) -> tuple[int, float] | None:
-    epoch = history.best_epoch("val") if "val" in history else None
-    if epoch is None:
-        return None
-    row = int(np.searchsorted(history.epochs, epoch))
-    return epoch, float(history.val[row])
-
-
 def build_frame(
     history: History,
-    model: ChartModel,
+    model: StepCache,
     *,
     smoothing: int,
     patience: int,
     min_delta: float = 0.0,
     log_y: bool = False,
+    best: tuple[int, float] | None = None,
     planned_last: int | None = None,
     open_epoch: int | None = None,
     stop: tuple[int, str] | None = None,
@@ -272,7 +274,7 @@ def build_frame(
         val=_f32(shown["val"]),
         train_smooth=_f32(shown["train_smooth"]),
         val_smooth=_f32(shown["val_smooth"]),
-        best=best_point(history),
+        best=best,
         stop=stop,
         what_if=None if what_if is not None and stop is not None and what_if[0] == stop[0] else what_if,
         metrics=metrics,
@@ -280,12 +282,3 @@ def build_frame(
         status=status or [],
         title=title,
     )
-
-
-def format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -14,8 +14,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from losswidget._validate import check_bool, check_choice, check_float, check_int
-from losswidget.values import to_float
+from losswidget.core.validate import check_bool, check_choice, check_float, check_int
+from losswidget.core.values import to_float
 
 __all__ = ["EarlyStopping", "StopReason", "would_stop_at"]
 
@@ -113,12 +113,20 @@ class EarlyStopping:
             return value + self.min_delta < self.best
         return value - self.min_delta > self.best
 
-    def update(self, value: Any) -> bool:
-        """Feed one epoch's monitored value; return True when training should stop."""
+    def update(self, value: Any, epoch: int | None = None) -> bool:
+        """Feed one epoch's monitored value; return True when training should stop.
+
+        ``epoch`` names the value in ``best_epoch`` and the messages (default: the count of
+        earlier updates). A monitor that validates every few epochs passes its own numbers,
+        so that the best epoch is the one whose weights it kept.
+        """
         value = to_float(value, "value")
-        epoch = self.updates
+        if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
+            raise TypeError(f"'epoch' must be an int or None: {epoch!r}")
+        index = self.updates
         self.updates += 1
-        if epoch < self.start_from_epoch:
+        epoch = index if epoch is None else epoch
+        if index < self.start_from_epoch:
             return self.should_stop
         if self.check_finite and not math.isfinite(value):
             self._stop(

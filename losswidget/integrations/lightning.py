@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losswidget.monitor import LiveLossMonitor
+from losswidget.run.monitor import LiveLossMonitor
 
 
 def _lightning_callback_base() -> type:
@@ -53,7 +53,8 @@ def LightningCallback(
                 self.monitor = LiveLossMonitor(model=pl_module, **monitor_arguments)
             elif self.monitor.model is None:
                 self.monitor.model = pl_module
-            self.monitor._show_if_needed()
+            self.monitor.show()
+            self.monitor.begin_loop(max(trainer.max_epochs or 0, 0))
 
         def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
@@ -78,14 +79,9 @@ def LightningCallback(
                 trainer.should_stop = True
 
         def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
-            stopped = self.monitor.should_stop
-            if stopped and self.monitor.model is not None and self.monitor.best_epoch is not None:
-                self.monitor.restore_best()
-            self.monitor._outcome = (
-                f"Stopped: {self.monitor.stopped_reason}."
-                if stopped
-                else f"Finished {len(self.monitor.history)} epochs."
-            )
-            self.monitor._draw(final=True)
+            self.monitor.end_loop(finished=not self.monitor.should_stop)
+
+        def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+            self.monitor.end_loop(finished=False)  # the best weights come back, as after any early end
 
     return _Callback()

@@ -1,7 +1,7 @@
 """Columnar record of a training run: per-epoch values and per-step losses.
 
 Appends are amortised O(1) (growable numpy buffers); reading a column is a
-read-only view, free of copies. Saving and loading live in ``history_files``.
+read-only view, free of copies. Saving and loading live in ``losswidget.files.history_io``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from losswidget._validate import check_int
-from losswidget.values import to_float
+from losswidget.core.validate import check_int
+from losswidget.core.values import to_float
 
 __all__ = ["History"]
 
@@ -241,13 +241,13 @@ class History:
 
     def save(self, path: str | Path) -> Path:
         """Write to ``.jsonl`` (lossless, appendable) or ``.csv``; returns the path."""
-        from losswidget import history_files
+        from losswidget.files import history_io
 
-        return history_files.save(self, path)
+        return history_io.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> History:
         """Read a ``.jsonl`` or ``.csv`` file written by :meth:`save` or a monitor's ``log_file``."""
-        from losswidget import history_files
+        from losswidget.files import history_io
 
-        return history_files.load(path)
+        return history_io.load(path)

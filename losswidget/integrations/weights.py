@@ -54,7 +54,7 @@ def has_mode_dependent_layers(model: Any) -> bool:
     return any(isinstance(module, kinds) for module in modules)
 
 
-def watch_train_mode_without_grad(model: Any, monitor: Any) -> Any:
+def watch_train_mode_without_grad(model: Any, guards: Any) -> Any:
     """Note on ``monitor`` when ``model`` runs forward in train() mode with gradients off:
     validation computed in the wrong mode. Returns the hook handle (``.remove()``)."""
     import weakref
@@ -63,12 +63,12 @@ def watch_train_mode_without_grad(model: Any, monitor: Any) -> Any:
 
     if not has_mode_dependent_layers(model):
         return None
-    owner = weakref.ref(monitor)
+    owner = weakref.ref(guards)
 
     def before_forward(module: Any, args: Any) -> None:
         if module.training and not torch.is_grad_enabled():
             watcher = owner()
             if watcher is not None:
-                watcher._train_mode_without_grad = True
+                watcher.train_mode_without_grad = True
 
     return model.register_forward_pre_hook(before_forward)

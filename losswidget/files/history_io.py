@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import time
 import warnings
 from collections.abc import Iterable
@@ -30,7 +31,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from losswidget.history import History
+from losswidget.core.history import History
 
 FORMAT = "losswidget-history"
 VERSION = 1
@@ -288,6 +289,16 @@ class HistoryWriter:
                 steps_line(train[start : start + STEPS_PER_RECORD], epoch[start : start + STEPS_PER_RECORD])
             )
         self._stream.flush()
+
+    def next_run(self, name: str | None) -> HistoryWriter:
+        """The writer of the next run (``new_run``): a new file beside this one, ``<stem>.run2.jsonl``,
+        ``.run3``, ... (the first free number), so that every run is saved and each file loads alone."""
+        self.close()
+        stem = re.sub(r"\.run\d+$", "", self.path.stem)
+        number = 2
+        while (candidate := self.path.with_name(f"{stem}.run{number}.jsonl")).exists():
+            number += 1
+        return HistoryWriter(candidate, name)
 
     def write_end(self, outcome: str, stop_code: str | None) -> None:
         """Mark the end of a training loop (a later loop may append more epochs)."""

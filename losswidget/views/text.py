@@ -8,7 +8,7 @@ from typing import TextIO
 
 import numpy as np
 
-from losswidget.frame import Frame
+from losswidget.chart.frame import Frame
 
 PRINT_INTERVAL = 2.0
 
@@ -27,8 +27,8 @@ class TextView:
     def show(self) -> None:
         pass
 
-    def sync_controls(self, patience: int, smoothing: int, log_y: bool) -> None:
-        pass
+    def sync_controls(self, settings: object) -> None:
+        pass  # no controls in a terminal: Ctrl-C stops
 
     def _print(self, text: str) -> None:
         print(text, file=self._stream or sys.stdout, flush=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget._validate import check_int
+from losswidget.core.validate import check_int
 
 __all__ = ["smooth"]
 

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from losswidget._validate import check_int
+from losswidget.core.validate import check_int
 
 __all__ = ["evaluate", "fit"]
 
@@ -198,7 +198,7 @@ def fit(
     pass one to continue an earlier run (epoch numbers continue).
     """
     torch = _torch()
-    from losswidget.monitor import LiveLossMonitor
+    from losswidget.run.monitor import LiveLossMonitor
 
     epochs = check_int("epochs", epochs, minimum=0)
     log_every = check_int("log_every", log_every, minimum=1)
@@ -212,7 +212,7 @@ def fit(
         _warn_if_overlapping(train_loader, val_loader)
     if monitor is None:
         monitor = LiveLossMonitor(model=model)
-        monitor._show_if_needed()
+        monitor.show()
     elif not isinstance(monitor, LiveLossMonitor):
         raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")
     if monitor.model is None:

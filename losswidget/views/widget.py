@@ -1,6 +1,6 @@
 """The notebook view: a bqplot chart, the controls and a status line (ipywidgets 7.7 or 8).
 
-Renders :class:`~losswidget.frame.Frame` objects; never computes anything itself.
+Renders :class:`~losswidget.chart.frame.Frame` objects; never computes anything itself.
 Marks are updated in place (no ``clear_output``), each inside ``hold_sync()`` so
 its x and y travel in one message, and only when their data changed.
 """
@@ -14,8 +14,10 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from losswidget.frame import Frame, marker_labels
-from losswidget.svg import render_svg
+from losswidget.chart.frame import Frame, marker_labels
+from losswidget.chart.settings import ChartSettings
+from losswidget.views.base import Controls
+from losswidget.views.svg import render_svg
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = "#1f77b4", "#ff7f0e", "#d4a017", "#d62728", "#7f7f7f", "#b0b0b0"
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
@@ -54,8 +56,9 @@ def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
 class WidgetView:
     """bqplot figure + Stop button + smoothing/patience sliders + log-scale toggle + status."""
 
-    def __init__(self, monitor: Any) -> None:
-        self._monitor = monitor
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+        settings = controls.settings
         self._sent: dict[tuple[int, str], Any] = {}
         self._handle: Any = None
         self.shown = False
@@ -142,16 +145,16 @@ class WidgetView:
             description="Stop", icon="stop", button_style="danger", tooltip="Stop training at the end of this epoch"
         )
         self.smoothing_slider = widgets.IntSlider(
-            value=min(monitor.smoothing, SLIDER_MAX),
+            value=min(settings.smoothing, SLIDER_MAX),
             min=1,
-            max=max(SLIDER_MAX, monitor.smoothing),
+            max=max(SLIDER_MAX, settings.smoothing),
             description="smoothing",
             continuous_update=True,
         )
         self.patience_slider = widgets.IntSlider(
-            value=monitor.what_if_patience,
+            value=settings.what_if_patience,
             min=0,
-            max=max(SLIDER_MAX, monitor.what_if_patience),
+            max=max(SLIDER_MAX, settings.what_if_patience),
             description="patience",
             continuous_update=True,
         )
@@ -161,11 +164,14 @@ class WidgetView:
         self.legend = widgets.HTML(value="")
         self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
 
-        # Handlers may run on a kernel-subshell thread: they only hand a value to the monitor.
-        self.stop_button.on_click(lambda _: monitor._ui_stop())
-        self.smoothing_slider.observe(lambda change: monitor._ui_smoothing(change["new"]), names="value")
-        self.patience_slider.observe(lambda change: monitor._ui_patience(change["new"]), names="value")
-        self.log_toggle.observe(lambda change: monitor._ui_log_scale(change["new"]), names="value")
+        # Handlers may run on a kernel-subshell thread: they only hand a value over.
+        self.stop_button.on_click(lambda _: controls.stop())
+        for widget, name in (
+            (self.smoothing_slider, "smoothing"),
+            (self.patience_slider, "what_if_patience"),
+            (self.log_toggle, "log_y"),
+        ):
+            widget.observe(lambda change, name=name: settings.from_control(name, change["new"]), names="value")
 
         self.root = widgets.VBox(
             [
@@ -199,7 +205,7 @@ class WidgetView:
                 "version_minor": 0,
                 "model_id": self.root.model_id,
             },
-            "text/plain": repr(self._monitor),
+            "text/plain": self._controls.describe(),
         }
         if frame is not None:
             bundle["image/svg+xml"] = render_svg(frame)
@@ -216,12 +222,12 @@ class WidgetView:
         if self._handle is not None:
             self._handle.update(self._bundle(frame), raw=True)
 
-    def sync_controls(self, patience: int, smoothing: int, log_y: bool) -> None:
-        self.patience_slider.max = max(self.patience_slider.max, patience)
-        self.patience_slider.value = patience
-        self.smoothing_slider.max = max(self.smoothing_slider.max, smoothing)
-        self.smoothing_slider.value = smoothing
-        self.log_toggle.value = log_y
+    def sync_controls(self, settings: ChartSettings) -> None:
+        self.patience_slider.max = max(self.patience_slider.max, settings.what_if_patience)
+        self.patience_slider.value = settings.what_if_patience
+        self.smoothing_slider.max = max(self.smoothing_slider.max, settings.smoothing)
+        self.smoothing_slider.value = settings.smoothing
+        self.log_toggle.value = settings.log_y
 
     # -- rendering ---------------------------------------------------------------------
 

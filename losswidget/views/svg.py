@@ -14,7 +14,7 @@ import uuid
 
 import numpy as np
 
-from losswidget.frame import Frame, marker_labels
+from losswidget.chart.frame import Frame, marker_labels
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losswidget._validate import check_int
-from losswidget.smoothing import smooth
+from losswidget.core.smoothing import smooth
+from losswidget.core.validate import check_int
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 

@@ -1,0 +1,131 @@
+"""Where the monitor is seen: the view (widget, text or none), the control channel, and drawing.
+
+Picks the view at call time (a widget inside a Jupyter kernel, text elsewhere), connects its
+controls to the kernel (:mod:`losswidget.kernel`), and draws frames built by the monitor on the
+loop's thread, within the frame clock's budget. The view protocol is
+:class:`losswidget.views.base.View`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from losswidget.chart.frame import Frame
+from losswidget.kernel import (
+    REGIME_TEXT,
+    ControlChannel,
+    SignalsDeferred,
+    after_cell,
+    current_kernel,
+    enable_colab_widgets,
+)
+from losswidget.run.redraw import RedrawClock
+
+
+class Display:
+    def __init__(
+        self, mode: str, frame_rate: float, build_frame: Callable[[], Frame], flush: Callable[[], None]
+    ) -> None:
+        self.mode = mode  # "auto", "widget", "text" or "none"
+        self.view: Any = None
+        self.channel: ControlChannel | None = None
+        self.clock = RedrawClock(frame_rate)
+        self.regime = "terminal"
+        self._build_frame = build_frame
+        self._flush = flush  # pending step values into the history, before every frame
+        self._after_cell_pending: set[str] = set()
+
+    # -- the view --------------------------------------------------------------------------
+
+    def ensure_view(self, controls: Any) -> None:
+        """Create the view on first use; ``controls`` is what its widgets act on."""
+        if self.view is not None or self.mode == "none":
+            return
+        mode = self.mode
+        if mode == "auto":
+            mode = "widget" if current_kernel() is not None else "text"
+        if mode == "widget":
+            from losswidget.views.widget import WidgetView
+
+            problem = enable_colab_widgets()
+            if problem:
+                warnings.warn(problem, stacklevel=4)
+            self.view = WidgetView(controls)
+            self.channel = ControlChannel()
+            self.channel.attach(self.view.controls)
+        else:
+            from losswidget.views.text import TextView
+
+            self.view = TextView()
+
+    def show(self, controls: Any) -> None:
+        self.ensure_view(controls)
+        if self.view is not None and not self.view.shown:
+            self.view.show()
+
+    def sync_controls(self, settings: Any) -> None:
+        if self.view is not None:
+            self.view.sync_controls(settings)
+
+    # -- how clicks arrive ------------------------------------------------------------------
+
+    def loop_started(self) -> None:
+        self.regime = self.channel.regime() if self.channel else ("terminal" if _on_main() else "thread")
+        self.clock.loop_thread = threading.current_thread()
+
+    def loop_ended(self) -> None:
+        self.clock.loop_thread = None
+
+    def regime_text(self) -> str:
+        return self.channel.describe(self.regime) if self.channel else REGIME_TEXT[self.regime]
+
+    def handle_events(self) -> None:
+        """On the loop's thread: deliver pending clicks where the kernel needs us to (ipykernel 6)."""
+        if self.channel is not None and self.regime == "pump":
+            self.channel.pump()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def request_redraw(self, loop_active: bool, final: bool = False) -> None:
+        """From a control (any thread): redraw now if no loop runs, else at the loop's next frame."""
+        self.clock.dirty = True
+        if not loop_active:
+            self.draw(final=final)
+
+    def draw(self, final: bool = False) -> None:
+        clock = self.clock
+        if not clock.may_draw_here():
+            clock.dirty = True  # not ours to draw: the loop will, at its next frame
+            return
+        started = time.perf_counter()
+        with clock.lock, SignalsDeferred():
+            clock.dirty = False
+            self._flush()
+            if self.view is not None:
+                if self.channel is not None and clock.loop_thread is not None:
+                    self.regime = self.channel.regime()
+                frame = self._build_frame()
+                self.view.render(frame)
+                if final:
+                    self.view.finish(frame)
+        clock.drawn(started)
+
+    def after_cell(self, key: str, callback: Callable[[Any], None]) -> None:
+        """Run ``callback(result)`` once, on the kernel's main thread, when the running cell ends."""
+        if key in self._after_cell_pending:
+            return
+
+        def once(result: Any) -> None:
+            self._after_cell_pending.discard(key)
+            callback(result)
+
+        if after_cell(once):
+            self._after_cell_pending.add(key)
+
+
+def _on_main() -> bool:
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,129 @@
+"""One ``epochs()`` loop's life: its start, each epoch's end, and how it ended, in words.
+
+When the loop ends before its last epoch for any reason (Stop, ``stop()``, early stopping, ■,
+an exception, a ``break``), the best epoch's weights come back: a generator cannot tell a
+``break`` from an exception, and restoring is the safe side.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.run.best_weights import BestWeights
+from losswidget.run.display import Display
+from losswidget.run.recorder import Recorder
+from losswidget.run.stop_control import StopControl
+
+
+class Loop:
+    def __init__(
+        self,
+        recorder: Recorder,
+        stopper: EarlyStopping,
+        stop: StopControl,
+        best: BestWeights,
+        display: Display,
+        show: Callable[[], None],
+        draw: Callable[..., None],
+    ) -> None:
+        self._recorder, self._stopper, self._stop, self._best = recorder, stopper, stop, best
+        self._display, self._show, self._draw = display, show, draw
+        self.active = False
+        self.planned_last: int | None = None
+        self.first_epoch = 0
+        self.epochs_done = 0
+        self.started = 0.0
+        self.outcome: str | None = None
+        self.stopper_before_epoch: dict | None = None  # what a re-logged validation value rolls back to
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def begin(self, n: int) -> None:
+        self._stop.clear()
+        self._stopper.resume()
+        self.outcome = None
+        self._best.restored_epoch = None
+        start = self._recorder.next_epoch
+        self.planned_last = start + n - 1 if n else None
+        self.first_epoch, self.epochs_done, self.started = start, 0, time.monotonic()
+        self._show()
+        self._display.loop_started()
+        self.active = True
+        self._draw()
+
+    def open_epoch(self, epoch: int) -> None:
+        self._recorder.open_epoch(epoch)
+        self.stopper_before_epoch = None
+
+    def close_epoch(self) -> bool:
+        """End the open epoch; True if anything was logged in it."""
+        if self._recorder.close_epoch():
+            self.epochs_done += 1
+            return True
+        return False
+
+    def end(self, finished: bool, second_interrupt: bool) -> None:
+        recorder = self._recorder
+        try:
+            left_early = not finished and not self._stop.is_set
+            open_epoch = recorder.current_epoch if recorder.epoch_open else None
+            self.close_epoch()
+            if second_interrupt:
+                self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted twice", open_epoch)
+            if self._stop.is_set or left_early:
+                self._best.restore()
+            self.outcome = self._describe_end(finished, left_early, open_epoch)
+            if recorder.writer is not None:
+                recorder.writer.write_end(self.outcome, None if self._stop.code is None else self._stop.code.value)
+            if left_early and not second_interrupt:
+                self._explain_after_cell(open_epoch)
+        finally:
+            self.active = False
+            self._display.loop_ended()
+            recorder.current_epoch = None
+            try:
+                self._draw(final=True)
+            except Exception as error:  # never hide the exception that ended the loop
+                warnings.warn(f"losswidget: could not draw the final chart: {error!r}", stacklevel=3)
+
+    def restored_text(self) -> str:
+        epoch = self._best.restored_epoch
+        return f" Best weights (epoch {epoch}) restored." if epoch is not None else ""
+
+    def _describe_end(self, finished: bool, left_early: bool, open_epoch: int | None) -> str:
+        if self._stop.is_set:
+            return f"Stopped: {self._stop.message}.{self.restored_text()}"
+        if left_early:
+            return f"The loop ended early at epoch {open_epoch}.{self.restored_text()}"
+        best, hint = self._stopper.best_epoch, ""
+        if self._best.model is not None and best is not None and best != self._recorder.history.last_epoch:
+            hint = f" The best epoch was {best}: monitor.restore_best() loads its weights."
+        return f"Finished {self.epochs_done} epochs.{hint}"
+
+    def _explain_after_cell(self, epoch: int | None) -> None:
+        """Say whether an early end was an interrupt or an error, once the cell has finished."""
+
+        def explain(result: Any) -> None:
+            error = getattr(result, "error_in_exec", None)
+            if isinstance(error, KeyboardInterrupt):
+                self.outcome = f"Interrupted at epoch {epoch}.{self.restored_text()}"
+            elif error is not None:
+                self.outcome = f"Stopped by an error at epoch {epoch}: {type(error).__name__}: {error}."
+                self.outcome += self.restored_text()
+            else:
+                return
+            self._display.request_redraw(self.active, final=True)
+
+        self._display.after_cell("explain", explain)
+
+    def draw_after_cell(self) -> None:
+        """Epochs logged outside epochs() are drawn at the frame rate; the cell's end draws the last
+        state (with its static image), since no loop end will."""
+        if self._display.view is not None:
+            self._display.after_cell("draw", lambda result: None if self.active else self._draw(final=True))

@@ -1,0 +1,528 @@
+"""LiveLossMonitor: the public loop API, a facade over parts that each own one job.
+
+- :class:`~losswidget.run.recorder.Recorder`: values into the history and the log file;
+- :class:`~losswidget.core.stopping.EarlyStopping`: the early-stopping decision, and the one
+  owner of the best epoch (the ◆, the status line, ``best_epoch``, the stop reason and the
+  weights restored all ask it);
+- :class:`~losswidget.run.stop_control.StopControl`: the one stop decision and its words;
+- :class:`~losswidget.run.best_weights.BestWeights`: the best epoch's weights;
+- :class:`~losswidget.run.guards.TeachingGuards`: warnings for train()/eval() mistakes;
+- :class:`~losswidget.chart.settings.ChartSettings`: smoothing, what-if patience, log scale;
+- :class:`~losswidget.run.display.Display`: the view, the control channel and the frame clock.
+
+Threads: the training loop (main thread, or a background thread with :meth:`start`) owns the
+history and draws. Widget handlers may run on other threads (kernel subshells): they only set
+an Event or a value and ask for a redraw. ``docs/architecture.md`` follows one value to the screen.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from losswidget.chart import frame as frames
+from losswidget.chart.settings import MAX_PATIENCE, MAX_SMOOTHING, ChartSettings
+from losswidget.core.diagnosis import diagnose
+from losswidget.core.history import History, check_metric_name
+from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.core.validate import check_bool, check_choice, check_float, check_int
+from losswidget.core.values import to_float
+from losswidget.files.control import ControlFile
+from losswidget.files.history_io import HistoryWriter
+from losswidget.integrations.distributed import Ranks
+from losswidget.integrations.weights import check_model
+from losswidget.kernel import InterruptAsStop
+from losswidget.run.background import Background
+from losswidget.run.best_weights import BestWeights
+from losswidget.run.display import Display
+from losswidget.run.guards import TeachingGuards
+from losswidget.run.loop import Loop
+from losswidget.run.recorder import Recorder
+from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.run.stop_control import StopControl
+from losswidget.views.base import Controls
+
+__all__ = ["MAX_PATIENCE", "MAX_SMOOTHING", "LiveLossMonitor"]
+
+_NEVER = 2**31 - 1  # early stopping off: the decision still tracks the best value and NaNs
+
+
+class LiveLossMonitor:
+    """A live chart of train/validation loss around a PyTorch loop, with early stopping.
+
+    >>> monitor = LiveLossMonitor(patience=5, smoothing=3, model=model)   # doctest: +SKIP
+    >>> monitor                                   # show it (last expression of a cell)
+    >>> for epoch in monitor.epochs(100):
+    ...     for xb, yb in train_loader:
+    ...         ...
+    ...         monitor.log_step(train=loss)      # optional, per step; returns should_stop
+    ...     monitor.log(train=train_loss, val=val_loss, acc=acc)
+
+    Semantics (README, "Semantics worth knowing"):
+
+    - ``log()`` inside ``epochs()`` belongs to the current epoch; outside, each call is a new
+      epoch. Logging a name twice in one epoch keeps the latest value, with a warning.
+    - Early stopping is decided when an epoch's ``val`` is logged: ``should_stop`` is true right
+      after that ``log()`` and ``epochs()`` ends before the next epoch. ``patience=None`` turns
+      it off; a non-finite loss still stops unless ``check_finite=False``.
+    - Stop button, ``stop()``, early stopping, the kernel interrupt (■, first press) all end the
+      loop gracefully. When the loop ends before its last epoch for any reason and a ``model``
+      was given, the best epoch's weights are loaded back. ``epochs()`` again continues.
+    """
+
+    def __init__(
+        self,
+        patience: int | None = 5,
+        min_delta: float = 0.0,
+        smoothing: int = 1,
+        model: Any = None,
+        log_file: str | Path | None = None,
+        *,
+        best_weights_file: str | Path | None = None,
+        check_finite: bool = True,
+        start_from_epoch: int = 0,
+        name: str | None = None,
+        display: str = "auto",
+        frame_rate: float = 5.0,
+        max_points: int = 2000,
+    ) -> None:
+        if patience is not None:
+            patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
+        check_choice("display", display, ("auto", "widget", "text", "none"))
+        frame_rate = check_float("frame_rate", frame_rate, minimum=0.01)
+        max_points = check_int("max_points", max_points, minimum=16, maximum=1_000_000)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"'name' must be a string or None: {name!r}")
+        if best_weights_file is not None and not isinstance(best_weights_file, (str, Path)):
+            raise TypeError(f"'best_weights_file' must be a path: got {type(best_weights_file).__name__}")
+        self.settings = ChartSettings(smoothing, patience if patience is not None else 5)
+        self._stopper = EarlyStopping(
+            patience=_NEVER if patience is None else patience,
+            min_delta=min_delta,
+            start_from_epoch=start_from_epoch,
+            check_finite=check_bool("check_finite", check_finite),
+        )
+        self._early_stopping = patience is not None
+        self._ranks = Ranks.detect()
+        if self._ranks is not None and self._ranks.rank != 0:
+            display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
+        self._guards = TeachingGuards()
+        self._best = BestWeights(None if best_weights_file is None else Path(best_weights_file))
+        self.model = model
+        self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
+        self._control_file = ControlFile(log_file) if log_file is not None else None
+        self._stop = StopControl(self._ranks)
+        self._chart = frames.StepCache(max_points)
+        self._display = Display(display, frame_rate, self._build_frame, self._recorder.flush_steps)
+        self._controls = Controls(self.settings, self._press_stop, self.__repr__)
+        self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self.show, self._draw)
+        self._past: list[History] = []
+        self._background = Background()
+        self._diagnosis: tuple[tuple, str] = ((), "")
+        self.settings.on_change = self._setting_changed
+
+    # -- public state ----------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        return self._recorder.history
+
+    @property
+    def patience(self) -> int | None:
+        """Early-stopping patience (None: off). Assignable; counts from the next validation value."""
+        return self._stopper.patience if self._early_stopping else None
+
+    @patience.setter
+    def patience(self, value: int | None) -> None:
+        if value is None:
+            self._early_stopping = False
+            self._stopper.patience = _NEVER
+            self._request_redraw()
+        else:
+            value = check_int("patience", value, minimum=0, maximum=MAX_PATIENCE)
+            self._early_stopping = True
+            self.settings.what_if_patience = value  # also the decision's: see _setting_changed
+        self._display.sync_controls(self.settings)
+
+    @property
+    def model(self) -> Any:
+        """The model whose best weights are kept and restored (None: no weights tracking)."""
+        return self._best.model
+
+    @model.setter
+    def model(self, value: Any) -> None:
+        self._best.model = check_model(value)
+        self._guards.attach(self._best.model)
+
+    @property
+    def what_if_patience(self) -> int:
+        """The patience whose stopping point the chart marks (the slider's value)."""
+        return self.settings.what_if_patience
+
+    @property
+    def smoothing(self) -> int:
+        """Trailing window, in points, of the smoothed lines. Assignable."""
+        return self.settings.smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: int) -> None:
+        self.settings.smoothing = value
+        self._display.sync_controls(self.settings)
+
+    @property
+    def log_scale(self) -> bool:
+        return self.settings.log_y
+
+    @log_scale.setter
+    def log_scale(self, value: bool) -> None:
+        self.settings.log_y = value
+        self._display.sync_controls(self.settings)
+
+    @property
+    def should_stop(self) -> bool:
+        return self._stop.is_set
+
+    @property
+    def stopped_reason(self) -> str | None:
+        return self._stop.message
+
+    @property
+    def stop_code(self) -> StopReason | None:
+        return self._stop.code
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The best epoch: early stopping's (min_delta aware), whose weights come back."""
+        return self._stopper.best_epoch
+
+    @property
+    def early_stopping(self) -> EarlyStopping:
+        """The underlying decision object (its ``state_dict()`` resumes a run)."""
+        return self._stopper
+
+    @property
+    def regime(self) -> str:
+        """How clicks reach the kernel now: subshell, pump, thread, interrupt or terminal."""
+        return self._display.regime
+
+    @property
+    def runs(self) -> list[History]:
+        """Earlier runs shown faded for comparison (see :meth:`new_run`, :meth:`add_run`)."""
+        return list(self._past)
+
+    @property
+    def status_lines(self) -> list[str]:
+        return status_lines(self._status())
+
+    @property
+    def frame_seconds(self) -> float:
+        """Python-side cost of the last frame."""
+        return self._display.clock.frame_seconds
+
+    @property
+    def running(self) -> bool:
+        return self._loop.active or self._background.alive
+
+    # -- the loop --------------------------------------------------------------------
+
+    def epochs(self, n: int) -> Iterator[int]:
+        """Yield epoch numbers for ``n`` epochs, continuing the numbering of earlier loops.
+
+        Ends early on Stop, :meth:`stop`, early stopping or the kernel interrupt.
+        """
+        n = check_int("n", n, minimum=0)
+        if self._loop.active:
+            raise RuntimeError(
+                "this monitor's epochs() loop is already running; finish it (or call stop()) before starting another"
+            )
+        return self._epoch_loop(n)
+
+    def _epoch_loop(self, n: int) -> Iterator[int]:
+        finished = False
+        guard = InterruptAsStop(self._on_interrupt)
+        try:
+            with guard:
+                self._loop.begin(n)
+                for epoch in range(self._recorder.next_epoch, self._recorder.next_epoch + n):
+                    self._check_requests()
+                    self._stop.agree(self._recorder.current_epoch)
+                    if self.should_stop:
+                        break
+                    self._loop.open_epoch(epoch)
+                    yield epoch
+                    if self._loop.close_epoch():
+                        self._maybe_frame()
+                else:
+                    finished = True
+        finally:
+            self._loop.end(finished, second_interrupt=guard.interrupted and not finished and not self.should_stop)
+
+    def log(self, train: Any = None, val: Any = None, **metrics: Any) -> bool:
+        """Record one epoch's values (several calls in one epoch merge). Returns ``should_stop``."""
+        given = {name: value for name, value in (("train", train), ("val", val)) if value is not None}
+        given.update(metrics)
+        if not given:
+            raise TypeError("log() needs at least one value, e.g. monitor.log(train=0.52, val=0.61)")
+        values = {check_metric_name(name): to_float(value, name) for name, value in given.items()}
+        if self._ranks is not None:
+            values = self._ranks.average(values)  # one collective per log() call
+        if val is not None:
+            self._guards.validation_logged(val)
+        self._guards.epoch_logged()
+        if not self._recorder.epoch_open and self._loop.active:
+            self._loop.epochs_done += 1  # a framework's loop (begin_loop): each log() is an epoch
+        epoch, replaced = self._recorder.log_epoch(values)
+        for name in replaced:
+            self._guards.warn_once(
+                f"twice-{name}",
+                f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
+                "(log each value once per epoch)",
+                stacklevel=3,
+            )
+        self._decide(epoch, values, relogged_val="val" in replaced)
+        if not self._recorder.epoch_open and not self._loop.active:
+            self._loop.draw_after_cell()
+        self._maybe_frame()
+        return self.should_stop
+
+    def log_step(self, train: Any) -> bool:
+        """Record one optimisation step's training loss. Returns ``should_stop``.
+
+        O(1), no drawing, no device synchronisation: tensors on an accelerator are kept
+        detached and converted in bulk at the next frame. The common cases (a float, a
+        one-element CPU tensor) take a short path.
+        """
+        recorder = self._recorder
+        kind = type(train)
+        if kind is float:
+            value = train
+        elif kind is recorder.tensor_type and train.is_cpu and train.numel() == 1:
+            value = train.item()  # a Python number: no graph is kept alive
+            if type(value) is not float:
+                value = recorder.step_value(train)
+        else:
+            value = recorder.step_value(train)
+        recorder.pending.append(value)
+        now = time.perf_counter()
+        if now >= self._display.clock.next_check_at:
+            self._guards.steps_logged()
+            self._check_requests()
+            self._maybe_frame(now)
+        return self._stop.requested
+
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the loop to stop at the end of the current epoch. Safe from any thread."""
+        if reason is not None and not isinstance(reason, str):
+            raise TypeError(f"'reason' must be a string or None: {reason!r}")
+        self._stop.request(StopReason.USER, reason or "stop() was called", self._recorder.current_epoch)
+        self._request_redraw()
+
+    def restore_best(self) -> int:
+        """Load the best epoch's weights into the model; returns that epoch."""
+        if self.model is None:
+            raise RuntimeError("no model to restore: pass model=... to LiveLossMonitor")
+        epoch = self._best.restore()
+        if epoch is None:
+            raise RuntimeError("no best weights yet: log a finite validation loss first")
+        self._request_redraw()
+        return epoch
+
+    # -- for framework callbacks that own the loop (Lightning, Keras, Trainer, fastai) ---
+
+    def begin_loop(self, epochs: int = 0) -> None:
+        """A framework's training starts: each ``log()`` until :meth:`end_loop` is one epoch.
+
+        ``epochs`` is the planned number (0: unknown). The chart, Stop, the sliders and the log
+        file behave as in ``epochs()``; the framework reads ``should_stop`` to stop.
+        """
+        epochs = check_int("epochs", epochs, minimum=0)
+        if self._loop.active:
+            raise RuntimeError("this monitor is already running a loop; end it before starting another")
+        self._loop.begin(epochs)
+
+    def end_loop(self, finished: bool) -> None:
+        """The framework's training ended (``finished``: it ran every planned epoch). As at the end of
+        ``epochs()``: the best weights come back when it ended early, the status says how it ended."""
+        if self._loop.active:
+            self._loop.end(check_bool("finished", finished), second_interrupt=False)
+
+    # -- runs and background -----------------------------------------------------------
+
+    def new_run(self, name: str | None = None, model: Any = None) -> LiveLossMonitor:
+        """Start a fresh run; the current one stays on the chart, faded, for comparison."""
+        if self._loop.active:
+            raise RuntimeError("cannot start a new run while epochs() is running")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"'name' must be a string or None: {name!r}")
+        if model is not None:
+            self.model = model
+        finished = self._recorder.new_history(name)
+        if len(finished):
+            finished.name = finished.name or f"run {len(self._past) + 1}"
+            self._past.append(finished)
+        if self._recorder.writer is not None:  # every run is saved: the next one in a file of its own
+            self._recorder.writer = self._recorder.writer.next_run(name)
+        self._stopper.reset()
+        self._chart.reset()
+        self._best.reset()
+        self._stop.clear()
+        self._loop.outcome = None
+        self._request_redraw()
+        return self
+
+    def add_run(self, history: History, name: str | None = None) -> None:
+        """Show a finished or loaded History, faded, next to the live run."""
+        if not isinstance(history, History):
+            raise TypeError(f"'history' must be a losswidget History: got {type(history).__name__}")
+        shown = history.copy()
+        shown.name = name or history.name or f"run {len(self._past) + 1}"
+        self._past.append(shown)
+        self._request_redraw()
+
+    def start(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> LiveLossMonitor:
+        """Run ``function(*args, **kwargs)`` in a background thread; the cell returns at once.
+
+        The function trains with this monitor as usual; :meth:`wait` joins it, returning its
+        result or raising its exception.
+        """
+        self.show()
+        self._background.start(function, args, kwargs, on_error=self._background_failed)
+        return self
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Wait for the background run; return its result or raise its exception."""
+        return self._background.wait(timeout)
+
+    # -- display ---------------------------------------------------------------------
+
+    def show(self) -> None:
+        """Show the monitor now (as ``display(monitor)`` does), if it is not shown yet."""
+        self._display.show(self._controls)
+
+    def _ipython_display_(self) -> None:
+        self._display.ensure_view(self._controls)
+        if self._display.view is not None:
+            self._display.view.show()
+            self._draw()
+
+    def __repr__(self) -> str:
+        state = "running" if self._loop.active else ("stopped" if self.should_stop else "idle")
+        return (
+            f"<LiveLossMonitor {state}: {len(self.history)} epochs, best epoch {self.best_epoch}, "
+            f"patience {self.patience}>"
+        )
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _decide(self, epoch: int, values: dict[str, float], relogged_val: bool) -> None:
+        """Early stopping on a validation value, and the weights that follow its best epoch."""
+        if "val" in values:
+            if relogged_val and self._loop.stopper_before_epoch is not None:
+                self._stopper.load_state_dict(self._loop.stopper_before_epoch)
+                self._best.roll_back()
+            else:
+                self._loop.stopper_before_epoch = self._stopper.state_dict()
+                self._best.begin_epoch()
+            best_before = (self._stopper.best_epoch, self._stopper.best)
+            self._stopper.update(values["val"], epoch)
+            if self._stopper.best_epoch is not None and (self._stopper.best_epoch, self._stopper.best) != best_before:
+                self._best.keep(epoch)
+            if self._stopper.should_stop:
+                self._stop.from_stopper(self._stopper, epoch, values["val"])
+        train = values.get("train")
+        if train is not None and self._stopper.check_finite and not math.isfinite(train):
+            self._stop.request(
+                StopReason.NON_FINITE,
+                f"the training loss is {train} at epoch {epoch}, not a finite number (training diverged: "
+                "lower the learning rate)",
+                epoch,
+            )
+
+    def _check_requests(self) -> None:
+        """A watcher's requests from the control file (another process)."""
+        if self._control_file is not None:
+            self._stop.apply_request(self._control_file.poll(), self._from_watcher, self._recorder.current_epoch)
+
+    def _from_watcher(self, patience: int) -> None:
+        self.settings.from_control("what_if_patience", patience)
+
+    def _press_stop(self) -> None:
+        self._stop.request(StopReason.USER, "the Stop button was pressed", self._recorder.current_epoch)
+        self._request_redraw()
+
+    def _on_interrupt(self) -> None:
+        self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted (■)", self._recorder.current_epoch)
+        self._display.clock.dirty = True
+
+    def _setting_changed(self, name: str) -> None:
+        if name == "what_if_patience" and self._early_stopping:
+            self._stopper.patience = self.settings.what_if_patience
+        self._request_redraw()
+
+    def _maybe_frame(self, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        clock = self._display.clock
+        if clock.events_due(now):
+            self._display.handle_events()
+        if clock.frame_due(now):
+            self._draw()
+
+    def _request_redraw(self, final: bool = False) -> None:
+        self._display.request_redraw(self._loop.active, final)
+
+    def _draw(self, final: bool = False) -> None:
+        self._display.draw(final)
+
+    def _background_failed(self, error: BaseException) -> None:
+        self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
+        self._request_redraw()
+
+    def _build_frame(self) -> frames.Frame:
+        best = self._stopper.best_epoch
+        return frames.build_frame(
+            self.history,
+            self._chart,
+            smoothing=self.settings.smoothing,
+            patience=self.settings.what_if_patience,
+            min_delta=self._stopper.min_delta,
+            log_y=self.settings.log_y,
+            best=None if best is None else (best, self._stopper.best),
+            planned_last=self._loop.planned_last if self._loop.active else None,
+            open_epoch=self._recorder.current_epoch if self._recorder.epoch_open else None,
+            stop=self._stop.chart_marker(),
+            runs=[frames.PastRun.of(history) for history in self._past],
+            status=status_lines(self._status()),
+            title=self.history.name or "",
+        )
+
+    def _status(self) -> StatusSnapshot:
+        loop, stopper, history = self._loop, self._stopper, self.history
+        key = (len(history), history.val[-1] if len(history) else None)
+        if key != self._diagnosis[0]:
+            self._diagnosis = (key, "Diagnosis: " + diagnose(history).message)
+        what_if = None
+        if not self._early_stopping:
+            what_if = self._chart.what_if(history, self.settings.what_if_patience, stopper.min_delta)
+        return StatusSnapshot(
+            epochs_recorded=len(history),
+            loop_active=loop.active,
+            current_epoch=self._recorder.epoch_now,
+            loop_first_epoch=loop.first_epoch,
+            planned_last=loop.planned_last,
+            elapsed=loop.elapsed,
+            epochs_done_in_loop=loop.epochs_done,
+            best=None if stopper.best_epoch is None else (stopper.best_epoch, stopper.best),
+            early_stopping=self._early_stopping,
+            patience=stopper.patience,
+            wait=stopper.wait,
+            what_if_patience=self.settings.what_if_patience,
+            what_if=what_if,
+            diagnosis=self._diagnosis[1],
+            non_finite=self._chart.non_finite(history),
+            outcome=loop.outcome,
+            stopping_message=self._stop.message if self.should_stop and loop.active else None,
+            regime=self._display.regime_text() if self.running else None,
+        )

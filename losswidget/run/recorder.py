@@ -1,0 +1,116 @@
+"""Values into the history: the per-step buffer, epoch numbering, and the log file.
+
+``log_step`` only appends to a list (floats, or detached tensors converted in bulk later: no
+device synchronisation per step); :meth:`Recorder.flush_steps` moves the buffer into the
+history and the log file at frames and epoch boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from losswidget.core.history import History
+from losswidget.core.values import detach_scalar, is_tensor, tensors_to_floats
+from losswidget.files.history_io import HistoryWriter
+
+
+class Recorder:
+    def __init__(self, name: str | None = None, writer: HistoryWriter | None = None) -> None:
+        self.history = History(name)
+        self.writer = writer
+        self.pending: list[Any] = []
+        self._pending_tensors = False
+        self.tensor_type: type | None = None  # torch.Tensor once seen: the fast path's test
+        self.next_epoch = 0
+        self.epoch_open = False
+        self.current_epoch: int | None = None
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def step_value(self, train: Any) -> Any:
+        """The slow path of ``log_step``: validate; a float, or a detached tensor for later."""
+        value = detach_scalar(train, "train")
+        if is_tensor(train) and type(train).__name__ == "Tensor":
+            self.tensor_type = type(train)
+        if not isinstance(value, float):
+            self._pending_tensors = True
+        return value
+
+    def flush_steps(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        if self._pending_tensors:
+            self._pending_tensors = False
+            values = np.empty(len(pending))
+            tensor_rows = [i for i, v in enumerate(pending) if not isinstance(v, float)]
+            floats = [i for i, v in enumerate(pending) if isinstance(v, float)]
+            values[floats] = [pending[i] for i in floats]
+            values[tensor_rows] = tensors_to_floats([pending[i] for i in tensor_rows])
+        else:
+            values = np.fromiter(pending, dtype=np.float64, count=len(pending))
+        epoch = self.epoch_now
+        self.history.log_steps(values, epoch)
+        if self.writer is not None:
+            self.writer.write_steps(values, epoch)
+
+    # -- epochs --------------------------------------------------------------------------
+
+    @property
+    def epoch_now(self) -> int:
+        """The epoch a value logged now belongs to."""
+        return self.current_epoch if self.epoch_open else self.next_epoch  # type: ignore[return-value]
+
+    def log_epoch(self, values: dict[str, float]) -> tuple[int, list[str]]:
+        """Record one epoch's values; (its epoch, the names that replaced a value logged earlier)."""
+        if not self.epoch_open:
+            self.flush_steps()
+        epoch = self.epoch_now
+        replaced = self.history.log_epoch(epoch, values)
+        if self.writer is not None:
+            self.writer.write_epoch({"epoch": epoch, **values})
+        if not self.epoch_open:
+            self.next_epoch = epoch + 1
+        return epoch, replaced
+
+    def open_epoch(self, epoch: int) -> None:
+        self.flush_steps()
+        self.current_epoch = epoch
+        self.epoch_open = True
+
+    def close_epoch(self) -> bool:
+        """End the open epoch; False when nothing was logged in it (its number is used again)."""
+        self.flush_steps()
+        if not self.epoch_open:
+            return False
+        epoch = self.current_epoch
+        self.epoch_open = False
+        history = self.history
+        if not (history.last_epoch == epoch or (history.n_steps > 0 and history.step_epoch[-1] == epoch)):
+            return False
+        self.next_epoch = epoch + 1  # type: ignore[operator]
+        if history.last_epoch != epoch or math.isnan(history.train[-1]):
+            self._fill_train_from_steps(epoch)  # type: ignore[arg-type]
+        return True
+
+    def _fill_train_from_steps(self, epoch: int) -> None:
+        """An epoch without a logged train loss gets the mean of its finite step losses."""
+        first = int(np.searchsorted(self.history.step_epoch, epoch, side="left"))
+        last = int(np.searchsorted(self.history.step_epoch, epoch, side="right"))
+        steps = self.history.step_train[first:last]
+        finite = steps[np.isfinite(steps)]
+        if finite.size:
+            values = {"train": float(finite.mean())}
+            self.history.log_epoch(epoch, values)
+            if self.writer is not None:
+                self.writer.write_epoch({"epoch": epoch, **values})
+
+    def new_history(self, name: str | None) -> History:
+        """Start a fresh run: the finished history is returned, epochs count from 0 again."""
+        self.flush_steps()
+        finished, self.history = self.history, History(name)
+        self.next_epoch = 0
+        return finished

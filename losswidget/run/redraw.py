@@ -1,0 +1,49 @@
+"""When to draw: the frame clock, the drawing budget, and which thread may draw.
+
+The loop's thread draws; a control handler on another thread only marks the chart dirty
+(the loop draws it at its next check) or, when no loop runs, draws itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+DRAW_BUDGET = 0.02  # drawing may take at most this share of the training time
+CHECK_INTERVAL = 0.05  # UI events and control requests are checked this often while steps run
+
+
+class RedrawClock:
+    def __init__(self, frame_rate: float) -> None:
+        self.frame_interval = 1.0 / frame_rate
+        self.next_frame_at = 0.0
+        self.next_check_at = 0.0  # the per-step path's only test: now >= next_check_at
+        self._next_events_at = 0.0
+        self.frame_seconds = 0.0  # Python-side cost of the last frame
+        self.dirty = False
+        self.lock = threading.RLock()
+        self.loop_thread: threading.Thread | None = None
+
+    def may_draw_here(self) -> bool:
+        """False on a control's thread while a loop runs: the loop will draw."""
+        return self.loop_thread is None or threading.current_thread() is self.loop_thread
+
+    def events_due(self, now: float) -> bool:
+        if now < self._next_events_at:
+            return False
+        self._next_events_at = now + CHECK_INTERVAL
+        self._reschedule()
+        return True
+
+    def frame_due(self, now: float) -> bool:
+        return self.dirty or now >= self.next_frame_at
+
+    def drawn(self, started: float) -> None:
+        now = time.perf_counter()
+        self.frame_seconds = now - started
+        # Adaptive: drawing never takes more than DRAW_BUDGET of the time.
+        self.next_frame_at = now + max(self.frame_interval, self.frame_seconds / DRAW_BUDGET)
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        self.next_check_at = min(self.next_frame_at, self._next_events_at)

@@ -1,0 +1,85 @@
+"""The status line under the chart: pure text from one snapshot of the run.
+
+Like tqdm's ``format_meter``: the monitor gathers a :class:`StatusSnapshot`, these functions
+only format it, and every view (widget, SVG, text) prints the same lines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    epochs_recorded: int
+    loop_active: bool = False
+    current_epoch: int | None = None
+    loop_first_epoch: int = 0
+    planned_last: int | None = None
+    elapsed: float = 0.0
+    epochs_done_in_loop: int = 0
+    best: tuple[int, float] | None = None  # the early-stopping decision's best epoch and value
+    early_stopping: bool = True
+    patience: int = 5
+    wait: int = 0
+    what_if_patience: int = 5
+    what_if: tuple[int, int] | None = None
+    diagnosis: str = ""
+    non_finite: int = 0
+    outcome: str | None = None
+    stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
+    regime: str | None = None  # how clicks reach the kernel, while something runs
+    progress: str | None = None  # replaces the progress line (a watcher says what it follows)
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_text(s: StatusSnapshot) -> str:
+    if s.progress is not None:
+        return s.progress
+    if not s.loop_active:
+        return f"{s.epochs_recorded} epochs recorded." if s.epochs_recorded else "Waiting for the first epoch."
+    text = f"Epoch {s.current_epoch}"
+    if s.planned_last is not None:
+        text += f" of {s.loop_first_epoch}–{s.planned_last}"
+    text += f" · elapsed {format_duration(s.elapsed)}"
+    if s.epochs_done_in_loop and s.planned_last is not None and s.current_epoch is not None:
+        remaining = s.planned_last - s.current_epoch + 1
+        text += f" · ETA {format_duration(s.elapsed / s.epochs_done_in_loop * remaining)}"
+    return text + "."
+
+
+def stopping_text(s: StatusSnapshot) -> str:
+    if s.early_stopping:
+        return f"Early stopping: patience {s.patience}, {s.wait} epochs without improvement."
+    prefix = f"Early stopping is off; with patience {s.what_if_patience} it would"
+    if s.what_if is None:
+        return f"{prefix} not have stopped yet."
+    return f"{prefix} have stopped at epoch {s.what_if[0]}."
+
+
+def status_lines(s: StatusSnapshot) -> list[str]:
+    lines = [progress_text(s)]
+    if s.best is not None:
+        lines.append(f"Best validation loss {s.best[1]:.4g} at epoch {s.best[0]}.")
+    lines.append(stopping_text(s))
+    lines.append(s.diagnosis)
+    if s.non_finite:
+        lines.append(f"{s.non_finite} NaN/inf value{'s' if s.non_finite != 1 else ''} shown as gaps.")
+    if s.outcome:
+        lines.append(s.outcome)
+    elif s.stopping_message:
+        lines.append(f"Stopping at the end of this epoch: {s.stopping_message}.")
+    if s.regime:
+        lines.append(s.regime)
+    lines.extend(s.extra)
+    return [line for line in lines if line]

@@ -1,0 +1,99 @@
+"""The one stop decision of a loop: who asked, why, at which epoch.
+
+Requests come from the Stop button, ``stop()``, early stopping, a non-finite loss, the kernel
+interrupt and a watcher's control file. The first one wins; its words are what the status
+line, the chart's stop line, the log's ``end`` record and ``stopped_reason`` show. Under DDP a
+button or interrupt on one rank waits for the epoch boundary, where all ranks agree (one rank
+leaving alone would deadlock the others).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from losswidget.core.stopping import EarlyStopping, StopReason
+
+SHORT_REASON = {
+    StopReason.PATIENCE: "early stop",
+    StopReason.NON_FINITE: "NaN/inf",
+    StopReason.USER: "stopped",
+    StopReason.INTERRUPTED: "interrupted",
+}
+
+
+class StopControl:
+    """A thread-safe stop flag with its reason; ``requested`` is a plain read for the per-step path."""
+
+    def __init__(self, ranks: Any = None) -> None:
+        self._ranks = ranks
+        self._event = threading.Event()
+        self.requested = False
+        self.code: StopReason | None = None
+        self.message: str | None = None
+        self.epoch: int | None = None
+        self._pending: tuple | None = None  # with several ranks: waits for the epoch boundary
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def request(self, code: StopReason, message: str, epoch: int | None) -> None:
+        """Ask to stop (any thread). Under DDP, user requests wait for :meth:`agree`."""
+        if self._ranks is not None and code in (StopReason.USER, StopReason.INTERRUPTED):
+            if self._pending is None:
+                self._pending = (code, message, epoch)
+            return
+        self._set(code, message, epoch)
+
+    def _set(self, code: StopReason, message: str, epoch: int | None) -> None:
+        if self._event.is_set():
+            return
+        self.code, self.message, self.epoch = code, message, epoch
+        self._event.set()
+        self.requested = True
+
+    def agree(self, epoch: int | None) -> None:
+        """At an epoch boundary under DDP: stop everywhere if any rank asked to."""
+        if self._ranks is None:
+            return
+        pending, self._pending = self._pending, None
+        if self._ranks.any(pending is not None):
+            self._set(*(pending or (StopReason.USER, "another rank asked to stop", epoch)))
+
+    def clear(self) -> None:
+        self._event.clear()
+        self.requested = False
+        self.code = self.message = self.epoch = None
+
+    def chart_marker(self) -> tuple[int, str] | None:
+        """(epoch, short label) for the chart's stop line, or None."""
+        if not self._event.is_set() or self.epoch is None:
+            return None
+        return self.epoch, SHORT_REASON.get(self.code, "stopped")  # type: ignore[arg-type]
+
+    def from_stopper(self, stopper: EarlyStopping, epoch: int, val: float) -> None:
+        """Early stopping decided: say why, naming the best epoch the stopper kept."""
+        best = "" if stopper.best_epoch is None else f"; best {stopper.best:.4g} at epoch {stopper.best_epoch}"
+        if stopper.reason_code is StopReason.NON_FINITE:
+            message = f"the validation loss is {val} at epoch {epoch}, not a finite number{best}"
+        else:
+            message = (
+                f"early stopping at epoch {epoch}: no improvement for {stopper.wait} epochs "
+                f"(patience {stopper.patience}){best}"
+            )
+        self.request(stopper.reason_code, message, epoch)  # type: ignore[arg-type]
+
+    def apply_request(self, request: dict | None, set_patience: Any, epoch: int | None) -> None:
+        """A watcher's request from the control file: a patience, a stop, or both. Odd values are ignored."""
+        if not isinstance(request, dict):
+            return
+        patience = request.get("patience")
+        if isinstance(patience, int) and not isinstance(patience, bool) and 0 <= patience <= 1_000_000:
+            set_patience(patience)
+        stop = request.get("stop")
+        if isinstance(stop, dict):
+            reason = stop.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                reason = "a watcher asked to stop"
+            self.request(StopReason.USER, reason[:500], epoch)
