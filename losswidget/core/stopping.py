@@ -27,7 +27,6 @@ class StopReason(str, enum.Enum):
     NON_FINITE = "non-finite"
     USER = "user"
     INTERRUPTED = "interrupted"
-    ERROR = "error"
 
 
 _STATE_KEYS = (

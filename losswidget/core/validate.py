@@ -23,10 +23,6 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     return value
 
 
-def check_optional_int(name: str, value: Any, *, minimum: int | None = None) -> int | None:
-    return None if value is None else check_int(name, value, minimum=minimum)
-
-
 def check_float(name: str, value: Any, *, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name!r} must be a number: {value!r} ({type(value).__name__})")

@@ -38,7 +38,6 @@ class Loop:
         self.epochs_done = 0
         self.started = 0.0
         self.outcome: str | None = None
-        self.stopper_before_epoch: dict | None = None  # what a re-logged validation value rolls back to
 
     @property
     def elapsed(self) -> float:
@@ -56,10 +55,6 @@ class Loop:
         self._display.loop_started()
         self.active = True
         self._draw()
-
-    def open_epoch(self, epoch: int) -> None:
-        self._recorder.open_epoch(epoch)
-        self.stopper_before_epoch = None
 
     def close_epoch(self) -> bool:
         """End the open epoch; True if anything was logged in it."""

@@ -17,7 +17,6 @@ an Event or a value and ask for a redraw. ``docs/architecture.md`` follows one v
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,6 @@ from typing import Any
 
 from losswidget.chart import frame as frames
 from losswidget.chart.settings import MAX_PATIENCE, MAX_SMOOTHING, ChartSettings
-from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History, check_metric_name
 from losswidget.core.stopping import EarlyStopping, StopReason
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
@@ -37,7 +35,9 @@ from losswidget.integrations.weights import check_model
 from losswidget.kernel import InterruptAsStop
 from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights
+from losswidget.run.decision import Decision
 from losswidget.run.display import Display
+from losswidget.run.feed import ChartFeed
 from losswidget.run.guards import TeachingGuards
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
@@ -115,13 +115,13 @@ class LiveLossMonitor:
         self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
         self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
-        self._chart = frames.StepCache(max_points)
+        self._past: list[History] = []
+        self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points)
         self._display = Display(display, frame_rate, self._build_frame, self._recorder.flush_steps)
         self._controls = Controls(self.settings, self._press_stop, self.__repr__)
+        self._decision = Decision(self._stopper, self._best, self._stop)
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self.show, self._draw)
-        self._past: list[History] = []
         self._background = Background()
-        self._diagnosis: tuple[tuple, str] = ((), "")
         self.settings.on_change = self._setting_changed
 
     # -- public state ----------------------------------------------------------------
@@ -251,7 +251,8 @@ class LiveLossMonitor:
                     self._stop.agree(self._recorder.current_epoch)
                     if self.should_stop:
                         break
-                    self._loop.open_epoch(epoch)
+                    self._recorder.open_epoch(epoch)
+                    self._decision.new_epoch()
                     yield epoch
                     if self._loop.close_epoch():
                         self._maybe_frame()
@@ -282,7 +283,7 @@ class LiveLossMonitor:
                 "(log each value once per epoch)",
                 stacklevel=3,
             )
-        self._decide(epoch, values, relogged_val="val" in replaced)
+        self._decision.epoch_logged(epoch, values, relogged_val="val" in replaced)
         if not self._recorder.epoch_open and not self._loop.active:
             self._loop.draw_after_cell()
         self._maybe_frame()
@@ -366,7 +367,7 @@ class LiveLossMonitor:
         if self._recorder.writer is not None:  # every run is saved: the next one in a file of its own
             self._recorder.writer = self._recorder.writer.next_run(name)
         self._stopper.reset()
-        self._chart.reset()
+        self._feed.steps.reset()
         self._best.reset()
         self._stop.clear()
         self._loop.outcome = None
@@ -417,30 +418,6 @@ class LiveLossMonitor:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _decide(self, epoch: int, values: dict[str, float], relogged_val: bool) -> None:
-        """Early stopping on a validation value, and the weights that follow its best epoch."""
-        if "val" in values:
-            if relogged_val and self._loop.stopper_before_epoch is not None:
-                self._stopper.load_state_dict(self._loop.stopper_before_epoch)
-                self._best.roll_back()
-            else:
-                self._loop.stopper_before_epoch = self._stopper.state_dict()
-                self._best.begin_epoch()
-            best_before = (self._stopper.best_epoch, self._stopper.best)
-            self._stopper.update(values["val"], epoch)
-            if self._stopper.best_epoch is not None and (self._stopper.best_epoch, self._stopper.best) != best_before:
-                self._best.keep(epoch)
-            if self._stopper.should_stop:
-                self._stop.from_stopper(self._stopper, epoch, values["val"])
-        train = values.get("train")
-        if train is not None and self._stopper.check_finite and not math.isfinite(train):
-            self._stop.request(
-                StopReason.NON_FINITE,
-                f"the training loss is {train} at epoch {epoch}, not a finite number (training diverged: "
-                "lower the learning rate)",
-                epoch,
-            )
-
     def _check_requests(self) -> None:
         """A watcher's requests from the control file (another process)."""
         if self._control_file is not None:
@@ -481,48 +458,9 @@ class LiveLossMonitor:
         self._request_redraw()
 
     def _build_frame(self) -> frames.Frame:
-        best = self._stopper.best_epoch
-        return frames.build_frame(
-            self.history,
-            self._chart,
-            smoothing=self.settings.smoothing,
-            patience=self.settings.what_if_patience,
-            min_delta=self._stopper.min_delta,
-            log_y=self.settings.log_y,
-            best=None if best is None else (best, self._stopper.best),
-            planned_last=self._loop.planned_last if self._loop.active else None,
-            open_epoch=self._recorder.current_epoch if self._recorder.epoch_open else None,
-            stop=self._stop.chart_marker(),
-            runs=[frames.PastRun.of(history) for history in self._past],
-            status=status_lines(self._status()),
-            title=self.history.name or "",
-        )
+        return self._feed.frame(self._status())
 
     def _status(self) -> StatusSnapshot:
-        loop, stopper, history = self._loop, self._stopper, self.history
-        key = (len(history), history.val[-1] if len(history) else None)
-        if key != self._diagnosis[0]:
-            self._diagnosis = (key, "Diagnosis: " + diagnose(history).message)
-        what_if = None
-        if not self._early_stopping:
-            what_if = self._chart.what_if(history, self.settings.what_if_patience, stopper.min_delta)
-        return StatusSnapshot(
-            epochs_recorded=len(history),
-            loop_active=loop.active,
-            current_epoch=self._recorder.epoch_now,
-            loop_first_epoch=loop.first_epoch,
-            planned_last=loop.planned_last,
-            elapsed=loop.elapsed,
-            epochs_done_in_loop=loop.epochs_done,
-            best=None if stopper.best_epoch is None else (stopper.best_epoch, stopper.best),
-            early_stopping=self._early_stopping,
-            patience=stopper.patience,
-            wait=stopper.wait,
-            what_if_patience=self.settings.what_if_patience,
-            what_if=what_if,
-            diagnosis=self._diagnosis[1],
-            non_finite=self._chart.non_finite(history),
-            outcome=loop.outcome,
-            stopping_message=self._stop.message if self.should_stop and loop.active else None,
-            regime=self._display.regime_text() if self.running else None,
+        return self._feed.status(
+            self._early_stopping, self._loop, self._display.regime_text() if self.running else None
         )

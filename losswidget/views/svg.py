@@ -15,21 +15,12 @@ import uuid
 import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
+from losswidget.views.style import COLORS, METRIC_COLORS
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
 LINE_HEIGHT = 18
 STATUS_WIDTH = 100  # characters per status line before wrapping
-COLORS = {
-    "train": "#1f77b4",
-    "val": "#ff7f0e",
-    "steps": "#9ecae1",
-    "best": "#d4a017",
-    "stop": "#d62728",
-    "what_if": "#7f7f7f",
-    "past": "#b0b0b0",
-}
-METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:

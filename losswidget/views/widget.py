@@ -17,10 +17,10 @@ import numpy as np
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
+from losswidget.views.style import COLORS, METRIC_COLORS
 from losswidget.views.svg import render_svg
 
-TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = "#1f77b4", "#ff7f0e", "#d4a017", "#d62728", "#7f7f7f", "#b0b0b0"
-METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
 
 
@@ -73,7 +73,7 @@ class WidgetView:
             x=[],
             y=[],
             scales=scales,
-            colors=["#9ecae1", TRAIN],
+            colors=[COLORS["steps"], TRAIN],
             opacities=[0.6, 1.0],
             stroke_width=1.0,
             labels=["train (steps)", "train (steps, smoothed)"],

@@ -1,0 +1,50 @@
+"""Each epoch's values decide: early stopping on the validation loss, a stop on a non-finite loss,
+and the best weights that follow early stopping's best epoch.
+
+A validation value logged again in the same epoch replaces the first one for all of them: the
+decision and the weights roll back to before the epoch's first value and decide again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.run.best_weights import BestWeights
+from losswidget.run.stop_control import StopControl
+
+
+class Decision:
+    def __init__(self, stopper: EarlyStopping, best: BestWeights, stop: StopControl) -> None:
+        self._stopper, self._best, self._stop = stopper, best, stop
+        self._before_epoch: dict | None = None
+
+    def new_epoch(self) -> None:
+        self._before_epoch = None
+
+    def epoch_logged(self, epoch: int, values: dict[str, float], relogged_val: bool) -> None:
+        if "val" in values:
+            self._validation(epoch, values["val"], relogged_val)
+        train = values.get("train")
+        if train is not None and self._stopper.check_finite and not math.isfinite(train):
+            self._stop.request(
+                StopReason.NON_FINITE,
+                f"the training loss is {train} at epoch {epoch}, not a finite number (training diverged: "
+                "lower the learning rate)",
+                epoch,
+            )
+
+    def _validation(self, epoch: int, val: float, relogged: bool) -> None:
+        stopper = self._stopper
+        if relogged and self._before_epoch is not None:
+            stopper.load_state_dict(self._before_epoch)
+            self._best.roll_back()
+        else:
+            self._before_epoch = stopper.state_dict()
+            self._best.begin_epoch()
+        best_before = (stopper.best_epoch, stopper.best)
+        stopper.update(val, epoch)
+        if stopper.best_epoch is not None and (stopper.best_epoch, stopper.best) != best_before:
+            self._best.keep(epoch)
+        if stopper.should_stop:
+            self._stop.from_stopper(stopper, epoch, val)

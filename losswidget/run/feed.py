@@ -1,0 +1,84 @@
+"""What the monitor shows: one frame for the views and one status snapshot, gathered from the parts.
+
+Every fact comes from its owner: the best epoch from early stopping, the stop line from the stop
+control, the settings from the chart settings; nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
+from losswidget.chart.settings import ChartSettings
+from losswidget.core.diagnosis import diagnose
+from losswidget.core.history import History
+from losswidget.core.stopping import EarlyStopping
+from losswidget.run.loop import Loop
+from losswidget.run.recorder import Recorder
+from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.run.stop_control import StopControl
+
+
+class ChartFeed:
+    def __init__(
+        self,
+        recorder: Recorder,
+        stopper: EarlyStopping,
+        stop: StopControl,
+        settings: ChartSettings,
+        past: list[History],
+        max_points: int,
+    ) -> None:
+        self._recorder, self._stopper, self._stop, self._settings = recorder, stopper, stop, settings
+        self._past = past
+        self.steps = StepCache(max_points)
+        self._diagnosis: tuple[tuple, str] = ((), "")
+
+    def best(self) -> tuple[int, float] | None:
+        epoch = self._stopper.best_epoch
+        return None if epoch is None else (epoch, self._stopper.best)
+
+    def frame(self, status: StatusSnapshot) -> Frame:
+        recorder, settings = self._recorder, self._settings
+        return build_frame(
+            recorder.history,
+            self.steps,
+            smoothing=settings.smoothing,
+            patience=settings.what_if_patience,
+            min_delta=self._stopper.min_delta,
+            log_y=settings.log_y,
+            best=self.best(),
+            planned_last=status.planned_last if status.loop_active else None,
+            open_epoch=recorder.current_epoch if recorder.epoch_open else None,
+            stop=self._stop.chart_marker(),
+            runs=[PastRun.of(history) for history in self._past],
+            status=status_lines(status),
+            title=recorder.history.name or "",
+        )
+
+    def status(self, early_stopping: bool, loop: Loop, regime: str | None) -> StatusSnapshot:
+        history, stopper, settings = self._recorder.history, self._stopper, self._settings
+        key = (len(history), history.val[-1] if len(history) else None)
+        if key != self._diagnosis[0]:
+            self._diagnosis = (key, "Diagnosis: " + diagnose(history).message)
+        what_if = None
+        if not early_stopping:
+            what_if = self.steps.what_if(history, settings.what_if_patience, stopper.min_delta)
+        return StatusSnapshot(
+            epochs_recorded=len(history),
+            loop_active=loop.active,
+            current_epoch=self._recorder.epoch_now,
+            loop_first_epoch=loop.first_epoch,
+            planned_last=loop.planned_last,
+            elapsed=loop.elapsed,
+            epochs_done_in_loop=loop.epochs_done,
+            best=self.best(),
+            early_stopping=early_stopping,
+            patience=stopper.patience,
+            wait=stopper.wait,
+            what_if_patience=settings.what_if_patience,
+            what_if=what_if,
+            diagnosis=self._diagnosis[1],
+            non_finite=self.steps.non_finite(history),
+            outcome=loop.outcome,
+            stopping_message=self._stop.message if self._stop.is_set and loop.active else None,
+            regime=regime,
+        )

@@ -1,0 +1,14 @@
+"""Colours and names every view uses for the same marks (the live widget and the static SVG)."""
+
+from __future__ import annotations
+
+COLORS = {
+    "train": "#1f77b4",
+    "val": "#ff7f0e",
+    "steps": "#9ecae1",
+    "best": "#d4a017",
+    "stop": "#d62728",
+    "what_if": "#7f7f7f",
+    "past": "#b0b0b0",
+}
+METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
