@@ -14,6 +14,7 @@ import pytest
 from comm.base_comm import BaseComm
 
 import losswidget as lw
+from losswidget.views.style import COLORS
 
 pytest.importorskip("bqplot")
 
@@ -169,7 +170,13 @@ def test_past_runs_are_drawn_faded_with_labels(monitor):
         monitor.log(val=1.0 / (epoch + 1))
     monitor.new_run("bigger")
     monitor.log(val=0.3)
-    assert list(monitor._display.view.past_lines.labels) == ["run 1 (val)"]
+    monitor._draw()  # frames are throttled: draw the latest state now
+    view = monitor._display.view
+    assert list(view.past_lines.labels) == ["run 1 (val)"]
+    assert list(view.past_lines.y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # the earlier run's curve
+    assert all(opacity < 1 for opacity in view.past_lines.opacities)  # faded
+    assert COLORS["val"] not in list(view.past_lines.colors)  # not drawn as the live validation line
+    assert list(view.val_points.y) == pytest.approx([0.3])  # the live run starts over
 
 
 def test_static_image_travels_with_the_widget(monitor):
