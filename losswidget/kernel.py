@@ -170,15 +170,15 @@ class OwnSubshell:
         """
         try:
             session = self.kernel.session
-            idents, frames = session.feed_identities(message, copy=False)
-            header = session.unpack(_frame_bytes(frames[1]))
+            idents, wire = session.feed_identities(message, copy=False)
+            header = session.unpack(_part_bytes(wire[1]))
             if header.get("msg_type") not in ("comm_msg", "comm_close"):
                 return None
-            if session.unpack(_frame_bytes(frames[4])).get("comm_id") not in self._comm_ids or not self.alive():
+            if session.unpack(_part_bytes(wire[4])).get("comm_id") not in self._comm_ids or not self.alive():
                 return None
             header["subshell_id"] = self.subshell_id
-            parts = [session.pack(header)] + [_frame_bytes(frame) for frame in frames[2:5]]
-            return [*idents, b"<IDS|MSG>", session.sign(parts), *parts, *frames[5:]]
+            parts = [session.pack(header)] + [_part_bytes(part) for part in wire[2:5]]
+            return [*idents, b"<IDS|MSG>", session.sign(parts), *parts, *wire[5:]]
         except Exception:  # not ours to judge: ipykernel reports malformed messages itself
             return None
 
@@ -307,15 +307,15 @@ class ControlChannel:
             _, dispatch, args = item
             if getattr(dispatch, "__name__", "") != "dispatch_shell" or not args:
                 return False
-            idents, frames = session.feed_identities(list(args[0]), copy=False)
+            idents, wire = session.feed_identities(list(args[0]), copy=False)
             # Peek without verifying: verifying records the signature, and a message we put
             # back would then be rejected as a replay when the kernel handles it.
-            header = session.unpack(_frame_bytes(frames[1]))
+            header = session.unpack(_part_bytes(wire[1]))
             if header.get("msg_type") != "comm_msg":
                 return False
-            if session.unpack(_frame_bytes(frames[4])).get("comm_id") not in self._comm_ids:
+            if session.unpack(_part_bytes(wire[4])).get("comm_id") not in self._comm_ids:
                 return False
-            message = session.deserialize(frames, content=True, copy=False)
+            message = session.deserialize(wire, content=True, copy=False)
         except Exception:
             log.debug("losswidget: could not inspect a queued message", exc_info=True)
             return False
@@ -323,8 +323,9 @@ class ControlChannel:
         return True
 
 
-def _frame_bytes(frame: Any) -> bytes:
-    return frame.bytes if hasattr(frame, "bytes") else bytes(frame)
+def _part_bytes(part: Any) -> bytes:
+    """One part of a zmq multipart message (a zmq.Frame or bytes) as bytes."""
+    return part.bytes if hasattr(part, "bytes") else bytes(part)
 
 
 class InterruptAsStop:
@@ -347,7 +348,7 @@ class InterruptAsStop:
                 self._active = False
         return self
 
-    def _handle(self, signum: int, frame: Any) -> None:
+    def _handle(self, signum: int, stack_frame: Any) -> None:
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True

@@ -96,6 +96,12 @@ class History:
         """
         epoch = check_int("epoch", epoch, minimum=0)
         converted = {check_metric_name(name): to_float(value, name) for name, value in values.items()}
+        return self.log_checked_epoch(epoch, converted)
+
+    def log_checked_epoch(self, epoch: int, values: dict[str, float]) -> list[str]:
+        """:meth:`log_epoch` for names already checked and values already floats (the monitor's path:
+        its ``log()`` validates and converts once)."""
+        converted = values
         last = self.last_epoch
         if last is not None and epoch < last:
             raise ValueError(f"epochs must not go back: the last recorded epoch is {last}, got {epoch}")

@@ -36,8 +36,12 @@ def save_state(path: Any, state: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    partial.replace(path)
+    try:
+        torch.save(state, partial)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half-written file left behind
+        raise
 
 
 def restore(model: Any, state: dict) -> None:

@@ -3,24 +3,96 @@
 The best epoch itself is the early-stopping decision's (``EarlyStopping.best_epoch``, min_delta
 aware); this object only follows it: a snapshot whenever the decision's best changes, rolled
 back with the decision when an epoch's validation value is logged again.
+
+The snapshot (a CPU copy) is taken on the training thread; writing it to ``best_weights_file``
+happens on a thread of its own, newest state first, so ``torch.save`` never slows training. A
+file that cannot be written never stops training: the weights stay in memory, a warning and
+the status line name the file and the error.
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 from losswidget.integrations.weights import restore, save_state, snapshot
 
 
+def check_weights_file(path: Any) -> Path | None:
+    """Refuse at construction what can never be written: an empty path, a folder, an unwritable place."""
+    if path is None:
+        return None
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"'best_weights_file' must be a path: got {type(path).__name__}")
+    if str(path).strip() == "":
+        raise ValueError("'best_weights_file' is empty: give a file name such as 'best.pt', or None")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"'best_weights_file' {str(path)!r} is a folder: give a file name inside it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(path.name + ".partial")
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"'best_weights_file' {str(path)!r} cannot be written: {error.strerror or error}") from None
+    return path
+
+
+class _FileSaver:
+    """Writes the newest submitted state on its own thread; states submitted meanwhile are skipped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self._pending: dict | None = None
+        self._busy = False
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, state: dict) -> None:
+        with self._condition:
+            self._pending = state
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="losswidget-weights", daemon=True)
+                self._thread.start()
+            self._condition.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                if self._pending is None:
+                    self._condition.wait(timeout=5.0)
+                    if self._pending is None:
+                        return  # idle: the next submit starts a new thread
+                state, self._pending, self._busy = self._pending, None, True
+            try:
+                save_state(self.path, state)
+                self.error = None
+            except Exception as error:  # a full disk, a removed folder: training goes on
+                self.error = f"{type(error).__name__}: {error}"
+            finally:
+                with self._condition:
+                    self._busy = False
+                    self._condition.notify_all()
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Wait until the newest state is on disk (or failed)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._pending is None and not self._busy, timeout=timeout)
+
+
 class BestWeights:
     def __init__(self, file: Path | None = None) -> None:
         self.model: Any = None
-        self.file = file
         self.state: dict | None = None
         self.epoch: int | None = None
         self.restored_epoch: int | None = None
         self._before_epoch: tuple[dict | None, int | None] = (None, None)
+        self._saver = _FileSaver(file) if file is not None else None
+        self._warned = False
 
     def reset(self) -> None:
         self.state = self.epoch = self.restored_epoch = None
@@ -33,8 +105,8 @@ class BestWeights:
     def roll_back(self) -> None:
         changed = self._before_epoch[1] != self.epoch
         self.state, self.epoch = self._before_epoch
-        if changed and self.file is not None and self.state is not None:
-            save_state(self.file, self.state)
+        if changed and self._saver is not None and self.state is not None:
+            self._saver.submit(self.state)
 
     def keep(self, epoch: int) -> None:
         """The decision's best moved to ``epoch``: snapshot the model as it is now."""
@@ -42,8 +114,8 @@ class BestWeights:
             return
         self.state = snapshot(self.model)
         self.epoch = epoch
-        if self.file is not None:
-            save_state(self.file, self.state)
+        if self._saver is not None:
+            self._saver.submit(self.state)
 
     def restore(self) -> int | None:
         """Load the best weights into the model; the epoch restored, or None when there is nothing to load."""
@@ -52,3 +124,22 @@ class BestWeights:
         restore(self.model, self.state)
         self.restored_epoch = self.epoch
         return self.epoch
+
+    def file_problem(self) -> str | None:
+        """Why the best weights file is not up to date, in words (None when it is, or there is none)."""
+        if self._saver is None or self._saver.error is None:
+            return None
+        return (
+            f"The best weights could not be written to {str(self._saver.path)!r} ({self._saver.error}); "
+            "they are kept in memory (monitor.restore_best() loads them)."
+        )
+
+    def finish(self) -> None:
+        """At the loop's end: the file holds the best weights; a failure is said once, as a warning."""
+        if self._saver is None:
+            return
+        self._saver.flush()
+        problem = self.file_problem()
+        if problem and not self._warned:
+            self._warned = True
+            warnings.warn("losswidget: " + problem, stacklevel=4)

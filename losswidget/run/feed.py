@@ -54,7 +54,9 @@ class ChartFeed:
             title=recorder.history.name or "",
         )
 
-    def status(self, early_stopping: bool, loop: Loop, regime: str | None) -> StatusSnapshot:
+    def status(
+        self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = ()
+    ) -> StatusSnapshot:
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         if key != self._diagnosis[0]:
@@ -81,4 +83,5 @@ class ChartFeed:
             outcome=loop.outcome,
             stopping_message=self._stop.message if self._stop.is_set and loop.active else None,
             regime=regime,
+            extra=notes,
         )

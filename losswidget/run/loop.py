@@ -73,9 +73,9 @@ class Loop:
                 self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted twice", open_epoch)
             if self._stop.is_set or left_early:
                 self._best.restore()
+            self._best.finish()
             self.outcome = self._describe_end(finished, left_early, open_epoch)
-            if recorder.writer is not None:
-                recorder.writer.write_end(self.outcome, None if self._stop.code is None else self._stop.code.value)
+            recorder.write("write_end", self.outcome, None if self._stop.code is None else self._stop.code.value)
             if left_early and not second_interrupt:
                 self._explain_after_cell(open_epoch)
         finally:

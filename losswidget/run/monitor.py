@@ -34,7 +34,7 @@ from losswidget.integrations.distributed import Ranks
 from losswidget.integrations.weights import check_model
 from losswidget.kernel import InterruptAsStop
 from losswidget.run.background import Background
-from losswidget.run.best_weights import BestWeights
+from losswidget.run.best_weights import BestWeights, check_weights_file
 from losswidget.run.decision import Decision
 from losswidget.run.display import Display
 from losswidget.run.feed import ChartFeed
@@ -96,8 +96,6 @@ class LiveLossMonitor:
         max_points = check_int("max_points", max_points, minimum=16, maximum=1_000_000)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
-        if best_weights_file is not None and not isinstance(best_weights_file, (str, Path)):
-            raise TypeError(f"'best_weights_file' must be a path: got {type(best_weights_file).__name__}")
         self.settings = ChartSettings(smoothing, patience if patience is not None else 5)
         self._stopper = EarlyStopping(
             patience=_NEVER if patience is None else patience,
@@ -110,7 +108,7 @@ class LiveLossMonitor:
         if self._ranks is not None and self._ranks.rank != 0:
             display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
         self._guards = TeachingGuards()
-        self._best = BestWeights(None if best_weights_file is None else Path(best_weights_file))
+        self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
         self._control_file = ControlFile(log_file) if log_file is not None else None
@@ -461,6 +459,6 @@ class LiveLossMonitor:
         return self._feed.frame(self._status())
 
     def _status(self) -> StatusSnapshot:
-        return self._feed.status(
-            self._early_stopping, self._loop, self._display.regime_text() if self.running else None
-        )
+        notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
+        regime = self._display.regime_text() if self.running else None
+        return self._feed.status(self._early_stopping, self._loop, regime, notes)

@@ -8,6 +8,7 @@ history and the log file at frames and epoch boundaries.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,32 @@ class Recorder:
         self.next_epoch = 0
         self.epoch_open = False
         self.current_epoch: int | None = None
+        self._file_problem: str | None = None
+
+    # -- the log file ----------------------------------------------------------------------
+
+    def write(self, method: str, *args: Any) -> None:
+        """Append to the log file. A failing file never stops training: the history in memory is
+        complete, writing stops, and a warning and the status line name the file and the error."""
+        if self.writer is None:
+            return
+        try:
+            getattr(self.writer, method)(*args)
+        except (OSError, ValueError) as error:
+            writer, self.writer = self.writer, None
+            path = writer.path
+            try:
+                writer.close()
+            except OSError:
+                pass  # the file is already failing: what matters is said below
+            self._file_problem = (
+                f"The log file {str(path)!r} could not be written ({type(error).__name__}: {error}); the history "
+                "is complete in memory: monitor.history.save(...) saves it elsewhere."
+            )
+            warnings.warn("losswidget: " + self._file_problem, stacklevel=4)
+
+    def file_problem(self) -> str | None:
+        return self._file_problem
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -54,8 +81,7 @@ class Recorder:
             values = np.fromiter(pending, dtype=np.float64, count=len(pending))
         epoch = self.epoch_now
         self.history.log_steps(values, epoch)
-        if self.writer is not None:
-            self.writer.write_steps(values, epoch)
+        self.write("write_steps", values, epoch)
 
     # -- epochs --------------------------------------------------------------------------
 
@@ -69,9 +95,8 @@ class Recorder:
         if not self.epoch_open:
             self.flush_steps()
         epoch = self.epoch_now
-        replaced = self.history.log_epoch(epoch, values)
-        if self.writer is not None:
-            self.writer.write_epoch({"epoch": epoch, **values})
+        replaced = self.history.log_checked_epoch(epoch, values)
+        self.write("write_epoch", {"epoch": epoch, **values})
         if not self.epoch_open:
             self.next_epoch = epoch + 1
         return epoch, replaced
@@ -105,8 +130,7 @@ class Recorder:
         if finite.size:
             values = {"train": float(finite.mean())}
             self.history.log_epoch(epoch, values)
-            if self.writer is not None:
-                self.writer.write_epoch({"epoch": epoch, **values})
+            self.write("write_epoch", {"epoch": epoch, **values})
 
     def new_history(self, name: str | None) -> History:
         """Start a fresh run: the finished history is returned, epochs count from 0 again."""
