@@ -28,7 +28,7 @@ from losswidget.core.history import History
 from losswidget.core.stopping import EarlyStopping
 from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
-from losswidget.files.history_io import HistoryFileError, _apply_record, _check_header
+from losswidget.files.history_io import _apply_record, _check_header
 from losswidget.run.display import Display
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.views.base import Controls
@@ -99,8 +99,9 @@ class FileFollower:
                 if self.ended is not None:  # the loop was continued after an end record
                     self.ended = None
                 _apply_record(self.history, record)
-        except (ValueError, TypeError, HistoryFileError) as error:
-            self.problem = f"a record could not be read ({error}); later records are still followed"
+        except Exception as error:  # any content: the follower never dies on data
+            text = str(error) or type(error).__name__
+            self.problem = f"a record could not be read ({text[:200]}); later records are still followed"
 
 
 class RunWatcher:

@@ -113,3 +113,93 @@ def test_new_run_with_a_log_file_saves_every_run(tmp_path):
     )
     assert (len(first), len(second), len(third)) == (3, 2, 1)
     assert second.name == "wider" and third.name == "widest"
+
+
+def _fit_setup():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    train = DataLoader(TensorDataset(torch.randn(32, 3), torch.randn(32, 1)), batch_size=8)
+    val = DataLoader(TensorDataset(torch.randn(16, 3), torch.randn(16, 1)), batch_size=8)
+    model = torch.nn.Linear(3, 1)
+    return model, train, val, torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def _empty_loader():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    return DataLoader(TensorDataset(torch.randn(0, 3), torch.randn(0, 1)), batch_size=8)
+
+
+MSE = torch.nn.functional.mse_loss
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"model": None}, TypeError, r"fit\(\): 'model' must be a torch.nn.Module: got NoneType"),
+        ({"metrics": {"loss": lw.accuracy}}, ValueError, "'metrics' cannot use the name 'loss'"),
+        ({"metrics": {"val": MSE}}, ValueError, "'metrics' cannot use the name 'val'"),
+        ({"metrics": {"train": MSE}}, ValueError, "'metrics' cannot use the name 'train'"),
+        ({"metrics": {"lr": MSE}}, ValueError, "'metrics' cannot use the name 'lr'"),
+        ({"metrics": {"epoch": MSE}}, ValueError, "'metrics' cannot use the name 'epoch'"),
+        ({"device": "garbage"}, ValueError, "'device' must name a torch device .*: got 'garbage'"),
+        ({"loss_fn": lambda o, t: 0.5}, TypeError, r"loss_fn returned a float \(0.5\), not a tensor"),
+        ({"loss_fn": lambda o, t: "low"}, TypeError, r"loss_fn returned a str \('low'\), not a tensor"),
+        ({"loss_fn": lambda o, t: MSE(o, t).detach()}, ValueError, "does not require grad"),
+        ({"val_loader": "empty"}, ValueError, "'val_loader' yields no batches"),
+    ],
+)
+def test_fit_refuses_what_would_silently_change_meaning_or_fail_late(change, error, message):
+    model, train, val, optimizer = _fit_setup()
+    arguments = dict(model=model, train_loader=train, val_loader=val, loss_fn=MSE, optimizer=optimizer, epochs=3)
+    arguments.update({k: (_empty_loader() if v == "empty" else v) for k, v in change.items()})
+    monitor = lw.LiveLossMonitor(display="none")
+    with pytest.raises(error, match=message):
+        lw.fit(**arguments, monitor=monitor)
+    assert len(monitor.history) == 0 and monitor.history.n_steps == 0  # nothing half-recorded
+
+
+def test_evaluate_refuses_a_metric_named_loss():
+    model, _, val, _ = _fit_setup()
+    with pytest.raises(ValueError, match="'metrics' cannot use the name 'loss'"):
+        lw.evaluate(model, val, MSE, metrics={"loss": lw.accuracy})
+    with pytest.raises(TypeError, match=r"evaluate\(\): 'model' must be a torch.nn.Module"):
+        lw.evaluate(None, val, MSE)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (10**400, ValueError, "'train' is too large for a float"),
+        (10**100_000, ValueError, "an int of about 100000 digits"),
+        (torch.tensor(True), TypeError, "'train' must be a number: got a bool tensor"),
+        (torch.tensor([False]), TypeError, "bool tensor"),
+    ],
+    ids=["10**400", "10**100000", "bool-tensor", "bool-tensor-1"],
+)
+def test_values_that_are_not_losses_are_refused_and_change_nothing(value, error, message):
+    monitor = lw.LiveLossMonitor(display="none")
+    monitor.log(train=1.0)
+    for call in (lambda: monitor.log(train=value), lambda: monitor.log_step(train=value)):
+        with pytest.raises(error, match=message):
+            call()
+    monitor._recorder.flush_steps()
+    assert len(monitor.history) == 1 and monitor.history.n_steps == 0
+
+
+def test_a_run_whose_every_step_is_nan_stops():
+    monitor = lw.LiveLossMonitor(display="none")
+    for _epoch in monitor.epochs(100):
+        for _ in range(5):
+            monitor.log_step(train=float("nan"))
+    assert monitor.history.step_epoch.max() == 0 and monitor.stop_code is lw.StopReason.NON_FINITE
+    assert "every training step of epoch 0 logged NaN/inf" in monitor.stopped_reason
+
+
+def test_values_near_the_float64_limit_give_a_finite_json_axis():
+    monitor = lw.LiveLossMonitor(display="none")
+    for value in (1.7e308, -1.7e308, 1e300, 0.5):
+        monitor.log(train=value, val=abs(value))
+    frame = monitor._build_frame()
+    json.dumps(frame.y_range, allow_nan=False)

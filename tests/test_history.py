@@ -153,7 +153,7 @@ def test_bad_paths(tmp_path):
         lw.History.load(tmp_path / "missing.jsonl")
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00\x01")
-    with pytest.raises(HistoryFileError, match="not a text file"):
+    with pytest.raises(HistoryFileError, match="not a UTF-8 text file"):
         lw.History.load(binary)
 
 

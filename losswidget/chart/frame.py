@@ -70,7 +70,8 @@ def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
 
 
 def _f32(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's ±3.4e38: inf, drawn off the axis (clipped at 1e38)
+        return np.asarray(values, dtype=np.float32)
 
 
 def _shown(values: np.ndarray, log_y: bool) -> np.ndarray:
@@ -110,17 +111,25 @@ def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bo
     return (*_padded(low, high, log_y), clipped)
 
 
+RANGE_LIMIT = 1e38  # axis ends stay finite in float32 and JSON, even for values near float64's limit
+
+
 def _padded(low: float, high: float, log_y: bool) -> tuple[float, float]:
     if log_y:
         if high <= low * 1.0001:
-            return low / 2, high * 2
-        ratio = (high / low) ** 0.05
-        return low / ratio, high * ratio
-    if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300):
+            low, high = low / 2, high * 2
+        else:
+            ratio = (high / low) ** 0.05
+            low, high = low / ratio, high * ratio
+    elif high - low <= 1e-12 * max(abs(low), abs(high), 1e-300):
         pad = max(abs(low) * 0.1, 1e-3)
-        return low - pad, high + pad
-    pad = (high - low) * 0.05
-    return low - pad, high + pad
+        low, high = low - pad, high + pad
+    else:
+        pad = 0.05 * high - 0.05 * low  # never overflows, unlike (high - low) * 0.05
+        low, high = low - pad, high + pad
+    low = min(max(low, -RANGE_LIMIT), RANGE_LIMIT / 2)
+    high = max(min(high, RANGE_LIMIT), low + abs(low) * 1e-6 + 1e-30)
+    return low, high
 
 
 class StepCache:

@@ -34,6 +34,8 @@ def _check_tensor(value: Any, name: str) -> None:
         )
     if value.is_complex():
         raise TypeError(f"{name!r} must be a real number: got a complex tensor")
+    if str(value.dtype) == "torch.bool":
+        raise TypeError(f"{name!r} must be a number: got a bool tensor (as with Python and numpy bools)")
 
 
 def detach_scalar(value: Any, name: str) -> Any:
@@ -51,7 +53,7 @@ def detach_scalar(value: Any, name: str) -> Any:
             _check_tensor(value, name)
         if value.device.type == "cpu":
             result = value.item()  # a Python number: no graph can be kept alive
-            if isinstance(result, complex):
+            if isinstance(result, (complex, bool)):
                 _check_tensor(value, name)
             return float(result)
         _check_tensor(value, name)
@@ -68,6 +70,13 @@ def tensors_to_floats(tensors: list) -> np.ndarray:
     return torch.stack([t.reshape(()) for t in tensors]).to("cpu", torch.float64).numpy()
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 1000:  # str() of a huge int may itself refuse
+        return f"an int of about {int(value.bit_length() * 0.30103)} digits"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def to_float(value: Any, name: str) -> float:
     """Return ``value`` as a Python float, or raise an error naming ``name``.
 
@@ -79,7 +88,12 @@ def to_float(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name!r} must be a number: got the bool {value!r}")
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(
+                f"{name!r} is too large for a float (beyond ±1.8e308): {_short(value)}; log a float such as loss.item()"
+            ) from None
     if is_tensor(value):
         _check_tensor(value, name)
         return float(value.detach().reshape(()).item())

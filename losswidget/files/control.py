@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 VERSION = 1
+MAX_REQUEST_BYTES = 64 * 1024
 
 
 def control_path(log_path: str | Path) -> Path:
@@ -31,9 +32,11 @@ def control_path(log_path: str | Path) -> Path:
 def read_request(path: Path) -> dict[str, Any]:
     """The current request, or {} if there is none (or it cannot be read: never fatal)."""
     try:
+        if os.stat(path).st_size > MAX_REQUEST_BYTES:
+            return {}  # no watcher writes that much: not a request
         with open(path, encoding="utf-8") as stream:
             request = json.load(stream)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, not JSON, nested too deeply
         return {}
     if not isinstance(request, dict) or request.get("version") != VERSION:
         return {}

@@ -40,7 +40,10 @@ CSV_HEADER = ["kind", "epoch", "step", "train", "val"]
 
 
 class HistoryFileError(ValueError):
-    """A file that is not a losswidget history, or is damaged before its last line."""
+    """A file that is not a losswidget history, or is damaged before its last line.
+
+    The one error :func:`load` raises for any content whatsoever; its message names the file and
+    the line. (A missing or unreadable file raises the usual ``OSError``.)"""
 
 
 def _suffix(path: Path) -> str:
@@ -134,6 +137,9 @@ def _apply_record(history: History, record: Any) -> None:
         raise ValueError(f"unknown record kind {kind!r}")
 
 
+DATA_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)  # what odd content can raise while parsing
+
+
 def read_jsonl(path: Path) -> History:
     with open(path, encoding="utf-8") as stream:
         lines = stream.read().split("\n")
@@ -148,26 +154,33 @@ def read_jsonl(path: Path) -> History:
         where = f"{path}, line {number}"
         if not line.strip():
             continue
-        is_last = number == len(lines)
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as error:
-            if is_last and not complete_end and history is not None:
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, or nesting too deep
+            if number == len(lines) and not complete_end and history is not None:
                 warnings.warn(
                     f"losswidget: {where} is incomplete (the writer stopped mid-write); "
                     f"loaded the {len(history)} epochs and {history.n_steps} steps before it",
                     stacklevel=3,
                 )
                 break
-            raise HistoryFileError(f"{where}: not valid JSON ({error.msg})") from None
-        if history is None:
-            history = History(_check_header(record, where))
-            continue
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+            raise HistoryFileError(f"{where}: not valid JSON ({reason})") from None
         try:
-            _apply_record(history, record)
-        except (TypeError, ValueError) as error:
-            raise HistoryFileError(f"{where}: not a losswidget history record: {error}") from None
+            if history is None:
+                history = History(_check_header(record, where))
+            else:
+                _apply_record(history, record)
+        except HistoryFileError:
+            raise
+        except DATA_ERRORS as error:
+            raise HistoryFileError(f"{where}: not a losswidget history record: {_brief(error)}") from None
     return history  # type: ignore[return-value]  # line 1 is non-blank: set or raised
+
+
+def _brief(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 # -- CSV ----------------------------------------------------------------------------
@@ -197,16 +210,26 @@ def read_csv(path: Path) -> History:
     history = History()
     with open(path, encoding="utf-8", newline="") as stream:
         reader = csv.reader(stream)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as error:
+            raise HistoryFileError(f"{path}, line 1: not a CSV file ({error})") from None
         if header is None or header[: len(CSV_HEADER)] != CSV_HEADER:
+            shown = ",".join(header or [])
             raise HistoryFileError(
                 f"{path}, line 1: not a losswidget history "
-                f"(expected a header starting {','.join(CSV_HEADER)}, got {','.join(header or [])!r})"
+                f"(expected a header starting {','.join(CSV_HEADER)}, got {shown[:80]!r})"
             )
         names = header[3:]
         steps: list[tuple[float, int]] = []
-        for row in reader:
-            where = f"{path}, line {reader.line_num}"
+        while True:
+            where = f"{path}, line {reader.line_num + 1}"
+            try:
+                row = next(reader, None)
+            except csv.Error as error:  # a NUL byte, a field over the size limit
+                raise HistoryFileError(f"{where}: not valid CSV ({error})") from None
+            if row is None:
+                break
             if not row:
                 continue
             if len(row) != len(header):
@@ -219,11 +242,14 @@ def read_csv(path: Path) -> History:
                 elif row[0] == "step":
                     steps.append((_parse_csv_number(row[3]), epoch))
                 else:
-                    raise ValueError(f"unknown row kind {row[0]!r} (expected 'epoch' or 'step')")
-            except (TypeError, ValueError) as error:
-                raise HistoryFileError(f"{where}: not a losswidget history row: {error}") from None
+                    raise ValueError(f"unknown row kind {row[0][:40]!r} (expected 'epoch' or 'step')")
+            except DATA_ERRORS as error:
+                raise HistoryFileError(f"{where}: not a losswidget history row: {_brief(error)}") from None
     if steps:
-        history.log_steps(np.array([s[0] for s in steps]), np.array([s[1] for s in steps]))
+        try:
+            history.log_steps(np.array([s[0] for s in steps]), np.array([s[1] for s in steps]))
+        except DATA_ERRORS as error:
+            raise HistoryFileError(f"{path}: the step rows do not fit together: {_brief(error)}") from None
     return history
 
 
@@ -249,8 +275,8 @@ def load(path: str | Path) -> History:
         raise FileNotFoundError(f"no history file at {str(path)!r}")
     try:
         return read_jsonl(path) if suffix == ".jsonl" else read_csv(path)
-    except UnicodeDecodeError:
-        raise HistoryFileError(f"{path}: not a text file, so not a losswidget history") from None
+    except UnicodeError:
+        raise HistoryFileError(f"{path}: not a UTF-8 text file, so not a losswidget history") from None
 
 
 class HistoryWriter:

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from losswidget.core.history import RESERVED_NAMES
 from losswidget.core.validate import check_int
 
 __all__ = ["evaluate", "fit"]
@@ -68,10 +69,22 @@ def _batch_size(targets: Any) -> int:
     return 1
 
 
-def _scalar(value: Any, what: str) -> Any:
+def _scalar(value: Any, what: str, needs_grad: bool = False) -> Any:
     torch = _torch()
     if not isinstance(value, torch.Tensor):
+        if needs_grad:
+            raise TypeError(
+                f"{what} returned a {type(value).__name__} ({_short(value)}), not a tensor: training needs the "
+                "loss as a tensor to backpropagate; return torch's loss (no .item() or float())"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{what} must return a number or a one-element tensor: got a {type(value).__name__}")
         return torch.as_tensor(float(value))
+    if needs_grad and not value.requires_grad:
+        raise ValueError(
+            f"{what} returned a tensor that does not require grad: the loss must come from the model's outputs "
+            "with gradients on (not under torch.no_grad(), not .detach()ed)"
+        )
     if value.numel() != 1:
         raise ValueError(
             f"{what} returned a tensor of shape {tuple(value.shape)}: it must return the batch mean "
@@ -80,12 +93,32 @@ def _scalar(value: Any, what: str) -> Any:
     return value.reshape(())
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _known_empty(loader: Any) -> bool:
+    try:
+        return len(loader) == 0
+    except TypeError:  # no length (an iterable dataset): find out while iterating
+        return False
+
+
+def _check_model(model: Any, function: str) -> None:
+    if not isinstance(model, _torch().nn.Module):
+        raise TypeError(f"{function}(): 'model' must be a torch.nn.Module: got {type(model).__name__}")
+
+
 def _check_device(model: Any, device: Any) -> Any:
     torch = _torch()
     model_device = _model_device(model)
     if device is None:
         return model_device
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"'device' must name a torch device such as 'cpu' or 'cuda:0': got {device!r}") from None
     if device.type != model_device.type or (device.index is not None and device != model_device):
         raise ValueError(
             f"the model is on {model_device} but device={str(device)!r}: move it first with model.to({str(device)!r})"
@@ -93,11 +126,18 @@ def _check_device(model: Any, device: Any) -> Any:
     return device
 
 
-def _check_metrics(metrics: dict[str, Metric] | None) -> dict[str, Metric]:
+def _check_metrics(metrics: dict[str, Metric] | None, taken: tuple[str, ...]) -> dict[str, Metric]:
+    """Metric names that would overwrite a recorded value (or a file field) are refused up front."""
     if metrics is None:
         return {}
-    if not isinstance(metrics, dict) or not all(isinstance(k, str) and callable(v) for k, v in metrics.items()):
+    if not isinstance(metrics, dict) or not all(isinstance(k, str) and k and callable(v) for k, v in metrics.items()):
         raise TypeError("'metrics' must map names to functions metric(outputs, targets) -> batch mean")
+    for name in metrics:
+        if name in taken or name in RESERVED_NAMES:
+            raise ValueError(
+                f"'metrics' cannot use the name {name!r}: it is taken ({', '.join(sorted({*taken, *RESERVED_NAMES}))} "
+                "are); name the metric for what it measures, e.g. 'acc'"
+            )
     return metrics
 
 
@@ -118,7 +158,10 @@ def evaluate(
     weighted the same way; otherwise a float. One device synchronisation, at the end.
     """
     torch = _torch()
-    metrics = _check_metrics(metrics)
+    _check_model(model, "evaluate")
+    if not callable(loss_fn):
+        raise TypeError(f"evaluate(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    metrics = _check_metrics(metrics, ("loss",))  # evaluate() returns the loss under "loss"
     device = _check_device(model, device)
     was_training = model.training
     model.eval()
@@ -200,11 +243,15 @@ def fit(
     torch = _torch()
     from losswidget.run.monitor import LiveLossMonitor
 
+    _check_model(model, "fit")
     epochs = check_int("epochs", epochs, minimum=0)
     log_every = check_int("log_every", log_every, minimum=1)
-    metrics = _check_metrics(metrics)
+    metrics = _check_metrics(metrics, ("loss", "train", "val", "lr"))  # fit() records these itself
     if not callable(loss_fn):
-        raise TypeError(f"'loss_fn' must be callable: got {type(loss_fn).__name__}")
+        raise TypeError(f"fit(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
+        if loader is not None and _known_empty(loader):  # say so now, not after an epoch of training
+            raise ValueError(f"'{name}' yields no batches (its dataset is empty or smaller than a dropped batch)")
     if not hasattr(optimizer, "param_groups"):
         raise TypeError(f"'optimizer' must be a torch.optim optimizer: got {type(optimizer).__name__}")
     device = _check_device(model, device)
@@ -228,7 +275,7 @@ def fit(
             inputs, targets = _to(inputs, device), _to(targets, device)
             optimizer.zero_grad(set_to_none=True)
             outputs = model(inputs)
-            loss = _scalar(loss_fn(outputs, targets), "loss_fn")
+            loss = _scalar(loss_fn(outputs, targets), "loss_fn", needs_grad=True)
             loss.backward()
             optimizer.step()
             size = _batch_size(targets)

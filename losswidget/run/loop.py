@@ -58,10 +58,18 @@ class Loop:
 
     def close_epoch(self) -> bool:
         """End the open epoch; True if anything was logged in it."""
-        if self._recorder.close_epoch():
-            self.epochs_done += 1
-            return True
-        return False
+        recorder = self._recorder
+        epoch = recorder.current_epoch
+        if not recorder.close_epoch():
+            return False
+        self.epochs_done += 1
+        if recorder.steps_all_non_finite and self._stopper.check_finite:  # no epoch loss says so: the steps do
+            self._stop.request(
+                StopReason.NON_FINITE,
+                f"every training step of epoch {epoch} logged NaN/inf (training diverged: lower the learning rate)",
+                epoch,
+            )
+        return True
 
     def end(self, finished: bool, second_interrupt: bool) -> None:
         recorder = self._recorder

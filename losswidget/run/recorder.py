@@ -29,6 +29,7 @@ class Recorder:
         self.epoch_open = False
         self.current_epoch: int | None = None
         self._file_problem: str | None = None
+        self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
 
     # -- the log file ----------------------------------------------------------------------
 
@@ -117,6 +118,7 @@ class Recorder:
         if not (history.last_epoch == epoch or (history.n_steps > 0 and history.step_epoch[-1] == epoch)):
             return False
         self.next_epoch = epoch + 1  # type: ignore[operator]
+        self.steps_all_non_finite = False
         if history.last_epoch != epoch or math.isnan(history.train[-1]):
             self._fill_train_from_steps(epoch)  # type: ignore[arg-type]
         return True
@@ -127,6 +129,7 @@ class Recorder:
         last = int(np.searchsorted(self.history.step_epoch, epoch, side="right"))
         steps = self.history.step_train[first:last]
         finite = steps[np.isfinite(steps)]
+        self.steps_all_non_finite = steps.size > 0 and finite.size == 0
         if finite.size:
             values = {"train": float(finite.mean())}
             self.history.log_epoch(epoch, values)
