@@ -262,9 +262,13 @@ def save(history: History, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside, then rename: a crash mid-save never destroys an older file.
     partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8", newline="") as stream:
-        (write_jsonl if suffix == ".jsonl" else write_csv)(history, stream)
-    partial.replace(path)
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as stream:
+            (write_jsonl if suffix == ".jsonl" else write_csv)(history, stream)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed save leaves the older file and nothing else
+        raise
     return path
 
 
