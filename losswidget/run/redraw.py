@@ -20,6 +20,7 @@ class RedrawClock:
         self.next_check_at = 0.0  # the per-step path's only test: now >= next_check_at
         self._next_events_at = 0.0
         self.frame_seconds = 0.0  # Python-side cost of the last frame
+        self.frames_drawn = 0
         self.dirty = False
         self.lock = threading.RLock()
         self.loop_thread: threading.Thread | None = None
@@ -40,6 +41,7 @@ class RedrawClock:
 
     def drawn(self, started: float) -> None:
         now = time.perf_counter()
+        self.frames_drawn += 1
         self.frame_seconds = now - started
         # Adaptive: drawing never takes more than DRAW_BUDGET of the time.
         self.next_frame_at = now + max(self.frame_interval, self.frame_seconds / DRAW_BUDGET)

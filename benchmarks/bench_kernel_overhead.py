@@ -1,0 +1,184 @@
+"""Training overhead of the live widget in a real kernel: the chart's messages really sent.
+
+Run: .venv/bin/python benchmarks/bench_kernel_overhead.py [--rounds 11] [--slow]
+(results: benchmarks/RESULTS.md)
+
+A real ipykernel is started with jupyter_client and driven as a frontend drives it: this
+process reads every iopub message (the widget's comm traffic included) while the kernel runs
+one cell that alternates a bare loop and monitored loops. The loop: an MLP 64-128-1, batch
+32, SGD, one torch thread, ``log_step(train=loss)`` every step and ``log(train=, val=)`` every
+128 steps. Ratio = monitored time / the bare loop's time in the same round; the median and
+the spread over the rounds are printed, with where the monitored time went: inside
+``log_step``/``log``, building frames, rendering them (serialising and queueing the comm
+messages), starting and ending the loop, and the rest (other threads: the kernel's iopub
+thread and zmq, competing for the GIL and the two cores).
+
+``--slow`` uses a 10x slower step (a 64-1280-1280-1 MLP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_kernel_regimes import Kernel  # noqa: E402
+
+CELL = r"""
+import json, time, statistics, torch, losswidget as lw
+from IPython.display import display
+torch.set_num_threads(1)
+torch.manual_seed(0)
+SLOW = {slow}
+STEPS, EPOCH = {steps}, 128
+hidden = [1280, 1280] if SLOW else [128]
+sizes = [64, *hidden, 1]
+layers = []
+for a, b in zip(sizes, sizes[1:]):
+    layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+model = torch.nn.Sequential(*layers[:-1])
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+data = [(torch.randn(32, 64), torch.randn(32, 1)) for _ in range(64)]
+loss_fn = torch.nn.functional.mse_loss
+
+timings = {{}}
+def timed(owner, name, key):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - started
+    setattr(owner, name, wrapper)
+    return original
+
+def train(monitor=None):
+    started = time.perf_counter()
+    epochs = monitor.epochs(STEPS // EPOCH) if monitor is not None else range(STEPS // EPOCH)
+    for epoch in epochs:
+        total = 0.0
+        for step in range(EPOCH):
+            x, y = data[step % 64]
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            if monitor is not None and {per_step}:
+                monitor.log_step(train=loss)
+        if monitor is not None:
+            monitor.log(train=float(loss), val=float(loss))
+    return time.perf_counter() - started
+
+from losswidget.run import display as display_module, monitor as monitor_module
+from losswidget.run.loop import Loop
+from losswidget.views.widget import WidgetView
+timed(monitor_module.LiveLossMonitor, "log_step", "log_step")
+timed(monitor_module.LiveLossMonitor, "log", "log")
+timed(monitor_module.LiveLossMonitor, "_build_frame", "build")
+timed(WidgetView, "render", "render")
+timed(WidgetView, "finish", "finish (static image)")
+timed(Loop, "begin", "loop start")
+timed(Loop, "end", "loop end")
+
+train(); train(lw.LiveLossMonitor(display="none"))  # warm up
+rounds, spent = [], []
+for r in range({rounds}):
+    bare = train()
+    monitor = lw.LiveLossMonitor(patience=None, frame_rate={frame_rate}, display={display!r})
+    if {display!r} != "none":
+        display(monitor)
+    timings.clear()
+    seen = train(monitor)
+    rounds.append((bare, seen))
+    spent.append(dict(timings, frames=monitor._display.clock.frames_drawn))
+print("RESULT " + json.dumps({{"rounds": rounds, "spent": spent}}))
+"""
+
+
+def drain(kernel: Kernel, stop: threading.Event, counts: dict) -> None:
+    """Read iopub as a frontend does: every message, as it comes."""
+    while not stop.is_set():
+        try:
+            message = kernel.client.get_iopub_msg(timeout=0.1)
+        except queue.Empty:
+            continue
+        counts["messages"] = counts.get("messages", 0) + 1
+        if message["msg_type"] == "comm_msg":
+            counts["comm"] = counts.get("comm", 0) + 1
+        if message["msg_type"] == "stream" and "RESULT " in message["content"]["text"]:
+            counts["result"] = message["content"]["text"].split("RESULT ", 1)[1]
+        elif message["msg_type"] == "error":
+            counts["error"] = message["content"]["evalue"]
+
+
+def run(variant: dict, rounds: int, slow: bool) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        kernel = Kernel(sys.executable, Path(folder))
+        stop, counts = threading.Event(), {}
+        reader = threading.Thread(target=drain, args=(kernel, stop, counts), daemon=True)
+        reader.start()
+        try:
+            steps = 1280 if slow else 3840
+            kernel.client.execute(CELL.format(rounds=rounds, slow=slow, steps=steps, **variant))
+            deadline = time.monotonic() + 1200
+            while "result" not in counts and "error" not in counts and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if "error" in counts:
+                raise RuntimeError(counts["error"])
+            result = json.loads(counts["result"])
+            result["comm messages"] = counts.get("comm", 0)
+            return result
+        finally:
+            stop.set()
+            kernel.close()
+
+
+def report(label: str, result: dict) -> str:
+    ratios = sorted(seen / bare for bare, seen in result["rounds"])
+    bare = statistics.median(b for b, _ in result["rounds"])
+    lost = statistics.median(seen - b for b, seen in result["rounds"])
+    spent = {key: statistics.median(s.get(key, 0.0) for s in result["spent"]) for key in result["spent"][0]}
+    inside = sum(v for k, v in spent.items() if k != "frames" and k not in ("build", "render", "finish (static image)"))
+    parts = ", ".join(f"{k} {v * 1e3:.1f}" for k, v in spent.items() if k != "frames")
+    messages = result["comm messages"] / len(result["rounds"])
+    parts += f"; {spent.get('frames', 0):.0f} frames, {messages:.0f} comm messages"
+    q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+    return (
+        f"| {label} | {bare * 1e3:.0f} | **{statistics.median(ratios):.3f}** "
+        f"({q1:.3f}–{q3:.3f}, min {ratios[0]:.3f}, max {ratios[-1]:.3f}) | {lost * 1e3:.1f} ms lost per run: "
+        f"{parts} ms; outside any monitor call {max(lost - inside, 0) * 1e3:.1f} ms |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--slow", action="store_true", help="a 10x slower step")
+    parser.add_argument("--only", default="", help="run only variants whose label contains this")
+    args = parser.parse_args()
+    widget = {"frame_rate": 5.0, "display": "widget", "per_step": True}
+    variants = [
+        ("widget displayed, log_step every step, defaults (5 Hz)", widget),
+        ("widget displayed, frame_rate=1", {**widget, "frame_rate": 1.0}),
+        ("widget displayed, no per-step logging", {**widget, "per_step": False}),
+        ('display="none", log_step every step', {**widget, "display": "none"}),
+    ]
+    print("| variant | bare run (ms) | ratio: median (IQR, min, max) | where the monitored time went |")
+    print("|---|---|---|---|")
+    for label, variant in variants:
+        if args.only and args.only not in label:
+            continue
+        print(report(label, run(variant, args.rounds, args.slow)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
