@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import losswidget as lw
 from losswidget.chart.frame import StepCache, value_range
@@ -43,3 +45,11 @@ def test_value_range_keeps_a_high_curve_and_clips_lone_spikes():
     low, high, clipped = value_range([spiky], log_y=False)
     assert clipped and high < 12.0 and low < 0.2
     assert value_range([np.array([math.nan])], log_y=True)[:2] == (0.1, 1.0)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=20, max_size=300))
+def test_fast_quantiles_equal_numpys_percentile(values):
+    from losswidget.chart.frame import _quantiles_5_95
+
+    array = np.array(values)
+    assert np.allclose(_quantiles_5_95(array), np.percentile(array, [5, 95]), rtol=1e-12, atol=1e-9)

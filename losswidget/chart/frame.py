@@ -84,6 +84,17 @@ def _shown(values: np.ndarray, log_y: bool) -> np.ndarray:
     return out
 
 
+def _quantiles_5_95(values: np.ndarray) -> tuple[float, float]:
+    """``np.percentile(values, [5, 95])`` (linear interpolation) from one partition: a few times faster
+    per frame than numpy's general percentile machinery."""
+    positions = np.array([0.05, 0.95]) * (values.size - 1)
+    low, high = np.floor(positions).astype(int), np.ceil(positions).astype(int)
+    ordered = np.partition(values, np.unique(np.concatenate([low, high])))
+    fraction = positions - low
+    result = ordered[low] + (ordered[high] - ordered[low]) * fraction
+    return float(result[0]), float(result[1])
+
+
 def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bool]:
     """A padded y-domain, sane for 0, 1 or constant points, and whether its top was clipped.
 
@@ -103,7 +114,7 @@ def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bo
         # because the (many) step losses below it are low.
         limits = []
         for values in finite:
-            q05, q95 = np.percentile(values, [5, 95]) if values.size >= 20 else (0.0, 0.0)
+            q05, q95 = _quantiles_5_95(values) if values.size >= 20 else (0.0, 0.0)
             limits.append(float(q95 + 1.5 * (q95 - q05)) if q95 > q05 else float(values.max()))
         limit = max(limits)
         if high > limit:
