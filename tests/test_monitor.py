@@ -375,3 +375,30 @@ def test_frame_size_does_not_grow_with_history_and_keeps_the_spikes():
         assert frame.steps_raw.max() == np.float32(50.0) and frame.steps_raw.min() == np.float32(values.min())
         sizes.append(frame.steps_x.size)
     assert 1000 < sizes[0] <= 2000 and 1000 < sizes[1] <= 2000
+
+
+def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():
+    from losswidget.run.monitor import PENDING_LIMIT
+
+    monitor = lw.LiveLossMonitor(display="none", frame_rate=0.01)  # frames almost never: the bound must hold anyway
+    largest = 0
+    for _epoch in monitor.epochs(1):
+        for step in range(1_000_000):
+            monitor.log_step(train=1.0 / (step + 1))
+            if step % 997 == 0:
+                largest = max(largest, len(monitor._recorder.pending))
+    assert largest < PENDING_LIMIT
+    assert monitor.history.n_steps == 1_000_000  # nothing lost on the way
+
+
+def test_pending_tensors_are_bounded_too():
+    torch = pytest.importorskip("torch")
+    from losswidget.run.monitor import PENDING_LIMIT
+
+    monitor = lw.LiveLossMonitor(display="none", frame_rate=0.01)
+    loss = torch.tensor(0.5, requires_grad=True) * 2  # a CPU stand-in; device tensors take the same path
+    for _epoch in monitor.epochs(1):
+        for _ in range(3 * PENDING_LIMIT):
+            monitor.log_step(train=loss)
+            assert len(monitor._recorder.pending) < PENDING_LIMIT
+    assert monitor.history.n_steps == 3 * PENDING_LIMIT

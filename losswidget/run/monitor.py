@@ -48,6 +48,7 @@ from losswidget.views.base import Controls
 __all__ = ["MAX_PATIENCE", "MAX_SMOOTHING", "LiveLossMonitor"]
 
 _NEVER = 2**31 - 1  # early stopping off: the decision still tracks the best value and NaNs
+PENDING_LIMIT = 4096  # per-step values waiting for a frame (device tensors included)
 
 
 class LiveLossMonitor:
@@ -304,7 +305,10 @@ class LiveLossMonitor:
                 value = recorder.step_value(train)
         else:
             value = recorder.step_value(train)
-        recorder.pending.append(value)
+        pending = recorder.pending
+        pending.append(value)
+        if len(pending) >= PENDING_LIMIT:  # bounded whatever the frame rate: one device copy per 4,096 steps
+            recorder.flush_steps()
         now = time.perf_counter()
         if now >= self._display.clock.next_check_at:
             self._guards.steps_logged()
