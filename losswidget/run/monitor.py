@@ -299,8 +299,11 @@ class LiveLossMonitor:
         kind = type(train)
         if kind is float:
             value = train
-        elif kind is recorder.tensor_type and train.is_cpu and train.numel() == 1:
-            value = train.item()  # a Python number: no graph is kept alive
+        elif kind is recorder.tensor_type and train.is_cpu:
+            try:
+                value = train.item()  # a Python number: no graph is kept alive
+            except RuntimeError:  # more than one element: the slow path says what was wrong
+                value = recorder.step_value(train)
             if type(value) is not float:
                 value = recorder.step_value(train)
         else:
