@@ -71,34 +71,29 @@ def test_csv_with_a_valid_header_and_any_rows(tmp_path, rows):
     loads_or_says_why(path)
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (HEADER + "\n" + "[" * 100_000 + "]" * 100_000 + "\n{}\n", r"line 2: not valid JSON \(nested too deeply\)"),
-        (HEADER + "\n" + '{"kind": "epoch", "epoch": 0, "values": {"val": 1' + "0" * 400 + "}}\n", "line 2"),
-        (HEADER + "\n" + '{"kind": "epoch", "epoch": 1e400, "values": {}}\n', "line 2"),
-        (HEADER + "\n" + '{"kind": "steps", "epoch": [0], "train": ["x" ]}\n', "line 2"),
-        ('{"format": "losswidget-history", "version": 99}\n', "newer losswidget"),
-    ],
-)
-def test_odd_jsonl_contents_name_the_line(tmp_path, content, message):
-    path = tmp_path / "odd.jsonl"
-    path.write_text(content)
-    with pytest.raises(HistoryFileError, match=message):
-        load_quietly(path)
+CSV_HEADER = "kind,epoch,step,train,val\n"
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("suffix", "content", "message"),
     [
-        ("kind,epoch,step,train,val\nepoch,0,,1.0\x00,2.0\n", "line 2: not a losswidget history row"),
-        ('kind,epoch,step,train,val\nepoch,0,,"' + "9" * 200_000 + '",1\n', "line 2: not valid CSV"),
-        ("kind,epoch,step,train,val\nepoch," + "9" * 5000 + ",,1,1\n", "line 2"),
-        ("kind,epoch,step,train,val\nstep,-3,0,1,\n", "step rows"),
+        (
+            ".jsonl",
+            HEADER + "\n" + "[" * 100_000 + "]" * 100_000 + "\n{}\n",
+            r"line 2: not valid JSON \(nested too deeply\)",
+        ),
+        (".jsonl", HEADER + "\n" + '{"kind": "epoch", "epoch": 0, "values": {"val": 1' + "0" * 400 + "}}\n", "line 2"),
+        (".jsonl", HEADER + "\n" + '{"kind": "epoch", "epoch": 1e400, "values": {}}\n', "line 2"),
+        (".jsonl", HEADER + "\n" + '{"kind": "steps", "epoch": [0], "train": ["x" ]}\n', "line 2"),
+        (".jsonl", '{"format": "losswidget-history", "version": 99}\n', "newer losswidget"),
+        (".csv", CSV_HEADER + "epoch,0,,1.0\x00,2.0\n", "line 2: not a losswidget history row"),
+        (".csv", CSV_HEADER + 'epoch,0,,"' + "9" * 200_000 + '",1\n', "line 2: not valid CSV"),
+        (".csv", CSV_HEADER + "epoch," + "9" * 5000 + ",,1,1\n", "line 2"),
+        (".csv", CSV_HEADER + "step,-3,0,1,\n", "step rows"),
     ],
 )
-def test_odd_csv_contents_name_the_line(tmp_path, content, message):
-    path = tmp_path / "odd.csv"
+def test_odd_contents_name_the_file_and_line(tmp_path, suffix, content, message):
+    path = tmp_path / f"odd{suffix}"
     path.write_text(content)
     with pytest.raises(HistoryFileError, match=message):
         load_quietly(path)
