@@ -20,8 +20,6 @@ class Background:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, function: Callable[..., Any], args: tuple, kwargs: dict, on_error: Callable) -> None:
-        if not callable(function):
-            raise TypeError(f"'function' must be callable: got {type(function).__name__}")
         if self.alive:
             raise RuntimeError("a background run is already going; wait() for it or stop() it first")
         self.result = self.error = None

@@ -394,6 +394,8 @@ class LiveLossMonitor:
         The function trains with this monitor as usual; :meth:`wait` joins it, returning its
         result or raising its exception.
         """
+        if not callable(function):  # before anything is shown: a rejected call changes nothing
+            raise TypeError(f"'function' must be callable: got {type(function).__name__}")
         self.show()
         self._background.start(function, args, kwargs, on_error=self._background_failed)
         return self
