@@ -25,6 +25,7 @@ import math
 import re
 import time
 import warnings
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
@@ -302,6 +303,7 @@ class HistoryWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._stream = open(path, "a", encoding="utf-8")
+        weakref.finalize(self, self._stream.close)  # closed when the monitor that writes it is gone
         self._write(header_line(name))
 
     def _write(self, text: str) -> None:
