@@ -151,6 +151,7 @@ class StepCache:
         self.reset()
 
     def reset(self) -> None:
+        self._range: tuple[float, float, bool] | None = None
         self._what_if_key: tuple | None = None
         self._decimator = Decimator(self.max_points)
         self._smoothed = _Column()
@@ -195,6 +196,18 @@ class StepCache:
         smoothed = self._smoothed_steps(values, window)[index]
         x = self._step_positions(history, index, open_epoch)
         return x, _shown(values[index], log_y), _shown(smoothed, log_y)
+
+    def stable_range(self, wanted: tuple[float, float], log_y: bool) -> tuple[float, float]:
+        """The y axis of the last frame while the wanted one fits inside it and fills at least 80 % of
+        it: the axis (and every mark's position on it) is not resent for each new point."""
+        if self._range is not None and self._range[2] == log_y:
+            low, high, _ = self._range
+            if low <= wanted[0] and wanted[1] <= high:
+                measure = (lambda a, b: math.log(b / a)) if log_y else (lambda a, b: b - a)
+                if measure(*wanted) >= 0.8 * measure(low, high):
+                    return low, high
+        self._range = (wanted[0], wanted[1], log_y)
+        return wanted
 
     def non_finite(self, history: History) -> int:
         """NaN/inf values shown as gaps: steps counted as they arrive; of the epochs' train and val only
@@ -268,11 +281,13 @@ def build_frame(
             metrics[name] = (_f32(mx), _f32(_shown(my, False)))
     runs = runs or []
     y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
-    *y_range, clipped = value_range(y_arrays, log_y)
+    *wanted, clipped = value_range(y_arrays, log_y)
+    y_range = model.stable_range((wanted[0], wanted[1]), log_y)
     clip_note = ""
     if clipped:
         peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
-        clip_note = f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all."
+        if peak > y_range[1]:  # an axis kept from an earlier frame may already show them
+            clip_note = f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all."
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     candidates += [float(r.epochs[-1]) for r in runs if r.epochs.size]
     last = max(candidates)

@@ -8,6 +8,7 @@ its x and y travel in one message, and only when their data changed.
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 import bqplot as bq
@@ -22,6 +23,7 @@ from losswidget.views.svg import render_svg
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
+STATUS_INTERVAL = 1.0  # seconds between status updates that only move the clock
 
 
 def _same(previous: Any, current: Any) -> bool:
@@ -60,6 +62,8 @@ class WidgetView:
         self._controls = controls
         settings = controls.settings
         self._sent: dict[tuple[int, str], Any] = {}
+        self._status_rest: tuple = ()
+        self._status_sent_at = -float("inf")
         self._handle: Any = None
         self.shown = False
 
@@ -98,11 +102,14 @@ class WidgetView:
             default_size=160,
             tooltip=bq.Tooltip(fields=["x", "y"], labels=["best epoch", "validation loss"], formats=["", ".4g"]),
         )
+        # Vertical markers and their labels span the plot's height on a fixed 0..1 scale: they are
+        # not resent each time the loss axis moves.
+        height = {"x": self.x_scale, "y": bq.LinearScale(min=0.0, max=1.0)}
         self.verticals = bq.Lines(
-            x=[], y=[], scales=scales, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
+            x=[], y=[], scales=height, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
         )
-        self.stop_label = bq.Label(x=[], y=[], text=[], scales=scales, colors=[STOP], default_size=13)
-        self.what_if_label = bq.Label(x=[], y=[], text=[], scales=scales, colors=[WHAT_IF], default_size=13)
+        self.stop_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[STOP], default_size=13)
+        self.what_if_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[WHAT_IF], default_size=13)
         self.marks = [
             self.past_lines,
             self.step_lines,
@@ -219,6 +226,7 @@ class WidgetView:
 
     def finish(self, frame: Frame) -> None:
         """Put a static image of the final chart beside the widget, for places widgets don't run."""
+        self._render_status(frame, final=True)
         if self._handle is not None:
             self._handle.update(self._bundle(frame), raw=True)
 
@@ -247,7 +255,8 @@ class WidgetView:
         if self.y_axis.scale is not y_scale:
             scales = {"x": self.x_scale, "y": y_scale}
             for mark in self.marks:
-                mark.scales = scales
+                if mark not in (self.verticals, self.stop_label, self.what_if_label):
+                    mark.scales = scales
             self.y_axis.scale = y_scale
         self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         self._set(y_scale, min=float(frame.y_range[0]), max=float(frame.y_range[1]))
@@ -261,12 +270,20 @@ class WidgetView:
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)
-        self._set(self.status, value=_status_html([*frame.status, frame.clip_note]))
+        self._render_status(frame)
         self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
         self._set(self.legend, value=_legend_html(frame))
 
+    def _render_status(self, frame: Frame, final: bool = False) -> None:
+        """The status, at most once a second while only its progress line (epoch, elapsed, ETA)
+        changes: a comm message per frame for a clock is not worth the training time."""
+        rest = (*frame.status[1:], frame.clip_note)
+        now = time.monotonic()
+        if final or rest != self._status_rest or now - self._status_sent_at >= STATUS_INTERVAL:
+            self._set(self.status, value=_status_html([*frame.status, frame.clip_note]))
+            self._status_rest, self._status_sent_at = rest, now
+
     def _render_markers(self, frame: Frame) -> None:
-        low, high = frame.y_range
         middle = (frame.x_range[0] + frame.x_range[1]) / 2
         lines_x = []
         for row, (kind, epoch, text) in enumerate(marker_labels(frame)):
@@ -276,8 +293,7 @@ class WidgetView:
                 # Hide rather than empty: bqplot cannot serialise an empty text array.
                 self._set(label, visible=False)
                 continue
-            fraction = 0.06 + 0.08 * row
-            y = high / (high / low) ** fraction if frame.log_y else high - (high - low) * fraction
+            y = 1.0 - (0.06 + 0.08 * row)  # near the top, one row per label
             right_half = epoch > middle  # keep the text inside the plot
             self._set(
                 label,
@@ -291,7 +307,7 @@ class WidgetView:
         self._set(
             self.verticals,
             x=np.array(lines_x, dtype=np.float32),
-            y=np.array([[low, high], [low, high]], dtype=np.float32),
+            y=np.array([[0.0, 1.0], [0.0, 1.0]], dtype=np.float32),
         )
         best_x, best_y = ([frame.best[0]], [frame.best[1]]) if frame.best is not None else ([], [])
         self._set(self.best_marker, x=np.array(best_x, np.float32), y=np.array(best_y, np.float32))
