@@ -221,6 +221,7 @@ class RunWatcher:
             runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
             status=self.status_lines,
             title=self.history.name or "",
+            stop_control="Finished" if all(follower.ended is not None for follower in self.followers) else None,
         )
 
     def _status(self) -> StatusSnapshot:

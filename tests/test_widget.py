@@ -267,3 +267,29 @@ def test_elsewhere_nothing_of_colab_is_touched():
 
     show_view(lw.LiveLossMonitor(display="widget"))
     assert "google.colab" not in sys.modules
+
+
+def test_stop_shows_its_state_enabled_only_while_something_runs(monitor):
+    button = show_view(monitor).stop_button
+    monitor._draw()
+    assert (button.disabled, button.description) == (True, "Stop")  # nothing to stop yet
+    for epoch in monitor.epochs(50):
+        monitor.log(val=1.0 / (epoch + 1))
+        monitor._draw()
+        if epoch == 0:
+            assert (button.disabled, button.description) == (False, "Stop")
+        if epoch == 3:
+            button.click()  # as the frontend's click arrives
+            assert (button.disabled, button.description) == (True, "Stopping…")  # said at once
+            monitor._draw()
+            assert button.description == "Stopping…"
+    assert (button.disabled, button.description) == (True, "Stopped at epoch 3")
+    for _epoch in monitor.epochs(2):
+        monitor.log(val=0.1)
+        monitor._draw()
+        assert (button.disabled, button.description) == (False, "Stop")  # a new loop: live again
+    assert (button.disabled, button.description) == (True, "Finished")
+    monitor.patience = 1
+    for epoch in monitor.epochs(10):
+        monitor.log(val=1.0 + epoch)
+    assert (button.disabled, button.description) == (True, "Early stop at epoch 6")  # 0.1 at epoch 5 stays best

@@ -54,6 +54,7 @@ class Frame:
     runs: list[PastRun] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
     title: str = ""
+    stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
 
 
 def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
@@ -253,6 +254,7 @@ def build_frame(
     runs: list[PastRun] | None = None,
     status: list[str] | None = None,
     title: str = "",
+    stop_control: str | None = None,
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
     what_if = model.what_if(history, patience, min_delta)
@@ -316,4 +318,5 @@ def build_frame(
         runs=runs,
         status=status or [],
         title=title,
+        stop_control=stop_control,
     )

@@ -10,7 +10,7 @@ from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
-from losswidget.core.stopping import EarlyStopping
+from losswidget.core.stopping import EarlyStopping, StopReason
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, status_lines
@@ -52,7 +52,20 @@ class ChartFeed:
             runs=[PastRun.of(history) for history in self._past],
             status=status_lines(status),
             title=recorder.history.name or "",
+            stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
         )
+
+    def _idle_stop_label(self, status: StatusSnapshot) -> str:
+        """What the disabled Stop button says when nothing runs: how the last loop ended."""
+        stop = self._stop
+        if stop.is_set and stop.code is not None:
+            where = "" if stop.epoch is None else f" at epoch {stop.epoch}"
+            return {
+                StopReason.PATIENCE: f"Early stop{where}",
+                StopReason.NON_FINITE: f"NaN/inf{where}",
+                StopReason.INTERRUPTED: f"Interrupted{where}",
+            }.get(stop.code, f"Stopped{where}")
+        return "Finished" if status.outcome else "Stop"
 
     def status(
         self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = ()

@@ -149,7 +149,11 @@ class WidgetView:
         )
 
         self.stop_button = widgets.Button(
-            description="Stop", icon="stop", button_style="danger", tooltip="Stop training at the end of this epoch"
+            description="Stop",
+            icon="stop",
+            button_style="danger",
+            tooltip="Stop training at the end of this epoch",
+            layout=widgets.Layout(width="auto", min_width="148px", flex="0 0 auto"),  # "Early stop at epoch 123"
         )
         self.smoothing_slider = widgets.IntSlider(
             value=min(settings.smoothing, SLIDER_MAX),
@@ -172,7 +176,7 @@ class WidgetView:
         self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
 
         # Handlers may run on a kernel-subshell thread: they only hand a value over.
-        self.stop_button.on_click(lambda _: controls.stop())
+        self.stop_button.on_click(self._stop_pressed)
         for widget, name in (
             (self.smoothing_slider, "smoothing"),
             (self.patience_slider, "what_if_patience"),
@@ -250,6 +254,27 @@ class WidgetView:
                 setattr(widget, name, value)
                 self._sent[(id(widget), name)] = value
 
+    def _stop_pressed(self, button: Any) -> None:
+        """On the kernel's subshell thread: ask to stop, and say so on the button at once."""
+        self._controls.stop()
+        button.description, button.disabled = "Stopping…", True
+
+    def _render_stop(self, frame: Frame) -> None:
+        """Enabled while something runs ("Stopping…" once pressed, until the loop ends); disabled and
+        saying how the last loop ended when nothing runs. Not cached: the click handler sets it too."""
+        button = self.stop_button
+        if frame.stop_control is not None:
+            state = (True, frame.stop_control)
+        elif button.description == "Stopping…":
+            state = (True, "Stopping…")
+        else:
+            state = (False, "Stop")
+        if (button.disabled, button.description) != state:
+            with button.hold_sync():
+                button.disabled, button.description = state
+                # Red while it can stop something; grey once there is nothing left to stop.
+                button.button_style = "" if frame.stop_control is not None else "danger"
+
     def render(self, frame: Frame) -> None:
         y_scale = self.log_y if frame.log_y else self.linear_y
         if self.y_axis.scale is not y_scale:
@@ -271,6 +296,7 @@ class WidgetView:
         self._render_past(frame)
         self._render_metrics(frame)
         self._render_status(frame)
+        self._render_stop(frame)
         self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
         self._set(self.legend, value=_legend_html(frame))
 

@@ -74,6 +74,9 @@ def test_stop_and_patience_slider_reach_a_busy_kernel(frontend, servers, noteboo
     ended_at = int(text.split("ENDED")[1].split()[0])
     assert ended_at < 28, f"patience 20 would have run to epoch 28; stopped at {ended_at}"
     assert re.search(r"\(patience [0-5]\)", text), text
+    ended = nb.page.locator(".losswidget").nth(0).locator('button:has-text("Early stop at epoch")')
+    ended.wait_for(timeout=10_000)  # nothing left to stop: the button says how the loop ended
+    assert ended.is_disabled()
     nb.screenshot("patience")
 
     shown = int(re.search(r"Epoch (\d+)", wait_for_status(nb, 1, r"Epoch (1[2-9]|[2-9]\d)")).group(1))
