@@ -139,10 +139,11 @@ class OwnSubshell:
         """Send this comm's incoming messages to our subshell."""
         self._comm_ids = self._comm_ids | {comm.comm_id}
         if callable(getattr(comm, "_reply_subshell_for", None)):  # ipykernel >= 7.4
-            subshell = self
+            kernel = self.kernel
 
             def reply_subshell_for(data: Any, default: Any) -> Any:
-                return subshell.subshell_id if subshell.alive() else default
+                current = OwnSubshell._by_kernel.get(id(kernel))  # a re-created subshell takes over
+                return current.subshell_id if current is not None and current.alive() else default
 
             comm._reply_subshell_for = reply_subshell_for
         elif not self._router_installed:  # ipykernel 7.0-7.3
@@ -154,11 +155,12 @@ class OwnSubshell:
         forward = kernel.shell_channel_thread_main
 
         async def route_ours_first(message: Any) -> None:
-            readdressed = self._readdressed(message)
+            current = OwnSubshell._by_kernel.get(id(kernel))  # a re-created subshell takes over
+            readdressed = current._readdressed(message) if current is not None else None
             if readdressed is None:
                 await forward(message)
             else:
-                self.manager.get_shell_channel_to_subshell_socket(self.subshell_id).send_multipart(readdressed)
+                current.manager.get_shell_channel_to_subshell_socket(current.subshell_id).send_multipart(readdressed)
 
         kernel.shell_stream.on_recv(route_ours_first, copy=False)
 

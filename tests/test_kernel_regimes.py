@@ -239,7 +239,18 @@ def test_malformed_and_out_of_range_messages_never_reach_the_loop(kernel):
     assert epoch > 15
 
 
-def test_a_deleted_subshell_falls_back_to_the_interrupt_and_the_next_monitor_gets_a_new_one(kernel):
+@pytest.mark.parametrize("python", [stack.values[0] for stack in STACKS[:2]], ids=["ipykernel7.4", "ipykernel7.0.1"])
+def test_a_deleted_subshell_falls_back_to_the_interrupt_and_the_next_monitor_gets_a_new_one(python, tmp_path):
+    if python is None:
+        pytest.skip("LOSSWIDGET_IPYKERNEL70_PYTHON is not set (scripts/test.sh)")
+    kernel = Kernel(python, tmp_path)
+    try:
+        deleted_subshell_then_a_new_monitor(kernel)
+    finally:
+        kernel.close()
+
+
+def deleted_subshell_then_a_new_monitor(kernel: Kernel) -> None:
     kernel.execute(loop())
     stop = kernel.find_widget("ButtonModel", "Stop")
     deadline = time.monotonic() + 10
