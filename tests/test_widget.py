@@ -293,3 +293,41 @@ def test_stop_shows_its_state_enabled_only_while_something_runs(monitor):
     for epoch in monitor.epochs(10):
         monitor.log(val=1.0 + epoch)
     assert (button.disabled, button.description) == (True, "Early stop at epoch 6")  # 0.1 at epoch 5 stays best
+
+
+def test_a_loss_axis_never_shows_negative_values_it_cannot_have(monitor):
+    view = show_view(monitor)
+    for epoch in range(6):
+        monitor.log(train=0.01 * (5 - epoch), val=0.02 / (epoch + 1))  # the training loss reaches 0
+    monitor._draw()
+    assert view.linear_y.min == 0.0 < view.linear_y.max  # padding stops at 0, no "-0.002" tick
+    monitor.log(train=-0.5, val=0.01)  # a loss that can be negative (a log-likelihood) keeps its values
+    monitor._draw()
+    assert view.linear_y.min < -0.5
+
+
+def test_dots_only_while_they_can_be_told_apart(monitor):
+    from losswidget.views.style import MARKER_LIMIT
+
+    view = show_view(monitor)
+    for epoch in range(MARKER_LIMIT):
+        monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
+    monitor._draw()
+    assert view.val_points.visible and len(view.val_points.x) == MARKER_LIMIT
+    monitor.log(train=0.01, val=0.01)
+    monitor._draw()
+    assert not view.val_points.visible and not view.train_points.visible  # lines only from here
+
+
+def test_earlier_runs_are_told_apart_by_hue(monitor):
+    view = show_view(monitor)
+    for width in (1, 2, 16, 128):
+        for epoch in monitor.epochs(4):
+            monitor.log(val=1.0 / (epoch + width))
+        monitor.new_run(f"width {width * 2}")
+    monitor._draw()
+    colors = list(view.past_lines.colors)
+    assert len(colors) == 4 and len(set(colors)) == 4
+    assert not {COLORS["train"], COLORS["val"]} & set(colors)
+    legend = view.legend.value
+    assert all(color in legend for color in colors)

@@ -120,7 +120,10 @@ def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bo
         limit = max(limits)
         if high > limit:
             high, clipped = limit, True
-    return (*_padded(low, high, log_y), clipped)
+    padded_low, padded_high = _padded(low, high, log_y)
+    if not log_y and low >= 0:  # a loss that is never negative: the axis stops at 0
+        padded_low = max(padded_low, 0.0)
+    return padded_low, padded_high, clipped
 
 
 RANGE_LIMIT = 1e38  # axis ends stay finite in float32 and JSON, even for values near float64's limit

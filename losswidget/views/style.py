@@ -12,3 +12,10 @@ COLORS = {
     "past": "#b0b0b0",
 }
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+# Earlier runs, told apart by hue (drawn faded): not the live run's blue/orange, not the marks' gold/red.
+PAST_COLORS = ["#7f7f7f", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#e377c2"]
+MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
+
+
+def past_color(index: int) -> str:
+    return PAST_COLORS[index % len(PAST_COLORS)]

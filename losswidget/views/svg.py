@@ -15,7 +15,7 @@ import uuid
 import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
-from losswidget.views.style import COLORS, METRIC_COLORS
+from losswidget.views.style import COLORS, MARKER_LIMIT, METRIC_COLORS, past_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
@@ -134,15 +134,15 @@ def render_svg(frame: Frame) -> str:
     height = status_top + LINE_HEIGHT * (len(status) + 2)
     panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y)
     panel.axes("loss (log)" if frame.log_y else "loss")
-    for run in frame.runs:
+    for index, run in enumerate(frame.runs):
         values = run.val if np.isfinite(run.val).any() else run.train
-        panel.polyline(run.epochs, values, COLORS["past"], width=1.5, opacity=0.8)
+        panel.polyline(run.epochs, values, past_color(index), width=1.5, opacity=0.8)
     if frame.steps_x.size:
         panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
         panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
     panel.polyline(frame.epochs, frame.train_smooth, COLORS["train"], width=2.5)
     panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5)
-    if frame.epochs.size <= 300:
+    if frame.epochs.size <= MARKER_LIMIT:
         panel.points(frame.epochs, frame.train, COLORS["train"])
         panel.points(frame.epochs, frame.val, COLORS["val"])
     label_row = TOP + 14
@@ -163,7 +163,7 @@ def render_svg(frame: Frame) -> str:
             panel.parts.append(f'<text x="{bx + 9:.1f}" y="{by + 16:.1f}">best: epoch {frame.best[0]}</text>')
     parts = [*panel.parts, panel.clipped_data()]
     legend = [("train", COLORS["train"]), ("validation", COLORS["val"])] + [
-        (run.name, COLORS["past"]) for run in frame.runs
+        (run.name, past_color(index)) for index, run in enumerate(frame.runs)
     ]
     x = float(LEFT)
     for name, color in legend:  # one row above the plot: it never hides a curve

@@ -18,8 +18,8 @@ import numpy as np
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
-from losswidget.views.style import COLORS, METRIC_COLORS
-from losswidget.views.svg import render_svg
+from losswidget.views.style import COLORS, MARKER_LIMIT, METRIC_COLORS, past_color
+from losswidget.views.svg import nice_ticks, render_svg
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
@@ -72,7 +72,7 @@ class WidgetView:
         self.log_y = bq.LogScale(min=0.1, max=1.0)
         scales = {"x": self.x_scale, "y": self.linear_y}
 
-        self.past_lines = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.7], stroke_width=1.5)
+        self.past_lines = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.6], stroke_width=1.5)
         self.step_lines = bq.Lines(
             x=[],
             y=[],
@@ -121,7 +121,7 @@ class WidgetView:
             self.stop_label,
             self.what_if_label,
         ]
-        self.y_axis = bq.Axis(scale=self.linear_y, side="left", label="loss", tick_format=".3g")
+        self.y_axis = bq.Axis(scale=self.linear_y, side="left", label="loss", tick_format=".3g", label_offset="48px")
         self.x_axis = bq.Axis(scale=self.x_scale, label="epoch", tick_format="d")
         self.figure = bq.Figure(
             marks=self.marks,
@@ -136,11 +136,15 @@ class WidgetView:
         self.metric_lines = bq.Lines(
             x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, display_legend=True, stroke_width=2
         )
+        # A 200-pixel panel has room for about four labels: round values, set from the data.
+        self.metric_y_axis = bq.Axis(
+            scale=self.metric_y, side="left", label="metrics", tick_format=".3g", label_offset="48px"
+        )  # the title clear of the tick labels
         self.metric_figure = bq.Figure(
             marks=[self.metric_lines],
             axes=[
                 bq.Axis(scale=self.metric_x, label="epoch", tick_format="d"),
-                bq.Axis(scale=self.metric_y, side="left", label="metrics", tick_format=".3g"),
+                self.metric_y_axis,
             ],
             legend_location="bottom-right",
             animation_duration=0,
@@ -290,8 +294,11 @@ class WidgetView:
             self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
         self._set(self.epoch_lines, **_lines(frame.epochs, np.vstack([frame.train_smooth, frame.val_smooth])))
-        self._set(self.train_points, x=frame.epochs, y=frame.train, opacities=np.array([0.5 if smoothed else 1.0]))
-        self._set(self.val_points, x=frame.epochs, y=frame.val, opacities=np.array([0.5 if smoothed else 1.0]))
+        dots = frame.epochs.size <= MARKER_LIMIT  # beyond, the dots merge into bands: lines only
+        for points, values in ((self.train_points, frame.train), (self.val_points, frame.val)):
+            if dots:
+                self._set(points, x=frame.epochs, y=values, opacities=np.array([0.5 if smoothed else 1.0]))
+            self._set(points, visible=dots)
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)
@@ -349,11 +356,10 @@ class WidgetView:
             x[row, : run.epochs.size] = run.epochs
             shown = np.where(np.isfinite(values) & ((values > 0) if frame.log_y else True), values, np.nan)
             y[row, : run.epochs.size] = shown
-        grays = [PAST] * len(frame.runs)
         self._set(
             self.past_lines,
             **_lines(x, y),
-            colors=grays,
+            colors=[past_color(index) for index in range(len(frame.runs))],
             labels=[f"{run.name} (val)" for run in frame.runs],
         )
 
@@ -369,6 +375,14 @@ class WidgetView:
             x[row, : mx.size] = mx
             y[row, : my.size] = my
         self._set(self.metric_x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
+        finite = y[np.isfinite(y)]
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+            if high - low < 1e-12 * max(abs(high), 1.0):
+                low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
+            ticks = nice_ticks(low, high, count=3)
+            self._set(self.metric_y, min=min(low, ticks[0]), max=max(high, ticks[-1]))
+            self._set(self.metric_y_axis, tick_values=np.array(ticks, dtype=np.float64))
         self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None
@@ -377,7 +391,7 @@ class WidgetView:
 def _legend_html(frame: Frame) -> str:
     """The legend as a row of HTML above the chart: it never hides a curve or a label."""
     entries = [("train", TRAIN, 1.0), ("validation", VAL, 1.0), ("best epoch ◆", BEST, 1.0)]
-    entries += [(f"{run.name} (val)", PAST, 1.0) for run in frame.runs]
+    entries += [(f"{run.name} (val)", past_color(index), 1.0) for index, run in enumerate(frame.runs)]
     items = "".join(
         f'<span style="margin-left: 14px; white-space: nowrap; opacity: {opacity}">'
         f'<span style="color: {color}; font-weight: bold">━</span> {html.escape(name)}</span>'
