@@ -211,15 +211,16 @@ class RunWatcher:
         return f"<RunWatcher {names}: {len(self.history)} epochs, best epoch {self.best_epoch}>"
 
     def _build_frame(self) -> Frame:
+        status = self._status()  # once per frame: the best epoch and the diagnosis are replays
         return build_frame(
             self.history,
             self._chart,
             smoothing=self.settings.smoothing,
             patience=self.settings.what_if_patience,
             log_y=self.settings.log_y,
-            best=_best(self.history),
+            best=status.best,
             runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
-            status=self.status_lines,
+            status=status_lines(status),
             title=self.history.name or "",
             stop_control="Finished" if all(follower.ended is not None for follower in self.followers) else None,
         )

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import losswidget as lw
-from losswidget.chart.frame import StepCache, value_range
+from losswidget.chart.axes import value_range
+from losswidget.chart.frame import StepCache
 
 
 def full_replay(history, patience):
@@ -49,7 +50,7 @@ def test_value_range_keeps_a_high_curve_and_clips_lone_spikes():
 
 @given(st.lists(st.floats(-1e6, 1e6), min_size=20, max_size=300))
 def test_fast_quantiles_equal_numpys_percentile(values):
-    from losswidget.chart.frame import _quantiles_5_95
+    from losswidget.chart.axes import _quantiles_5_95
 
     array = np.array(values)
     assert np.allclose(_quantiles_5_95(array), np.percentile(array, [5, 95]), rtol=1e-12, atol=1e-9)

@@ -172,13 +172,10 @@ def test_main_shell_stop_and_patience_reach_a_busy_kernel(python, regime, tmp_pa
         kernel.execute("print('NEXT CELL RAN')")  # queued behind the loop: must wait for it
         stop = kernel.find_widget("ButtonModel", "Stop")
         time.sleep(1.0)  # about 20 epochs
-        clicked = time.monotonic()
         kernel.click(stop)
         epoch, code, seen_regime = kernel.ended()
-        latency = time.monotonic() - clicked
         assert (code, seen_regime) == ("StopReason.USER", regime)
         assert epoch < 200, f"the click, sent about 20 epochs in, ended the loop only at epoch {epoch} of 2000"
-        assert latency < 5, f"the loop ended {latency:.1f} s after the click"
         text = kernel.wait_for_output("NEXT CELL RAN", timeout=20)
         assert text.index("ENDED") < text.index("NEXT CELL RAN")
 

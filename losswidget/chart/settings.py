@@ -30,10 +30,7 @@ class ChartSettings:
 
     @smoothing.setter
     def smoothing(self, value: int) -> None:
-        value = check_int("smoothing", value, minimum=1, maximum=MAX_SMOOTHING)
-        if value != self._smoothing:
-            self._smoothing = value
-            self.on_change("smoothing")
+        self._store("smoothing", check_int("smoothing", value, minimum=1, maximum=MAX_SMOOTHING))
 
     @property
     def what_if_patience(self) -> int:
@@ -41,10 +38,7 @@ class ChartSettings:
 
     @what_if_patience.setter
     def what_if_patience(self, value: int) -> None:
-        value = check_int("patience", value, minimum=0, maximum=MAX_PATIENCE)
-        if value != self._what_if_patience:
-            self._what_if_patience = value
-            self.on_change("what_if_patience")
+        self._store("what_if_patience", check_int("patience", value, minimum=0, maximum=MAX_PATIENCE))
 
     @property
     def log_y(self) -> bool:
@@ -52,10 +46,12 @@ class ChartSettings:
 
     @log_y.setter
     def log_y(self, value: bool) -> None:
-        value = check_bool("log_scale", value)
-        if value != self._log_y:
-            self._log_y = value
-            self.on_change("log_y")
+        self._store("log_y", check_bool("log_scale", value))
+
+    def _store(self, name: str, value: object) -> None:
+        if value != getattr(self, "_" + name):
+            setattr(self, "_" + name, value)
+            self.on_change(name)
 
     def from_control(self, name: str, value: object) -> None:
         """A value from a widget (any thread): clamped into range, never raising."""

@@ -56,6 +56,11 @@ class Loop:
         self.active = True
         self._draw()
 
+    def epoch_logged_outside(self) -> None:
+        """A ``log()`` with no epoch open: in a framework's loop (``begin_loop``) it is one epoch."""
+        if self.active:
+            self.epochs_done += 1
+
     def close_epoch(self) -> bool:
         """End the open epoch; True if anything was logged in it."""
         recorder = self._recorder

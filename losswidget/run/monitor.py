@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from losswidget.chart import frame as frames
-from losswidget.chart.settings import MAX_PATIENCE, MAX_SMOOTHING, ChartSettings
+from losswidget.chart.settings import MAX_PATIENCE, ChartSettings
 from losswidget.core.history import History, check_metric_name
 from losswidget.core.stopping import EarlyStopping, StopReason
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
@@ -45,7 +45,7 @@ from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.run.stop_control import StopControl
 from losswidget.views.base import Controls
 
-__all__ = ["MAX_PATIENCE", "MAX_SMOOTHING", "LiveLossMonitor"]
+__all__ = ["LiveLossMonitor"]
 
 _NEVER = 2**31 - 1  # early stopping off: the decision still tracks the best value and NaNs
 PENDING_LIMIT = 4096  # per-step values waiting for a frame (device tensors included)
@@ -272,8 +272,8 @@ class LiveLossMonitor:
         if val is not None:
             self._guards.validation_logged(val)
         self._guards.epoch_logged()
-        if not self._recorder.epoch_open and self._loop.active:
-            self._loop.epochs_done += 1  # a framework's loop (begin_loop): each log() is an epoch
+        if not self._recorder.epoch_open:
+            self._loop.epoch_logged_outside()
         epoch, replaced = self._recorder.log_epoch(values)
         for name in replaced:
             self._guards.warn_once(
