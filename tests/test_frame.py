@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import losswidget as lw
 from losswidget.chart.axes import value_range
-from losswidget.chart.frame import StepCache
+from losswidget.chart.frame import StepCache, build_frame
 
 
 def full_replay(history, patience):
@@ -54,3 +54,19 @@ def test_fast_quantiles_equal_numpys_percentile(values):
 
     array = np.array(values)
     assert np.allclose(_quantiles_5_95(array), np.percentile(array, [5, 95]), rtol=1e-12, atol=1e-9)
+
+
+def test_the_epoch_axis_grows_in_a_few_round_steps_within_the_plan():
+    from losswidget.chart.axes import epoch_axis_end
+
+    ends = [epoch_axis_end(float(last), 299) for last in range(300)]
+    assert all(end >= last + (1 if last < 299 else 0) for last, end in enumerate(ends))  # room ahead
+    assert max(ends) == 299.0  # never past the plan
+    assert len(set(ends)) <= 20  # moved about once per 20 % of growth, not at every epoch (was ~290)
+    assert epoch_axis_end(3.0, None) == 3.0  # no plan: the axis ends at the data
+    assert epoch_axis_end(0.0, 4) == 4.0
+    history = lw.History()
+    for epoch in range(25):
+        history.log_epoch(epoch, {"train": 1.0 / (epoch + 1)})
+    frame = build_frame(history, StepCache(100), smoothing=1, patience=5, planned_last=99)
+    assert frame.x_range == (0.0, 30.0)  # 24 + 1, plus 10 %, up to the next round end

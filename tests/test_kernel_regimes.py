@@ -294,3 +294,34 @@ def test_a_kernel_without_subshells_says_so_and_falls_back():
     assert channel.regime() == "interrupt"
     text = channel.describe("interrupt")
     assert "interrupt the kernel" in text and "this kernel has no subshells (ipykernel < 7)" in text
+
+
+def test_the_static_image_is_made_when_the_cell_ends_not_on_the_training_path(kernel):
+    """The loop's end draws the final frame; the SVG and its display update wait for the cell's end
+    (after the cell's next lines ran), still inside the cell, so the saved notebook has them."""
+    cell = kernel.client.execute(
+        "import losswidget as lw\n"
+        "monitor = lw.LiveLossMonitor(patience=None)\n"
+        "display(monitor)\n"
+        "for epoch in monitor.epochs(4):\n"
+        "    monitor.log(train=1.0 / (epoch + 1), val=1.5 / (epoch + 1))\n"
+        "print('AFTER THE LOOP')\n"
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        message = kernel.client.get_iopub_msg(timeout=deadline - time.monotonic())
+        if message["parent_header"].get("msg_id") != cell:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "stream":
+            seen.append("print")
+        elif kind == "update_display_data" and "image/svg+xml" in content["data"]:
+            seen.append("image")
+            svg = content["data"]["image/svg+xml"]
+        elif kind == "error":
+            raise AssertionError(content["evalue"])
+        elif kind == "status" and content["execution_state"] == "idle":
+            break
+    assert seen == ["print", "image"], seen
+    assert "Finished 4 epochs" in svg  # the final state

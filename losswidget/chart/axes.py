@@ -1,9 +1,26 @@
-"""The loss axis's range: padded, sane for 0, 1 or constant points, clipped above lone spikes,
-never below 0 for losses that cannot be negative, and finite even near float64's limit."""
+"""The axes' ranges. The loss axis: padded, sane for 0, 1 or constant points, clipped above lone
+spikes, never below 0 for losses that cannot be negative, and finite even near float64's limit. The
+epoch axis: room to grow, in a few round steps (each change of an axis is a message to the browser)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+_ROUND_ENDS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)  # x 10**k: about 20 % apart
+
+
+def epoch_axis_end(last: float, planned_last: int | None) -> float:
+    """Where the epoch axis ends while a loop runs: ahead of ``last`` by at least 10 % (and 10 epochs
+    at first), at a round number, never beyond the planned last epoch. It moves about once per 20 %
+    of growth instead of at every epoch; without a plan the axis ends at ``last``."""
+    if planned_last is None:
+        return last
+    wanted = max(10.0, (last + 1) * 1.1)
+    scale = 10.0 ** math.floor(math.log10(wanted))
+    end = next((step * scale for step in _ROUND_ENDS if step * scale >= wanted), 10 * scale)
+    return max(float(last), min(float(planned_last), end))
 
 
 def _quantiles_5_95(values: np.ndarray) -> tuple[float, float]:

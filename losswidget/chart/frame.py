@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from losswidget.chart.axes import value_range
+from losswidget.chart.axes import epoch_axis_end, value_range
 from losswidget.core.decimate import Decimator, decimate
 from losswidget.core.history import History, _Column
 from losswidget.core.smoothing import smooth
@@ -234,10 +234,8 @@ def build_frame(
             clip_note = f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all."
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     candidates += [float(r.epochs[-1]) for r in runs if r.epochs.size]
-    last = max(candidates)
-    if planned_last is not None:
-        # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
-        last = max(last, min(float(planned_last), math.ceil(max(10.0, (last + 1) * 1.3))))
+    # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
+    last = epoch_axis_end(max(candidates), planned_last)
     first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
     return Frame(
         x_range=(first, last),

@@ -96,7 +96,10 @@ class Display:
         if not loop_active:
             self.draw(final=final)
 
-    def draw(self, final: bool = False) -> None:
+    def draw(self, final: bool = False, image_after_cell: bool = False) -> None:
+        """Draw a frame now. ``final``: also put the static image beside the widget; with
+        ``image_after_cell``, on the kernel's main thread, that image is made once the running cell
+        ends (an SVG and a display update are not worth the training time of the cell's next lines)."""
         clock = self.clock
         if not clock.may_draw_here():
             clock.dirty = True  # not ours to draw: the loop will, at its next frame
@@ -110,14 +113,18 @@ class Display:
                     self.regime = self.channel.regime()
                 frame = self._build_frame()
                 self.view.render(frame)
-                if final:
+                if final and not (image_after_cell and _on_main() and self._finish_after_cell()):
                     self.view.finish(frame)
         clock.drawn(started)
 
-    def after_cell(self, key: str, callback: Callable[[Any], None]) -> None:
-        """Run ``callback(result)`` once, on the kernel's main thread, when the running cell ends."""
+    def _finish_after_cell(self) -> bool:
+        return self.after_cell("finish", lambda result: self.draw(final=True))
+
+    def after_cell(self, key: str, callback: Callable[[Any], None]) -> bool:
+        """Run ``callback(result)`` once, on the kernel's main thread, when the running cell ends;
+        False (nothing registered) outside IPython."""
         if key in self._after_cell_pending:
-            return
+            return True
 
         def once(result: Any) -> None:
             self._after_cell_pending.discard(key)
@@ -125,6 +132,8 @@ class Display:
 
         if after_cell(once):
             self._after_cell_pending.add(key)
+            return True
+        return False
 
 
 def _on_main() -> bool:

@@ -96,7 +96,7 @@ class Loop:
             self._display.loop_ended()
             recorder.current_epoch = None
             try:
-                self._draw(final=True)
+                self._draw(final=True, image_after_cell=True)
             except Exception as error:  # never hide the exception that ended the loop
                 warnings.warn(f"losswidget: could not draw the final chart: {error!r}", stacklevel=3)
 

@@ -87,7 +87,7 @@ class LiveLossMonitor:
         start_from_epoch: int = 0,
         name: str | None = None,
         display: str = "auto",
-        frame_rate: float = 5.0,
+        frame_rate: float = 2.0,
         max_points: int = 2000,
     ) -> None:
         if patience is not None:
@@ -457,8 +457,8 @@ class LiveLossMonitor:
     def _request_redraw(self, final: bool = False) -> None:
         self._display.request_redraw(self._loop.active, final)
 
-    def _draw(self, final: bool = False) -> None:
-        self._display.draw(final)
+    def _draw(self, final: bool = False, image_after_cell: bool = False) -> None:
+        self._display.draw(final, image_after_cell)
 
     def _background_failed(self, error: BaseException) -> None:
         self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
