@@ -168,7 +168,8 @@ def report(label: str, result: dict) -> str:
     outside = max(lost - inside, 0)
     parts += (
         f"; {spent.get('frames', 0):.0f} frames, {messages:.0f} comm messages. Per frame: build "
-        f"{spent.get('build', 0) / frames * 1e3:.2f}, serialise {(spent.get('render', 0) - spent.get('send', 0)) / frames * 1e3:.2f}"
+        f"{spent.get('build', 0) / frames * 1e3:.2f}, "
+        f"serialise {(spent.get('render', 0) - spent.get('send', 0)) / frames * 1e3:.2f}"
         f", send {spent.get('send', 0) / frames * 1e3:.2f}"
     )
     q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]

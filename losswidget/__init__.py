@@ -24,6 +24,9 @@ _LAZY = {
     "accuracy": "losswidget.integrations.training",
     "watch": "losswidget.watching",
     "LightningCallback": "losswidget.integrations.lightning",
+    "TrainerCallback": "losswidget.integrations.huggingface",
+    "KerasCallback": "losswidget.integrations.keras_fit",
+    "FastaiCallback": "losswidget.integrations.fastai_learner",
 }
 
 __all__ = [

@@ -21,7 +21,14 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -e ".[test,notebook]" "torch==2.13.0" 2>&1 \
         | grep -v "is ignored" || true
-    "$VENV/bin/python" -c "import losswidget, torch, ipywidgets, bqplot, jupyterlab" \
+    # fastai without its torchvision and spacy requirements: PyPI's torchvision is built for a CUDA
+    # torch (its ops fail to load beside the CPU build) and spacy is for fastai.text only.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps "fastai>=2.8,<2.9" 2>&1 \
+        | grep -v "is ignored" || true
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "fastcore>=1.8" fastdownload fasttransform \
+        fastprogress plum-dispatch cloudpickle matplotlib pillow scipy "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
+    KERAS_BACKEND=torch "$VENV/bin/python" -c "import losswidget, torch, ipywidgets, bqplot, jupyterlab, \
+transformers, accelerate, keras, fastai.learner; assert torch.__version__.startswith('2.13.0')" \
         || { echo "bootstrap: installation failed (see pip's messages above)" >&2; exit 1; }
     echo "$want" > "$stamp"
 fi

@@ -56,6 +56,7 @@ class Frame:
     status: list[str] = field(default_factory=list)
     title: str = ""
     stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
+    x_label: str = "epoch"  # what one point on the x axis is ("evaluation (every 50 steps)" for a Trainer)
 
 
 def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
@@ -197,6 +198,7 @@ def build_frame(
     status: list[str] | None = None,
     title: str = "",
     stop_control: str | None = None,
+    x_label: str = "epoch",
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
     what_if = model.what_if(history, patience, min_delta)
@@ -259,4 +261,5 @@ def build_frame(
         status=status or [],
         title=title,
         stop_control=stop_control,
+        x_label=x_label,
     )

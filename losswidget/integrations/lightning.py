@@ -6,13 +6,15 @@ Per training step the callback logs the step's loss; at the end of each training
 epoch it logs the epoch's ``train_loss``/``val_loss`` (the names your LightningModule
 ``self.log``s) and any other logged metrics. Stop, early stopping and the kernel
 interrupt set ``trainer.should_stop``, so Lightning ends the fit gracefully; the best
-epoch's weights are loaded back into the module when the fit stopped early.
+epoch's weights are loaded back into the module when the monitor stopped the fit early or
+the fit failed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values
 from losswidget.run.monitor import LiveLossMonitor
 
 
@@ -27,12 +29,6 @@ def _lightning_callback_base() -> type:
     return Callback
 
 
-def _number(value: Any) -> Any:
-    if hasattr(value, "detach") and value.numel() == 1:
-        return value.detach()
-    return value if isinstance(value, (int, float)) else None
-
-
 def LightningCallback(
     monitor: LiveLossMonitor | None = None,
     *,
@@ -41,47 +37,39 @@ def LightningCallback(
     **monitor_arguments: Any,
 ) -> Any:
     """A Lightning ``Callback`` that drives ``monitor`` (created on fit start if None)."""
-    if monitor is not None and not isinstance(monitor, LiveLossMonitor):
-        raise TypeError(f"'monitor' must be a LiveLossMonitor or None: got {type(monitor).__name__}")
+    run = FrameworkRun(monitor, monitor_arguments, "lw.LightningCallback")
 
     class _Callback(_lightning_callback_base()):
         def __init__(self) -> None:
-            self.monitor = monitor
+            self.run = run
+
+        @property
+        def monitor(self) -> LiveLossMonitor | None:
+            return run.monitor
 
         def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
-            if self.monitor is None:
-                self.monitor = LiveLossMonitor(model=pl_module, **monitor_arguments)
-            elif self.monitor.model is None:
-                self.monitor.model = pl_module
-            self.monitor.show()
-            self.monitor.begin_loop(max(trainer.max_epochs or 0, 0))
+            run.begin(pl_module, trainer.max_epochs or 0)
 
         def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-            if loss is not None and self.monitor.log_step(train=loss):
+            if run.active and run.step(loss):
                 trainer.should_stop = True
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-            if trainer.sanity_checking:
+            if trainer.sanity_checking or not run.active:
                 return
-            values = {}
-            for key, value in trainer.callback_metrics.items():
-                number = _number(value)
-                if number is None or key.endswith("_step"):
-                    continue
-                key = key.removesuffix("_epoch")
-                name = {train_key: "train", val_key: "val"}.get(key, key)
-                if name not in ("epoch", "step", "kind"):
-                    values[name] = number
-            if values and self.monitor.log(**values):
-                trainer.should_stop = True
-            elif self.monitor.should_stop:
+            metrics = {
+                key.removesuffix("_epoch"): value
+                for key, value in trainer.callback_metrics.items()
+                if not key.endswith("_step")
+            }
+            if run.epoch(epoch_values(metrics, {train_key: "train", val_key: "val"})):
                 trainer.should_stop = True
 
         def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
-            self.monitor.end_loop(finished=not self.monitor.should_stop)
+            run.end()
 
         def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
-            self.monitor.end_loop(finished=False)  # the best weights come back, as after any early end
+            run.end(failed=True)  # the best weights come back, as after any early end
 
     return _Callback()

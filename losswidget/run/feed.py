@@ -31,6 +31,7 @@ class ChartFeed:
         self._past = past
         self.steps = StepCache(max_points)
         self._diagnosis: tuple[tuple, str] = ((), "")
+        self.x_label = "epoch"
 
     def best(self) -> tuple[int, float] | None:
         epoch = self._stopper.best_epoch
@@ -53,6 +54,7 @@ class ChartFeed:
             status=status_lines(status),
             title=recorder.history.name or "",
             stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
+            x_label=self.x_label,
         )
 
     def _idle_stop_label(self, status: StatusSnapshot) -> str:

@@ -181,6 +181,18 @@ class LiveLossMonitor:
         self._display.sync_controls(self.settings)
 
     @property
+    def x_label(self) -> str:
+        """What one point on the x axis is: "epoch", or e.g. "evaluation (every 50 steps)". Assignable."""
+        return self._feed.x_label
+
+    @x_label.setter
+    def x_label(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip() or len(value) > 80:
+            raise ValueError(f"'x_label' must be a non-empty string of at most 80 characters: {value!r}")
+        self._feed.x_label = value
+        self._request_redraw()
+
+    @property
     def should_stop(self) -> bool:
         return self._stop.is_set
 
@@ -315,6 +327,15 @@ class LiveLossMonitor:
         now = time.perf_counter()
         if now >= self._display.clock.next_check_at:
             self._guards.steps_logged()
+            self._check_requests()
+            self._maybe_frame(now)
+        return self._stop.requested
+
+    def check(self) -> bool:
+        """Between steps with nothing to log (a framework's step end): take clicks and control
+        requests, draw if a frame is due. Returns ``should_stop``. O(1) between checks."""
+        now = time.perf_counter()
+        if now >= self._display.clock.next_check_at:
             self._check_requests()
             self._maybe_frame(now)
         return self._stop.requested

@@ -71,6 +71,8 @@ def status_lines(s: StatusSnapshot) -> list[str]:
     lines = [progress_text(s)]
     if s.best is not None:
         lines.append(f"Best validation loss {s.best[1]:.4g} at epoch {s.best[0]}.")
+    elif s.epochs_recorded:
+        lines.append("No validation loss logged: early stopping and the best epoch need log(val=...).")
     lines.append(stopping_text(s))
     lines.append(s.diagnosis)
     if s.non_finite:

@@ -171,7 +171,8 @@ def render_svg(frame: Frame) -> str:
         parts.append(f'<text x="{x + 22:.0f}" y="12">{html.escape(name)}</text>')
         x += 40 + 7 * len(name)
     parts.append(
-        f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{TOP + PLOT_HEIGHT + 30}" text-anchor="middle">epoch</text>'
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{TOP + PLOT_HEIGHT + 30}" text-anchor="middle">'
+        f"{html.escape(frame.x_label)}</text>"
     )
 
     if has_metrics:

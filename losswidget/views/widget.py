@@ -133,6 +133,7 @@ class WidgetView:
 
         self.metric_x = bq.LinearScale(min=0.0, max=1.0)
         self.metric_y = bq.LinearScale()
+        self.metric_x_axis = bq.Axis(scale=self.metric_x, label="epoch", tick_format="d")
         self.metric_lines = bq.Lines(
             x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, display_legend=True, stroke_width=2
         )
@@ -143,7 +144,7 @@ class WidgetView:
         self.metric_figure = bq.Figure(
             marks=[self.metric_lines],
             axes=[
-                bq.Axis(scale=self.metric_x, label="epoch", tick_format="d"),
+                self.metric_x_axis,
                 self.metric_y_axis,
             ],
             legend_location="bottom-right",
@@ -305,6 +306,8 @@ class WidgetView:
         self._render_status(frame)
         self._render_stop(frame)
         self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
+        self._set(self.x_axis, label=frame.x_label)
+        self._set(self.metric_x_axis, label=frame.x_label)
         self._set(self.legend, value=_legend_html(frame))
 
     def _render_status(self, frame: Frame, final: bool = False) -> None:

@@ -1,0 +1,69 @@
+"""A fastai callback that feeds a LiveLossMonitor (fastai imported lazily).
+
+>>> learn = Learner(dls, model, loss_func=..., cbs=lw.FastaiCallback(patience=5))   # doctest: +SKIP
+>>> learn.fit(50)
+
+- Per training batch: ``learn.loss`` (a tensor: no synchronisation per step). Per epoch: the
+  Recorder's own ``train_loss``, ``valid_loss`` and metrics, as fastai prints them.
+- Stop and early stopping raise fastai's ``CancelFitException`` between batches (after the
+  optimizer step): fastai runs its ``after_cancel_fit`` and ``after_fit`` as for its own
+  ``EarlyStoppingCallback``.
+- Best weights: kept in memory at each new best validation loss and loaded back into
+  ``learn.model`` when the monitor stopped the fit early.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values
+from losswidget.run.monitor import LiveLossMonitor
+
+
+def _fastai() -> tuple[type, type, type]:
+    try:
+        from fastai.callback.core import Callback, CancelFitException
+        from fastai.learner import Recorder
+    except ImportError:
+        raise ImportError("FastaiCallback needs fastai: pip install fastai") from None
+    return Callback, CancelFitException, Recorder
+
+
+def FastaiCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: Any) -> Any:
+    """A fastai ``Callback`` that drives ``monitor`` (created at fit begin if None)."""
+    base, cancel_fit, recorder = _fastai()
+    run = FrameworkRun(monitor, monitor_arguments, "lw.FastaiCallback")
+
+    class _Callback(base):
+        order = recorder.order + 1  # after the Recorder: its epoch values are in
+        run_valid = True
+
+        # No attribute named "run" here: fastai's Callback uses it (whether the callback runs).
+
+        @property
+        def monitor(self) -> LiveLossMonitor | None:
+            return run.monitor
+
+        def before_train(self) -> None:
+            """The first training phase of a fit. Not before_fit: ``learn.validate()`` sends
+            before_fit/after_epoch/after_fit too, and is not a run."""
+            if run.active or getattr(self.learn, "lr_finder", False) or not hasattr(self.learn, "recorder"):
+                return  # lr_find's trial fit is not a run either
+            run.begin(self.learn.model, self.learn.n_epoch)
+
+        def after_batch(self) -> None:
+            if run.active and self.training and run.step(self.learn.loss):
+                raise cancel_fit()
+
+        def after_epoch(self) -> None:
+            if not run.active:
+                return
+            names = self.learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
+            logs = dict(zip(names, self.learn.recorder.values[-1]))
+            if run.epoch(epoch_values(logs, {"train_loss": "train", "valid_loss": "val"})):
+                raise cancel_fit()
+
+        def after_fit(self) -> None:
+            run.end()
+
+    return _Callback()
