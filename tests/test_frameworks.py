@@ -290,3 +290,10 @@ def test_a_callback_refuses_a_wrong_monitor_and_bad_arguments_up_front(factory):
         factory("yes")
     with pytest.raises(ValueError, match="patience"):
         factory(patience=-1)
+
+
+def test_a_callback_given_to_another_framework_says_so(tmp_path):
+    with pytest.raises(TypeError, match=r"lw.KerasCallback was given to transformers.Trainer"):
+        train_bert(tmp_path, [lw.KerasCallback(display="none")], epochs=1)
+    with pytest.raises(TypeError, match=r"lw.TrainerCallback was given to Keras' model.fit"):
+        keras_fit([lw.TrainerCallback(display="none")], epochs=1)

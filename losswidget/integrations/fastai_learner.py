@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losswidget.integrations.frameworks import FrameworkRun, epoch_values
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values, refuse_other_frameworks
 from losswidget.run.monitor import LiveLossMonitor
 
 
@@ -66,4 +66,4 @@ def FastaiCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: 
         def after_fit(self) -> None:
             run.end()
 
-    return _Callback()
+    return refuse_other_frameworks(_Callback, "lw.FastaiCallback", "a fastai Learner")()

@@ -54,6 +54,36 @@ def epoch_values(logs: Mapping[str, Any], renames: Mapping[str, str], skip: Iter
     return values
 
 
+# The first thing each framework asks of a callback it is given: a callback made for another
+# framework answers with a clear error instead of an AttributeError from inside that framework.
+FIRST_CALLS = {
+    "transformers.Trainer (use lw.TrainerCallback)": ("on_init_end",),
+    "Keras' model.fit (use lw.KerasCallback)": (
+        "set_model",
+        "set_params",
+        *(f"on_{phase}batch_{when}" for phase in ("", "train_", "test_", "predict_") for when in ("begin", "end")),
+    ),
+    "a Lightning Trainer (use lw.LightningCallback)": ("setup", "on_fit_start"),
+    "a fastai Learner (use lw.FastaiCallback)": ("after_create", "before_fit"),
+}
+
+
+def refuse_other_frameworks(cls: type, name: str, own: str) -> type:
+    """Give ``cls`` the first calls of the other frameworks, each raising a TypeError that says so."""
+    for framework, calls in FIRST_CALLS.items():
+        if own in framework:
+            continue
+        for call in calls:
+            if call in vars(cls) or any(call in vars(base) for base in cls.__mro__[1:] if base is not object):
+                continue
+
+            def refuse(self: Any, *args: Any, framework: str = framework, **kwargs: Any) -> None:
+                raise TypeError(f"{name} was given to {framework}; {name} is for {own}")
+
+            setattr(cls, call, refuse)
+    return cls
+
+
 class FrameworkRun:
     """One callback's monitor across the framework's fit: start, steps, epochs, end."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from losswidget.integrations.frameworks import FrameworkRun, epoch_values, number
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values, number, refuse_other_frameworks
 from losswidget.run.monitor import LiveLossMonitor
 
 _NOT_METRICS = ("epoch", "total_flos", "step")
@@ -112,4 +112,4 @@ def TrainerCallback(
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             run.end()
 
-    return _Callback()
+    return refuse_other_frameworks(_Callback, "lw.TrainerCallback", "transformers.Trainer")()

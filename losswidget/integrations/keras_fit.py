@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losswidget.integrations.frameworks import FrameworkRun, epoch_values, number
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values, number, refuse_other_frameworks
 from losswidget.run.monitor import LiveLossMonitor
 
 
@@ -71,11 +71,10 @@ def KerasCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: A
             self._previous_mean = 0.0
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            mean = number((logs or {}).get("loss"))
+            mean = number((logs or {}).get("loss"))  # Keras' running mean over this epoch's batches 0..batch
             if mean is None:
                 stop = run.step(None)
-            else:
-                mean = float(mean)  # Keras' running mean over this epoch's batches 0..batch
+            else:  # a device tensor stays one: converted in bulk at the next frame, no sync per batch
                 stop = run.step(mean * (batch + 1) - self._previous_mean * batch)
                 self._previous_mean = mean
             if stop:
@@ -88,4 +87,4 @@ def KerasCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: A
         def on_train_end(self, logs: dict | None = None) -> None:
             run.end()
 
-    return _Callback()
+    return refuse_other_frameworks(_Callback, "lw.KerasCallback", "Keras' model.fit")()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losswidget.integrations.frameworks import FrameworkRun, epoch_values
+from losswidget.integrations.frameworks import FrameworkRun, epoch_values, refuse_other_frameworks
 from losswidget.run.monitor import LiveLossMonitor
 
 
@@ -72,4 +72,4 @@ def LightningCallback(
         def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
             run.end(failed=True)  # the best weights come back, as after any early end
 
-    return _Callback()
+    return refuse_other_frameworks(_Callback, "lw.LightningCallback", "a Lightning Trainer")()
