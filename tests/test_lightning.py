@@ -62,3 +62,48 @@ def test_callback_logs_stops_early_and_restores(tmp_path):
 def test_callback_rejects_a_wrong_monitor():
     with pytest.raises(TypeError, match="'monitor' must be a LiveLossMonitor"):
         lw.LightningCallback(monitor="yes")
+
+
+class Snapshot(pl.Callback):
+    """Calls monitor.stop() (what the Stop button calls) at the end of one epoch's validation."""
+
+    def __init__(self, ours, stop_at):
+        self.ours, self.stop_at = ours, stop_at
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if trainer.current_epoch == self.stop_at and not trainer.sanity_checking:
+            self.ours.monitor.stop("the Stop button was pressed")
+
+
+def fit(tmp_path, callbacks, max_epochs=30):
+    torch.manual_seed(0)
+    trainer = pl.Trainer(
+        max_epochs=max_epochs, callbacks=callbacks, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, accelerator="cpu",
+    )  # fmt: skip
+    model = Tiny()
+    trainer.fit(model, loader(), loader())
+    return trainer, model
+
+
+def test_early_stopping_stops_where_lightnings_own_rule_does(tmp_path):
+    ours = lw.LightningCallback(patience=2, display="none")
+    trainer, _ = fit(tmp_path / "ours", [ours])
+    own = lw.LightningCallback(patience=None, display="none")
+    reference, _ = fit(tmp_path / "own", [own, pl.callbacks.EarlyStopping(monitor="val_loss", patience=2)])
+    assert trainer.current_epoch == reference.current_epoch < 30
+    assert ours.monitor.history.val.tolist() == pytest.approx(own.monitor.history.val.tolist())
+    assert own.monitor.stop_code is None  # Lightning's rule stopped it: the monitor restores nothing
+    assert "restored" not in own.monitor.status_lines[-1]
+
+
+def test_stop_mid_run_ends_the_fit_with_the_best_weights_back_and_the_log_file_kept(tmp_path):
+    callback = lw.LightningCallback(patience=None, display="none", log_file=tmp_path / "run.jsonl")
+    trainer, model = fit(tmp_path, [callback, Snapshot(callback, stop_at=7)])
+    monitor = callback.monitor
+    assert monitor.stop_code == lw.StopReason.USER and trainer.current_epoch <= 9
+    assert monitor.best_epoch == 5
+    assert all(torch.equal(model.seen[5][k], v) for k, v in model.state_dict().items())
+    logged = lw.History.load(tmp_path / "run.jsonl")
+    assert logged.epochs.tolist() == monitor.history.epochs.tolist()
+    assert logged.val.tolist() == pytest.approx(monitor.history.val.tolist())
