@@ -10,9 +10,13 @@ of six kinds, checked in this order:
    training loss ends above its first value and more than twice its minimum.
 3. ``"overfitting"``: the validation minimum is at least 3 epochs old, the
    smoothed validation loss has since risen by more than the epoch-to-epoch
-   noise (and by over 1 % of the minimum), its trend after the minimum slopes
-   up, and the smoothed training loss has fallen since the minimum by more
-   than its own noise (and 1 %).
+   noise (and by over 1 % of the minimum), and the smoothed training loss has
+   fallen since the minimum by more than twice its own noise (and 1 %). Noise
+   is measured from the minimum's neighbourhood on (not the first epochs' large
+   moves), smoothing spans at most half the epochs since the minimum (a fresh
+   rise is not averaged away). With fewer than 6 epochs since the minimum or a
+   rise under twice the noise, the message starts "probably overfitting" and
+   says why.
 4. ``"underfitting"``: the recent trend is flat (see 5), training has removed
    less than half of the initial training loss, and validation loss is within
    15 % of training loss: both high and close together.
@@ -61,12 +65,6 @@ def _noise(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(np.diff(values))) / np.sqrt(2.0))
 
 
-def _slope(values: np.ndarray) -> float:
-    if values.size < 2:
-        return 0.0
-    return float(np.polyfit(np.arange(values.size, dtype=np.float64), values, 1)[0])
-
-
 def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int) -> Diagnosis | None:
     for name, values in (("training", train), ("validation", val)):
         infinite = np.flatnonzero(np.isinf(values))
@@ -111,17 +109,25 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     after = v.size - 1 - best
     if after < 3:
         return None
+    # Noise from the minimum's neighbourhood on, not from the first epochs' large moves; smoothing
+    # over at most half the epochs since the minimum, so a fresh rise is not averaged away.
+    start = max(0, best - max(after, 10))
+    window = max(min(window, 2), min(window, after // 2))
     vs, ts = smooth(v, window), smooth(t, window)
     rise = vs[-1] - vs[best:].min()
-    threshold = max(_noise(v), 0.01 * abs(v[best]))
+    threshold = max(_noise(v[start:]), 0.01 * abs(v[best]))
     train_drop = ts[best] - ts[-1]
-    if rise <= threshold or _slope(v[best:]) <= 0 or train_drop <= max(_noise(t), 0.01 * abs(ts[best])):
+    if rise <= threshold or train_drop <= max(2 * _noise(t[start:]), 0.01 * abs(ts[best])):
         return None
     best_epoch = int(e[best])
+    thin = [f"only {after} epochs since the minimum"] if after < 6 else []
+    if rise < 2 * threshold:
+        thin.append(f"a rise of {_g(rise)}, under twice the epoch-to-epoch noise")
+    opening = f"probably overfitting ({'; '.join(thin)}): " if thin else ""
     return Diagnosis(
         "overfitting",
         best_epoch,
-        f"validation loss has risen for {after} epochs since its minimum at epoch {best_epoch} "
+        f"{opening}validation loss has risen for {after} epochs since its minimum at epoch {best_epoch} "
         f"({_g(v[best])} → {_g(v[-1])}) while training loss kept falling "
         f"({_g(t[best])} → {_g(t[-1])}): the model is memorising the training data. "
         f"The weights of epoch {best_epoch} generalise best; more data, regularisation "
