@@ -36,7 +36,9 @@ def synthetic_cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
             for sigma in (0.0, 0.005):
                 train = decay(n, floor=0.02, rate=0.06) + _noise(n, sigma / 2, 1)
                 val = overfitting_curve(n, minimum_at, rise) + _noise(n, sigma, 2)
-                cases.append((f"overfitting n={n} min@{minimum_at} rise={rise} noise={sigma}", train, val, "overfitting"))
+                cases.append(
+                    (f"overfitting n={n} min@{minimum_at} rise={rise} noise={sigma}", train, val, "overfitting")
+                )
     # The moment early stopping fires: patience epochs after the minimum (cut there).
     for patience in (5, 10, 20):
         n, minimum_at = 30 + patience, 30

@@ -15,7 +15,7 @@ import uuid
 import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
-from losswidget.views.style import COLORS, MARKER_LIMIT, METRIC_COLORS, past_color
+from losswidget.views.style import COLORS, MARKER_LIMIT, METRIC_COLORS, VAL_DASH, past_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
@@ -74,11 +74,16 @@ class _Panel:
                     f'stroke-opacity="{opacity}"{dash_attr}/>'
                 )
 
-    def points(self, x, y, color: str, radius: float = 2.5) -> None:
+    def points(self, x, y, color: str, radius: float = 2.5, square: bool = False) -> None:
         px, py = self.px(x), self.py(y)
         for a, b in zip(px, py):
             if math.isfinite(a) and math.isfinite(b):
-                self.data.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{radius}" fill="{color}"/>')
+                if square:
+                    side, left, top = 2 * radius, a - radius, b - radius
+                    square_mark = f'x="{left:.1f}" y="{top:.1f}" width="{side}" height="{side}"'
+                    self.data.append(f'<rect {square_mark} fill="{color}"/>')
+                else:
+                    self.data.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{radius}" fill="{color}"/>')
 
     def clipped_data(self) -> str:
         """The data layer inside a clip path with a unique id (several charts share a page)."""
@@ -141,10 +146,10 @@ def render_svg(frame: Frame) -> str:
         panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
         panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
     panel.polyline(frame.epochs, frame.train_smooth, COLORS["train"], width=2.5)
-    panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5)
+    panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5, dash=VAL_DASH)
     if frame.epochs.size <= MARKER_LIMIT:
         panel.points(frame.epochs, frame.train, COLORS["train"])
-        panel.points(frame.epochs, frame.val, COLORS["val"])
+        panel.points(frame.epochs, frame.val, COLORS["val"], square=True)
     label_row = TOP + 14
     middle = (frame.x_range[0] + frame.x_range[1]) / 2
     for kind, epoch, text in marker_labels(frame):
@@ -162,12 +167,13 @@ def render_svg(frame: Frame) -> str:
             )
             panel.parts.append(f'<text x="{bx + 9:.1f}" y="{by + 16:.1f}">best: epoch {frame.best[0]}</text>')
     parts = [*panel.parts, panel.clipped_data()]
-    legend = [("train", COLORS["train"]), ("validation", COLORS["val"])] + [
-        (run.name, past_color(index)) for index, run in enumerate(frame.runs)
+    legend = [("train", COLORS["train"], ""), ("validation", COLORS["val"], VAL_DASH)] + [
+        (run.name, past_color(index), "") for index, run in enumerate(frame.runs)
     ]
     x = float(LEFT)
-    for name, color in legend:  # one row above the plot: it never hides a curve
-        parts.append(f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="8" y2="8" stroke="{color}" stroke-width="3"/>')
+    for name, color, dash in legend:  # one row above the plot: it never hides a curve
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="8" y2="8" stroke="{color}" stroke-width="3"{dashes}/>')
         parts.append(f'<text x="{x + 22:.0f}" y="12">{html.escape(name)}</text>')
         x += 40 + 7 * len(name)
     parts.append(
@@ -193,8 +199,31 @@ def render_svg(frame: Frame) -> str:
     for row, line in enumerate(status):
         parts.append(f'<text x="{LEFT}" y="{status_top + LINE_HEIGHT * (row + 1) + 4}">{html.escape(line)}</text>')
     body = "\n".join(parts)
+    ids = f"losswidget-{uuid.uuid4().hex[:12]}"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-        f'font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n'
+        f'font-family="sans-serif" font-size="12" role="img" aria-labelledby="{ids}-title {ids}-desc">\n'
+        f'<title id="{ids}-title">{html.escape(frame.title or "Training and validation loss")}</title>\n'
+        f'<desc id="{ids}-desc">{html.escape(describe(frame))}</desc>\n'
+        '<rect width="100%" height="100%" fill="white"/>\n'
         f"{title if frame.title else ''}\n{body}\n</svg>"
     )
+
+
+def describe(frame: Frame) -> str:
+    """The chart in words, for screen readers: the curves' ends, the best epoch, what they mean."""
+    if not frame.epochs.size:
+        return "No epochs recorded yet."
+    first, last = int(frame.epochs[0]), int(frame.epochs[-1])
+    words = [f"Loss per {frame.x_label}, {first} to {last}."]
+    for name, values in (("Training", frame.train), ("Validation", frame.val)):
+        finite = np.flatnonzero(np.isfinite(values))
+        if finite.size:
+            words.append(
+                f"{name} loss from {_fmt(values[finite[0]])} at {frame.x_label} {int(frame.epochs[finite[0]])} "
+                f"to {_fmt(values[finite[-1]])} at {int(frame.epochs[finite[-1]])}."
+            )
+    if frame.best is not None:
+        words.append(f"Lowest validation loss {_fmt(frame.best[1])} at {frame.x_label} {frame.best[0]}.")
+    words += [line for line in frame.status if line.startswith(("Diagnosis", "Stopped", "Finished"))]
+    return " ".join(words)

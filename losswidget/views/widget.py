@@ -82,16 +82,13 @@ class WidgetView:
             stroke_width=1.0,
             labels=["train (steps)", "train (steps, smoothed)"],
         )
-        self.epoch_lines = bq.Lines(
-            x=[],
-            y=[],
-            scales=scales,
-            colors=[TRAIN, VAL],
-            stroke_width=2.5,
-            labels=["train", "validation"],
+        self.epoch_lines = bq.Lines(x=[], y=[], scales=scales, colors=[TRAIN], stroke_width=2.5, labels=["train"])
+        # Validation dashed, its dots square: colour is never the only thing telling the curves apart.
+        self.val_line = bq.Lines(
+            x=[], y=[], scales=scales, colors=[VAL], stroke_width=2.5, line_style="dashed", labels=["validation"]
         )
         self.train_points = self._points(scales, TRAIN, "train loss")
-        self.val_points = self._points(scales, VAL, "validation loss")
+        self.val_points = self._points(scales, VAL, "validation loss", marker="square")
         self.best_marker = bq.Scatter(
             x=[],
             y=[],
@@ -114,6 +111,7 @@ class WidgetView:
             self.past_lines,
             self.step_lines,
             self.epoch_lines,
+            self.val_line,
             self.train_points,
             self.val_points,
             self.verticals,
@@ -202,11 +200,12 @@ class WidgetView:
         self.root.add_class("losswidget")
 
     @staticmethod
-    def _points(scales: dict, color: str, label: str) -> bq.Scatter:
+    def _points(scales: dict, color: str, label: str, marker: str = "circle") -> bq.Scatter:
         return bq.Scatter(
             x=[],
             y=[],
             scales=scales,
+            marker=marker,
             colors=[color],
             default_size=24,
             tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", label], formats=["", ".4g"]),
@@ -294,7 +293,8 @@ class WidgetView:
         if frame.steps_x.size:
             self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
-        self._set(self.epoch_lines, **_lines(frame.epochs, np.vstack([frame.train_smooth, frame.val_smooth])))
+        self._set(self.epoch_lines, **_lines(frame.epochs, frame.train_smooth))
+        self._set(self.val_line, **_lines(frame.epochs, frame.val_smooth))
         dots = frame.epochs.size <= MARKER_LIMIT  # beyond, the dots merge into bands: lines only
         for points, values in ((self.train_points, frame.train), (self.val_points, frame.val)):
             if dots:
@@ -393,12 +393,12 @@ class WidgetView:
 
 def _legend_html(frame: Frame) -> str:
     """The legend as a row of HTML above the chart: it never hides a curve or a label."""
-    entries = [("train", TRAIN, 1.0), ("validation", VAL, 1.0), ("best epoch ◆", BEST, 1.0)]
-    entries += [(f"{run.name} (val)", past_color(index), 1.0) for index, run in enumerate(frame.runs)]
+    entries = [("train", TRAIN, "━"), ("validation", VAL, "╍"), ("best epoch", BEST, "◆")]
+    entries += [(f"{run.name} (val)", past_color(index), "━") for index, run in enumerate(frame.runs)]
     items = "".join(
-        f'<span style="margin-left: 14px; white-space: nowrap; opacity: {opacity}">'
-        f'<span style="color: {color}; font-weight: bold">━</span> {html.escape(name)}</span>'
-        for name, color, opacity in entries
+        f'<span style="margin-left: 14px; white-space: nowrap">'
+        f'<span style="color: {color}; font-weight: bold" aria-hidden="true">{swatch}</span> {html.escape(name)}</span>'
+        for name, color, swatch in entries
     )
     return f'<div class="losswidget-legend" style="font-size: 12px; text-align: right">{items}</div>'
 
