@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from losswidget.core.advice import Advice
+
 
 @dataclass(frozen=True)
 class StatusSnapshot:
@@ -26,6 +28,7 @@ class StatusSnapshot:
     what_if_patience: int = 5
     what_if: tuple[int, int] | None = None
     diagnosis: str = ""
+    advice: Advice | None = None  # the patience and smoothing the validation noise calls for
     non_finite: int = 0
     outcome: str | None = None
     stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
@@ -74,6 +77,8 @@ def status_lines(s: StatusSnapshot) -> list[str]:
     elif s.epochs_recorded:
         lines.append("No validation loss logged: early stopping and the best epoch need log(val=...).")
     lines.append(stopping_text(s))
+    if s.advice is not None:
+        lines.append(s.advice.text(s.patience if s.early_stopping else s.what_if_patience))
     lines.append(s.diagnosis)
     if s.non_finite:
         lines.append(f"{s.non_finite} NaN/inf value{'s' if s.non_finite != 1 else ''} shown as gaps.")
