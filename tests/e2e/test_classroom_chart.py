@@ -1,0 +1,121 @@
+"""The chart as a classroom reads it, in JupyterLab in Chromium: light and dark theme, tick labels
+that never overlap, a loss axis that never goes below 0, Stop's state, and Stop from the keyboard."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+
+import pytest
+
+TRAINING = """
+import math, time, losswidget as lw
+monitor = lw.LiveLossMonitor(patience=None, name="classroom")
+monitor
+"""
+
+LOOP = """
+for epoch in monitor.epochs({epochs}):
+    for step in range(4):
+        monitor.log_step(train=0.05 + 1.0 / (epoch + 1) + 0.01 * step)
+    monitor.log(train=0.05 + 1.0 / (epoch + 1), val=0.2 + 0.001 * (epoch - 40) ** 2 / 10,
+                acc=0.85 + 0.1 * epoch / {epochs})
+    time.sleep({pause})
+print("ENDED", epoch, monitor.stop_code)
+"""
+
+CONTRAST = """
+([selector, background]) => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = c => { const v = rgb(c).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = getComputedStyle(document.querySelector(background)).backgroundColor;
+  return Array.from(document.querySelectorAll(selector)).map(e => {
+    const style = getComputedStyle(e);
+    const fg = e.tagName.toLowerCase() === 'text' ? style.fill : style.color;
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return [(a + 0.05) / (b + 0.05), fg, bg];
+  });
+}
+"""
+
+
+def tick_boxes(nb, figure: int) -> dict[str, list[dict]]:
+    """The tick labels of each axis of one bqplot figure: text and bounding box."""
+    return nb.page.evaluate(
+        """figure => {
+          const svg = document.querySelectorAll('.losswidget .bqplot')[figure];
+          const out = {};
+          svg.querySelectorAll('g.axis').forEach((axis, i) => {
+            out[i] = Array.from(axis.querySelectorAll('.tick text')).map(t => {
+              const b = t.getBoundingClientRect();
+              return {text: t.textContent, x: b.x, y: b.y, w: b.width, h: b.height};
+            }).filter(t => t.text && t.w > 0);
+          });
+          return out;
+        }""",
+        figure,
+    )
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for a, b in itertools.combinations(boxes, 2)
+        if a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+    ]
+
+
+def set_theme(nb, theme: str) -> None:
+    nb.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+    nb.page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+    nb.page.wait_for_function(
+        "t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000
+    )
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_a_finished_chart_reads_well_in_light_and_dark(notebook, theme):
+    nb = notebook([TRAINING, LOOP.format(epochs=120, pause=0.0)])
+    set_theme(nb, theme)
+    nb.run_all()
+    nb.wait_for_output("ENDED", timeout=90)
+    nb.wait_for_status(r"Finished 120 epochs")
+    time.sleep(1.0)  # the last frame's messages
+    for figure in (0, 1):  # the loss chart and the metrics panel
+        for axis, boxes in tick_boxes(nb, figure).items():
+            assert len(boxes) >= 2, f"figure {figure} axis {axis} shows {len(boxes)} tick labels"
+            assert not overlapping(boxes), f"figure {figure} axis {axis}: overlapping {overlapping(boxes)}"
+    loss_ticks = [float(b["text"]) for b in tick_boxes(nb, 0)["1"] if re.fullmatch(r"-?[\d.]+(e-?\d+)?", b["text"])]
+    assert loss_ticks and min(loss_ticks) >= 0, f"the loss axis shows {loss_ticks}"
+    stop = nb.page.locator('.losswidget button:has-text("Finished")')
+    assert stop.count() == 1 and stop.is_disabled()
+    # Text readable on the theme's background: axis labels, status and legend at WCAG AA (4.5:1).
+    for selector in (".losswidget .bqplot .tick text", ".losswidget-status div", ".losswidget-legend span"):
+        ratios = nb.page.evaluate(CONTRAST, [selector, ".jp-Notebook"])
+        assert ratios and min(r[0] for r in ratios) >= 4.5, f"{theme}: {selector} contrast {min(ratios)}"
+    nb.screenshot(theme.split()[-1].lower())
+
+
+def test_stop_from_the_keyboard_during_a_blocking_loop(notebook):
+    nb = notebook([TRAINING, LOOP.format(epochs=2000, pause=0.02)])
+    nb.run_all()
+    nb.wait_for_status(r"Epoch \d+ of 0–1999")
+    nb.page.locator(".losswidget-legend").first.click()  # somewhere in the widget, before its controls
+    for _ in range(40):
+        nb.page.keyboard.press("Tab")
+        focused = nb.page.evaluate("() => document.activeElement && document.activeElement.innerText || ''")
+        if focused.strip() == "Stop":
+            break
+    else:
+        raise AssertionError("Tab never reached the Stop button")
+    name = nb.page.evaluate(
+        "() => { const e = document.activeElement; return e.getAttribute('aria-label') || e.title || e.innerText; }"
+    )
+    assert "Stop" in name  # an accessible name
+    nb.page.keyboard.press("Enter")
+    text = nb.wait_for_output("ENDED", timeout=30)
+    epoch = int(re.search(r"ENDED (\d+) StopReason.USER", text).group(1))
+    assert epoch < 1999
+    assert nb.page.locator('.losswidget button:has-text("Stopped at epoch")').is_disabled()
