@@ -30,8 +30,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step) * step
-    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
+    first = math.ceil(low / step - 1e-6) * step  # float32 data: 0.8500000238 still starts at 0.85
+    return [first + i * step for i in range(int((high - first) / step + 1e-6) + 1)]
 
 
 def _fmt(value: float) -> str:

@@ -23,6 +23,9 @@ from losswidget.views.svg import nice_ticks, render_svg
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
+LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
+METRIC_AXIS_PIXELS = 150
+PIXELS_PER_TICK = 50  # one round tick label about every 50 px: readable, never overlapping
 STATUS_INTERVAL = 1.0  # seconds between status updates that only move the clock
 
 
@@ -34,7 +37,22 @@ def _same(previous: Any, current: Any) -> bool:
             and previous.dtype == current.dtype
             and np.array_equal(previous, current, equal_nan=current.dtype.kind == "f")
         )
+    if isinstance(previous, np.ndarray):
+        return False
     return previous == current
+
+
+def axis_ticks(low: float, high: float, pixels: int) -> tuple[np.ndarray, str]:
+    """Round tick values for [low, high] about every PIXELS_PER_TICK, and the tick format that
+    shows each with exactly the decimals its step needs (0.25, 0.50 — not 0.3, 0.5 or 0.500)."""
+    slack = 1e-4 * (high - low)  # float32 data: a tick at an end counts as inside
+    ticks = nice_ticks(low, high, count=max(2, pixels // PIXELS_PER_TICK))
+    ticks = [t for t in ticks if low - slack <= t <= high + slack]
+    if len(ticks) < 2:
+        return np.array(ticks, dtype=np.float64), ".3g"
+    step = ticks[1] - ticks[0]
+    decimals = next((d for d in range(10) if abs(round(step, d) - step) <= 1e-9 * step), 3)
+    return np.round(np.array(ticks, dtype=np.float64), decimals), f".{decimals}f" if decimals <= 4 else ".3g"
 
 
 def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -289,6 +307,11 @@ class WidgetView:
             self.y_axis.scale = y_scale
         self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         self._set(y_scale, min=float(frame.y_range[0]), max=float(frame.y_range[1]))
+        if frame.log_y:
+            self._set(self.y_axis, tick_values=None, tick_format=".3g")  # bqplot's decades
+        else:
+            ticks, form = axis_ticks(float(frame.y_range[0]), float(frame.y_range[1]), LOSS_AXIS_PIXELS)
+            self._set(self.y_axis, tick_values=ticks if ticks.size >= 2 else None, tick_format=form)
 
         if frame.steps_x.size:
             self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
@@ -383,9 +406,12 @@ class WidgetView:
             low, high = float(finite.min()), float(finite.max())
             if high - low < 1e-12 * max(abs(high), 1.0):
                 low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
-            ticks = nice_ticks(low, high, count=3)
-            self._set(self.metric_y, min=min(low, ticks[0]), max=max(high, ticks[-1]))
-            self._set(self.metric_y_axis, tick_values=np.array(ticks, dtype=np.float64))
+            ticks = nice_ticks(low, high, count=max(2, METRIC_AXIS_PIXELS // PIXELS_PER_TICK))
+            low, high = min(low, ticks[0]), max(high, ticks[-1])
+            pad = 0.03 * (high - low)  # the end ticks inside the plot, drawn and labelled
+            self._set(self.metric_y, min=low - pad, max=high + pad)
+            ticks, form = axis_ticks(low, high, METRIC_AXIS_PIXELS)
+            self._set(self.metric_y_axis, tick_values=ticks, tick_format=form)
         self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None
