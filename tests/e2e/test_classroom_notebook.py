@@ -6,6 +6,8 @@ import re
 import shutil
 from pathlib import Path
 
+from losswidget.views.style import COLORS
+
 from .conftest import Notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -24,9 +26,12 @@ def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab
         assert re.search(r"Best validation loss [\d.]+ at epoch \d+", status)
         assert "validation loss has risen" in status and "memorising the training data" in status
         # The best-epoch marker: one diamond drawn in the chart, in the marker's colour.
+        best = COLORS["best"]
+        rgb = "rgb({}, {}, {})".format(*(int(best[i : i + 2], 16) for i in (1, 3, 5)))
         diamonds = first_chart.locator("svg path.dot").evaluate_all(
-            "dots => dots.filter(d => (d.getAttribute('style') || '').includes('rgb(212, 160, 23)')"
-            " || d.getAttribute('fill') === '#d4a017').length"
+            "(dots, [rgb, hex]) => dots.filter(d => (d.getAttribute('style') || '').includes(rgb)"
+            " || d.getAttribute('fill') === hex).length",
+            [rgb, best],
         )
         assert diamonds >= 1
         first_chart.scroll_into_view_if_needed()
