@@ -331,3 +331,20 @@ def test_earlier_runs_are_told_apart_by_hue(monitor):
     assert not {COLORS["train"], COLORS["val"]} & set(colors)
     legend = view.legend.value
     assert all(color in legend for color in colors)
+
+
+def test_presentation_size_for_a_projector_and_back():
+    monitor = lw.LiveLossMonitor(patience=None, display="widget", presentation=True)
+    view = show_view(monitor)
+    for epoch in range(5):
+        monitor.log(train=1.0 / (epoch + 1), val=1.2 / (epoch + 1))
+    monitor._draw()
+    assert view.figure.layout.height == "520px" and view.y_axis.tick_style == {"font-size": "20px"}
+    assert view.val_line.stroke_width == 5.0 and "font-size: 20px" in view.status.value
+    assert "losswidget-presentation" in view.root._dom_classes
+    monitor.presentation = False  # mid-run too: the next frame is classroom size again
+    assert view.figure.layout.height == "340px" and view.y_axis.tick_style == {}
+    assert view.val_line.stroke_width == 2.5 and "font-size: 13px" in view.status.value
+    with pytest.raises(TypeError, match="presentation"):
+        monitor.presentation = "yes"
+    assert monitor.presentation is False

@@ -57,6 +57,7 @@ class Frame:
     title: str = ""
     stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
     x_label: str = "epoch"  # what one point on the x axis is ("evaluation (every 50 steps)" for a Trainer)
+    presentation: bool = False  # projector size: large text, thick lines, a tall chart
 
 
 def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
@@ -199,6 +200,7 @@ def build_frame(
     title: str = "",
     stop_control: str | None = None,
     x_label: str = "epoch",
+    presentation: bool = False,
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
     what_if = model.what_if(history, patience, min_delta)
@@ -262,4 +264,5 @@ def build_frame(
         title=title,
         stop_control=stop_control,
         x_label=x_label,
+        presentation=presentation,
     )

@@ -16,12 +16,13 @@ MAX_PATIENCE = 1_000_000
 
 
 class ChartSettings:
-    """Smoothing window, the patience of the "what if" line, and the log scale."""
+    """Smoothing window, the patience of the "what if" line, the log scale, and the presentation size."""
 
     def __init__(self, smoothing: int = 1, what_if_patience: int = 5, log_y: bool = False) -> None:
         self._smoothing = check_int("smoothing", smoothing, minimum=1, maximum=MAX_SMOOTHING)
         self._what_if_patience = check_int("patience", what_if_patience, minimum=0, maximum=MAX_PATIENCE)
         self._log_y = check_bool("log_scale", log_y)
+        self._presentation = False
         self.on_change: Callable[[str], None] = lambda name: None
 
     @property
@@ -47,6 +48,15 @@ class ChartSettings:
     @log_y.setter
     def log_y(self, value: bool) -> None:
         self._store("log_y", check_bool("log_scale", value))
+
+    @property
+    def presentation(self) -> bool:
+        """Large text, thick lines and a tall chart: readable from the back of a room on a projector."""
+        return self._presentation
+
+    @presentation.setter
+    def presentation(self, value: bool) -> None:
+        self._store("presentation", check_bool("presentation", value))
 
     def _store(self, name: str, value: object) -> None:
         if value != getattr(self, "_" + name):

@@ -56,6 +56,7 @@ class ChartFeed:
             title=recorder.history.name or "",
             stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
             x_label=self.x_label,
+            presentation=settings.presentation,
         )
 
     def _idle_stop_label(self, status: StatusSnapshot) -> str:

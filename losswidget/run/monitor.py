@@ -89,6 +89,7 @@ class LiveLossMonitor:
         display: str = "auto",
         frame_rate: float = 2.0,
         max_points: int = 2000,
+        presentation: bool = False,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -98,6 +99,7 @@ class LiveLossMonitor:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
         self.settings = ChartSettings(smoothing, patience if patience is not None else 5)
+        self.settings.presentation = presentation
         self._stopper = EarlyStopping(
             patience=_NEVER if patience is None else patience,
             min_delta=min_delta,
@@ -179,6 +181,15 @@ class LiveLossMonitor:
     def log_scale(self, value: bool) -> None:
         self.settings.log_y = value
         self._display.sync_controls(self.settings)
+
+    @property
+    def presentation(self) -> bool:
+        """Projector size (large text, thick lines, a tall chart). Assignable, also mid-run."""
+        return self.settings.presentation
+
+    @presentation.setter
+    def presentation(self, value: bool) -> None:
+        self.settings.presentation = value
 
     @property
     def x_label(self) -> str:

@@ -328,18 +328,41 @@ class WidgetView:
         self._render_metrics(frame)
         self._render_status(frame)
         self._render_stop(frame)
-        self._set(self.title, value=f"<b>{html.escape(frame.title)}</b>" if frame.title else "")
+        size = "font-size: 24px" if frame.presentation else ""
+        self._set(self.title, value=f'<b style="{size}">{html.escape(frame.title)}</b>' if frame.title else "")
+        self._render_size(frame)
         self._set(self.x_axis, label=frame.x_label)
         self._set(self.metric_x_axis, label=frame.x_label)
         self._set(self.legend, value=_legend_html(frame))
 
+    def _render_size(self, frame: Frame) -> None:
+        """Classroom (default) or presentation size: text, line widths and the chart's height."""
+        big = frame.presentation
+        text = {"font-size": "20px"} if big else {}
+        for axis in (self.x_axis, self.y_axis, self.metric_x_axis, self.metric_y_axis):
+            self._set(axis, tick_style=text, label_style=text)
+        self._set(self.figure.layout, height="520px" if big else "340px")
+        self._set(self.metric_figure.layout, height="300px" if big else "200px")
+        self._set(self.epoch_lines, stroke_width=5.0 if big else 2.5)
+        self._set(self.val_line, stroke_width=5.0 if big else 2.5)
+        self._set(self.step_lines, stroke_width=2.0 if big else 1.0)
+        self._set(self.metric_lines, stroke_width=4.0 if big else 2.0)
+        for points in (self.train_points, self.val_points):
+            self._set(points, default_size=64 if big else 24)
+        for label in (self.stop_label, self.what_if_label):
+            self._set(label, default_size=22 if big else 13)
+        if big:
+            self.root.add_class("losswidget-presentation")
+        else:
+            self.root.remove_class("losswidget-presentation")
+
     def _render_status(self, frame: Frame, final: bool = False) -> None:
         """The status, at most once a second while only its progress line (epoch, elapsed, ETA)
         changes: a comm message per frame for a clock is not worth the training time."""
-        rest = (*frame.status[1:], frame.clip_note)
+        rest = (*frame.status[1:], frame.clip_note, frame.presentation)
         now = time.monotonic()
         if final or rest != self._status_rest or now - self._status_sent_at >= STATUS_INTERVAL:
-            self._set(self.status, value=_status_html([*frame.status, frame.clip_note]))
+            self._set(self.status, value=_status_html([*frame.status, frame.clip_note], frame.presentation))
             self._status_rest, self._status_sent_at = rest, now
 
     def _render_markers(self, frame: Frame) -> None:
@@ -426,9 +449,11 @@ def _legend_html(frame: Frame) -> str:
         f'<span style="color: {color}; font-weight: bold" aria-hidden="true">{swatch}</span> {html.escape(name)}</span>'
         for name, color, swatch in entries
     )
-    return f'<div class="losswidget-legend" style="font-size: 12px; text-align: right">{items}</div>'
+    size = 20 if frame.presentation else 12
+    return f'<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
 
 
-def _status_html(lines: list[str]) -> str:
+def _status_html(lines: list[str], presentation: bool = False) -> str:
     items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
-    return f'<div class="losswidget-status" style="font-size: 13px; line-height: 1.5">{items}</div>'
+    size = 20 if presentation else 13
+    return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'

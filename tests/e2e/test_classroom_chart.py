@@ -129,3 +129,30 @@ def test_stop_from_the_keyboard_during_a_blocking_loop(notebook):
     epoch = int(re.search(r"ENDED (\d+) StopReason.USER", text).group(1))
     assert epoch < 1999
     assert nb.page.locator('.losswidget button:has-text("Stopped at epoch")').is_disabled()
+
+
+def test_presentation_size_is_large_and_still_tidy(notebook):
+    nb = notebook(
+        [TRAINING.replace('name="classroom"', 'name="classroom", presentation=True'), LOOP.format(epochs=60, pause=0.0)]
+    )
+    nb.run_all()
+    nb.wait_for_output("ENDED", timeout=90)
+    nb.wait_for_status(r"Finished 60 epochs")
+    time.sleep(1.0)
+    sizes = nb.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.losswidget .bqplot .tick text'))"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 20
+    assert (
+        float(nb.page.evaluate("() => getComputedStyle(document.querySelector('.losswidget-status')).fontSize")[:-2])
+        >= 20
+    )
+    height = nb.page.evaluate(
+        "() => document.querySelectorAll('.losswidget .bqplot')[0].getBoundingClientRect().height"
+    )
+    assert height >= 500
+    for figure in (0, 1):
+        for axis, boxes in tick_boxes(nb, figure).items():
+            assert not overlapping(boxes), f"figure {figure} axis {axis}: overlapping {overlapping(boxes)}"
+    nb.screenshot("presentation")
