@@ -94,7 +94,8 @@ class FrameworkRun:
         self.active = False
         self.stop_requested_by_us = False
         if monitor is None:  # bad arguments fail here, when the callback is made, not mid-fit
-            LiveLossMonitor(**{**monitor_arguments, "display": "none", "log_file": None, "best_weights_file": None})
+            checked = {"display": "none", "log_file": None, "best_weights_file": None, "model": None}
+            LiveLossMonitor(**{**monitor_arguments, **checked})  # no file, no hook on a model
 
     def begin(self, model: Any, epochs: int, x_label: str = "epoch") -> None:
         if self.active:
@@ -104,7 +105,7 @@ class FrameworkRun:
                 "it was added to the callbacks twice; add it once"
             )
         if self.monitor is None:
-            self.monitor = LiveLossMonitor(model=model, **self._arguments)
+            self.monitor = LiveLossMonitor(**{"model": model, **self._arguments})  # a model given wins
         elif self.monitor.model is None and model is not None:
             self.monitor.model = model
         if self.monitor.running:  # a previous fit that ended by an exception never said so

@@ -64,6 +64,8 @@ def TrainerCallback(
             keep = None if args.load_best_model_at_end else model
             if strategy == "steps":
                 every = args.eval_steps or args.logging_steps
+                if every < 1:  # a fraction of the run's steps, as the Trainer reads it
+                    every = math.ceil(every * state.max_steps)
                 planned = (state.max_steps // every) if state.max_steps and every else 0
                 run.begin(keep, planned, x_label=f"evaluation (every {every} steps)")
             else:
