@@ -162,7 +162,7 @@ def run_in_browser(variant: dict, rounds: int, slow: bool) -> dict:
     import nbformat
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab
+    from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab, wait_for_kernel
 
     steps = 1280 if slow else 7680
     code = CELL.format(rounds=rounds, slow=slow, steps=steps, **variant)
@@ -177,12 +177,7 @@ def run_in_browser(variant: dict, rounds: int, slow: bool) -> dict:
             nbformat.write(notebook, server.notebook_dir / "overhead.ipynb")
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
             page.goto(server.notebook_url("overhead.ipynb"))
-            page.wait_for_function(
-                "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-                " return k && k.status === 'idle' && k.connectionStatus === 'connected'; }",
-                timeout=90_000,
-            )
+            wait_for_kernel(page)
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
             page.wait_for_function(
                 "() => /RESULT |Error/.test(Array.from(document.querySelectorAll('.jp-OutputArea-output'))"

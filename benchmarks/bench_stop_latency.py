@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from test_kernel_regimes import Kernel  # noqa: E402
 
-from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab  # noqa: E402
+from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab, wait_for_kernel  # noqa: E402
 
 SAMPLES = 7
 
@@ -104,12 +104,7 @@ def browser_latencies(browser, app: str, comms: str | None) -> list[float]:
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
             page.goto(server.notebook_url("latency.ipynb"))
             if app != "voila":
-                page.wait_for_function(
-                    "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                    " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-                    " return k && k.status === 'idle' && k.connectionStatus === 'connected'; }",
-                    timeout=90_000,
-                )
+                wait_for_kernel(page)
                 page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
             latencies = []
             for index in range(SAMPLES):

@@ -93,23 +93,25 @@ def TrainerCallback(
             if not run.active or not metrics:
                 return
             kept = {k: v for k, v in metrics.items() if k.startswith("eval_") and not k.endswith(_RUNTIME)}
-            values = epoch_values({k.removeprefix("eval_"): v for k, v in kept.items()}, {"loss": "val"}, _NOT_METRICS)
+            self._point(
+                control,
+                epoch_values({k.removeprefix("eval_"): v for k, v in kept.items()}, {"loss": "val"}, _NOT_METRICS),
+            )
+
+        def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if run.active and self._evaluations == "no" and self._losses:  # no evaluation: train per epoch
+                self._point(control, {})
+
+        def _point(self, control: Any, values: dict[str, Any]) -> None:
+            """One point of the chart: ``values`` with the mean of the steps logged since the last one
+            as train, and the learning rate."""
             if self._losses:
-                values["train"] = sum(self._losses) / len(self._losses)  # the logged steps since the last one
+                values["train"] = sum(self._losses) / len(self._losses)
             if learning_rate and self._learning_rate is not None:
                 values["learning_rate"] = self._learning_rate
             self._losses = []
             if run.epoch(values):
                 control.should_training_stop = True
-
-        def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if run.active and self._evaluations == "no" and self._losses:  # no evaluation: train per epoch
-                values = {"train": sum(self._losses) / len(self._losses)}
-                if learning_rate and self._learning_rate is not None:
-                    values["learning_rate"] = self._learning_rate
-                self._losses = []
-                if run.epoch(values):
-                    control.should_training_stop = True
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             run.end()

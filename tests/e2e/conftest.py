@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .lab import CHROMIUM, CHROMIUM_ARGS, Lab, chromium_available
+from .lab import CHROMIUM, CHROMIUM_ARGS, Lab, chromium_available, wait_for_kernel
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -73,12 +73,7 @@ class Notebook:
         if self.lab.app == "voila":  # Voilà runs the notebook as the page loads
             return self
         # JupyterLab and Notebook 7 alike: the notebook's kernel is connected and idle.
-        self.page.wait_for_function(
-            "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-            " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-            " return k && k.status === 'idle' && k.connectionStatus === 'connected'; }",
-            timeout=90_000,
-        )
+        wait_for_kernel(self.page)
         return self
 
     def command(self, command_id: str) -> None:

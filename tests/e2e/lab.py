@@ -135,5 +135,15 @@ class Lab:
         self.log.close()
 
 
+def wait_for_kernel(page, timeout_ms: int = 90_000) -> None:
+    """Until the open notebook's kernel is connected and idle (JupyterLab and Notebook 7 alike)."""
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+        " return k && k.status === 'idle' && k.connectionStatus === 'connected'; }",
+        timeout=timeout_ms,
+    )
+
+
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
