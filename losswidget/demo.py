@@ -19,6 +19,18 @@ def make_model(width: int = 256, seed: int = 0):
 
 
 def run(epochs: int = 400, patience: int | None = 20, log_file: str | None = None, pause: float = 0.0) -> int:
+    train(epochs, patience, log_file, pause, display="text")
+    return 0
+
+
+def train(
+    epochs: int = 400,
+    patience: int | None = 20,
+    log_file: str | None = None,
+    pause: float = 0.0,
+    display: str = "text",
+):
+    """The demo's run; returns its monitor (the diagnosis table in tests/ reads its history)."""
     import torch
 
     import losswidget as lw
@@ -28,7 +40,7 @@ def run(epochs: int = 400, patience: int | None = 20, log_file: str | None = Non
     model = make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = torch.nn.MSELoss()
-    monitor = lw.LiveLossMonitor(patience=patience, model=model, display="text", name="demo", log_file=log_file)
+    monitor = lw.LiveLossMonitor(patience=patience, model=model, display=display, name="demo", log_file=log_file)
     for _epoch in monitor.epochs(epochs):
         model.train()
         optimizer.zero_grad()
@@ -41,7 +53,7 @@ def run(epochs: int = 400, patience: int | None = 20, log_file: str | None = Non
         monitor.log(train=loss, val=val)
         if pause:
             time.sleep(pause)  # slow enough to watch from a notebook
-    return 0
+    return monitor
 
 
 def main(argv: list[str] | None = None) -> int:

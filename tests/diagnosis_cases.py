@@ -83,21 +83,7 @@ def demo_run(patience: int | None = 20, epochs: int = 400) -> tuple[np.ndarray, 
     """The terminal demo (a wide network overfitting 20 noisy points). With patience 20, as early
     stopping left it: fired at epoch 63, validation 9 % above its minimum at epoch 43, training 22 %
     lower. Without it, notebook 02's 300 epochs."""
-    import torch
+    from losswidget.demo import train
 
-    import losswidget as lw
-    from losswidget.datasets import noisy_sine
-    from losswidget.demo import make_model
-
-    (x_train, y_train), (x_val, y_val) = noisy_sine()
-    model = make_model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    monitor = lw.LiveLossMonitor(patience=patience, model=model, display="none")
-    for _ in monitor.epochs(epochs):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(model(x_train), y_train)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            monitor.log(train=loss.item(), val=torch.nn.functional.mse_loss(model(x_val), y_val).item())
-    return monitor.history.train.copy(), monitor.history.val.copy()
+    history = train(epochs, patience, display="none").history
+    return history.train.copy(), history.val.copy()

@@ -58,7 +58,8 @@ def frame():
 def test_validation_is_dashed_with_square_dots_in_the_static_image():
     svg = render_svg(frame())
     assert f'stroke="{COLORS["val"]}" stroke-width="2.5" stroke-opacity="1.0" stroke-dasharray="{VAL_DASH}"' in svg
-    assert svg.count("<rect x=") >= 30  # the 30 validation dots are squares (train's are circles)
+    assert svg.count('width="5.0" height="5.0"') == 30  # the 30 validation dots are squares
+    assert svg.count("<circle ") == 30  # and the 30 training dots circles
 
 
 def test_the_static_image_has_a_title_and_a_description_for_screen_readers():

@@ -38,15 +38,20 @@ def loader():
     return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=16)
 
 
-def test_callback_logs_stops_early_and_restores(tmp_path):
-    monitor = lw.LiveLossMonitor(patience=2, display="none")
-    callback = lw.LightningCallback(monitor)
+def fit(tmp_path, callbacks, max_epochs=30):
+    torch.manual_seed(0)
     trainer = pl.Trainer(
-        max_epochs=30, callbacks=[callback], logger=False, enable_checkpointing=False,
+        max_epochs=max_epochs, callbacks=callbacks, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, accelerator="cpu",
     )  # fmt: skip
     model = Tiny()
     trainer.fit(model, loader(), loader())
+    return trainer, model
+
+
+def test_callback_logs_stops_early_and_restores(tmp_path):
+    monitor = lw.LiveLossMonitor(patience=2, display="none")
+    trainer, model = fit(tmp_path, [lw.LightningCallback(monitor)])
     history = monitor.history
     assert trainer.current_epoch == 8  # epochs 0..7 ran: minimum at 5, patience 2
     assert history.epochs.tolist() == list(range(8))
@@ -73,17 +78,6 @@ class Snapshot(pl.Callback):
     def on_validation_epoch_end(self, trainer, pl_module):
         if trainer.current_epoch == self.stop_at and not trainer.sanity_checking:
             self.ours.monitor.stop("the Stop button was pressed")
-
-
-def fit(tmp_path, callbacks, max_epochs=30):
-    torch.manual_seed(0)
-    trainer = pl.Trainer(
-        max_epochs=max_epochs, callbacks=callbacks, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, accelerator="cpu",
-    )  # fmt: skip
-    model = Tiny()
-    trainer.fit(model, loader(), loader())
-    return trainer, model
 
 
 def test_early_stopping_stops_where_lightnings_own_rule_does(tmp_path):

@@ -31,7 +31,8 @@ class ChartFeed:
         self._recorder, self._stopper, self._stop, self._settings = recorder, stopper, stop, settings
         self._past = past
         self.steps = StepCache(max_points)
-        self._diagnosis: tuple[tuple, str, Advice | None] = ((), "", None)
+        # (the history's key, the diagnosis line, the noise advice): read once per new value
+        self._reading: tuple[tuple, str, Advice | None] = ((), "", None)
         self.x_label = "epoch"
 
     def best(self) -> tuple[int, float] | None:
@@ -76,8 +77,8 @@ class ChartFeed:
     ) -> StatusSnapshot:
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
-        if key != self._diagnosis[0]:  # once per new value, not per frame
-            self._diagnosis = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
+        if key != self._reading[0]:  # once per new value, not per frame
+            self._reading = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
         what_if = None
         if not early_stopping:
             what_if = self.steps.what_if(history, settings.what_if_patience, stopper.min_delta)
@@ -95,8 +96,8 @@ class ChartFeed:
             wait=stopper.wait,
             what_if_patience=settings.what_if_patience,
             what_if=what_if,
-            diagnosis=self._diagnosis[1],
-            advice=self._diagnosis[2],
+            diagnosis=self._reading[1],
+            advice=self._reading[2],
             non_finite=self.steps.non_finite(history),
             outcome=loop.outcome,
             stopping_message=self._stop.message if self._stop.is_set and loop.active else None,

@@ -336,10 +336,8 @@ class LiveLossMonitor:
         if len(pending) >= PENDING_LIMIT:  # bounded whatever the frame rate: one device copy per 4,096 steps
             recorder.flush_steps()
         now = time.perf_counter()
-        if now >= self._display.clock.next_check_at:
-            self._guards.steps_logged()
-            self._check_requests()
-            self._maybe_frame(now)
+        if now >= self._display.clock.next_check_at:  # inline: the per-step path's only test
+            self._between_steps(now)
         return self._stop.requested
 
     def check(self) -> bool:
@@ -347,8 +345,7 @@ class LiveLossMonitor:
         requests, draw if a frame is due. Returns ``should_stop``. O(1) between checks."""
         now = time.perf_counter()
         if now >= self._display.clock.next_check_at:
-            self._check_requests()
-            self._maybe_frame(now)
+            self._between_steps(now)
         return self._stop.requested
 
     def stop(self, reason: str | None = None) -> None:
@@ -477,6 +474,12 @@ class LiveLossMonitor:
         if name == "what_if_patience" and self._early_stopping:
             self._stopper.patience = self.settings.what_if_patience
         self._request_redraw()
+
+    def _between_steps(self, now: float) -> None:
+        """A few times a second while steps run: the teaching guard, control requests, a frame if due."""
+        self._guards.steps_logged()
+        self._check_requests()
+        self._maybe_frame(now)
 
     def _maybe_frame(self, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now

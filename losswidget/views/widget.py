@@ -80,6 +80,7 @@ class WidgetView:
         self._controls = controls
         settings = controls.settings
         self._sent: dict[tuple[int, str], Any] = {}
+        self._presentation: bool | None = None  # the size drawn; None: not yet
         self._status_rest: tuple = ()
         self._status_sent_at = -float("inf")
         self._handle: Any = None
@@ -338,6 +339,9 @@ class WidgetView:
     def _render_size(self, frame: Frame) -> None:
         """Classroom (default) or presentation size: text, line widths and the chart's height."""
         big = frame.presentation
+        if big is self._presentation:  # a size changes rarely: nothing to compare per frame
+            return
+        self._presentation = big
         text = {"font-size": "20px"} if big else {}
         for axis in (self.x_axis, self.y_axis, self.metric_x_axis, self.metric_y_axis):
             self._set(axis, tick_style=text, label_style=text)
