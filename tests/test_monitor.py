@@ -377,6 +377,49 @@ def test_frame_size_does_not_grow_with_history_and_keeps_the_spikes():
     assert 1000 < sizes[0] <= 2000 and 1000 < sizes[1] <= 2000
 
 
+def test_the_per_step_path_reads_the_clock_every_10_ms_and_at_least_every_64_steps():
+    from losswidget.run.redraw import MAX_STEPS_PER_CLOCK, RedrawClock
+
+    clock = RedrawClock(frame_rate=2.0)
+    now, counts = 100.0, []
+    for step_seconds in (0.0001, 0.0025, 0.02):  # fast steps, 4 per 10 ms, one step longer than 10 ms
+        for _ in range(6):
+            steps = clock.steps_per_clock
+            now += steps * step_seconds
+            clock.clock_read(now)
+        counts.append(clock.steps_per_clock)
+    assert counts == [MAX_STEPS_PER_CLOCK, 4, 1]
+    now += 30.0  # a pause (a long validation, the cell between loops): read again at the next step
+    assert clock.clock_read(now) == 1
+
+
+def test_a_slider_or_stop_from_another_thread_reaches_the_loop_within_64_steps():
+    from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
+
+    monitor = lw.LiveLossMonitor(patience=None, display="none", frame_rate=0.01)  # frames almost never
+    seen = {}
+    for _epoch in monitor.epochs(1):
+        for step in range(10_000):
+            monitor.log_step(train=1.0)
+            if step == 5_000:
+                drawn = monitor._display.clock.frames_drawn
+                worker = threading.Thread(target=setattr, args=(monitor, "smoothing", 5))
+                worker.start()
+                worker.join()
+                seen["set"] = step
+            if "set" in seen and "drawn" not in seen and monitor._display.clock.frames_drawn > drawn:
+                seen["drawn"] = step
+            if step == 7_000:
+                threading.Thread(target=monitor.stop).start()
+                time.sleep(0.05)  # the thread has run
+                seen["stop"] = step
+            if "stop" in seen and monitor._stop.requested:
+                break
+    assert 0 < seen["drawn"] - seen["set"] <= MAX_STEPS_PER_CLOCK  # the redraw came at the next clock read
+    assert step == seen["stop"]  # a stop is a flag: the very next log_step returns True
+    assert monitor.history.n_steps == 7_001
+
+
 def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():
     from losswidget.run.monitor import PENDING_LIMIT
 

@@ -53,6 +53,16 @@ class _Column:
     def set_last(self, value: Any) -> None:
         self._data[self._size - 1] = value
 
+    def last(self) -> Any:
+        """The last value (the column must not be empty): no view made, for the per-epoch path."""
+        return self._data[self._size - 1].item()
+
+    def fill(self, value: Any, count: int) -> None:
+        """Append ``value`` ``count`` times."""
+        self._reserve(self._size + count)
+        self._data[self._size : self._size + count] = value
+        self._size += count
+
     @property
     def values(self) -> np.ndarray:
         view = self._data[: self._size]
@@ -115,7 +125,7 @@ class History:
             if column is None:
                 column = self._columns[name] = _Column()
                 column.extend(np.full(len(self._epochs), math.nan))
-            elif not math.isnan(column.values[-1]):
+            elif not math.isnan(column.last()):
                 replaced.append(name)
             column.set_last(value)
         return replaced
@@ -127,8 +137,12 @@ class History:
         self._step_epoch.append(epoch)
 
     def log_steps(self, train: Any, epoch: Any) -> None:
-        """Append many steps at once (arrays of equal length)."""
+        """Append many steps at once (arrays of equal length, or one epoch for all)."""
         train = np.asarray(train, dtype=np.float64).reshape(-1)
+        if type(epoch) is int and epoch >= 0:  # the recorder's flush, once per frame and epoch
+            self._step_train.extend(train)
+            self._step_epoch.fill(epoch, train.size)
+            return
         epoch = np.broadcast_to(np.asarray(epoch, dtype=np.int64), train.shape)
         if epoch.size and epoch.min() < 0:
             raise ValueError(f"step epochs must be >= 0: {int(epoch.min())}")
@@ -142,7 +156,7 @@ class History:
 
     @property
     def last_epoch(self) -> int | None:
-        return int(self._epochs.values[-1]) if len(self._epochs) else None
+        return self._epochs.last() if len(self._epochs) else None
 
     @property
     def epochs(self) -> np.ndarray:

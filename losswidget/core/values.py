@@ -83,6 +83,8 @@ def to_float(value: Any, name: str) -> float:
     NaN and inf pass through: deciding what a non-finite loss means is the
     caller's job (early stopping stops on it, the chart shows a gap).
     """
+    if type(value) is float:  # the common case, first
+        return value
     if value is None:
         raise TypeError(f"{name!r} is required: got None; log a number such as loss.item()")
     if isinstance(value, (bool, np.bool_)):

@@ -92,7 +92,7 @@ class Display:
 
     def request_redraw(self, loop_active: bool, final: bool = False) -> None:
         """From a control (any thread): redraw now if no loop runs, else at the loop's next frame."""
-        self.clock.dirty = True
+        self.clock.mark_dirty()
         if not loop_active:
             self.draw(final=final)
 
@@ -102,7 +102,7 @@ class Display:
         ends (an SVG and a display update are not worth the training time of the cell's next lines)."""
         clock = self.clock
         if not clock.may_draw_here():
-            clock.dirty = True  # not ours to draw: the loop will, at its next frame
+            clock.mark_dirty()  # not ours to draw: the loop will, at its next clock read
             return
         started = time.perf_counter()
         with clock.lock, SignalsDeferred():

@@ -41,6 +41,7 @@ from losswidget.run.feed import ChartFeed
 from losswidget.run.guards import TeachingGuards
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
+from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.run.stop_control import StopControl
 from losswidget.views.base import Controls
@@ -114,6 +115,8 @@ class LiveLossMonitor:
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
+        self._pending = self._recorder.pending  # the per-step path's list (the recorder's, never replaced)
+        self._steps_to_clock = 1
         self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
         self._past: list[History] = []
@@ -318,27 +321,34 @@ class LiveLossMonitor:
         detached and converted in bulk at the next frame. The common cases (a float, a
         one-element CPU tensor) take a short path.
         """
-        recorder = self._recorder
         kind = type(train)
         if kind is float:
             value = train
-        elif kind is recorder.tensor_type and train.is_cpu:
+        elif kind is self._recorder.tensor_type and train.is_cpu:
             try:
                 value = train.item()  # a Python number: no graph is kept alive
             except RuntimeError:  # more than one element: the slow path says what was wrong
-                value = recorder.step_value(train)
+                value = self._recorder.step_value(train)
             if type(value) is not float:
-                value = recorder.step_value(train)
+                value = self._recorder.step_value(train)
         else:
-            value = recorder.step_value(train)
-        pending = recorder.pending
-        pending.append(value)
-        if len(pending) >= PENDING_LIMIT:  # bounded whatever the frame rate: one device copy per 4,096 steps
-            recorder.flush_steps()
-        now = time.perf_counter()
-        if now >= self._display.clock.next_check_at:  # inline: the per-step path's only test
-            self._between_steps(now)
+            value = self._recorder.step_value(train)
+        self._pending.append(value)
+        self._steps_to_clock -= 1
+        if self._steps_to_clock <= 0:  # the per-step path's only test: no clock read per step
+            self._read_clock()
         return self._stop.requested
+
+    def _read_clock(self) -> None:
+        """Every few steps (about every 10 ms, at most 64 steps): bound the pending values, and
+        take clicks and draw when due."""
+        now = time.perf_counter()
+        clock = self._display.clock
+        self._steps_to_clock = clock.clock_read(now)
+        if len(self._pending) > PENDING_LIMIT - MAX_STEPS_PER_CLOCK:  # < PENDING_LIMIT whatever the frame rate
+            self._recorder.flush_steps()
+        if now >= clock.next_check_at:
+            self._between_steps(now)
 
     def check(self) -> bool:
         """Between steps with nothing to log (a framework's step end): take clicks and control
@@ -468,7 +478,7 @@ class LiveLossMonitor:
 
     def _on_interrupt(self) -> None:
         self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted (■)", self._recorder.current_epoch)
-        self._display.clock.dirty = True
+        self._display.clock.mark_dirty()
 
     def _setting_changed(self, name: str) -> None:
         if name == "what_if_patience" and self._early_stopping:

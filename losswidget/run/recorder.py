@@ -22,7 +22,7 @@ class Recorder:
     def __init__(self, name: str | None = None, writer: HistoryWriter | None = None) -> None:
         self.history = History(name)
         self.writer = writer
-        self.pending: list[Any] = []
+        self.pending: list[Any] = []  # the same list for the recorder's life: log_step holds it
         self._pending_tensors = False
         self.tensor_type: type | None = None  # torch.Tensor once seen: the fast path's test
         self.next_epoch = 0
@@ -68,18 +68,23 @@ class Recorder:
         return value
 
     def flush_steps(self) -> None:
-        if not self.pending:
+        """Move the pending step values into the history. It may run on a control's thread (a
+        draw while no loop runs) while ``log_step`` appends: only the values read are removed."""
+        pending = self.pending
+        count = len(pending)
+        if not count:
             return
-        pending, self.pending = self.pending, []
+        taken = pending[:count]
         if self._pending_tensors:
-            self._pending_tensors = False
-            values = np.empty(len(pending))
-            tensor_rows = [i for i, v in enumerate(pending) if not isinstance(v, float)]
-            floats = [i for i, v in enumerate(pending) if isinstance(v, float)]
-            values[floats] = [pending[i] for i in floats]
-            values[tensor_rows] = tensors_to_floats([pending[i] for i in tensor_rows])
+            values = np.empty(count)
+            tensor_rows = [i for i, v in enumerate(taken) if not isinstance(v, float)]
+            floats = [i for i, v in enumerate(taken) if isinstance(v, float)]
+            values[floats] = [taken[i] for i in floats]
+            values[tensor_rows] = tensors_to_floats([taken[i] for i in tensor_rows])
         else:
-            values = np.fromiter(pending, dtype=np.float64, count=len(pending))
+            values = np.fromiter(taken, dtype=np.float64, count=count)
+        del pending[:count]  # only once converted: a failing conversion keeps the values for the next try
+        self._pending_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
         epoch = self.epoch_now
         self.history.log_steps(values, epoch)
         self.write("write_steps", values, epoch)

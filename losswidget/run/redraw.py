@@ -11,6 +11,8 @@ import time
 
 DRAW_BUDGET = 0.02  # drawing may take at most this share of the training time
 CHECK_INTERVAL = 0.05  # UI events and control requests are checked this often while steps run
+STEP_CLOCK_INTERVAL = 0.01  # the per-step path reads the clock about this often...
+MAX_STEPS_PER_CLOCK = 64  # ...and at least every this many steps
 
 
 class RedrawClock:
@@ -22,6 +24,8 @@ class RedrawClock:
         self.frame_seconds = 0.0  # Python-side cost of the last frame
         self.frames_drawn = 0
         self.dirty = False
+        self.steps_per_clock = 1  # log_step reads the clock every this many steps (adapts to the pace)
+        self._clock_read_at = 0.0
         self.lock = threading.RLock()
         self.loop_thread: threading.Thread | None = None
 
@@ -36,8 +40,24 @@ class RedrawClock:
         self._reschedule()
         return True
 
+    def mark_dirty(self) -> None:
+        """From any thread: the chart changed (a slider, Stop): the loop draws at its next clock read."""
+        self.dirty = True
+        self.next_check_at = 0.0
+
     def frame_due(self, now: float) -> bool:
         return self.dirty or now >= self.next_frame_at
+
+    def clock_read(self, now: float) -> int:
+        """The per-step path read the clock: how many steps until it reads it again. About every
+        ``STEP_CLOCK_INTERVAL`` at the pace just measured, at most ``MAX_STEPS_PER_CLOCK`` steps,
+        so the clock costs nothing per step and a click waits at most 64 steps. A pause (between
+        loops, a long validation) counts as slow steps: the count falls and grows back."""
+        elapsed, self._clock_read_at = now - self._clock_read_at, now
+        if elapsed > 0:
+            steps = round(self.steps_per_clock * STEP_CLOCK_INTERVAL / elapsed)
+            self.steps_per_clock = max(1, min(MAX_STEPS_PER_CLOCK, steps))
+        return self.steps_per_clock
 
     def drawn(self, started: float) -> None:
         now = time.perf_counter()
