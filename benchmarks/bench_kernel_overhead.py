@@ -1,14 +1,15 @@
 """Training overhead of the live widget in a real kernel: the chart's messages really sent.
 
-Run: .venv/bin/python benchmarks/bench_kernel_overhead.py [--rounds 11] [--slow]
+Run: .venv/bin/python benchmarks/bench_kernel_overhead.py [--rounds 21] [--slow] [--browser] [--only TEXT]
 (results: benchmarks/RESULTS.md)
 
 A real ipykernel is started with jupyter_client and driven as a frontend drives it: this
 process reads every iopub message (the widget's comm traffic included) while the kernel runs
 one cell that alternates a bare loop and monitored loops. The loop: an MLP 64-128-1, batch
 32, SGD, one torch thread, ``log_step(train=loss)`` every step and ``log(train=, val=)`` every
-128 steps. Ratio = monitored time / the bare loop's time in the same round; the median and
-the spread over the rounds are printed, with where the monitored time went: inside
+128 steps. Ratio = monitored time / the bare loop's time in the same round (bare first in even
+rounds, monitored first in odd ones); the median and the spread over the rounds are printed,
+with where the monitored time went: inside
 ``log_step``/``log``, building frames, rendering them (serialising and queueing the comm
 messages), starting and ending the loop, and the rest (other threads: the kernel's iopub
 thread and zmq, competing for the GIL and the two cores).
@@ -93,10 +94,14 @@ def monitored():
     return monitor
 
 rounds, spent = [], []
-for r in range({rounds}):  # the ratio, from uninstrumented runs
-    bare = train()
-    monitor = monitored()
-    rounds.append((bare, train(monitor)))
+for r in range({rounds}):  # the ratio, from uninstrumented runs; which runs first alternates
+    if r % 2:
+        seen = train(monitored())
+        bare = train()
+    else:
+        bare = train()
+        seen = train(monitored())
+    rounds.append((bare, seen))
 
 from losswidget.run import monitor as monitor_module
 from losswidget.run.loop import Loop
@@ -224,7 +229,7 @@ def report(label: str, result: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--slow", action="store_true", help="a 10x slower step")
     parser.add_argument("--only", default="", help="run only variants whose label contains this")
     parser.add_argument("--browser", action="store_true", help="in JupyterLab + Chromium instead of a bare kernel")

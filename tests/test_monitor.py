@@ -429,7 +429,7 @@ def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():
         for step in range(1_000_000):
             monitor.log_step(train=1.0 / (step + 1))
             if step % 997 == 0:
-                largest = max(largest, len(monitor._recorder.pending))
+                largest = max(largest, len(monitor._recorder.steps.values))
     assert largest < PENDING_LIMIT
     assert monitor.history.n_steps == 1_000_000  # nothing lost on the way
 
@@ -443,5 +443,5 @@ def test_pending_tensors_are_bounded_too():
     for _epoch in monitor.epochs(1):
         for _ in range(3 * PENDING_LIMIT):
             monitor.log_step(train=loss)
-            assert len(monitor._recorder.pending) < PENDING_LIMIT
+            assert len(monitor._recorder.steps.values) < PENDING_LIMIT
     assert monitor.history.n_steps == 3 * PENDING_LIMIT

@@ -115,8 +115,7 @@ class LiveLossMonitor:
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
-        self._pending = self._recorder.pending  # the per-step path's list (the recorder's, never replaced)
-        self._steps_to_clock = 1
+        self._steps = self._recorder.steps  # the per-step path's state
         self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
         self._past: list[History] = []
@@ -321,10 +320,11 @@ class LiveLossMonitor:
         detached and converted in bulk at the next frame. The common cases (a float, a
         one-element CPU tensor) take a short path.
         """
+        steps = self._steps
         kind = type(train)
         if kind is float:
             value = train
-        elif kind is self._recorder.tensor_type and train.is_cpu:
+        elif kind is steps.tensor_type and train.is_cpu:
             try:
                 value = train.item()  # a Python number: no graph is kept alive
             except RuntimeError:  # more than one element: the slow path says what was wrong
@@ -333,9 +333,9 @@ class LiveLossMonitor:
                 value = self._recorder.step_value(train)
         else:
             value = self._recorder.step_value(train)
-        self._pending.append(value)
-        self._steps_to_clock -= 1
-        if self._steps_to_clock <= 0:  # the per-step path's only test: no clock read per step
+        steps.values.append(value)
+        steps.until_clock -= 1
+        if steps.until_clock <= 0:  # the per-step path's only test: no clock read per step
             self._read_clock()
         return self._stop.requested
 
@@ -344,8 +344,8 @@ class LiveLossMonitor:
         take clicks and draw when due."""
         now = time.perf_counter()
         clock = self._display.clock
-        self._steps_to_clock = clock.clock_read(now)
-        if len(self._pending) > PENDING_LIMIT - MAX_STEPS_PER_CLOCK:  # < PENDING_LIMIT whatever the frame rate
+        self._steps.until_clock = clock.clock_read(now)
+        if len(self._steps.values) > PENDING_LIMIT - MAX_STEPS_PER_CLOCK:  # < PENDING_LIMIT whatever the frame rate
             self._recorder.flush_steps()
         if now >= clock.next_check_at:
             self._between_steps(now)

@@ -23,7 +23,10 @@ SHORT_REASON = {
 
 
 class StopControl:
-    """A thread-safe stop flag with its reason; ``requested`` is a plain read for the per-step path."""
+    """A thread-safe stop flag with its reason; ``requested`` is a plain read for the per-step path
+    (slotted: one cache line to read between training steps)."""
+
+    __slots__ = ("_event", "_pending", "_ranks", "code", "epoch", "message", "requested")
 
     def __init__(self, ranks: Any = None) -> None:
         self._ranks = ranks
