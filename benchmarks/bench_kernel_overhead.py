@@ -79,7 +79,7 @@ def train(monitor=None):
             optimizer.step()
             if MANUAL:
                 sink.append(loss.item())  # what a hand-written loop does to keep its losses
-            elif monitor is not None and {per_step}:
+            elif monitor is not None and {per_step} and step % {every} == 0:
                 monitor.log_step(train=loss)
         if monitor is not None and not MANUAL:
             monitor.log(train=float(loss), val=float(loss))
@@ -234,10 +234,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only variants whose label contains this")
     parser.add_argument("--browser", action="store_true", help="in JupyterLab + Chromium instead of a bare kernel")
     args = parser.parse_args()
-    widget = {"frame_rate": 2.0, "display": "widget", "per_step": True}
+    widget = {"frame_rate": 2.0, "display": "widget", "per_step": True, "every": 1}
     variants = [
         ("widget displayed, log_step every step, defaults (2 Hz)", widget),
         ("widget displayed, frame_rate=5 (the default before 0.3)", {**widget, "frame_rate": 5.0}),
+        ("widget displayed, log_step every 10th step", {**widget, "every": 10}),
         ("widget displayed, no per-step logging", {**widget, "per_step": False}),
         ('display="none", log_step every step', {**widget, "display": "none"}),
         (
