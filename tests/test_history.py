@@ -173,3 +173,19 @@ def test_round_trip_property(tmp_path_factory, rows, steps):
     folder = tmp_path_factory.mktemp("prop")
     for suffix in (".jsonl", ".csv"):
         assert lw.History.load(history.save(folder / f"h{suffix}")) == history
+
+
+def test_a_history_survives_copying_and_pickling_and_grows_after():
+    import copy
+
+    history = lw.History("run")
+    history.log_epoch(0, {"train": 1.0, "val": 2.0})
+    history.log_epoch(1, {"train": 0.5, "acc": 0.9})
+    history.log_steps([1.5, 1.25, 0.75], 1)
+    for twin in (copy.deepcopy(history), pickle.loads(pickle.dumps(history)), copy.copy(history)):
+        assert repr(list(twin.records())) == repr(list(history.records()))  # NaN where not logged, alike
+        assert twin.step_train.tolist() == [1.5, 1.25, 0.75] and twin.step_epoch.tolist() == [1, 1, 1]
+    twin = copy.deepcopy(history)
+    twin.log_epoch(2, {"val": 0.25})  # the copy grows on its own; the original is untouched
+    assert twin.epochs.tolist() == [0, 1, 2] and history.epochs.tolist() == [0, 1]
+    assert np.isnan(twin.train[2]) and twin.val[2] == 0.25

@@ -35,6 +35,14 @@ class _Column:
     def __len__(self) -> int:
         return self._size
 
+    def __getstate__(self) -> np.ndarray:  # copy and pickle: the memoryview cannot travel
+        return self._data[: self._size].copy()
+
+    def __setstate__(self, data: np.ndarray) -> None:
+        self._data = np.array(data, copy=True)
+        self._items = memoryview(self._data)
+        self._size = self._data.size
+
     def _reserve(self, size: int) -> None:
         if size > len(self._items):
             grown = np.empty(max(size, 2 * self._data.size), dtype=self._data.dtype)
