@@ -11,8 +11,10 @@ one cell that alternates a bare loop and monitored loops. The loop: an MLP 64-12
 rounds, monitored first in odd ones); the median and the spread over the rounds are printed,
 with where the monitored time went: inside
 ``log_step``/``log``, building frames, rendering them (serialising and queueing the comm
-messages), starting and ending the loop, and the rest (other threads: the kernel's iopub
-thread and zmq, competing for the GIL and the two cores).
+messages), starting and ending the loop, and what is left unaccounted. That last figure is the
+difference of one bare and one monitored run, so it carries a whole round's noise (±5 % of a
+run on this VM): read it over many instrumented runs, or measure per-step costs with
+``bench_step_path.py``.
 
 ``--slow`` uses a 10x slower step (a 64-1280-1280-1 MLP). ``--browser`` runs the same cell in
 JupyterLab in Chromium on this machine (the browser draws every frame, competing for the same
@@ -223,7 +225,8 @@ def report(label: str, result: dict) -> str:
         f"| {label} | {bare * 1e3:.0f} | **{statistics.median(ratios):.3f}** "
         f"({q1:.3f}–{q3:.3f}, min {ratios[0]:.3f}, max {ratios[-1]:.3f}) | {lost * 1e3:.1f} ms lost per "
         "instrumented run: "
-        f"{parts} ms; outside any monitor call (other threads, caches) {outside * 1e3:.1f} ms |"
+        f"{parts} ms; unaccounted {outside * 1e3:.1f} ms (lost minus the timed calls: one bare/monitored "
+        "pair per instrumented run, as noisy as a round's ratio) |"
     )
 
 

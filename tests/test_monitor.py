@@ -400,7 +400,9 @@ def test_a_slider_or_stop_from_another_thread_reaches_the_loop_within_64_steps()
     seen = {}
     for _epoch in monitor.epochs(1):
         for step in range(10_000):
-            monitor.log_step(train=1.0)
+            if monitor.log_step(train=1.0):
+                seen["returned"] = step
+                break
             if step == 5_000:
                 drawn = monitor._display.clock.frames_drawn
                 worker = threading.Thread(target=setattr, args=(monitor, "smoothing", 5))
@@ -410,14 +412,13 @@ def test_a_slider_or_stop_from_another_thread_reaches_the_loop_within_64_steps()
             if "set" in seen and "drawn" not in seen and monitor._display.clock.frames_drawn > drawn:
                 seen["drawn"] = step
             if step == 7_000:
-                threading.Thread(target=monitor.stop).start()
-                time.sleep(0.05)  # the thread has run
+                worker = threading.Thread(target=monitor.stop)
+                worker.start()
+                worker.join()
                 seen["stop"] = step
-            if "stop" in seen and monitor._stop.requested:
-                break
     assert 0 < seen["drawn"] - seen["set"] <= MAX_STEPS_PER_CLOCK  # the redraw came at the next clock read
-    assert step == seen["stop"]  # a stop is a flag: the very next log_step returns True
-    assert monitor.history.n_steps == 7_001
+    assert seen["returned"] == seen["stop"] + 1  # a stop is a flag: the very next log_step returns True
+    assert monitor.history.n_steps == 7_002  # that step is recorded too
 
 
 def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():

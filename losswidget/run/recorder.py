@@ -24,8 +24,9 @@ class StepBuffer:
     state spread over the monitor's objects cost several microseconds per step, measured).
 
     ``values``: step values waiting for the history (floats, or detached tensors), the same list
-    for the buffer's life. ``tensor_type``: ``torch.Tensor`` once one was logged (the fast path's
-    test). ``until_clock``: steps left until ``log_step`` reads the clock."""
+    for the buffer's life. ``has_tensors``: some of them are tensors (the flush converts those in
+    one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast path's test).
+    ``until_clock``: steps left until ``log_step`` reads the clock."""
 
     __slots__ = ("has_tensors", "tensor_type", "until_clock", "values")
 
