@@ -189,3 +189,25 @@ def test_a_history_survives_copying_and_pickling_and_grows_after():
     twin.log_epoch(2, {"val": 0.25})  # the copy grows on its own; the original is untouched
     assert twin.epochs.tolist() == [0, 1, 2] and history.epochs.tolist() == [0, 1]
     assert np.isnan(twin.train[2]) and twin.val[2] == 0.25
+
+
+def test_step_lists_go_in_without_numpy_and_bad_ones_are_refused_whole():
+    history = lw.History()
+    history.log_steps([1.5, 2, math.nan], 4)  # the recorder's flush: a list and one epoch
+    history.log_steps(np.array([0.5]), 5)
+    assert history.step_train.tolist()[:2] == [1.5, 2.0] and math.isnan(history.step_train[2])
+    assert history.step_epoch.tolist() == [4, 4, 4, 5] and history.last_step_epoch == 5
+    before = history.copy()
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        history.log_steps([0.25, "high"], 6)
+    assert history == before and history.last_step_epoch == 5
+    for _ in range(40):  # grows past the first buffer
+        history.log_steps([0.125] * 7, 6)
+    assert history.n_steps == 284 and history.step_epoch[-1] == 6 and history.step_train[-1] == 0.125
+    assert lw.History().last_step_epoch is None
+
+
+def test_last_value_reads_the_last_epoch_row():
+    history = make_history()
+    assert math.isnan(history.last_value("train")) and history.last_value("val") == 0.9
+    assert math.isnan(history.last_value("acc"))

@@ -110,6 +110,19 @@ def test_state_dict_round_trip_and_resume():
     assert resumed.state_dict() == whole.state_dict()
 
 
+def test_checkpoint_and_rewind_undo_updates():
+    stopper = lw.EarlyStopping(patience=1)
+    stopper.update(1.0)
+    saved, before = stopper.checkpoint(), stopper.state_dict()
+    stopper.update(2.0)
+    stopper.update(3.0)
+    assert stopper.should_stop
+    stopper.rewind(saved)
+    assert stopper.state_dict() == before and not stopper.should_stop
+    stopper.update(0.5)  # goes on from the rewound state
+    assert stopper.best == 0.5 and stopper.best_epoch == 1
+
+
 def test_bad_state_dict_changes_nothing():
     stopper = lw.EarlyStopping(patience=4)
     stopper.update(1.0)

@@ -164,6 +164,15 @@ class EarlyStopping:
         state["stop_reason"] = None if self.reason_code is None else self.reason_code.value
         return state
 
+    def checkpoint(self) -> dict:
+        """A copy of the state for :meth:`rewind`, cheap enough to take every epoch (every field is
+        an immutable value). Not for saving: :meth:`state_dict` is."""
+        return self.__dict__.copy()
+
+    def rewind(self, checkpoint: dict) -> None:
+        """Back to the state :meth:`checkpoint` returned."""
+        self.__dict__.update(checkpoint)
+
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned; validated before anything changes."""
         if not isinstance(state, dict):

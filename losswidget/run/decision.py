@@ -37,10 +37,10 @@ class Decision:
     def _validation(self, epoch: int, val: float, relogged: bool) -> None:
         stopper = self._stopper
         if relogged and self._before_epoch is not None:
-            stopper.load_state_dict(self._before_epoch)
+            stopper.rewind(self._before_epoch)
             self._best.roll_back()
         else:
-            self._before_epoch = stopper.state_dict()
+            self._before_epoch = stopper.checkpoint()
             self._best.begin_epoch()
         best_before = (stopper.best_epoch, stopper.best)
         stopper.update(val, epoch)

@@ -287,11 +287,15 @@ class LiveLossMonitor:
 
     def log(self, train: Any = None, val: Any = None, **metrics: Any) -> bool:
         """Record one epoch's values (several calls in one epoch merge). Returns ``should_stop``."""
-        given = {name: value for name, value in (("train", train), ("val", val)) if value is not None}
-        given.update(metrics)
-        if not given:
+        values = {}
+        if train is not None:
+            values["train"] = to_float(train, "train")
+        if val is not None:
+            values["val"] = to_float(val, "val")
+        for name, value in metrics.items():
+            values[check_metric_name(name)] = to_float(value, name)
+        if not values:
             raise TypeError("log() needs at least one value, e.g. monitor.log(train=0.52, val=0.61)")
-        values = {check_metric_name(name): to_float(value, name) for name, value in given.items()}
         if self._ranks is not None:
             values = self._ranks.average(values)  # one collective per log() call
         if val is not None:

@@ -100,7 +100,7 @@ class Recorder:
             values[floats] = [taken[i] for i in floats]
             values[tensor_rows] = tensors_to_floats([taken[i] for i in tensor_rows])
         else:
-            values = np.fromiter(taken, dtype=np.float64, count=count)
+            values = taken  # floats: the history packs them without a numpy call
         del pending[:count]  # only once converted: a failing conversion keeps the values for the next try
         steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
         epoch = self.epoch_now
@@ -138,11 +138,12 @@ class Recorder:
         epoch = self.current_epoch
         self.epoch_open = False
         history = self.history
-        if not (history.last_epoch == epoch or (history.n_steps > 0 and history.step_epoch[-1] == epoch)):
+        logged_epoch = history.last_epoch == epoch
+        if not (logged_epoch or history.last_step_epoch == epoch):
             return False
         self.next_epoch = epoch + 1  # type: ignore[operator]
         self.steps_all_non_finite = False
-        if history.last_epoch != epoch or math.isnan(history.train[-1]):
+        if not logged_epoch or math.isnan(history.last_value("train")):
             self._fill_train_from_steps(epoch)  # type: ignore[arg-type]
         return True
 
