@@ -68,6 +68,16 @@ def test_accelerator_tensors_stay_on_device_and_detached():
     assert kept.device.type == "meta" and kept.grad_fn is None and not kept.requires_grad
 
 
+def test_accelerator_tensors_are_kept_as_they_are_now_in_one_element():
+    running = torch.zeros((), device="meta")  # a running sum, changed in place after each log_step
+    kept = detach_scalar(running, "train")
+    running.add_(1.0)  # a detached view would share the change (and its version counter)
+    assert kept._version == 0 and running._version == 1
+    rows = torch.ones(1_000_000, device="meta")
+    kept = detach_scalar(rows[3], "train")  # a view: the 4 MB storage must not stay pending
+    assert kept._base is None and kept.untyped_storage().nbytes() == 4
+
+
 def test_bulk_conversion():
     tensors = [torch.tensor(float(i)) for i in range(5)]
     np.testing.assert_array_equal(tensors_to_floats(tensors), np.arange(5.0))

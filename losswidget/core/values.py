@@ -41,10 +41,12 @@ def _check_tensor(value: Any, name: str) -> None:
 def detach_scalar(value: Any, name: str) -> Any:
     """Validate ``value``; return a float, or a detached one-element tensor.
 
-    Tensors on an accelerator are returned detached but not copied to the host,
-    so per-step logging never forces a device synchronisation; convert them in
-    bulk with :func:`tensors_to_floats`. This runs once per training step: the
-    CPU path is kept to three tensor calls.
+    Tensors on an accelerator are copied on the device, not to the host, so per-step
+    logging never forces a device synchronisation; convert them in bulk with
+    :func:`tensors_to_floats`. The copy is the value as it is now: a tensor changed in
+    place later (a running sum logged every step) or a view of a large tensor would
+    otherwise be read at the flush with its later value, or keep the large storage
+    alive. This runs once per training step: the CPU path is kept to three tensor calls.
     """
     if type(value) is float:
         return value
@@ -57,7 +59,7 @@ def detach_scalar(value: Any, name: str) -> Any:
                 _check_tensor(value, name)
             return float(result)
         _check_tensor(value, name)
-        return value.detach().reshape(())
+        return value.detach().reshape(()).clone()  # one element of device memory, and its value now
     return to_float(value, name)
 
 
