@@ -7,8 +7,10 @@ A real ipykernel is started with jupyter_client and driven as a frontend drives 
 process reads every iopub message (the widget's comm traffic included) while the kernel runs
 one cell that alternates a bare loop and monitored loops. The loop: an MLP 64-128-1, batch
 32, SGD, one torch thread, ``log_step(train=loss)`` every step and ``log(train=, val=)`` every
-128 steps. Ratio = monitored time / the bare loop's time in the same round (bare first in even
-rounds, monitored first in odd ones); the median and the spread over the rounds are printed,
+128 steps. The runs go bare, monitored, bare, monitored, ..., bare: a round's ratio is a
+monitored run's time over the mean of the bare runs on either side of it, so that the machine's
+drift (this VM moves by several % over seconds) cancels to first order. The median and the
+spread over the rounds are printed,
 with where the monitored time went: inside
 ``log_step``/``log``, building frames, rendering them (serialising and queueing the comm
 messages), starting and ending the loop, and what is left unaccounted. That last figure is the
@@ -96,14 +98,12 @@ def monitored():
     return monitor
 
 rounds, spent = [], []
-for r in range({rounds}):  # the ratio, from uninstrumented runs; which runs first alternates
-    if r % 2:
-        seen = train(monitored())
-        bare = train()
-    else:
-        bare = train()
-        seen = train(monitored())
-    rounds.append((bare, seen))
+bare_before = train()
+for r in range({rounds}):  # the ratio, from uninstrumented runs: each monitored run between two bare ones
+    seen = train(monitored())
+    bare_after = train()
+    rounds.append(((bare_before + bare_after) / 2, seen))  # the machine's drift cancels to first order
+    bare_before = bare_after
 
 from losswidget.run import monitor as monitor_module
 from losswidget.run.loop import Loop
@@ -162,6 +162,7 @@ def run(variant: dict, rounds: int, slow: bool) -> dict:
             return result
         finally:
             stop.set()
+            reader.join()  # before the sockets close under it
             kernel.close()
 
 
