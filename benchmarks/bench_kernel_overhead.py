@@ -95,6 +95,7 @@ def monitored():
     monitor = lw.LiveLossMonitor(patience=None, frame_rate={frame_rate}, display={display!r})
     if {display!r} != "none":
         display(monitor)
+        time.sleep({settle})  # the frontend draws the new widget before the run starts (not timed)
     return monitor
 
 rounds, spent = [], []
@@ -238,9 +239,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only variants whose label contains this")
     parser.add_argument("--browser", action="store_true", help="in JupyterLab + Chromium instead of a bare kernel")
     args = parser.parse_args()
-    widget = {"frame_rate": 2.0, "display": "widget", "per_step": True, "every": 1}
+    widget = {"frame_rate": 2.0, "display": "widget", "per_step": True, "every": 1, "settle": 0.0}
     variants = [
         ("widget displayed, log_step every step, defaults (2 Hz)", widget),
+        ("the same, widget shown 1.5 s before the run (steady state)", {**widget, "settle": 1.5}),
         ("widget displayed, frame_rate=5 (the default before 0.3)", {**widget, "frame_rate": 5.0}),
         ("widget displayed, log_step every 10th step", {**widget, "every": 10}),
         ("widget displayed, no per-step logging", {**widget, "per_step": False}),

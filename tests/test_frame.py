@@ -1,5 +1,6 @@
 """The chart model: incremental pieces agree with their from-scratch definitions."""
 
+import itertools
 import math
 
 import numpy as np
@@ -70,3 +71,19 @@ def test_the_epoch_axis_grows_in_a_few_round_steps_within_the_plan():
         history.log_epoch(epoch, {"train": 1.0 / (epoch + 1)})
     frame = build_frame(history, StepCache(100), smoothing=1, patience=5, planned_last=99)
     assert frame.x_range == (0.0, 30.0)  # 24 + 1, plus 10 %, up to the next round end
+
+
+@pytest.mark.parametrize("log_y", [False, True])
+def test_a_falling_loss_moves_the_loss_axis_a_few_times_not_at_every_frame(log_y):
+    history, model = lw.History(), StepCache()
+    ranges = []
+    for epoch in range(60):  # one frame per epoch; the loss falls from 2 towards 0.05
+        loss = 0.05 + 2.0 * math.exp(-epoch / 8)
+        history.log_epoch(epoch, {"train": loss, "val": loss * 1.1})
+        frame = build_frame(history, model, smoothing=1, patience=5, log_y=log_y)
+        low, high = frame.y_range
+        assert low <= min(history.train.min(), history.val.min()) and high >= history.val.max()  # all shown
+        assert low > 0 if log_y else low >= 0  # a loss is never negative: neither is its axis
+        ranges.append(frame.y_range)
+    moves = sum(a != b for a, b in itertools.pairwise(ranges))
+    assert moves <= 20, moves  # without headroom it moved at every frame (59 of 59)

@@ -65,6 +65,7 @@ def value_range(arrays: list[np.ndarray], log_y: bool) -> tuple[float, float, bo
 
 
 RANGE_LIMIT = 1e38  # axis ends stay finite in float32 and JSON, even for values near float64's limit
+AXIS_HEADROOM = 0.1  # a new loss axis reaches this share of its span beyond the data on each side
 
 
 def _padded(low: float, high: float, log_y: bool) -> tuple[float, float]:

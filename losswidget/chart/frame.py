@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from losswidget.chart.axes import epoch_axis_end, value_range
+from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT, epoch_axis_end, value_range
 from losswidget.core.decimate import Decimator, decimate
 from losswidget.core.history import History, _Column
 from losswidget.core.smoothing import smooth
@@ -144,15 +144,28 @@ class StepCache:
 
     def stable_range(self, wanted: tuple[float, float], log_y: bool) -> tuple[float, float]:
         """The y axis of the last frame while the wanted one fits inside it and fills at least 80 % of
-        it: the axis (and every mark's position on it) is not resent for each new point."""
+        it: the axis (and every mark's position on it) is not resent for each new point. A new axis
+        has :data:`AXIS_HEADROOM` beyond the wanted one on each side (not below 0 for a loss that is
+        never negative), so that a falling loss does not move it at every frame: in the browser each
+        move redraws every mark and both axes (measured: a few axis moves per run, not one per frame)."""
         if self._range is not None and self._range[2] == log_y:
             low, high, _ = self._range
             if low <= wanted[0] and wanted[1] <= high:
                 measure = (lambda a, b: math.log(b / a)) if log_y else (lambda a, b: b - a)
                 if measure(*wanted) >= 0.8 * measure(low, high):
                     return low, high
-        self._range = (wanted[0], wanted[1], log_y)
-        return wanted
+        low, high = wanted
+        if log_y:
+            factor = (high / low) ** AXIS_HEADROOM
+            low, high = low / factor, high * factor
+        else:
+            margin = AXIS_HEADROOM * (high - low)
+            low, high = (low - margin if low < 0 else max(low - margin, 0.0)), high + margin
+        low, high = max(low, -RANGE_LIMIT), min(high, RANGE_LIMIT)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high) or (log_y and low <= 0):
+            low, high = wanted  # a range at the edge of float64: as wanted, no headroom
+        self._range = (low, high, log_y)
+        return low, high
 
     def non_finite(self, history: History) -> int:
         """NaN/inf values shown as gaps: steps counted as they arrive; of the epochs' train and val only
