@@ -1,0 +1,176 @@
+"""The notebook view's widgets: the bqplot loss and metric figures, the controls and the status
+line, built once and wired to the monitor's controls (ipywidgets 7.7 or 8).
+
+:class:`~losswidget.views.widget.WidgetView` renders frames into them; nothing here changes after
+construction except through a control's own handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bqplot as bq
+import ipywidgets as widgets
+
+from losswidget.views.base import Controls
+from losswidget.views.style import COLORS
+
+TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
+SLIDER_MAX = 50
+
+
+class ChartWidgets:
+    """bqplot figure + Stop button + smoothing/patience sliders + log-scale toggle + status."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+        settings = controls.settings
+
+        self.x_scale = bq.LinearScale(min=0.0, max=1.0)
+        self.linear_y = bq.LinearScale(min=0.0, max=1.0)
+        self.log_y = bq.LogScale(min=0.1, max=1.0)
+        scales = {"x": self.x_scale, "y": self.linear_y}
+
+        self.past_lines = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.6], stroke_width=1.5)
+        self.step_lines = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[COLORS["steps"], TRAIN],
+            opacities=[0.6, 1.0],
+            stroke_width=1.0,
+            labels=["train (steps)", "train (steps, smoothed)"],
+        )
+        self.epoch_lines = bq.Lines(x=[], y=[], scales=scales, colors=[TRAIN], stroke_width=2.5, labels=["train"])
+        # Validation dashed, its dots square: colour is never the only thing telling the curves apart.
+        self.val_line = bq.Lines(
+            x=[], y=[], scales=scales, colors=[VAL], stroke_width=2.5, line_style="dashed", labels=["validation"]
+        )
+        self.train_points = self._points(scales, TRAIN, "train loss")
+        self.val_points = self._points(scales, VAL, "validation loss", marker="square")
+        self.best_marker = bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            marker="diamond",
+            colors=[BEST],
+            stroke="black",
+            default_size=160,
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["best epoch", "validation loss"], formats=["", ".4g"]),
+        )
+        # Vertical markers and their labels span the plot's height on a fixed 0..1 scale: they are
+        # not resent each time the loss axis moves.
+        height = {"x": self.x_scale, "y": bq.LinearScale(min=0.0, max=1.0)}
+        self.verticals = bq.Lines(
+            x=[], y=[], scales=height, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
+        )
+        self.stop_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[STOP], default_size=13)
+        self.what_if_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[WHAT_IF], default_size=13)
+        self.marks = [
+            self.past_lines,
+            self.step_lines,
+            self.epoch_lines,
+            self.val_line,
+            self.train_points,
+            self.val_points,
+            self.verticals,
+            self.best_marker,
+            self.stop_label,
+            self.what_if_label,
+        ]
+        self.y_axis = bq.Axis(scale=self.linear_y, side="left", label="loss", tick_format=".3g", label_offset="48px")
+        self.x_axis = bq.Axis(scale=self.x_scale, label="epoch", tick_format="d")
+        self.figure = bq.Figure(
+            marks=self.marks,
+            axes=[self.x_axis, self.y_axis],
+            animation_duration=0,
+            fig_margin={"top": 20, "bottom": 40, "left": 60, "right": 20},
+            layout=widgets.Layout(width="100%", height="340px"),
+        )
+
+        self.metric_x = bq.LinearScale(min=0.0, max=1.0)
+        self.metric_y = bq.LinearScale()
+        self.metric_x_axis = bq.Axis(scale=self.metric_x, label="epoch", tick_format="d")
+        self.metric_lines = bq.Lines(
+            x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, display_legend=True, stroke_width=2
+        )
+        # A 200-pixel panel has room for about four labels: round values, set from the data.
+        self.metric_y_axis = bq.Axis(
+            scale=self.metric_y, side="left", label="metrics", tick_format=".3g", label_offset="48px"
+        )  # the title clear of the tick labels
+        self.metric_figure = bq.Figure(
+            marks=[self.metric_lines],
+            axes=[
+                self.metric_x_axis,
+                self.metric_y_axis,
+            ],
+            legend_location="bottom-right",
+            animation_duration=0,
+            fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
+            layout=widgets.Layout(width="100%", height="200px", display="none"),
+        )
+
+        self.stop_button = widgets.Button(
+            description="Stop",
+            icon="stop",
+            button_style="danger",
+            tooltip="Stop training at the end of this epoch",
+            layout=widgets.Layout(width="auto", min_width="148px", flex="0 0 auto"),  # "Early stop at epoch 123"
+        )
+        self.smoothing_slider = widgets.IntSlider(
+            value=min(settings.smoothing, SLIDER_MAX),
+            min=1,
+            max=max(SLIDER_MAX, settings.smoothing),
+            description="smoothing",
+            continuous_update=True,
+        )
+        self.patience_slider = widgets.IntSlider(
+            value=settings.what_if_patience,
+            min=0,
+            max=max(SLIDER_MAX, settings.what_if_patience),
+            description="patience",
+            continuous_update=True,
+        )
+        self.log_toggle = widgets.ToggleButton(value=False, description="log scale", icon="line-chart")
+        self.status = widgets.HTML(value="")
+        self.title = widgets.HTML(value="")
+        self.legend = widgets.HTML(value="")
+        self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
+
+        # Handlers may run on a kernel-subshell thread: they only hand a value over.
+        self.stop_button.on_click(self._stop_pressed)
+        for widget, name in (
+            (self.smoothing_slider, "smoothing"),
+            (self.patience_slider, "what_if_patience"),
+            (self.log_toggle, "log_y"),
+        ):
+            widget.observe(lambda change, name=name: settings.from_control(name, change["new"]), names="value")
+
+        self.root = widgets.VBox(
+            [
+                widgets.HBox([self.title, self.legend], layout=widgets.Layout(justify_content="space-between")),
+                self.figure,
+                self.metric_figure,
+                widgets.HBox([self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]),
+                self.status,
+            ],
+            layout=widgets.Layout(width="100%", max_width="900px"),
+        )
+        self.root.add_class("losswidget")
+
+    @staticmethod
+    def _points(scales: dict, color: str, label: str, marker: str = "circle") -> bq.Scatter:
+        return bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            marker=marker,
+            colors=[color],
+            default_size=24,
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", label], formats=["", ".4g"]),
+        )
+
+    def _stop_pressed(self, button: Any) -> None:
+        """On the kernel's subshell thread: ask to stop, and say so on the button at once."""
+        self._controls.stop()
+        button.description, button.disabled = "Stopping…", True
