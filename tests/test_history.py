@@ -200,6 +200,8 @@ def test_step_lists_go_in_without_numpy_and_bad_ones_are_refused_whole():
     before = history.copy()
     with pytest.raises(ValueError, match="could not convert string to float"):
         history.log_steps([0.25, "high"], 6)
+    with pytest.raises(OverflowError):
+        history.log_steps([0.25], 2**63)  # beyond int64: refused before anything is appended
     assert history == before and history.last_step_epoch == 5
     for _ in range(40):  # grows past the first buffer
         history.log_steps([0.125] * 7, 6)

@@ -161,7 +161,7 @@ class History:
 
     def log_steps(self, train: Any, epoch: Any) -> None:
         """Append many steps at once (arrays of equal length, or one epoch for all)."""
-        if type(epoch) is int and epoch >= 0:  # the recorder's flush, once per frame and epoch
+        if type(epoch) is int and 0 <= epoch < 2**63:  # the recorder's flush, once per frame and epoch
             before = len(self._step_train)
             self._step_train.extend(train if type(train) is list else np.asarray(train, dtype=np.float64).reshape(-1))
             self._step_epoch.fill(epoch, len(self._step_train) - before)
