@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT, epoch_axis_end, value_range
+from losswidget.core.column import Column
 from losswidget.core.decimate import Decimator, decimate
-from losswidget.core.history import History, _Column
+from losswidget.core.history import History
 from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
@@ -99,14 +100,14 @@ class StepCache:
         self._range: tuple[float, float, bool] | None = None
         self._what_if_key: tuple | None = None
         self._decimator = Decimator(self.max_points)
-        self._smoothed = _Column()
+        self._smoothed = Column()
         self._window = 1
         self._counted = 0
         self.step_non_finite = 0
 
     def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:
         if window != self._window:
-            self._smoothed, self._window = _Column(), window
+            self._smoothed, self._window = Column(), window
         done = len(self._smoothed)
         if done < values.size:
             start = max(0, done - window + 1)

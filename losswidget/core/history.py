@@ -7,90 +7,19 @@ read-only view, free of copies. Saving and loading live in ``losswidget.files.hi
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from losswidget.core.column import Column
 from losswidget.core.validate import check_int
 from losswidget.core.values import to_float
 
 __all__ = ["History"]
 
 RESERVED_NAMES = frozenset({"epoch", "step", "kind"})
-
-
-class _Column:
-    """A growable 1-D numpy buffer. Values go in and out through a memoryview of it, without a numpy
-    call: on the per-epoch path, between training steps, each numpy call costs microseconds with
-    cold caches (reading one value is 15x cheaper than numpy's ``a[i].item()``, writing 2x; a list
-    of step values goes in packed by the ``array`` module)."""
-
-    __slots__ = ("_data", "_items", "_size")
-
-    def __init__(self, dtype: Any = np.float64, capacity: int = 64) -> None:
-        self._data = np.empty(capacity, dtype=dtype)
-        self._items = memoryview(self._data)
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __getstate__(self) -> np.ndarray:  # copy and pickle: the memoryview cannot travel
-        return self._data[: self._size].copy()
-
-    def __setstate__(self, data: np.ndarray) -> None:
-        self._data = np.array(data, copy=True)
-        self._items = memoryview(self._data)
-        self._size = self._data.size
-
-    def _reserve(self, size: int) -> None:
-        if size > len(self._items):
-            grown = np.empty(max(size, 2 * self._data.size), dtype=self._data.dtype)
-            grown[: self._size] = self._data[: self._size]
-            self._data, self._items = grown, memoryview(grown)
-
-    def append(self, value: Any) -> None:
-        self._reserve(self._size + 1)
-        self._items[self._size] = value
-        self._size += 1
-
-    def extend(self, values: Any) -> None:
-        if type(values) is list:  # the recorder's flush: packed by the array module, no numpy call
-            try:
-                self._put(array(self._items.format, values))
-                return
-            except TypeError:
-                pass  # not all numbers: numpy says what was wrong
-        values = np.asarray(values, dtype=self._data.dtype)
-        self._reserve(self._size + values.size)
-        self._data[self._size : self._size + values.size] = values
-        self._size += values.size
-
-    def fill(self, value: Any, count: int) -> None:
-        """Append ``value`` ``count`` times."""
-        self._put(array(self._items.format, [value]) * count)
-
-    def _put(self, packed: array) -> None:
-        count = len(packed)
-        self._reserve(self._size + count)
-        self._items[self._size : self._size + count] = packed
-        self._size += count
-
-    def set_last(self, value: Any) -> None:
-        self._items[self._size - 1] = value
-
-    def last(self) -> Any:
-        """The last value as a Python number (the column must not be empty)."""
-        return self._items[self._size - 1]
-
-    @property
-    def values(self) -> np.ndarray:
-        view = self._data[: self._size]
-        view.flags.writeable = False
-        return view
 
 
 def check_metric_name(name: Any) -> str:
@@ -113,10 +42,10 @@ class History:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
         self.name = name
-        self._epochs = _Column(np.int64)
-        self._columns: dict[str, _Column] = {"train": _Column(), "val": _Column()}
-        self._step_train = _Column()
-        self._step_epoch = _Column(np.int64)
+        self._epochs = Column(np.int64)
+        self._columns: dict[str, Column] = {"train": Column(), "val": Column()}
+        self._step_train = Column()
+        self._step_epoch = Column(np.int64)
 
     # -- recording -----------------------------------------------------------------
 
@@ -146,7 +75,7 @@ class History:
         for name, value in converted.items():
             column = self._columns.get(name)
             if column is None:
-                column = self._columns[name] = _Column()
+                column = self._columns[name] = Column()
                 column.extend(np.full(len(self._epochs), math.nan))
             elif not math.isnan(column.last()):
                 replaced.append(name)
@@ -255,7 +184,7 @@ class History:
         clone._epochs.extend(self.epochs)
         clone._columns = {}
         for name, column in self._columns.items():
-            clone._columns[name] = _Column()
+            clone._columns[name] = Column()
             clone._columns[name].extend(column.values)
         clone.log_steps(self.step_train, self.step_epoch)
         return clone
