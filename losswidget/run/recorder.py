@@ -1,7 +1,7 @@
 """Values into the history: the per-step buffer, epoch numbering, and the log file.
 
-``log_step`` only appends to a list (floats, or detached tensors converted in bulk later: no
-device synchronisation per step); :meth:`Recorder.flush_steps` moves the buffer into the
+``log_step`` only appends to a list (floats, or one-element device copies converted in bulk
+later: no device synchronisation per step); :meth:`Recorder.flush_steps` moves the buffer into the
 history and the log file at frames and epoch boundaries.
 """
 
@@ -23,7 +23,7 @@ class StepBuffer:
     memory as possible between training steps (in a torch loop every line runs with cold caches:
     state spread over the monitor's objects cost several microseconds per step, measured).
 
-    ``values``: step values waiting for the history (floats, or detached tensors), the same list
+    ``values``: step values waiting for the history (floats, or device copies), the same list
     for the buffer's life. ``has_tensors``: some of them are tensors (the flush converts those in
     one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast path's test).
     ``until_clock``: steps left until ``log_step`` reads the clock."""
@@ -76,7 +76,7 @@ class Recorder:
     # -- steps ---------------------------------------------------------------------------
 
     def step_value(self, train: Any) -> Any:
-        """The slow path of ``log_step``: validate; a float, or a detached tensor for later."""
+        """The slow path of ``log_step``: validate; a float, or a device copy for later."""
         value = detach_scalar(train, "train")
         if is_tensor(train) and type(train).__name__ == "Tensor":
             self.steps.tensor_type = type(train)

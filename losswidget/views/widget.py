@@ -17,7 +17,7 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.style import MARKER_LIMIT, METRIC_COLORS, past_color
 from losswidget.views.svg import nice_ticks, render_svg
-from losswidget.views.widget_parts import BEST, TRAIN, VAL, ChartWidgets
+from losswidget.views.widget_parts import BEST, STOPPING, TRAIN, VAL, ChartWidgets
 
 LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
 METRIC_AXIS_PIXELS = 150
@@ -135,8 +135,8 @@ class WidgetView(ChartWidgets):
         button = self.stop_button
         if frame.stop_control is not None:
             state = (True, frame.stop_control)
-        elif button.description == "Stopping…":
-            state = (True, "Stopping…")
+        elif button.description == STOPPING:
+            state = (True, STOPPING)
         else:
             state = (False, "Stop")
         if (button.disabled, button.description) != state:

@@ -17,6 +17,7 @@ from losswidget.views.style import COLORS
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
+STOPPING = "Stopping…"  # the Stop button once pressed, until the loop ends (the view reads it back)
 
 
 class ChartWidgets:
@@ -173,4 +174,4 @@ class ChartWidgets:
     def _stop_pressed(self, button: Any) -> None:
         """On the kernel's subshell thread: ask to stop, and say so on the button at once."""
         self._controls.stop()
-        button.description, button.disabled = "Stopping…", True
+        button.description, button.disabled = STOPPING, True
