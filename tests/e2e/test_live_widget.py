@@ -80,12 +80,15 @@ def test_patience_slider_during_the_loop_changes_the_decision(notebook):
     nb = notebook(
         [
             SETUP + "monitor = lw.LiveLossMonitor(patience=20, model=model)\nmonitor",
-            blocking_loop(200, pause=0.06, report="monitor.stopped_reason"),
+            blocking_loop(200, pause=0.15, report="monitor.stopped_reason"),
         ]
     )
     nb.run_all()
     nb.wait_for_widget()
-    nb.wait_for_status(r"Epoch (9|1\d)\b")  # the minimum (epoch 8) has passed; patience 20 is far away
+    # Before the minimum (epoch 8): the 17 presses land while the loop runs, and none of the values
+    # they pass through (19 ... 4) can stop it before patience 3 would, at epoch 11. Pressed after
+    # the minimum, on a busy machine a value on the way (4) decided first (seen in CI).
+    nb.wait_for_status(r"Epoch [1-6]\b")
     handle = nb.page.locator(".losswidget .widget-slider:has-text('patience') .noUi-handle")
     handle.focus()
     for _ in range(17):  # 20 -> 3
