@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ from jupyter_client.manager import KernelManager  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 IPYKERNEL70 = os.environ.get("LOSSWIDGET_IPYKERNEL70_PYTHON")
 COLAB = os.environ.get("LOSSWIDGET_COLAB_PYTHON")
+
+
+# ipykernel_launcher's own lines, plus a SIGUSR1 handler that writes every thread's stack to
+# stderr: a failed wait says where a stuck kernel was.
+LAUNCH_WITH_STACK_DUMPS = (
+    "import sys; sys.path[:] = [entry for entry in sys.path if entry != '']; "
+    "import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
+)
 
 
 def loop(patience: str = "None", epochs: int = 2000, name: str = "monitor") -> str:
@@ -51,18 +62,34 @@ class Kernel:
         spec_dir = tmp_path / "kernels" / "under-test"
         spec_dir.mkdir(parents=True)
         env = {"PYTHONPATH": str(REPO)}
-        argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = [python, "-c", LAUNCH_WITH_STACK_DUMPS, "-f", "{connection_file}"]
         (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python", "env": env}))
         self.manager = KernelManager(
             kernel_name="under-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
         )
-        self.manager.start_kernel()
+        self.stderr_path = tmp_path / "kernel-stderr.txt"
+        with self.stderr_path.open("w") as stderr:  # the child keeps its own copy of the descriptor
+            self.manager.start_kernel(stderr=stderr)
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
         self.outputs: list[str] = []  # what the cells we ran printed or raised
         self.cells: set[str] = set()
         self.widgets: dict[tuple[str, str], str] = {}  # (model name, description) -> newest comm id
+        self.recent: deque[str] = deque(maxlen=40)  # the last iopub messages, for a failure's message
+
+    def diagnosis(self) -> str:
+        """What a failed wait should say: what the kernel last published, whether it is alive, and
+        (asked with SIGUSR1) where each of its threads is."""
+        lines = [f"last iopub messages: {list(self.recent)}"]
+        if self.manager.is_alive():
+            os.kill(self.manager.provisioner.process.pid, signal.SIGUSR1)
+            time.sleep(1.0)
+            lines.append("kernel alive; its stderr (thread stacks at the end):")
+        else:
+            lines.append(f"kernel DEAD (exit code {self.manager.provisioner.process.poll()}); its stderr:")
+        lines.append(self.stderr_path.read_text()[-6000:])
+        return "\n".join(lines)
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -89,7 +116,9 @@ class Kernel:
             if found is not None and found != after:
                 return found
             self._read(0.2)
-        raise AssertionError(f"no {model} {description!r} appeared; output so far: {''.join(self.outputs)!r}")
+        raise AssertionError(
+            f"no {model} {description!r} appeared; output so far: {''.join(self.outputs)!r}\n{self.diagnosis()}"
+        )
 
     def send(self, comm_id: str, data: dict, subshell_id: str | None = None) -> None:
         message = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
@@ -110,6 +139,8 @@ class Kernel:
             return
         kind, content = message["msg_type"], message["content"]
         ours = message["parent_header"].get("msg_id") in self.cells
+        detail = content.get("execution_state") or content.get("data", {}).get("method", "")
+        self.recent.append(f"{kind}:{detail}:{message['parent_header'].get('msg_type', '-')}")
         if kind == "stream" and ours:
             self.outputs.append(content["text"])
         elif kind == "error" and ours:
@@ -125,7 +156,9 @@ class Kernel:
             if marker in text:
                 return text
             self._read(0.2)
-        raise AssertionError(f"no {marker!r} within {timeout} s; output so far: {''.join(self.outputs)!r}")
+        raise AssertionError(
+            f"no {marker!r} within {timeout} s; output so far: {''.join(self.outputs)!r}\n{self.diagnosis()}"
+        )
 
     def ended(self, timeout: float = 20, nth: int = 1) -> tuple[int, str, str]:
         """(last epoch, stop code, regime) from the nth loop's ENDED line."""
@@ -133,7 +166,8 @@ class Kernel:
         while "".join(self.outputs).count("ENDED") < nth and time.monotonic() < deadline:
             self._read(0.2)
         text = "".join(self.outputs)
-        assert text.count("ENDED") >= nth, f"loop {nth} did not end within {timeout} s; output: {text!r}"
+        if text.count("ENDED") < nth:
+            raise AssertionError(f"loop {nth} did not end within {timeout} s; output: {text!r}\n{self.diagnosis()}")
         assert "ERROR" not in text and "Traceback" not in text, text
         fields = text.split("ENDED")[nth].split()
         return int(fields[0]), fields[1], fields[2]
