@@ -32,15 +32,6 @@ IPYKERNEL70 = os.environ.get("LOSSWIDGET_IPYKERNEL70_PYTHON")
 COLAB = os.environ.get("LOSSWIDGET_COLAB_PYTHON")
 
 
-# ipykernel_launcher's own lines, plus a SIGUSR1 handler that writes every thread's stack to
-# stderr: a failed wait says where a stuck kernel was.
-LAUNCH_WITH_STACK_DUMPS = (
-    "import sys; sys.path[:] = [entry for entry in sys.path if entry != '']; "
-    "import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
-    "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
-)
-
-
 def loop(patience: str = "None", epochs: int = 2000, name: str = "monitor") -> str:
     """A cell: a monitor shown, then a blocking loop of ~0.05 s epochs; validation rises from epoch 0."""
     return f"""
@@ -62,7 +53,7 @@ class Kernel:
         spec_dir = tmp_path / "kernels" / "under-test"
         spec_dir.mkdir(parents=True)
         env = {"PYTHONPATH": str(REPO)}
-        argv = [python, "-c", LAUNCH_WITH_STACK_DUMPS, "-f", "{connection_file}"]
+        argv = [python, str(REPO / "tests" / "kernel_launch.py"), "-f", "{connection_file}"]  # with probes
         (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python", "env": env}))
         self.manager = KernelManager(
             kernel_name="under-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
@@ -79,16 +70,27 @@ class Kernel:
         self.recent: deque[str] = deque(maxlen=40)  # the last iopub messages, for a failure's message
 
     def diagnosis(self) -> str:
-        """What a failed wait should say: what the kernel last published, whether it is alive, and
-        (asked with SIGUSR1) where each of its threads is."""
+        """What a failed wait should say: what the kernel last published, whether it is alive, the
+        state of its shell-message path and every thread's stack (tests/kernel_launch.py's probes),
+        and whether one more shell message gets a stuck cell going (a lost wake-up) or not."""
         lines = [f"last iopub messages: {list(self.recent)}"]
         if self.manager.is_alive():
-            os.kill(self.manager.provisioner.process.pid, signal.SIGUSR1)
+            pid = self.manager.provisioner.process.pid
+            os.kill(pid, signal.SIGUSR2)
             time.sleep(1.0)
-            lines.append("kernel alive; its stderr (thread stacks at the end):")
+            os.kill(pid, signal.SIGUSR1)
+            time.sleep(1.0)
+            lines.append("kernel alive; its stderr (probes at the end):")
+            lines.append(self.stderr_path.read_text()[-8000:])
+            self.recent.clear()
+            self.client.kernel_info()  # one more message on the main shell
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                self._read(0.2)
+            lines.append(f"iopub in the 5 s after one kernel_info_request: {list(self.recent)}")
         else:
             lines.append(f"kernel DEAD (exit code {self.manager.provisioner.process.poll()}); its stderr:")
-        lines.append(self.stderr_path.read_text()[-6000:])
+            lines.append(self.stderr_path.read_text()[-8000:])
         return "\n".join(lines)
 
     def close(self) -> None:
