@@ -66,6 +66,7 @@ class Kernel:
         self.client.wait_for_ready(timeout=60)
         self.outputs: list[str] = []  # what the cells we ran printed or raised
         self.cells: set[str] = set()
+        self.replied: set[str] = set()  # cells whose execute_reply arrived
         self.widgets: dict[tuple[str, str], str] = {}  # (model name, description) -> newest comm id
         self.recent: deque[str] = deque(maxlen=40)  # the last iopub messages, for a failure's message
 
@@ -97,8 +98,26 @@ class Kernel:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
 
-    def execute(self, code: str) -> None:
+    def execute(self, code: str, queued: bool = False) -> None:
+        """Run a cell. Unless ``queued`` (sent on purpose while another cell runs), first wait for
+        every earlier cell's execute_reply: ipykernel 7.0-7.3 stop reading their shell socket for
+        good when a request arrives while a reply goes out (their shell-channel thread sends replies
+        on the raw socket under its ZMQStream; 7.4 sends through the stream). A frontend sending
+        the next cell as the last one ends would wedge the kernel, whatever the cell runs:
+        ``benchmarks/probe_shell_race.py`` shows it with plain ``print`` cells."""
+        if not queued:
+            self.wait_for_replies()
         self.cells.add(self.client.execute(code))
+
+    def wait_for_replies(self, timeout: float = 60) -> None:
+        """Until every cell sent so far has its execute_reply on the shell channel."""
+        deadline = time.monotonic() + timeout
+        while self.cells - self.replied:
+            try:
+                reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no execute_reply within {timeout} s\n{self.diagnosis()}") from None
+            self.replied.add(reply["parent_header"].get("msg_id"))
 
     def control(self, msg_type: str, content: dict | None = None) -> dict:
         request = self.client.session.msg(msg_type, content or {})
@@ -205,7 +224,7 @@ def test_main_shell_stop_and_patience_reach_a_busy_kernel(python, regime, tmp_pa
     kernel = Kernel(python, tmp_path)
     try:
         kernel.execute(loop())
-        kernel.execute("print('NEXT CELL RAN')")  # queued behind the loop: must wait for it
+        kernel.execute("print('NEXT CELL RAN')", queued=True)  # behind the loop: must wait for it
         stop = kernel.find_widget("ButtonModel", "Stop")
         time.sleep(1.0)  # about 20 epochs
         kernel.click(stop)
