@@ -135,8 +135,9 @@ class OwnSubshell:
         except Exception:
             return False
 
-    def route(self, comm: Any) -> None:
-        """Send this comm's incoming messages to our subshell."""
+    def route(self, comm: Any) -> bool:
+        """Send this comm's incoming messages to our subshell. True when this call put the router
+        in front of the kernel's shell channel (ipykernel 7.0-7.3, once per kernel)."""
         self._comm_ids = self._comm_ids | {comm.comm_id}
         if callable(getattr(comm, "_reply_subshell_for", None)):  # ipykernel >= 7.4
             kernel = self.kernel
@@ -149,6 +150,8 @@ class OwnSubshell:
         elif not self._router_installed:  # ipykernel 7.0-7.3
             _run_on_shell_channel(self.kernel, self._install_router)
             self._router_installed = True
+            return True
+        return False
 
     def _install_router(self) -> None:
         kernel = self.kernel
@@ -183,6 +186,17 @@ class OwnSubshell:
             return [*idents, b"<IDS|MSG>", session.sign(parts), *parts, *wire[5:]]
         except Exception:  # not ours to judge: ipykernel reports malformed messages itself
             return None
+
+
+def wedging_kernel_text() -> str:
+    """Why ipykernel 7.0-7.3 is worth upgrading, in words (measured: benchmarks/probe_shell_race.py)."""
+    version = getattr(sys.modules.get("ipykernel"), "__version__", "7.0-7.3")
+    return (
+        f"losswidget: this kernel runs ipykernel {version}, which can stop answering for good when a cell "
+        "is sent just as the previous one finishes (Run All, a quick Shift-Enter): the cell stays [*] until "
+        "the kernel is restarted, with or without losswidget. Stop and the sliders work here. To avoid the "
+        "hang: pip install -U 'ipykernel>=7.4', then restart the kernel."
+    )
 
 
 def _subshell_manager(kernel: Any) -> Any:
@@ -236,6 +250,7 @@ class ControlChannel:
         self._comm_ids: set[str] = set()
         self._subshell: OwnSubshell | None = None
         self.fallback_reason: str | None = None  # why the subshell path is not live, in words
+        self.kernel_problem: str | None = None  # a warning's text about this kernel, said once per kernel
         # ipykernel 6's queue; ipykernel 7.0-7.3 still have a msg_queue, but no longer read it.
         self._pumpable = (
             self.kernel is not None
@@ -250,8 +265,8 @@ class ControlChannel:
             return
         try:
             self._subshell = OwnSubshell.of(self.kernel)
-            for comm in comms:
-                self._subshell.route(comm)
+            if any([self._subshell.route(comm) for comm in comms]):
+                self.kernel_problem = wedging_kernel_text()
             self.fallback_reason = None
         except Exception as error:  # no subshells, or an ipykernel we do not know
             self._subshell = None

@@ -245,6 +245,10 @@ def test_main_shell_stop_and_patience_reach_a_busy_kernel(python, regime, tmp_pa
         epoch, code, _ = kernel.ended(nth=2)
         assert code == "StopReason.PATIENCE"
         assert epoch < 150, f"patience moved to 3 about 20 epochs in, yet the loop stopped at epoch {epoch}"
+
+        # ipykernel 7.0-7.3 can wedge (probe_shell_race.py): the user is told once per kernel, not per monitor.
+        said = "".join(kernel.outputs).count("can stop answering for good")
+        assert said == (1 if python == IPYKERNEL70 else 0), "".join(kernel.outputs)
     finally:
         kernel.close()
 

@@ -57,6 +57,8 @@ class Display:
             self.view = WidgetView(controls)
             self.channel = ControlChannel()
             self.channel.attach(self.view.controls)
+            if self.channel.kernel_problem:
+                warnings.warn(self.channel.kernel_problem, stacklevel=4)
         else:
             from losswidget.views.text import TextView
 
