@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,12 +35,8 @@ def cells_run(python: str, cells: int, after_reply: bool) -> int:
         kernel = Kernel(python, Path(folder))
         try:
             for n in range(cells):
-                marker = f"CELL {n}\n"
                 kernel.execute(f"print('CELL {n}')", queued=not after_reply)
-                deadline = time.monotonic() + 5
-                while marker not in "".join(kernel.outputs[-2:]) and time.monotonic() < deadline:
-                    kernel._read(0.2)
-                if marker not in "".join(kernel.outputs[-2:]):
+                if not kernel.read_until(lambda n=n: f"CELL {n}\n" in "".join(kernel.outputs[-2:]), 5):
                     return n
             return cells
         finally:

@@ -265,7 +265,8 @@ class ControlChannel:
             return
         try:
             self._subshell = OwnSubshell.of(self.kernel)
-            if any([self._subshell.route(comm) for comm in comms]):
+            router_installed_now = [self._subshell.route(comm) for comm in comms]  # every comm is routed
+            if any(router_installed_now):
                 self.kernel_problem = wedging_kernel_text()
             self.fallback_reason = None
         except Exception as error:  # no subshells, or an ipykernel we do not know

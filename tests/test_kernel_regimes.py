@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,9 +86,7 @@ class Kernel:
             lines.append(self.stderr_path.read_text()[-8000:])
             self.recent.clear()
             self.client.kernel_info()  # one more message on the main shell
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                self._read(0.2)
+            self.read_until(lambda: False, 5)
             lines.append(f"iopub in the 5 s after one kernel_info_request: {list(self.recent)}")
         else:
             lines.append(f"kernel DEAD (exit code {self.manager.provisioner.process.poll()}); its stderr:")
@@ -131,12 +130,8 @@ class Kernel:
 
     def find_widget(self, model: str, description: str, timeout: float = 30, after: str | None = None) -> str:
         """The comm id of a widget opened by the kernel (a newer one than ``after``)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.widgets.get((model, description))
-            if found is not None and found != after:
-                return found
-            self._read(0.2)
+        if self.read_until(lambda: self.widgets.get((model, description)) not in (None, after), timeout):
+            return self.widgets[(model, description)]
         raise AssertionError(
             f"no {model} {description!r} appeared; output so far: {''.join(self.outputs)!r}\n{self.diagnosis()}"
         )
@@ -152,6 +147,15 @@ class Kernel:
 
     def slide(self, comm_id: str, value: object, subshell_id: str | None = None) -> None:
         self.send(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []}, subshell_id)
+
+    def read_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Read iopub messages until ``done()`` or ``timeout`` seconds; whether ``done()`` came true."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() >= deadline:
+                return False
+            self._read(0.2)
+        return True
 
     def _read(self, timeout: float) -> None:
         try:
@@ -171,21 +175,15 @@ class Kernel:
             self.widgets[(state.get("_model_name"), state.get("description"))] = content["comm_id"]
 
     def wait_for_output(self, marker: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = "".join(self.outputs)
-            if marker in text:
-                return text
-            self._read(0.2)
+        if self.read_until(lambda: marker in "".join(self.outputs), timeout):
+            return "".join(self.outputs)
         raise AssertionError(
             f"no {marker!r} within {timeout} s; output so far: {''.join(self.outputs)!r}\n{self.diagnosis()}"
         )
 
     def ended(self, timeout: float = 20, nth: int = 1) -> tuple[int, str, str]:
         """(last epoch, stop code, regime) from the nth loop's ENDED line."""
-        deadline = time.monotonic() + timeout
-        while "".join(self.outputs).count("ENDED") < nth and time.monotonic() < deadline:
-            self._read(0.2)
+        self.read_until(lambda: "".join(self.outputs).count("ENDED") >= nth, timeout)
         text = "".join(self.outputs)
         if text.count("ENDED") < nth:
             raise AssertionError(f"loop {nth} did not end within {timeout} s; output: {text!r}\n{self.diagnosis()}")
