@@ -348,3 +348,70 @@ def test_presentation_size_for_a_projector_and_back():
     with pytest.raises(TypeError, match="presentation"):
         monitor.presentation = "yes"
     assert monitor.presentation is False
+
+
+def test_status_follows_the_data_once_a_second_and_a_person_at_once(monitor, recording_comms, monkeypatch):
+    """While a loop runs, a new epoch changes the status text (epoch, best, diagnosis); sending it
+    with every frame costs the loop a message a frame. The text follows the data at most once a
+    second, a control or Stop at once, and the loop's end always."""
+    from losswidget.views import widget as widget_module
+
+    now = [1000.0]
+    monkeypatch.setattr(widget_module.time, "monotonic", lambda: now[0])
+    view = monitor._display.view
+
+    def status_updates():
+        return len(updates_for(recording_comms, view.status))
+
+    loop = iter(monitor.epochs(100))
+    next(loop)
+    monitor.log(train=1.0, val=1.0)
+    recording_comms.clear()
+    for epoch in range(1, 6):  # five epochs within 0.5 s of the last status: frames, no status
+        next(loop)
+        monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
+        now[0] += 0.1
+        monitor._draw()
+    assert status_updates() == 0 and updates_for(recording_comms, view.val_line)
+    best_line = "at epoch 5"
+    assert best_line not in view.status.value  # the best epoch moved since: shown within a second
+    now[0] += 0.5
+    monitor._draw()
+    assert status_updates() == 1 and best_line in view.status.value
+
+    next(loop)
+    monitor.log(train=0.1, val=0.1)
+    monitor._draw()
+    assert status_updates() == 1  # epoch 6 is the best now: not yet said
+    monitor.smoothing = 3  # a person moved a control: the status at once, with the data
+    monitor._draw()
+    assert status_updates() == 2 and "at epoch 6" in view.status.value
+    view.stop_button.click()  # Stop: at once, with the stop line
+    monitor._draw()
+    assert status_updates() == 3 and "Stopping at the end of this epoch" in view.status.value
+    for _ in loop:
+        pass
+    assert status_updates() == 4 and "Stopped" in view.status.value  # the end: always
+
+
+def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_asked(monkeypatch):
+    """The diagnosis and the noise advice read the whole history: frames while a loop runs read
+    them again at most once a second; ``status_lines`` and the loop's last frame read them now."""
+    from losswidget.run import feed as feed_module
+
+    now = [50.0]
+    monkeypatch.setattr(feed_module.time, "monotonic", lambda: now[0])
+    readings = []
+    real = feed_module.diagnose
+    monkeypatch.setattr(feed_module, "diagnose", lambda history: readings.append(len(history)) or real(history))
+    monitor = lw.LiveLossMonitor(patience=None, display="widget", frame_rate=1000)
+    show_view(monitor)
+    for epoch in monitor.epochs(30):
+        monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
+        monitor._draw()  # a frame at every epoch, all within the same second
+        now[0] += 0.01
+        if epoch == 20:
+            assert readings == [0]  # the loop's first frame, before any epoch
+            assert monitor.status_lines and readings == [0, 21]  # asked for: read now
+    assert readings[-1] == 30  # the last frame (the loop ended) reads the whole history
+    assert "Diagnosis" in monitor._display.view.status.value

@@ -6,6 +6,8 @@ control, the settings from the chart settings; nothing here decides anything.
 
 from __future__ import annotations
 
+import time
+
 from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.advice import Advice, noise_advice
@@ -16,6 +18,8 @@ from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.run.stop_control import StopControl
+
+READING_INTERVAL = 1.0  # seconds: how stale the diagnosis may be in frames while a loop runs
 
 
 class ChartFeed:
@@ -33,6 +37,7 @@ class ChartFeed:
         self.steps = StepCache(max_points)
         # (the history's key, the diagnosis line, the noise advice): read once per new value
         self._reading: tuple[tuple, str, Advice | None] = ((), "", None)
+        self._read_at = -float("inf")
         self.x_label = "epoch"
 
     def best(self) -> tuple[int, float] | None:
@@ -73,12 +78,17 @@ class ChartFeed:
         return "Finished" if status.outcome else "Stop"
 
     def status(
-        self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = ()
+        self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = (), fresh: bool = True
     ) -> StatusSnapshot:
+        """``fresh=False`` (frames while a loop runs): the diagnosis and the advice are read again at
+        most once every ``READING_INTERVAL``, as the widget shows the status (they look at the
+        whole history: a fraction of a millisecond per frame that the status would not show)."""
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
-        if key != self._reading[0]:  # once per new value, not per frame
+        now = time.monotonic()
+        if key != self._reading[0] and (fresh or now - self._read_at >= READING_INTERVAL):
             self._reading = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
+            self._read_at = now
         what_if = None
         if not early_stopping:
             what_if = self.steps.what_if(history, settings.what_if_patience, stopper.min_delta)

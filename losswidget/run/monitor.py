@@ -503,9 +503,9 @@ class LiveLossMonitor:
         self._request_redraw()
 
     def _build_frame(self) -> frames.Frame:
-        return self._feed.frame(self._status())
+        return self._feed.frame(self._status(fresh=not self._loop.active))
 
-    def _status(self) -> StatusSnapshot:
+    def _status(self, fresh: bool = True) -> StatusSnapshot:
         notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
         regime = self._display.regime_text() if self.running else None
-        return self._feed.status(self._early_stopping, self._loop, regime, notes)
+        return self._feed.status(self._early_stopping, self._loop, regime, notes, fresh)

@@ -22,7 +22,7 @@ from losswidget.views.widget_parts import BEST, STOPPING, TRAIN, VAL, ChartWidge
 LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
 METRIC_AXIS_PIXELS = 150
 PIXELS_PER_TICK = 50  # one round tick label about every 50 px: readable, never overlapping
-STATUS_INTERVAL = 1.0  # seconds between status updates that only move the clock
+STATUS_INTERVAL = 1.0  # seconds between status updates that only follow the data
 
 
 def _same(previous: Any, current: Any) -> bool:
@@ -77,7 +77,7 @@ class WidgetView(ChartWidgets):
         super().__init__(controls)
         self._sent: dict[tuple[int, str], Any] = {}
         self._presentation: bool | None = None  # the size drawn; None: not yet
-        self._status_rest: tuple = ()
+        self._status_prompt: tuple = ()
         self._status_sent_at = -float("inf")
         self._handle: Any = None
         self.shown = False
@@ -208,13 +208,24 @@ class WidgetView(ChartWidgets):
             self.root.remove_class("losswidget-presentation")
 
     def _render_status(self, frame: Frame, final: bool = False) -> None:
-        """The status, at most once a second while only its progress line (epoch, elapsed, ETA)
-        changes: a comm message per frame for a clock is not worth the training time."""
-        rest = (*frame.status[1:], frame.clip_note, frame.presentation)
+        """The status, at most once a second while only the data moves it (epoch, clock, best
+        epoch, diagnosis): a comm message per frame for text that changes with every epoch is not
+        worth the training time. At once for what a person just did or must see now: a control
+        moved, Stop, the chart's size or clipping, the end of the loop."""
+        prompt = (
+            frame.smoothing,
+            frame.log_y,
+            frame.presentation,
+            frame.stop,
+            frame.what_if,
+            frame.stop_control,
+            frame.clip_note,
+            frame.title,
+        )
         now = time.monotonic()
-        if final or rest != self._status_rest or now - self._status_sent_at >= STATUS_INTERVAL:
+        if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
             self._set(self.status, value=_status_html([*frame.status, frame.clip_note], frame.presentation))
-            self._status_rest, self._status_sent_at = rest, now
+            self._status_prompt, self._status_sent_at = prompt, now
 
     def _render_markers(self, frame: Frame) -> None:
         middle = (frame.x_range[0] + frame.x_range[1]) / 2
