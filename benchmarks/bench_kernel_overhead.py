@@ -18,7 +18,9 @@ difference of one bare and one monitored run, so it carries a whole round's nois
 run on this VM): read it over many instrumented runs, or measure per-step costs with
 ``bench_step_path.py``.
 
-``--slow`` uses a 10x slower step (a 64-1280-1280-1 MLP). ``--browser`` runs the same cell in
+``--slow`` uses a 10x slower step (a 64-1280-1280-1 MLP); ``--length 5`` runs five times longer
+(~9 s instead of ~1.8 s here), as a classroom loop does: the loop's start and end, a few ms each,
+weigh less. ``--browser`` runs the same cell in
 JupyterLab in Chromium on this machine (the browser draws every frame, competing for the same
 cores, as on a 2-core classroom laptop); the result is read from the cell's output in the page.
 """
@@ -145,14 +147,14 @@ def drain(kernel: Kernel, stop: threading.Event, counts: dict) -> None:
             counts["error"] = message["content"]["evalue"]
 
 
-def run(variant: dict, rounds: int, slow: bool) -> dict:
+def run(variant: dict, rounds: int, slow: bool, length: int = 1) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         kernel = Kernel(sys.executable, Path(folder))
         stop, counts = threading.Event(), {}
         reader = threading.Thread(target=drain, args=(kernel, stop, counts), daemon=True)
         reader.start()
         try:
-            steps = 1280 if slow else 7680
+            steps = (1280 if slow else 7680) * length
             kernel.client.execute(CELL.format(rounds=rounds, slow=slow, steps=steps, **variant))
             deadline = time.monotonic() + 1200
             while "result" not in counts and "error" not in counts and time.monotonic() < deadline:
@@ -168,13 +170,13 @@ def run(variant: dict, rounds: int, slow: bool) -> dict:
             kernel.close()
 
 
-def run_in_browser(variant: dict, rounds: int, slow: bool) -> dict:
+def run_in_browser(variant: dict, rounds: int, slow: bool, length: int = 1) -> dict:
     import nbformat
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, Lab, wait_for_kernel
 
-    steps = 1280 if slow else 7680
+    steps = (1280 if slow else 7680) * length
     code = CELL.format(rounds=rounds, slow=slow, steps=steps, **variant)
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         root = Path(folder)
@@ -237,6 +239,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--slow", action="store_true", help="a 10x slower step")
+    parser.add_argument(
+        "--length", type=int, default=1, help="runs this many times longer (the loop's start and end amortised)"
+    )
     parser.add_argument("--only", default="", help="run only variants whose label contains this")
     parser.add_argument("--browser", action="store_true", help="in JupyterLab + Chromium instead of a bare kernel")
     args = parser.parse_args()
@@ -259,7 +264,7 @@ def main() -> None:
         if args.only and args.only not in label:
             continue
         measure = run_in_browser if args.browser else run
-        print(report(label, measure(variant, args.rounds, args.slow)), flush=True)
+        print(report(label, measure(variant, args.rounds, args.slow, args.length)), flush=True)
 
 
 if __name__ == "__main__":
