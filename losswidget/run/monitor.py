@@ -118,8 +118,6 @@ class LiveLossMonitor:
         self._steps = self._recorder.steps  # the per-step path's state
         self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
-        self._steps.connect(self._stop, self._read_clock)
-        self.log_step = self._steps.log_step  # the per-step path without the monitor in between
         self._past: list[History] = []
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points)
         self._display = Display(display, frame_rate, self._build_frame, self._recorder.flush_steps)
@@ -325,12 +323,25 @@ class LiveLossMonitor:
         O(1), no drawing, no device synchronisation: tensors on an accelerator are kept
         detached and converted in bulk at the next frame. The common cases (a float, a
         one-element CPU tensor) take a short path.
-
-        ``monitor.log_step`` is the per-step buffer's own method, set on the instance
-        (:class:`~losswidget.run.recorder.StepBuffer`): called once per training step, a call that
-        goes through the monitor cost about a microsecond more per step (``bench_step_path.py``).
         """
-        return self._steps.log_step(train)
+        steps = self._steps
+        kind = type(train)
+        if kind is float:
+            value = train
+        elif kind is steps.tensor_type and train.is_cpu:
+            try:
+                value = train.item()  # a Python number: no graph is kept alive
+            except RuntimeError:  # more than one element: the slow path says what was wrong
+                value = self._recorder.step_value(train)
+            if type(value) is not float:
+                value = self._recorder.step_value(train)
+        else:
+            value = self._recorder.step_value(train)
+        steps.values.append(value)
+        steps.until_clock -= 1
+        if steps.until_clock <= 0:  # the per-step path's only test: no clock read per step
+            self._read_clock()
+        return self._stop.requested
 
     def _read_clock(self) -> None:
         """Every few steps (about every 10 ms, at most 64 steps): bound the pending values, and

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,69 +19,29 @@ from losswidget.files.history_io import HistoryWriter
 
 
 class StepBuffer:
-    """The per-step path: its state and its code in one slotted object, so that ``log_step``
-    touches as little memory as possible between training steps (in a torch loop every line runs
-    with cold caches: state spread over the monitor's objects cost several microseconds per step,
-    measured; so did reaching this object through the monitor's attributes).
+    """The per-step path's state in one slotted object, so that ``log_step`` touches as little
+    memory as possible between training steps (in a torch loop every line runs with cold caches:
+    state spread over the monitor's objects cost several microseconds per step, measured).
 
     ``values``: step values waiting for the history (floats, or device copies), the same list
     for the buffer's life. ``has_tensors``: some of them are tensors (the flush converts those in
     one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast path's test).
-    ``until_clock``: steps left until ``log_step`` reads the clock. Wired by the monitor
-    (:meth:`connect`): ``stop``, the loop's :class:`~losswidget.run.stop_control.StopControl`
-    (the one owner of the stop flag, read here); ``read_clock``, what runs every few steps
-    (clicks, frames); ``slow_value``, the validating path for anything but a float or a CPU
-    tensor."""
+    ``until_clock``: steps left until ``log_step`` reads the clock."""
 
-    __slots__ = ("has_tensors", "read_clock", "slow_value", "stop", "tensor_type", "until_clock", "values")
+    __slots__ = ("has_tensors", "tensor_type", "until_clock", "values")
 
-    def __init__(self, slow_value: Callable[[Any], Any]) -> None:
+    def __init__(self) -> None:
         self.values: list[Any] = []
         self.has_tensors = False
         self.tensor_type: type | None = None
         self.until_clock = 1
-        self.slow_value = slow_value
-        self.stop: Any = None
-        self.read_clock: Callable[[], None] = _no_clock
-
-    def connect(self, stop: Any, read_clock: Callable[[], None]) -> None:
-        self.stop, self.read_clock = stop, read_clock
-
-    def log_step(self, train: Any) -> bool:
-        """Record one optimisation step's training loss. Returns ``should_stop``.
-
-        O(1), no drawing, no device synchronisation: tensors on an accelerator are kept
-        detached and converted in bulk at the next frame. The common cases (a float, a
-        one-element CPU tensor) take a short path.
-        """
-        kind = type(train)
-        if kind is float:
-            value = train
-        elif kind is self.tensor_type and train.is_cpu:
-            try:
-                value = train.item()  # a Python number: no graph is kept alive
-            except RuntimeError:  # more than one element: the slow path says what was wrong
-                value = self.slow_value(train)
-            if type(value) is not float:
-                value = self.slow_value(train)
-        else:
-            value = self.slow_value(train)
-        self.values.append(value)
-        self.until_clock -= 1
-        if self.until_clock <= 0:  # the per-step path's only test: no clock read per step
-            self.read_clock()
-        return self.stop.requested
-
-
-def _no_clock() -> None:
-    pass
 
 
 class Recorder:
     def __init__(self, name: str | None = None, writer: HistoryWriter | None = None) -> None:
         self.history = History(name)
         self.writer = writer
-        self.steps = StepBuffer(self.step_value)
+        self.steps = StepBuffer()
         self.next_epoch = 0
         self.epoch_open = False
         self.current_epoch: int | None = None
