@@ -111,8 +111,7 @@ for r in range({rounds}):  # the ratio, from uninstrumented runs: each monitored
 from losswidget.run import monitor as monitor_module
 from losswidget.run.loop import Loop
 from losswidget.views.widget import WidgetView
-from losswidget.run.recorder import StepBuffer
-timed(StepBuffer, "log_step", "log_step")  # monitor.log_step is the buffer's own method
+timed(monitor_module.LiveLossMonitor, "log_step", "log_step")
 timed(monitor_module.LiveLossMonitor, "log", "log")
 timed(monitor_module.LiveLossMonitor, "_build_frame", "build")
 timed(WidgetView, "render", "render")
