@@ -415,3 +415,57 @@ def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_as
             assert monitor.status_lines and readings == [0, 21]  # asked for: read now
     assert readings[-1] == 30  # the last frame (the loop ended) reads the whole history
     assert "Diagnosis" in monitor._display.view.status.value
+
+
+def test_arrays_sent_directly_are_what_the_ordinary_path_sends(recording_comms, monkeypatch):
+    """Float32 arrays for the marks skip traitlets and ipywidgets' state walk (the frame's cost in a
+    kernel): the messages, their buffers and the kernel's copy of each mark must be exactly what an
+    ordinary ``hold_sync`` set gives, for the same frames."""
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    from losswidget.views import widget as widget_module
+
+    monitor = lw.LiveLossMonitor(patience=3, smoothing=3, display="none")
+    rng = np.random.default_rng(0)
+    frames = []
+    for epoch in monitor.epochs(70):  # past the dots' limit, with an early stop's marks
+        for _ in range(50):
+            monitor.log_step(train=float(np.exp(-epoch / 10) + rng.random() * 0.1))
+        monitor.log(train=float(np.exp(-epoch / 10)), val=float(np.exp(-epoch / 12) + 0.05 * max(epoch - 20, 0)))
+        monitor.log(acc=float(epoch) / 70)
+        monitor._recorder.flush_steps()
+        frames.append(monitor._build_frame())
+    marks = ("step_lines", "epoch_lines", "val_line", "train_points", "val_points", "best_marker", "verticals")
+    marks += ("stop_label", "what_if_label", "metric_lines")
+
+    plain_arrays = widget_module._plain_arrays
+
+    def render(direct):
+        monkeypatch.setattr(widget_module, "_plain_arrays", plain_arrays if direct else lambda values: False)
+        view = widget_module.WidgetView(monitor._controls)
+        recording_comms.clear()
+        for frame in frames:
+            view.render(frame)
+        names = {getattr(view, name).comm.comm_id: name for name in marks}
+        messages = []
+        for message in recording_comms:
+            if message["comm_id"] in names and message["data"].get("method") == "update":
+                paths = [tuple(path) for path in message["data"]["buffer_paths"]]
+                state = {
+                    key: {**value, "shape": list(value["shape"])} if isinstance(value, dict) else value
+                    for key, value in message["data"]["state"].items()
+                }
+                buffers = dict(zip(paths, (bytes(b) for b in message["buffers"]), strict=True))
+                messages.append((names[message["comm_id"]], state, buffers))
+        kept = {}
+        for name in marks:
+            state, paths, buffers = _remove_buffers(getattr(view, name).get_state())
+            state = {key: value for key, value in state.items() if key not in ("scales", "tooltip")}
+            kept[name] = (state, [tuple(path) for path in paths], [bytes(b) for b in buffers])
+        return messages, kept
+
+    ordinary, ordinary_kept = render(direct=False)
+    direct, direct_kept = render(direct=True)
+    assert len(ordinary) > 100 and {name for name, _, _ in ordinary} >= {"step_lines", "val_line", "best_marker"}
+    assert direct == ordinary
+    assert direct_kept == ordinary_kept

@@ -51,6 +51,38 @@ def axis_ticks(low: float, high: float, pixels: int) -> tuple[np.ndarray, str]:
     return np.round(np.array(ticks, dtype=np.float64), decimals), f".{decimals}f" if decimals <= 4 else ".3g"
 
 
+def _plain_arrays(values: dict[str, Any]) -> bool:
+    """Every value a float32 array as bqplot's validators would leave it: C-contiguous, and never a
+    2-D array with a dimension of 1 (which bqplot squeezes; :func:`_lines` pads those)."""
+    return all(
+        type(value) is np.ndarray
+        and value.dtype == np.float32
+        and value.flags.c_contiguous
+        and (value.ndim == 1 or (value.ndim == 2 and 1 not in value.shape))
+        for value in values.values()
+    )
+
+
+def _send_arrays(mark: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Send a bqplot mark's new float32 arrays as one update message, built directly.
+
+    The message is the one ``with mark.hold_sync(): mark.x = ...`` sends (bqplot's array
+    serialisation, the buffers split out as ipywidgets does), without traitlets' validation and
+    change notification and ipywidgets' walk over the state: in a real kernel that machinery was
+    most of what a frame cost the training loop, in its own time and in the caches it leaves cold
+    (``benchmarks/RESULTS.md``). The kernel's copy of the model takes the arrays as an ordinary set
+    would, so a page that connects later gets the current state. ``tests/test_widget.py`` checks
+    this against the ordinary path, message for message.
+    """
+    state, paths, buffers = {}, [], []
+    for name, value in arrays.items():
+        state[name] = {"dtype": "float32", "shape": list(value.shape), "type": None}
+        paths.append([name, "value"])
+        buffers.append(memoryview(value))
+        mark._trait_values[name] = value  # what the trait's validation would have stored: the same array
+    mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
+
+
 def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """x and y for a multi-line ``Lines`` mark that bqplot's squeeze keeps 1-D or 2-D.
 
@@ -123,6 +155,11 @@ class WidgetView(ChartWidgets):
             name: value for name, value in values.items() if not _same(self._sent.get((id(widget), name)), value)
         }
         if not changed:
+            return
+        if _plain_arrays(changed):
+            _send_arrays(widget, changed)
+            for name, value in changed.items():
+                self._sent[(id(widget), name)] = value
             return
         with widget.hold_sync():
             for name, value in changed.items():
