@@ -427,7 +427,7 @@ def test_arrays_sent_directly_are_what_the_ordinary_path_sends(recording_comms, 
 
     monitor = lw.LiveLossMonitor(patience=3, smoothing=3, display="none")
     rng = np.random.default_rng(0)
-    frames = []
+    frames = [monitor._build_frame()]  # nothing logged yet: empty marks
     for epoch in monitor.epochs(70):  # past the dots' limit, with an early stop's marks
         for _ in range(50):
             monitor.log_step(train=float(np.exp(-epoch / 10) + rng.random() * 0.1))

@@ -76,11 +76,14 @@ def _send_arrays(mark: Any, arrays: dict[str, np.ndarray]) -> None:
     """
     state, paths, buffers = {}, [], []
     for name, value in arrays.items():
+        if np.array_equal(getattr(mark, name), value):
+            continue  # as traittypes' Array: a value equal to the model's is no change (a first empty frame)
         state[name] = {"dtype": "float32", "shape": list(value.shape), "type": None}
         paths.append([name, "value"])
         buffers.append(memoryview(value))
         mark._trait_values[name] = value  # what the trait's validation would have stored: the same array
-    mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
+    if state:
+        mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
 
 
 def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
