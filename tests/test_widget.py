@@ -342,9 +342,13 @@ def test_presentation_size_for_a_projector_and_back():
     assert view.figure.layout.height == "520px" and view.y_axis.tick_style == {"font-size": "20px"}
     assert view.val_line.stroke_width == 5.0 and "font-size: 20px" in view.status.value
     assert "losswidget-presentation" in view.root._dom_classes
+    assert "text.axislabel { font-size: 20px" in view.legend.value  # bqplot's axes have no label style
+    assert view.figure.fig_margin["bottom"] == 64 and view.metric_figure.fig_margin["left"] == 72
     monitor.presentation = False  # mid-run too: the next frame is classroom size again
     assert view.figure.layout.height == "340px" and view.y_axis.tick_style == {}
     assert view.val_line.stroke_width == 2.5 and "font-size: 13px" in view.status.value
+    assert "axislabel" not in view.legend.value
+    assert view.figure.fig_margin == {"top": 20, "bottom": 40, "left": 60, "right": 20}
     with pytest.raises(TypeError, match="presentation"):
         monitor.presentation = "yes"
     assert monitor.presentation is False

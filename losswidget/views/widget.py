@@ -19,6 +19,10 @@ from losswidget.views.style import MARKER_LIMIT, METRIC_COLORS, past_color
 from losswidget.views.svg import nice_ticks, render_svg
 from losswidget.views.widget_parts import BEST, STOPPING, TRAIN, VAL, ChartWidgets
 
+# bqplot's Axis has no trait for its label's style (only ``tick_style``): at presentation size the
+# labels ("loss", "epoch") grow by this rule, which the legend's HTML carries while the root has
+# the presentation class; it is as specific as bqplot's own ``font`` rule for them, plus our class.
+PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axislabel { font-size: 20px; }</style>"
 LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
 METRIC_AXIS_PIXELS = 150
 PIXELS_PER_TICK = 50  # one round tick label about every 50 px: readable, never overlapping
@@ -231,9 +235,12 @@ class WidgetView(ChartWidgets):
         self._presentation = big
         text = {"font-size": "20px"} if big else {}
         for axis in (self.x_axis, self.y_axis, self.metric_x_axis, self.metric_y_axis):
-            self._set(axis, tick_style=text, label_style=text)
+            self._set(axis, tick_style=text)  # the axes' labels: PRESENTATION_CSS, in the legend
         self._set(self.figure.layout, height="520px" if big else "340px")
         self._set(self.metric_figure.layout, height="300px" if big else "200px")
+        for figure in (self.figure, self.metric_figure):  # room beside the larger ticks for the axes' labels
+            margin = {"bottom": 64, "left": 72} if big else {"bottom": 40, "left": 60}
+            self._set(figure, fig_margin={**figure.fig_margin, **margin})
         self._set(self.epoch_lines, stroke_width=5.0 if big else 2.5)
         self._set(self.val_line, stroke_width=5.0 if big else 2.5)
         self._set(self.step_lines, stroke_width=2.0 if big else 1.0)
@@ -352,7 +359,8 @@ def _legend_html(frame: Frame) -> str:
         for name, color, swatch in entries
     )
     size = 20 if frame.presentation else 12
-    return f'<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
+    style = PRESENTATION_CSS if frame.presentation else ""
+    return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
 
 
 def _status_html(lines: list[str], presentation: bool = False) -> str:

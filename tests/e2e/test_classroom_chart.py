@@ -144,6 +144,18 @@ def test_presentation_size_is_large_and_still_tidy(notebook):
         ".map(t => parseFloat(getComputedStyle(t).fontSize))"
     )
     assert sizes and min(sizes) >= 20
+    labels = nb.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.losswidget .bqplot text.axislabel'))"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert len(labels) >= 3 and min(labels) >= 20, f"axis labels at {labels} px"  # loss, epoch, metrics
+    cut = nb.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.losswidget .bqplot text.axislabel')).filter(t => {"
+        " const r = t.getBoundingClientRect(), f = t.closest('svg').getBoundingClientRect();"
+        " return r.width && (r.bottom > f.bottom + 1 || r.top < f.top - 1 || r.left < f.left - 1); })"
+        ".map(t => t.textContent)"
+    )
+    assert cut == [], f"axis labels cut off at the figure's edge: {cut}"
     assert (
         float(nb.page.evaluate("() => getComputedStyle(document.querySelector('.losswidget-status')).fontSize")[:-2])
         >= 20
