@@ -20,6 +20,9 @@ from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
 EMPTY = np.empty(0, dtype=np.float32)
+# Seconds: while a loop runs, how often the status text follows the data (the widget sends it no
+# more often, and frames read the diagnosis behind it no more often).
+STATUS_INTERVAL = 1.0
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
+from losswidget.chart.frame import STATUS_INTERVAL, Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.advice import Advice, noise_advice
 from losswidget.core.diagnosis import diagnose
@@ -18,8 +18,6 @@ from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.run.stop_control import StopControl
-
-READING_INTERVAL = 1.0  # seconds: how stale the diagnosis may be in frames while a loop runs
 
 
 class ChartFeed:
@@ -81,12 +79,12 @@ class ChartFeed:
         self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = (), fresh: bool = True
     ) -> StatusSnapshot:
         """``fresh=False`` (frames while a loop runs): the diagnosis and the advice are read again at
-        most once every ``READING_INTERVAL``, as the widget shows the status (they look at the
+        most once every ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the
         whole history: a fraction of a millisecond per frame that the status would not show)."""
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
-        if key != self._reading[0] and (fresh or now - self._read_at >= READING_INTERVAL):
+        if key != self._reading[0] and (fresh or now - self._read_at >= STATUS_INTERVAL):
             self._reading = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
             self._read_at = now
         what_if = None

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.chart.frame import Frame, marker_labels
+from losswidget.chart.frame import STATUS_INTERVAL, Frame, marker_labels
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.style import MARKER_LIMIT, METRIC_COLORS, past_color
@@ -26,7 +26,6 @@ PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axi
 LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
 METRIC_AXIS_PIXELS = 150
 PIXELS_PER_TICK = 50  # one round tick label about every 50 px: readable, never overlapping
-STATUS_INTERVAL = 1.0  # seconds between status updates that only follow the data
 
 
 def _same(previous: Any, current: Any) -> bool:
@@ -80,14 +79,11 @@ def _send_arrays(mark: Any, arrays: dict[str, np.ndarray]) -> None:
     """
     state, paths, buffers = {}, [], []
     for name, value in arrays.items():
-        if np.array_equal(getattr(mark, name), value):
-            continue  # as traittypes' Array: a value equal to the model's is no change (a first empty frame)
         state[name] = {"dtype": "float32", "shape": list(value.shape), "type": None}
         paths.append([name, "value"])
         buffers.append(memoryview(value))
         mark._trait_values[name] = value  # what the trait's validation would have stored: the same array
-    if state:
-        mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
+    mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
 
 
 def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -158,20 +154,29 @@ class WidgetView(ChartWidgets):
     # -- rendering ---------------------------------------------------------------------
 
     def _set(self, widget: Any, **values: Any) -> None:
-        changed = {
-            name: value for name, value in values.items() if not _same(self._sent.get((id(widget), name)), value)
-        }
+        """Send the values that changed, x and y of a mark in one message."""
+        changed = {name: value for name, value in values.items() if not self._unchanged(widget, name, value)}
         if not changed:
             return
         if _plain_arrays(changed):
             _send_arrays(widget, changed)
-            for name, value in changed.items():
-                self._sent[(id(widget), name)] = value
-            return
-        with widget.hold_sync():
-            for name, value in changed.items():
-                setattr(widget, name, value)
-                self._sent[(id(widget), name)] = value
+        else:
+            with widget.hold_sync():
+                for name, value in changed.items():
+                    setattr(widget, name, value)
+        for name, value in changed.items():
+            self._sent[(id(widget), name)] = value
+
+    def _unchanged(self, widget: Any, name: str, value: Any) -> bool:
+        """Equal to what was sent last; before anything was sent, to the model's own value, by
+        traitlets' rule (an equal array of another dtype, such as a first empty frame, is no change)."""
+        key = (id(widget), name)
+        if key in self._sent:
+            return _same(self._sent[key], value)
+        current = getattr(widget, name)
+        if isinstance(current, np.ndarray) and isinstance(value, np.ndarray):
+            return bool(np.array_equal(current, value))
+        return _same(current, value)
 
     def _render_stop(self, frame: Frame) -> None:
         """Enabled while something runs ("Stopping…" once pressed, until the loop ends); disabled and
