@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -433,6 +434,37 @@ def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():
                 largest = max(largest, len(monitor._recorder.steps.values))
     assert largest < PENDING_LIMIT
     assert monitor.history.n_steps == 1_000_000  # nothing lost on the way
+
+
+def test_a_loss_changed_in_place_after_logging_is_said_and_copied_from_then_on():
+    torch = pytest.importorskip("torch")
+    from losswidget.run.recorder import Recorder
+
+    recorder = Recorder()
+    weights = torch.ones(2, requires_grad=True)
+    losses = [(weights * k).sum() for k in (1.0, 2.0, 3.0)]
+    recorder.steps.values.extend(loss.detach() for loss in losses)  # what log_step keeps of a fresh device loss
+    recorder.steps.has_tensors = True
+    with torch.no_grad():
+        losses[1].div_(2)  # `loss /= 2` after log_step
+    with pytest.warns(UserWarning, match=r"losswidget: 1 of the last 3 loss tensors .* changed in place") as caught:
+        recorder.flush_steps()
+    assert caught[0].filename == __file__  # names the caller's line, not losswidget's
+    assert recorder.history.step_train.tolist() == [2.0, 2.0, 6.0]  # its value after the change: all there is
+    assert recorder.copy_device_values
+    on_device = torch.ones(2, device="meta", requires_grad=True)
+    loss = (on_device * 2).sum()
+    kept = recorder.step_value(loss)  # a fresh device loss: now copied
+    with torch.no_grad():
+        loss.div_(2)
+    assert kept._version == 0
+    recorder.steps.values.append(losses[0].detach())
+    with torch.no_grad():
+        losses[0].mul_(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per monitor
+        recorder.flush_steps()
+    assert recorder.history.step_train.tolist() == [2.0, 2.0, 6.0, 4.0]
 
 
 def test_pending_tensors_are_bounded_too():

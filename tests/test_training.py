@@ -311,3 +311,49 @@ def test_no_per_step_device_synchronisation_on_cuda():
         finally:
             torch.cuda.set_sync_debug_mode("default")
     assert monitor.history.n_steps == 50  # converted in bulk when the epoch closed
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("graph", [True, False], ids=["fresh losses, kept as they are", "no graph, copied"])
+def test_pending_device_values_stay_bounded_on_cuda(graph):
+    from losswidget.run.monitor import PENDING_LIMIT
+
+    source = torch.rand(16, device="cuda", requires_grad=graph)
+    steps = 3 * PENDING_LIMIT
+    monitor = lw.LiveLossMonitor(patience=None, display="none", frame_rate=0.01)  # no frame will flush them
+    torch.cuda.synchronize()
+    start_bytes = torch.cuda.memory_allocated()
+    largest, grown = 0, 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in monitor.epochs(1):
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                for _step in range(steps):
+                    monitor.log_step(train=source.sum())
+                    largest = max(largest, len(monitor._recorder.steps.values))
+                    grown = max(grown, torch.cuda.memory_allocated() - start_bytes)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+    syncs = sum("synchroniz" in str(w.message) for w in caught)
+    assert not [w for w in caught if "losswidget" in str(w.message)]
+    assert largest < PENDING_LIMIT
+    assert grown <= PENDING_LIMIT * 1024  # one small block per pending value, at most
+    assert 0 < syncs <= steps // (PENDING_LIMIT // 2) + 2  # bulk conversions only, never one per step
+    assert monitor.history.n_steps == steps
+    assert (monitor.history.step_train == source.sum().item()).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_loss_changed_in_place_after_logging_is_said():
+    weights = torch.rand(8, device="cuda", requires_grad=True)
+    monitor = lw.LiveLossMonitor(patience=None, display="none", frame_rate=0.01)
+    with pytest.warns(UserWarning, match="changed in place after they were logged"):
+        for _ in monitor.epochs(1):
+            for step in range(6):
+                loss = weights.sum() * (step + 1)
+                monitor.log_step(train=loss)
+                if step == 1:
+                    loss /= 2  # after log_step: the alias sees it, the flush says so
+    expected = weights.sum().item() * torch.tensor([1, 1, 3, 4, 5, 6], dtype=torch.float64)
+    assert torch.allclose(torch.from_numpy(monitor.history.step_train), expected)

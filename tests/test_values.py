@@ -4,7 +4,14 @@ import weakref
 import numpy as np
 import pytest
 
-from losswidget.core.values import detach_scalar, tensors_to_floats, to_float
+from losswidget.core.values import (
+    ALIAS_BYTES,
+    changed_since_logged,
+    detach_scalar,
+    may_alias,
+    tensors_to_floats,
+    to_float,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -76,6 +83,53 @@ def test_accelerator_tensors_are_kept_as_they_are_now_in_one_element():
     rows = torch.ones(1_000_000, device="meta")
     kept = detach_scalar(rows[3], "train")  # a view: the 4 MB storage must not stay pending
     assert kept._base is None and kept.untyped_storage().nbytes() == 4
+
+
+def _shares_changes(kept, original) -> bool:
+    """Whether ``kept`` is an alias of ``original`` (an in-place change reaches it) or a copy."""
+    before = kept._version
+    with torch.no_grad():
+        original.add_(0.0)
+    return kept._version != before
+
+
+def test_a_fresh_loss_on_a_device_is_kept_without_a_device_copy():
+    weights = torch.ones(3, device="meta", requires_grad=True)
+    loss = (weights * 2).sum()  # a fresh result of the graph: its own one-element storage
+    kept = detach_scalar(loss, "train")
+    assert kept.grad_fn is None and not kept.requires_grad
+    assert changed_since_logged([kept]) == []
+    loss.div_(4)  # changed in place after logging: the alias shares its version counter, so it shows
+    assert changed_since_logged([kept]) == [0]
+    fresh = (weights * 2).sum()
+    copied = detach_scalar(fresh, "train", copy=True)  # asked to copy: a copy, whatever it is
+    assert not _shares_changes(copied, fresh) and changed_since_logged([copied]) == []
+
+
+def test_only_fresh_graph_results_are_kept_as_aliases():
+    weights = torch.ones(4, device="meta", requires_grad=True)
+    changed = (weights * 2).sum()
+    changed.mul_(3)  # changed in place before logging: a later change could not be told apart
+    view = (weights * 2)[1]  # a view: it would keep the whole storage pending
+    with torch.no_grad():
+        made_without_graph = (weights * 2).sum()  # no grad_fn: it may be a running sum
+    for value in (changed, view, made_without_graph):
+        kept = detach_scalar(value, "train")
+        assert kept._version == 0 and kept._base is None and kept.untyped_storage().nbytes() == 4
+        assert not _shares_changes(kept, value)
+    fresh = (weights * 2).sum()
+    assert _shares_changes(detach_scalar(fresh, "train"), fresh)  # the helper can tell an alias
+
+
+def test_a_loss_sharing_a_large_buffer_is_copied_not_kept():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 4)
+    for batch, kept_as_is in ((32, True), (100_000, False)):
+        x, y = torch.randn(batch, 8), torch.randn(batch, 4)
+        loss = torch.nn.functional.mse_loss(model(x), y)  # shares a buffer of one value per output
+        assert (loss.untyped_storage().nbytes() <= ALIAS_BYTES) == kept_as_is
+        assert may_alias(loss) == kept_as_is
+    assert may_alias(torch.nn.functional.cross_entropy(model(x), y.argmax(1)))
 
 
 def test_bulk_conversion():

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["detach_scalar", "is_tensor", "tensors_to_floats", "to_float"]
+__all__ = ["changed_since_logged", "detach_scalar", "is_tensor", "may_alias", "tensors_to_floats", "to_float"]
 
 
 def is_tensor(value: Any) -> bool:
@@ -38,15 +38,25 @@ def _check_tensor(value: Any, name: str) -> None:
         raise TypeError(f"{name!r} must be a number: got a bool tensor (as with Python and numpy bools)")
 
 
-def detach_scalar(value: Any, name: str) -> Any:
+ALIAS_BYTES = 4096  # the most storage a pending alias may hold (4,096 pending: 16 MiB at worst)
+
+
+def detach_scalar(value: Any, name: str, copy: bool = False) -> Any:
     """Validate ``value``; return a float, or a detached one-element tensor.
 
-    Tensors on an accelerator are copied on the device, not to the host, so per-step
-    logging never forces a device synchronisation; convert them in bulk with
-    :func:`tensors_to_floats`. The copy is the value as it is now: a tensor changed in
-    place later (a running sum logged every step) or a view of a large tensor would
-    otherwise be read at the flush with its later value, or keep the large storage
-    alive. This runs once per training step: the CPU path is kept to three tensor calls.
+    Tensors on an accelerator stay on the device, so per-step logging never forces a
+    device synchronisation; convert them in bulk with :func:`tensors_to_floats`.
+
+    A fresh result of the step's graph (a loss: it has a ``grad_fn``, was never changed in
+    place, is no view, and its storage is small: some losses share a buffer of one value per
+    sample) is kept as a detached alias: no device work at all, and at most ``ALIAS_BYTES``
+    held per pending value. Anything else (a running sum changed in place, a view of a
+    large tensor, a tensor made under ``no_grad``), or everything when ``copy`` is true, is
+    kept as a one-element copy of its value now (one small asynchronous device copy): an
+    alias would be read at the flush with its later value, or keep a large storage alive.
+    An alias shares its tensor's version counter, so a change made in place after logging
+    still shows at the flush (:func:`changed_since_logged`). This runs once per training step:
+    the CPU path is kept to three tensor calls.
     """
     if type(value) is float:
         return value
@@ -59,8 +69,27 @@ def detach_scalar(value: Any, name: str) -> Any:
                 _check_tensor(value, name)
             return float(result)
         _check_tensor(value, name)
-        return value.detach().reshape(()).clone()  # one element of device memory, and its value now
+        if not copy and may_alias(value):
+            return value.detach()  # holds its small storage; the graph is let go
+        return value.detach().clone()  # one element of device memory, and its value now
     return to_float(value, name)
+
+
+def may_alias(tensor: Any) -> bool:
+    """A fresh result of a graph, never changed in place, no view, with a small storage: one
+    that :func:`detach_scalar` may keep as it is until the flush."""
+    return (
+        tensor.grad_fn is not None
+        and tensor._version == 0
+        and tensor._base is None
+        and tensor.untyped_storage().nbytes() <= ALIAS_BYTES
+    )
+
+
+def changed_since_logged(tensors: list) -> list[int]:
+    """Which of these kept tensors were changed in place after :func:`detach_scalar` kept them
+    (an alias is kept only at version 0; a copy is nobody else's, so stays at 0)."""
+    return [i for i, tensor in enumerate(tensors) if tensor._version]
 
 
 def tensors_to_floats(tensors: list) -> np.ndarray:
@@ -69,7 +98,11 @@ def tensors_to_floats(tensors: list) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     import torch
 
-    return torch.stack([t.reshape(()) for t in tensors]).to("cpu", torch.float64).numpy()
+    try:
+        stacked = torch.stack(tensors)  # all of one shape (a loss is 0-d): no per-tensor call
+    except RuntimeError:  # one-element tensors of several shapes
+        stacked = torch.stack([t.reshape(()) for t in tensors])
+    return stacked.reshape(-1).to("cpu", torch.float64).numpy()
 
 
 def _short(value: Any) -> str:

@@ -1,21 +1,34 @@
 """Values into the history: the per-step buffer, epoch numbering, and the log file.
 
-``log_step`` only appends to a list (floats, or one-element device copies converted in bulk
-later: no device synchronisation per step); :meth:`Recorder.flush_steps` moves the buffer into the
-history and the log file at frames and epoch boundaries.
+``log_step`` only appends to a list (floats, or device tensors kept as they are or as one-element
+copies, converted in bulk later: no device synchronisation per step); :meth:`Recorder.flush_steps`
+moves the buffer into the history and the log file at frames and epoch boundaries.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from losswidget.core.history import History
-from losswidget.core.values import detach_scalar, is_tensor, tensors_to_floats
+from losswidget.core.values import changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
 from losswidget.files.history_io import HistoryWriter
+
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that names the first caller outside losswidget, for a warning raised
+    from code reached by several paths (a step, an epoch's end, a frame)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class StepBuffer:
@@ -47,6 +60,7 @@ class Recorder:
         self.current_epoch: int | None = None
         self._file_problem: str | None = None
         self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
+        self.copy_device_values = False  # set once a logged loss tensor was changed in place afterwards
 
     # -- the log file ----------------------------------------------------------------------
 
@@ -77,7 +91,7 @@ class Recorder:
 
     def step_value(self, train: Any) -> Any:
         """The slow path of ``log_step``: validate; a float, or a device copy for later."""
-        value = detach_scalar(train, "train")
+        value = detach_scalar(train, "train", copy=self.copy_device_values)
         if is_tensor(train) and type(train).__name__ == "Tensor":
             self.steps.tensor_type = type(train)
         if not isinstance(value, float):
@@ -98,7 +112,11 @@ class Recorder:
             tensor_rows = [i for i, v in enumerate(taken) if not isinstance(v, float)]
             floats = [i for i, v in enumerate(taken) if isinstance(v, float)]
             values[floats] = [taken[i] for i in floats]
-            values[tensor_rows] = tensors_to_floats([taken[i] for i in tensor_rows])
+            tensors = [taken[i] for i in tensor_rows]
+            values[tensor_rows] = tensors_to_floats(tensors)
+            changed = changed_since_logged(tensors)
+            if changed and not self.copy_device_values:
+                self._changed_in_place(len(changed), len(tensors))
         else:
             values = taken  # floats: the history packs them without a numpy call
         del pending[:count]  # only once converted: a failing conversion keeps the values for the next try
@@ -106,6 +124,19 @@ class Recorder:
         epoch = self.epoch_now
         self.history.log_steps(values, epoch)
         self.write("write_steps", values, epoch)
+
+    def _changed_in_place(self, changed: int, kept: int) -> None:
+        """Loss tensors kept as aliases were changed in place after ``log_step``: their value after
+        the change is all there is now. Say so, and copy every device value from here on."""
+        self.copy_device_values = True
+        warnings.warn(
+            f"losswidget: {changed} of the last {kept} loss tensors given to log_step were changed in place "
+            "after they were logged (e.g. `loss /= n` after log_step), so their value after the change was "
+            "recorded. From now on this monitor copies each device value when it is logged (exact, one small "
+            "device copy per step); log the loss after changing it, or change it out of place, to keep "
+            "logging copy-free.",
+            stacklevel=_user_stacklevel(),
+        )
 
     # -- epochs --------------------------------------------------------------------------
 
