@@ -132,6 +132,22 @@ def test_a_loss_sharing_a_large_buffer_is_copied_not_kept():
     assert may_alias(torch.nn.functional.cross_entropy(model(x), y.argmax(1)))
 
 
+def test_outputs_of_custom_autograd_functions_and_compiled_code_are_copied():
+    class Doubled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    weights = torch.ones(3, requires_grad=True)
+    assert may_alias(weights.sum()) and not may_alias(Doubled.apply(weights.sum()))
+    compiled = torch.compile(lambda w: (w * 3).sum(), backend="aot_eager")  # a CUDA graph's output is one
+    assert not may_alias(compiled(weights))
+
+
 def test_bulk_conversion():
     tensors = [torch.tensor(float(i)) for i in range(5)]
     np.testing.assert_array_equal(tensors_to_floats(tensors), np.arange(5.0))

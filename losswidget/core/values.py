@@ -47,15 +47,15 @@ def detach_scalar(value: Any, name: str, copy: bool = False) -> Any:
     Tensors on an accelerator stay on the device, so per-step logging never forces a
     device synchronisation; convert them in bulk with :func:`tensors_to_floats`.
 
-    A fresh result of the step's graph (a loss: it has a ``grad_fn``, was never changed in
-    place, is no view, and its storage is small: some losses share a buffer of one value per
-    sample) is kept as a detached alias: no device work at all, and at most ``ALIAS_BYTES``
-    held per pending value. Anything else (a running sum changed in place, a view of a
-    large tensor, a tensor made under ``no_grad``), or everything when ``copy`` is true, is
-    kept as a one-element copy of its value now (one small asynchronous device copy): an
-    alias would be read at the flush with its later value, or keep a large storage alive.
-    An alias shares its tensor's version counter, so a change made in place after logging
-    still shows at the flush (:func:`changed_since_logged`). This runs once per training step:
+    A fresh result of the step's graph (a loss made by torch's own operators, never changed
+    in place, no view, with a small storage; :func:`may_alias`) is kept as a detached alias: no
+    device work at all, and at most ``ALIAS_BYTES`` held per pending value. Anything else (a
+    running sum changed in place, a view of a large tensor, a tensor made under ``no_grad``, a
+    compiled function's output), or everything when ``copy`` is true, is kept as a one-element
+    copy of its value now (one small asynchronous device copy): an alias would be read at the
+    flush with its later value, or keep a large storage alive. An alias shares its tensor's
+    version counter, so a change made in place after logging still shows at the flush
+    (:func:`changed_since_logged`). This runs once per training step:
     the CPU path is kept to three tensor calls.
     """
     if type(value) is float:
@@ -76,10 +76,15 @@ def detach_scalar(value: Any, name: str, copy: bool = False) -> Any:
 
 
 def may_alias(tensor: Any) -> bool:
-    """A fresh result of a graph, never changed in place, no view, with a small storage: one
-    that :func:`detach_scalar` may keep as it is until the flush."""
+    """A fresh result of one of torch's own operators in a graph, never changed in place, no view,
+    with a small storage: one that :func:`detach_scalar` may keep as it is until the flush.
+
+    Outputs of custom autograd Functions are copied: among them ``torch.compile``'s, whose memory
+    may be a CUDA graph's, overwritten by its next replay with no version change."""
+    grad_fn = tensor.grad_fn
     return (
-        tensor.grad_fn is not None
+        grad_fn is not None
+        and type(grad_fn).__module__ == "builtins"
         and tensor._version == 0
         and tensor._base is None
         and tensor.untyped_storage().nbytes() <= ALIAS_BYTES
