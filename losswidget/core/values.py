@@ -82,13 +82,12 @@ def may_alias(tensor: Any) -> bool:
     Outputs of custom autograd Functions are copied: among them ``torch.compile``'s, whose memory
     may be a CUDA graph's, overwritten by its next replay with no version change."""
     grad_fn = tensor.grad_fn
-    return (
-        grad_fn is not None
-        and type(grad_fn).__module__ == "builtins"
-        and tensor._version == 0
-        and tensor._base is None
-        and tensor.untyped_storage().nbytes() <= ALIAS_BYTES
-    )
+    if grad_fn is None or type(grad_fn).__module__ != "builtins" or tensor._version or tensor._base is not None:
+        return False
+    try:
+        return tensor.untyped_storage().nbytes() <= ALIAS_BYTES
+    except (RuntimeError, NotImplementedError):  # no storage to hold (XLA, a wrapper subclass): copy
+        return False
 
 
 def changed_since_logged(tensors: list) -> list[int]:
