@@ -451,7 +451,7 @@ def test_a_loss_changed_in_place_after_logging_is_said_and_copied_from_then_on()
         recorder.flush_steps()
     assert caught[0].filename == __file__  # names the caller's line, not losswidget's
     assert recorder.history.step_train.tolist() == [2.0, 2.0, 6.0]  # its value after the change: all there is
-    assert recorder.copy_device_values
+    assert recorder.steps.alias_device is False
     on_device = torch.ones(2, device="meta", requires_grad=True)
     loss = (on_device * 2).sum()
     kept = recorder.step_value(loss)  # a fresh device loss: now copied
@@ -465,6 +465,39 @@ def test_a_loss_changed_in_place_after_logging_is_said_and_copied_from_then_on()
         warnings.simplefilter("error")  # said once per monitor
         recorder.flush_steps()
     assert recorder.history.step_train.tolist() == [2.0, 2.0, 6.0, 4.0]
+
+
+def test_a_fresh_device_loss_takes_the_short_path_and_is_still_checked():
+    torch = pytest.importorskip("torch")
+    monitor = lw.LiveLossMonitor(display="none", frame_rate=0.01)
+    weights = torch.ones(3, device="meta", requires_grad=True)  # a device with no data: nothing is read
+    pending = monitor._recorder.steps.values
+    monitor._recorder.steps.until_clock = 10**9  # no clock read, so no frame: nothing is flushed
+
+    def kept_as_it_is(loss) -> bool:  # an alias sees an in-place change; a copy does not
+        before = pending[-1]._version
+        with torch.no_grad():
+            loss.add_(0.0)
+        return pending[-1]._version != before
+
+    try:
+        for _ in range(3):  # the first takes the slow path, which learns the tensor type
+            assert not monitor.log_step(train=(weights * 2).sum())
+        loss = (weights * 2).sum()
+        monitor.log_step(train=loss)
+        assert kept_as_it_is(loss)
+        before = len(pending)
+        with pytest.raises(ValueError, match="must be a scalar"):
+            monitor.log_step(train=weights * 2)  # three values, with a graph
+        with pytest.raises(TypeError, match="must be a real number"):
+            monitor.log_step(train=(weights * 2).sum() * 1j)  # complex, with a graph
+        assert len(pending) == before  # a rejected call records nothing
+        monitor._recorder.steps.alias_device = False  # as after a loss changed in place after logging
+        loss = (weights * 2).sum()
+        monitor.log_step(train=loss)
+        assert not kept_as_it_is(loss)
+    finally:
+        pending.clear()  # meta tensors cannot be converted
 
 
 def test_pending_tensors_are_bounded_too():

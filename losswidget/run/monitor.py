@@ -27,7 +27,7 @@ from losswidget.chart.settings import MAX_PATIENCE, ChartSettings
 from losswidget.core.history import History, check_metric_name
 from losswidget.core.stopping import EarlyStopping, StopReason
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
-from losswidget.core.values import to_float
+from losswidget.core.values import may_alias, to_float
 from losswidget.files.control import ControlFile
 from losswidget.files.history_io import HistoryWriter
 from losswidget.integrations.distributed import Ranks
@@ -322,7 +322,7 @@ class LiveLossMonitor:
 
         O(1), no drawing, no device synchronisation: tensors on an accelerator are kept
         detached and converted in bulk at the next frame. The common cases (a float, a
-        one-element CPU tensor) take a short path.
+        one-element CPU tensor, a fresh loss on a device) take a short path.
         """
         steps = self._steps
         kind = type(train)
@@ -334,6 +334,12 @@ class LiveLossMonitor:
             except RuntimeError:  # more than one element: the slow path says what was wrong
                 value = self._recorder.step_value(train)
             if type(value) is not float:
+                value = self._recorder.step_value(train)
+        elif kind is steps.tensor_type and steps.alias_device and may_alias(train):
+            if train.numel() == 1 and not train.is_complex():  # a graph's result: not an int or a bool
+                value = train.detach()  # a fresh device loss, kept as it is: no device work
+                steps.has_tensors = True
+            else:  # the slow path says what was wrong
                 value = self._recorder.step_value(train)
         else:
             value = self._recorder.step_value(train)

@@ -36,17 +36,20 @@ class StepBuffer:
     memory as possible between training steps (in a torch loop every line runs with cold caches:
     state spread over the monitor's objects cost several microseconds per step, measured).
 
-    ``values``: step values waiting for the history (floats, or device copies), the same list
+    ``values``: step values waiting for the history (floats, or device tensors), the same list
     for the buffer's life. ``has_tensors``: some of them are tensors (the flush converts those in
-    one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast path's test).
-    ``until_clock``: steps left until ``log_step`` reads the clock."""
+    one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast paths' test).
+    ``alias_device``: a fresh device loss may be kept as it is (false once one was changed in place
+    after it was logged: every device value is copied from then on). ``until_clock``: steps left
+    until ``log_step`` reads the clock."""
 
-    __slots__ = ("has_tensors", "tensor_type", "until_clock", "values")
+    __slots__ = ("alias_device", "has_tensors", "tensor_type", "until_clock", "values")
 
     def __init__(self) -> None:
         self.values: list[Any] = []
         self.has_tensors = False
         self.tensor_type: type | None = None
+        self.alias_device = True
         self.until_clock = 1
 
 
@@ -60,7 +63,6 @@ class Recorder:
         self.current_epoch: int | None = None
         self._file_problem: str | None = None
         self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
-        self.copy_device_values = False  # set once a logged loss tensor was changed in place afterwards
 
     # -- the log file ----------------------------------------------------------------------
 
@@ -91,7 +93,7 @@ class Recorder:
 
     def step_value(self, train: Any) -> Any:
         """The slow path of ``log_step``: validate; a float, or a device copy for later."""
-        value = detach_scalar(train, "train", copy=self.copy_device_values)
+        value = detach_scalar(train, "train", copy=not self.steps.alias_device)
         if is_tensor(train) and type(train).__name__ == "Tensor":
             self.steps.tensor_type = type(train)
         if not isinstance(value, float):
@@ -115,7 +117,7 @@ class Recorder:
             tensors = [taken[i] for i in tensor_rows]
             values[tensor_rows] = tensors_to_floats(tensors)
             changed = changed_since_logged(tensors)
-            if changed and not self.copy_device_values:
+            if changed and steps.alias_device:
                 self._changed_in_place(len(changed), len(tensors))
         else:
             values = taken  # floats: the history packs them without a numpy call
@@ -128,7 +130,7 @@ class Recorder:
     def _changed_in_place(self, changed: int, kept: int) -> None:
         """Loss tensors kept as aliases were changed in place after ``log_step``: their value after
         the change is all there is now. Say so, and copy every device value from here on."""
-        self.copy_device_values = True
+        self.steps.alias_device = False
         warnings.warn(
             f"losswidget: {changed} of the last {kept} loss tensors given to log_step were changed in place "
             "after they were logged (e.g. `loss /= n` after log_step), so their value after the change was "
