@@ -148,6 +148,14 @@ def test_outputs_of_custom_autograd_functions_and_compiled_code_are_copied():
     assert not may_alias(compiled(weights))
 
 
+def test_a_loss_logged_in_inference_mode_is_copied_and_converts():
+    with torch.inference_mode():  # no version counter: reading one would raise at every flush
+        on_device = detach_scalar(torch.ones((), device="meta") * 2, "train")
+        on_host = torch.ones(()) * 3  # the same kind of tensor, convertible here
+    assert on_device.is_inference() and changed_since_logged([on_device, on_host]) == []
+    np.testing.assert_array_equal(tensors_to_floats([on_host]), [3.0])
+
+
 def test_bulk_conversion():
     tensors = [torch.tensor(float(i)) for i in range(5)]
     np.testing.assert_array_equal(tensors_to_floats(tensors), np.arange(5.0))

@@ -92,8 +92,9 @@ def may_alias(tensor: Any) -> bool:
 
 def changed_since_logged(tensors: list) -> list[int]:
     """Which of these kept tensors were changed in place after :func:`detach_scalar` kept them
-    (an alias is kept only at version 0; a copy is nobody else's, so stays at 0)."""
-    return [i for i, tensor in enumerate(tensors) if tensor._version]
+    (an alias is kept only at version 0; a copy is nobody else's, so stays at 0). A tensor made
+    under ``torch.inference_mode`` has no version counter to read, and is never an alias."""
+    return [i for i, tensor in enumerate(tensors) if not tensor.is_inference() and tensor._version]
 
 
 def tensors_to_floats(tensors: list) -> np.ndarray:
