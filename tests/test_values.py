@@ -159,4 +159,6 @@ def test_a_loss_logged_in_inference_mode_is_copied_and_converts():
 def test_bulk_conversion():
     tensors = [torch.tensor(float(i)) for i in range(5)]
     np.testing.assert_array_equal(tensors_to_floats(tensors), np.arange(5.0))
+    mixed = [torch.tensor(1.0), torch.tensor([2.0]), torch.tensor([[3.0]], dtype=torch.float16)]
+    np.testing.assert_array_equal(tensors_to_floats(mixed), [1.0, 2.0, 3.0])  # shapes and dtypes mixed
     assert tensors_to_floats([]).size == 0

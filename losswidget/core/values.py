@@ -98,15 +98,23 @@ def changed_since_logged(tensors: list) -> list[int]:
 
 
 def tensors_to_floats(tensors: list) -> np.ndarray:
-    """Convert many detached scalar tensors with one device-to-host copy."""
+    """Convert many detached scalar tensors with one device-to-host copy (one per device, if the
+    loss moved between devices)."""
     if not tensors:
         return np.empty(0, dtype=np.float64)
     import torch
 
     try:
-        stacked = torch.stack(tensors)  # all of one shape (a loss is 0-d): no per-tensor call
-    except RuntimeError:  # one-element tensors of several shapes
-        stacked = torch.stack([t.reshape(()) for t in tensors])
+        stacked = torch.stack(tensors)  # all of one shape (a loss is 0-d) and device: no per-tensor call
+    except RuntimeError:  # one-element tensors of several shapes, or on several devices: one copy each
+        values = np.empty(len(tensors))
+        rows: dict[Any, list[int]] = {}
+        for row, tensor in enumerate(tensors):
+            rows.setdefault(tensor.device, []).append(row)
+        for device_rows in rows.values():
+            one_device = torch.stack([tensors[row].reshape(()) for row in device_rows])
+            values[device_rows] = one_device.to("cpu", torch.float64).numpy()
+        return values
     return stacked.reshape(-1).to("cpu", torch.float64).numpy()
 
 
