@@ -92,9 +92,16 @@ def may_alias(tensor: Any) -> bool:
 
 def changed_since_logged(tensors: list) -> list[int]:
     """Which of these kept tensors were changed in place after :func:`detach_scalar` kept them
-    (an alias is kept only at version 0; a copy is nobody else's, so stays at 0). A tensor made
-    under ``torch.inference_mode`` has no version counter to read, and is never an alias."""
-    return [i for i, tensor in enumerate(tensors) if not tensor.is_inference() and tensor._version]
+    (an alias is kept only at version 0; a copy is nobody else's, so stays at 0). A tensor with
+    no version counter to read (made under ``torch.inference_mode``) is never an alias."""
+    changed = []
+    for row, tensor in enumerate(tensors):
+        try:
+            if tensor._version:
+                changed.append(row)
+        except RuntimeError:  # no version counter: a copy, unchanged
+            pass
+    return changed
 
 
 def tensors_to_floats(tensors: list) -> np.ndarray:
