@@ -55,8 +55,8 @@ def detach_scalar(value: Any, name: str, copy: bool = False) -> Any:
     copy of its value now (one small asynchronous device copy): an alias would be read at the
     flush with its later value, or keep a large storage alive. An alias shares its tensor's
     version counter, so a change made in place after logging still shows at the flush
-    (:func:`changed_since_logged`). This runs once per training step:
-    the CPU path is kept to three tensor calls.
+    (:func:`changed_since_logged`). This runs once per training step: the CPU path is kept to
+    three tensor calls.
     """
     if type(value) is float:
         return value

@@ -335,13 +335,16 @@ class LiveLossMonitor:
                 value = self._recorder.step_value(train)
             if type(value) is not float:
                 value = self._recorder.step_value(train)
-        elif kind is steps.tensor_type and steps.alias_device and may_alias(train):
-            if train.numel() == 1 and not train.is_complex():  # a graph's result: not an int or a bool
-                value = train.detach()  # a fresh device loss, kept as it is: no device work
-                steps.has_tensors = True
-            else:  # the slow path says what was wrong
-                value = self._recorder.step_value(train)
-        else:
+        elif (
+            kind is steps.tensor_type
+            and steps.alias_device
+            and may_alias(train)  # a graph's result: a float or a complex, never an int or a bool
+            and train.numel() == 1
+            and not train.is_complex()
+        ):
+            value = train.detach()  # a fresh device loss, kept as it is: no device work
+            steps.has_tensors = True
+        else:  # validates, and says what was wrong
             value = self._recorder.step_value(train)
         steps.values.append(value)
         steps.until_clock -= 1

@@ -92,7 +92,8 @@ class Recorder:
     # -- steps ---------------------------------------------------------------------------
 
     def step_value(self, train: Any) -> Any:
-        """The slow path of ``log_step``: validate; a float, or a device copy for later."""
+        """The slow path of ``log_step``: validate; a float, or a device tensor (kept as it is, or a
+        copy) for later."""
         value = detach_scalar(train, "train", copy=not self.steps.alias_device)
         if is_tensor(train) and type(train).__name__ == "Tensor":
             self.steps.tensor_type = type(train)
@@ -116,9 +117,10 @@ class Recorder:
             values[floats] = [taken[i] for i in floats]
             tensors = [taken[i] for i in tensor_rows]
             values[tensor_rows] = tensors_to_floats(tensors)
-            changed = changed_since_logged(tensors)
-            if changed and steps.alias_device:
-                self._changed_in_place(len(changed), len(tensors))
+            if steps.alias_device:  # once copying, nothing pending can be an alias
+                changed = changed_since_logged(tensors)
+                if changed:
+                    self._changed_in_place(len(changed), len(tensors))
         else:
             values = taken  # floats: the history packs them without a numpy call
         del pending[:count]  # only once converted: a failing conversion keeps the values for the next try
