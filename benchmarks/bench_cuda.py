@@ -36,6 +36,7 @@ import torch
 
 import losswidget as lw
 from losswidget.run.monitor import PENDING_LIMIT
+from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
 
 STEPS = 128
 WARM_UP = 20  # epochs per variant before the timed ones
@@ -72,7 +73,8 @@ def long_epoch(steps: int, graph: bool) -> None:
     recorded = monitor.history.step_train
     kind = "fresh graph results, kept as they are" if graph else "made without a graph, copied"
     print(f"## one epoch of {steps:,} log_step calls with fresh CUDA scalars, {kind} ({elapsed:.1f} s)")
-    print(f"- device synchronisations: {syncs} (a bulk conversion every ~{PENDING_LIMIT - 64} steps; the epoch's end)")
+    every = PENDING_LIMIT - MAX_STEPS_PER_CLOCK  # the flush's threshold (LiveLossMonitor._read_clock)
+    print(f"- device synchronisations: {syncs} (a bulk conversion every ~{every} steps; the epoch's end)")
     print(f"- most values pending: {largest:,} (limit {PENDING_LIMIT:,})")
     print(f"- device memory over the start: peak {peak / 1e6:.2f} MB, at the end {end / 1e6:.2f} MB")
     same = bool((recorded == expected).all())
