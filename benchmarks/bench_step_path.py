@@ -11,6 +11,8 @@ second to the next) falls on all of them alike. Variants:
 
 - bare: nothing done with the loss;
 - ``loss.item()`` appended to a list: what a hand-written loop that keeps its losses does (the floor);
+- a minimal logger method, ``log_step(self, train)``: ``self.values.append(train.item())`` and
+  return a flag (the least any Python logging API that reads each step's loss can cost);
 - ``monitor.log_step(train=loss)`` (``display="none"``);
 - the whole path: ``log_step`` every step, ``log(train=, val=)`` and ``epochs()`` at every epoch.
 
@@ -35,6 +37,20 @@ import losswidget as lw
 STEPS = 128
 
 
+class MinimalLogger:
+    """The least a Python logging method can do: read the loss, keep it, answer "stop?"."""
+
+    __slots__ = ("stop", "values")
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.stop = False
+
+    def log_step(self, train):  # noqa: ANN001, ANN201
+        self.values.append(train.item())
+        return self.stop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=800, help="epochs per variant")
@@ -51,6 +67,7 @@ def main() -> None:
     whole_loop = iter(whole.epochs(args.epochs + 1))
     next(steps_loop), next(whole_loop)
     kept: list[float] = []
+    minimal = MinimalLogger()
     epoch_ends: list[float] = []  # log() + the next epoch, timed inside the whole path
 
     def epoch(variant: str) -> float:
@@ -63,6 +80,8 @@ def main() -> None:
             optimizer.step()
             if variant == "item":
                 kept.append(loss.item())
+            elif variant == "minimal":
+                minimal.log_step(train=loss)
             elif variant == "log_step":
                 steps_only.log_step(train=loss)
             elif variant == "whole":
@@ -78,6 +97,7 @@ def main() -> None:
     labels = {
         "bare": "bare loop",
         "item": "list.append(loss.item()) (the floor)",
+        "minimal": "a minimal logger method: values.append(train.item()), return a flag",
         "log_step": "monitor.log_step(train=loss)",
         "whole": "log_step + log() + epochs() (the whole path)",
     }
@@ -87,6 +107,7 @@ def main() -> None:
         for variant in order if round_ % 2 else reversed(order):
             times[variant].append(epoch(variant))
         kept.clear()
+        minimal.values.clear()
     steps_loop.close()  # end both loops now, not at interpreter shutdown
     whole_loop.close()
     bare = statistics.median(times["bare"])
