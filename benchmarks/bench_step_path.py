@@ -46,7 +46,7 @@ class MinimalLogger:
         self.values: list[float] = []
         self.stop = False
 
-    def log_step(self, train):  # noqa: ANN001, ANN201
+    def log_step(self, train: torch.Tensor) -> bool:
         self.values.append(train.item())
         return self.stop
 
