@@ -214,11 +214,12 @@ def median_interval(ordered: list[float], confidence: float = 0.95) -> tuple[flo
     values, 97 %; under 6 values, the extremes). Whether a target such as 1.02 is met is read from
     this, not from the median alone."""
     n = len(ordered)
-    outside, tail = 0, 0.0  # [ordered[k], ordered[n-1-k]] misses the median with probability 2 P(B <= k)
-    while outside < n // 2 and tail + math.comb(n, outside) / 2**n <= (1 - confidence) / 2:
-        tail += math.comb(n, outside) / 2**n
-        outside += 1
-    k = max(outside - 1, 0)
+    k, tail = 0, 0.0  # [ordered[k], ordered[n-1-k]] misses the median with probability 2 P(B <= k)
+    for below in range(n // 2):  # tail: P(B <= below), B ~ Binomial(n, 1/2)
+        tail += math.comb(n, below) / 2**n
+        if tail > (1 - confidence) / 2:
+            break
+        k = below
     return ordered[k], ordered[n - 1 - k]
 
 
