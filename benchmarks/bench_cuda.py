@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 import losswidget as lw
-from losswidget.run.monitor import PENDING_LIMIT
+from losswidget.run.step_path import PENDING_LIMIT
 from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
 
 STEPS = 128

@@ -19,16 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
-from losswidget.core.stopping import EarlyStopping
+from losswidget.core.history_jsonl import apply_record, read_header
+from losswidget.core.reasons import sentence
+from losswidget.core.stopping import EarlyStopping, best_of
 from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
-from losswidget.files.history_io import _apply_record, _check_header
 from losswidget.run.display import Display
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.views.base import Controls
@@ -43,6 +42,7 @@ class FileFollower:
         self.path = path
         self.history = History(path.stem)
         self.ended: dict | None = None
+        self.min_delta = 0.0  # the job's early stopping's, from the log's header
         self.problem: str | None = None
         self.updated: float | None = None
         self._offset = 0
@@ -90,15 +90,16 @@ class FileFollower:
         try:
             record = json.loads(line)
             if not self._header_seen:
-                name = _check_header(record, str(self.path))
-                self.history.name = name or self.path.stem
+                header = read_header(record, str(self.path))
+                self.history.name = header.name or self.path.stem
+                self.min_delta = header.min_delta
                 self._header_seen = True
             elif isinstance(record, dict) and record.get("kind") == "end":
                 self.ended = record
             else:
                 if self.ended is not None:  # the loop was continued after an end record
                     self.ended = None
-                _apply_record(self.history, record)
+                apply_record(self.history, record)
         except Exception as error:  # any content: the follower never dies on data
             text = str(error) or type(error).__name__
             self.problem = f"a record could not be read ({text[:200]}); later records are still followed"
@@ -110,7 +111,7 @@ class RunWatcher:
     Composed, not derived: file followers are the history source, :class:`~losswidget.run.display.Display`
     and the views draw, and the controls write requests next to the logs
     (:mod:`losswidget.files.control`). The best epoch is what early stopping would name on the
-    followed validation values (the job's own ``min_delta`` is not in its log: 0 is assumed).
+    followed validation values, with the ``min_delta`` the job's log header gives (0 if none).
     """
 
     def __init__(self, paths: list[Path], interval: float = 0.5, display: str = "auto") -> None:
@@ -135,8 +136,15 @@ class RunWatcher:
 
     @property
     def best_epoch(self) -> int | None:
-        best = _best(self.history)
+        best = self._best()
         return None if best is None else best[0]
+
+    def _best(self) -> tuple[int, float] | None:
+        """What early stopping would call the best epoch of the followed validation values."""
+        return best_of(self.history.val, self.history.epochs, self.followers[0].min_delta)
+
+    def _what_if(self) -> EarlyStopping:
+        return EarlyStopping(patience=self.settings.patience, min_delta=self.followers[0].min_delta)
 
     @property
     def status_lines(self) -> list[str]:
@@ -181,7 +189,7 @@ class RunWatcher:
         """Ask every watched run that is still going to stop at its next epoch."""
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"'reason' must be a string or None: {reason!r}")
-        reason = reason or "a watcher's Stop button was pressed"
+        reason = reason or sentence("watcher button")
         self._requests = []
         for follower in self.followers:
             if follower.ended is not None:
@@ -192,10 +200,10 @@ class RunWatcher:
         self._display.request_redraw(loop_active=False)
 
     def _setting_changed(self, name: str) -> None:
-        if name == "what_if_patience":
+        if name == "patience":
             for follower in self.followers:
                 if follower.ended is None and follower.problem != "waiting":
-                    write_request(control_path(follower.path), patience=self.settings.what_if_patience)
+                    write_request(control_path(follower.path), patience=self.settings.patience)
         self._display.request_redraw(loop_active=False)
 
     # -- display -------------------------------------------------------------------------
@@ -216,7 +224,7 @@ class RunWatcher:
             self.history,
             self._chart,
             smoothing=self.settings.smoothing,
-            patience=self.settings.what_if_patience,
+            what_if=self._what_if(),
             log_y=self.settings.log_y,
             best=status.best,
             runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
@@ -230,10 +238,10 @@ class RunWatcher:
         return StatusSnapshot(
             epochs_recorded=len(history),
             progress=self._progress_text(),
-            best=_best(history),
+            best=self._best(),
             early_stopping=False,
-            what_if_patience=self.settings.what_if_patience,
-            what_if=self._chart.what_if(history, self.settings.what_if_patience, 0.0),
+            what_if_patience=self.settings.patience,
+            what_if=self._chart.what_if(history, self._what_if()),
             diagnosis="Diagnosis: " + diagnose(history).message,
             non_finite=self._chart.non_finite(history),
             extra=tuple(self._requests),
@@ -255,14 +263,6 @@ class RunWatcher:
                 text += f"; {follower.problem}"
             texts.append(text + ".")
         return " ".join(texts)
-
-
-def _best(history: History) -> tuple[int, float] | None:
-    """What early stopping (min_delta 0) would call the best epoch of these validation values."""
-    stopper = EarlyStopping(patience=2**31 - 1, check_finite=False)
-    for row in np.flatnonzero(~np.isnan(history.val)):
-        stopper.update(float(history.val[row]), int(history.epochs[row]))
-    return None if stopper.best_epoch is None else (stopper.best_epoch, stopper.best)
 
 
 def watch(paths: Any, *, interval: float = 0.5, display: str = "auto") -> RunWatcher:

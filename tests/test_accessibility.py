@@ -50,7 +50,7 @@ def frame():
     for epoch in range(30):
         history.log_epoch(epoch, {"train": 1.0 / (epoch + 1), "val": 0.5 + 0.01 * (epoch - 12) ** 2 / 10})
     return build_frame(
-        history, StepCache(100), smoothing=1, patience=5, best=(12, 0.5), title="digits",
+        history, StepCache(100), smoothing=1, what_if=lw.EarlyStopping(5), best=(12, 0.5), title="digits",
         status=["30 epochs recorded.", "Diagnosis: validation loss has risen since epoch 12."],
     )  # fmt: skip
 

@@ -50,9 +50,9 @@ def test_the_status_gives_it_and_follows_the_patience_slider():
     monitor = lw.LiveLossMonitor(patience=None, display="none")
     for epoch, value in enumerate(improving(3)[:30]):
         monitor.log(train=1.0 - 0.02 * epoch, val=float(value))
-    monitor.settings.what_if_patience = 2
+    monitor.settings.patience = 2
     line = next(line for line in monitor.status_lines if line.startswith("Validation noise"))
     assert "with patience 2 a noisy bump could stop you early" in line
-    monitor.settings.what_if_patience = 40
+    monitor.settings.patience = 40
     line = next(line for line in monitor.status_lines if line.startswith("Validation noise"))
     assert "patience ≥" in line and "not fooled" in line

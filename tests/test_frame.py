@@ -35,7 +35,7 @@ def test_incremental_what_if_matches_a_full_replay(seed):
             history.log_epoch(epoch, {"val": float(rng.random())})
         if rng.random() < 0.1:  # the slider moved
             patience = int(rng.integers(0, 8))
-        assert model.what_if(history, patience, 0.0) == full_replay(history, patience)
+        assert model.what_if(history, lw.EarlyStopping(patience)) == full_replay(history, patience)
 
 
 def test_value_range_keeps_a_high_curve_and_clips_lone_spikes():
@@ -69,7 +69,7 @@ def test_the_epoch_axis_grows_in_a_few_round_steps_within_the_plan():
     history = lw.History()
     for epoch in range(25):
         history.log_epoch(epoch, {"train": 1.0 / (epoch + 1)})
-    frame = build_frame(history, StepCache(100), smoothing=1, patience=5, planned_last=99)
+    frame = build_frame(history, StepCache(100), smoothing=1, what_if=lw.EarlyStopping(5), planned_last=99)
     assert frame.x_range == (0.0, 30.0)  # 24 + 1, plus 10 %, up to the next round end
 
 
@@ -80,7 +80,7 @@ def test_a_falling_loss_moves_the_loss_axis_a_few_times_not_at_every_frame(log_y
     for epoch in range(60):  # one frame per epoch; the loss falls from 2 towards 0.05
         loss = 0.05 + 2.0 * math.exp(-epoch / 8)
         history.log_epoch(epoch, {"train": loss, "val": loss * 1.1})
-        frame = build_frame(history, model, smoothing=1, patience=5, log_y=log_y)
+        frame = build_frame(history, model, smoothing=1, what_if=lw.EarlyStopping(5), log_y=log_y)
         low, high = frame.y_range
         assert low <= min(history.train.min(), history.val.min()) and high >= history.val.max()  # all shown
         assert low > 0 if log_y else low >= 0  # a loss is never negative: neither is its axis

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import losswidget as lw
+from losswidget.core.history_files import HistoryFileError
 from losswidget.files.control import ControlFile, read_request, write_request
-from losswidget.files.history_io import HistoryFileError
 from losswidget.watching import FileFollower
 
 HEADER = json.dumps({"format": "losswidget-history", "version": 1, "name": "r"})

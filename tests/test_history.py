@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import losswidget as lw
-from losswidget.files.history_io import HistoryFileError
+from losswidget.core.history_files import HistoryFileError
 
 
 def make_history():

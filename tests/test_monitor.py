@@ -84,7 +84,7 @@ def test_patience_none_turns_early_stopping_off_but_what_if_still_answers():
     assert len(monitor.history) == 20 and not monitor.should_stop
     assert monitor.best_epoch == 10
     assert "with patience 5 it would have stopped at epoch 15" in " ".join(monitor.status_lines)
-    monitor.settings.from_control("what_if_patience", 3)  # what the slider does
+    monitor.settings.from_control("patience", 3)  # what the slider does
     assert "with patience 3 it would have stopped at epoch 13" in " ".join(monitor.status_lines)
 
 
@@ -423,7 +423,7 @@ def test_a_slider_or_stop_from_another_thread_reaches_the_loop_within_64_steps()
 
 
 def test_a_million_steps_in_one_epoch_keep_pending_values_bounded():
-    from losswidget.run.monitor import PENDING_LIMIT
+    from losswidget.run.step_path import PENDING_LIMIT
 
     monitor = lw.LiveLossMonitor(display="none", frame_rate=0.01)  # frames almost never: the bound must hold anyway
     largest = 0
@@ -502,7 +502,7 @@ def test_a_fresh_device_loss_takes_the_short_path_and_is_still_checked():
 
 def test_pending_tensors_are_bounded_too():
     torch = pytest.importorskip("torch")
-    from losswidget.run.monitor import PENDING_LIMIT
+    from losswidget.run.step_path import PENDING_LIMIT
 
     monitor = lw.LiveLossMonitor(display="none", frame_rate=0.01)
     loss = torch.tensor(0.5, requires_grad=True) * 2  # a CPU stand-in; device tensors take the same path

@@ -35,7 +35,7 @@ def test_reason_is_readable():
         stopper.update(value)
     assert stopper.should_stop and stopper.reason_code is StopReason.PATIENCE
     assert "no improvement for 2 epochs" in stopper.reason
-    assert "best value 0.4 at epoch 1" in stopper.reason
+    assert "best 0.4 at epoch 1" in stopper.reason
 
 
 def test_mode_max():
@@ -62,7 +62,7 @@ def test_non_finite_stops_at_once(bad):
     stopper.update(1.0)
     assert stopper.update(bad)
     assert stopper.reason_code is StopReason.NON_FINITE
-    assert "not a finite number" in stopper.reason and "best value 1 at epoch 0" in stopper.reason
+    assert "not a finite number" in stopper.reason and "best 1 at epoch 0" in stopper.reason
 
 
 def test_non_finite_without_check_counts_as_no_improvement():

@@ -316,7 +316,7 @@ def test_no_per_step_device_synchronisation_on_cuda():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("graph", [True, False], ids=["fresh losses, kept as they are", "no graph, copied"])
 def test_pending_device_values_stay_bounded_on_cuda(graph):
-    from losswidget.run.monitor import PENDING_LIMIT
+    from losswidget.run.step_path import PENDING_LIMIT
 
     source = torch.rand(16, device="cuda", requires_grad=graph)
     steps = 3 * PENDING_LIMIT

@@ -92,7 +92,7 @@ def test_two_watchers_and_a_watcher_started_before_the_file(tmp_path):
         wait_until(lambda: len(early.history) == 3 and len(late.history) == 3, timeout=10)
         late.stop()
         assert read_request(control_path(log))["stop"]["reason"] == "a watcher's Stop button was pressed"
-        late.settings.what_if_patience = 9
+        late.settings.patience = 9
         assert read_request(control_path(log))["patience"] == 9  # both requests kept
     finally:
         early.close()

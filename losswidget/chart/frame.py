@@ -176,20 +176,23 @@ class StepCache:
         the infinities (NaN there also means "not logged")."""
         return self.step_non_finite + sum(int(np.isinf(history[name]).sum()) for name in ("train", "val"))
 
-    def what_if(self, history: History, patience: int, min_delta: float) -> tuple[int, int] | None:
-        """(epoch, patience) where early stopping with ``patience`` would stop on the validation
-        values recorded so far, or None: :func:`would_stop_at` replayed incrementally, O(new
-        epochs) per frame instead of O(all epochs)."""
+    def what_if(self, history: History, decision: EarlyStopping) -> tuple[int, int] | None:
+        """(epoch, patience) where ``decision`` (a fresh one, configured as the run's own but for its
+        patience: ``EarlyStopping.fresh``) would stop on the validation values recorded so far, or
+        None: :func:`would_stop_at` replayed incrementally, O(new epochs) per frame instead of O(all
+        epochs)."""
         rows = np.flatnonzero(~np.isnan(history.val))
         last = float(history.val[rows[-1]]) if rows.size else None
-        key = (patience, min_delta, id(history))
+        patience = decision.patience
+        key = (patience, decision.min_delta, decision.mode, decision.start_from_epoch, decision.check_finite)
+        key += (id(history),)
         if (
             key != self._what_if_key
             or rows.size < self._replayed
             or (rows.size and self._replayed_last != last and rows.size == self._replayed)
         ):
             self._what_if_key = key
-            self._replay = EarlyStopping(patience=patience, min_delta=min_delta)
+            self._replay = decision
             self._replayed = 0
             self._what_if_at: tuple[int, int] | None = None
         for row in rows[self._replayed :]:
@@ -202,11 +205,10 @@ class StepCache:
 
 def build_frame(
     history: History,
-    model: StepCache,
+    cache: StepCache,
     *,
     smoothing: int,
-    patience: int,
-    min_delta: float = 0.0,
+    what_if: EarlyStopping,
     log_y: bool = False,
     best: tuple[int, float] | None = None,
     planned_last: int | None = None,
@@ -219,8 +221,8 @@ def build_frame(
     x_label: str = "epoch",
     presentation: bool = False,
 ) -> Frame:
-    steps_x, steps_raw, steps_smooth = model.steps(history, smoothing, log_y, open_epoch)
-    what_if = model.what_if(history, patience, min_delta)
+    steps_x, steps_raw, steps_smooth = cache.steps(history, smoothing, log_y, open_epoch)
+    what_if_at = cache.what_if(history, what_if)
     epochs = history.epochs.astype(np.float64)
     train, val = history.train, history.val
     # Smooth the whole series, then keep at most max_points epochs (the validation envelope).
@@ -230,8 +232,8 @@ def build_frame(
         "train_smooth": smooth(train, smoothing),
         "val_smooth": smooth(val, smoothing),
     }
-    if epochs.size > model.max_points:
-        index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, model.max_points)
+    if epochs.size > cache.max_points:
+        index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, cache.max_points)
         epochs = epochs[index]
         series = {name: values[index] for name, values in series.items()}
     shown = {name: _shown(values, log_y) for name, values in series.items()}
@@ -242,12 +244,12 @@ def build_frame(
         if name == "lr" and finite.size and finite.min() == finite.max():
             continue  # a constant learning rate says nothing on a chart
         if finite.size:
-            mx, my = decimate(history.epochs.astype(np.float64), values, model.max_points)
+            mx, my = decimate(history.epochs.astype(np.float64), values, cache.max_points)
             metrics[name] = (_f32(mx), _f32(_shown(my, False)))
     runs = runs or []
     y_arrays = [steps_raw, shown["train"], shown["val"]] + [_shown(r.val, log_y) for r in runs]
     *wanted, clipped = value_range(y_arrays, log_y)
-    y_range = model.stable_range((wanted[0], wanted[1]), log_y)
+    y_range = cache.stable_range((wanted[0], wanted[1]), log_y)
     clip_note = ""
     if clipped:
         peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
@@ -274,7 +276,7 @@ def build_frame(
         val_smooth=_f32(shown["val_smooth"]),
         best=best,
         stop=stop,
-        what_if=None if what_if is not None and stop is not None and what_if[0] == stop[0] else what_if,
+        what_if=None if what_if_at is not None and stop is not None and what_if_at[0] == stop[0] else what_if_at,
         metrics=metrics,
         runs=runs,
         status=status or [],

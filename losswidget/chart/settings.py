@@ -1,26 +1,31 @@
-"""What the chart shows, set by the sliders or by code: one source of truth, clamped once.
+"""The settings a person controls, set by the sliders or by code: one owner for each, clamped once.
 
-The widget's sliders and the monitor's properties both write here; whoever changes a value,
-``on_change`` is told (the monitor applies a new patience to early stopping and asks for a
-redraw). Setters may run on a kernel-subshell thread: they store a value and call back.
+The widget's sliders, the monitor's properties, a watcher's control-file request and the monitor's
+early stopping all read and write here: the patience (the slider's value; early stopping's own
+patience while early stopping is on), whether early stopping is on, the smoothing window, the log
+scale and the presentation size. Whoever changes a value, ``on_change`` is told (the monitor asks
+for a redraw). Setters may run on a kernel-subshell thread: they store a value and call back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from losswidget.core.stopping import MAX_PATIENCE
 from losswidget.core.validate import check_bool, check_int
 
 MAX_SMOOTHING = 100_000
-MAX_PATIENCE = 1_000_000
 
 
 class ChartSettings:
-    """Smoothing window, the patience of the "what if" line, the log scale, and the presentation size."""
+    """Patience and early stopping on/off, smoothing window, log scale, presentation size."""
 
-    def __init__(self, smoothing: int = 1, what_if_patience: int = 5, log_y: bool = False) -> None:
+    def __init__(
+        self, smoothing: int = 1, patience: int = 5, log_y: bool = False, early_stopping: bool = False
+    ) -> None:
         self._smoothing = check_int("smoothing", smoothing, minimum=1, maximum=MAX_SMOOTHING)
-        self._what_if_patience = check_int("patience", what_if_patience, minimum=0, maximum=MAX_PATIENCE)
+        self._patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
+        self._early_stopping = check_bool("early_stopping", early_stopping)
         self._log_y = check_bool("log_scale", log_y)
         self._presentation = False
         self.on_change: Callable[[str], None] = lambda name: None
@@ -34,12 +39,23 @@ class ChartSettings:
         self._store("smoothing", check_int("smoothing", value, minimum=1, maximum=MAX_SMOOTHING))
 
     @property
-    def what_if_patience(self) -> int:
-        return self._what_if_patience
+    def patience(self) -> int:
+        """The patience slider's value: early stopping's patience while it is on, else the patience
+        whose stopping point the chart marks ("what if")."""
+        return self._patience
 
-    @what_if_patience.setter
-    def what_if_patience(self, value: int) -> None:
-        self._store("what_if_patience", check_int("patience", value, minimum=0, maximum=MAX_PATIENCE))
+    @patience.setter
+    def patience(self, value: int) -> None:
+        self._store("patience", check_int("patience", value, minimum=0, maximum=MAX_PATIENCE))
+
+    @property
+    def early_stopping(self) -> bool:
+        """Whether the run stops by itself once ``patience`` epochs bring no improvement."""
+        return self._early_stopping
+
+    @early_stopping.setter
+    def early_stopping(self, value: bool) -> None:
+        self._store("early_stopping", check_bool("early_stopping", value))
 
     @property
     def log_y(self) -> bool:
@@ -64,13 +80,13 @@ class ChartSettings:
             self.on_change(name)
 
     def from_control(self, name: str, value: object) -> None:
-        """A value from a widget (any thread): clamped into range, never raising."""
+        """A value from a widget or a watcher (any thread): clamped into range, never raising."""
         try:
             if name == "log_y":
                 self.log_y = bool(value)
             elif name == "smoothing":
                 self.smoothing = min(max(int(value), 1), MAX_SMOOTHING)  # type: ignore[call-overload]
-            elif name == "what_if_patience":
-                self.what_if_patience = min(max(int(value), 0), MAX_PATIENCE)  # type: ignore[call-overload]
-        except (TypeError, ValueError):  # a malformed message from a frontend: ignore it
+            elif name == "patience":
+                self.patience = min(max(int(value), 0), MAX_PATIENCE)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):  # a malformed message from a frontend: ignore it
             pass

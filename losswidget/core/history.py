@@ -1,7 +1,7 @@
 """Columnar record of a training run: per-epoch values and per-step losses.
 
 Appends are amortised O(1) (growable numpy buffers); reading a column is a
-read-only view, free of copies. Saving and loading live in ``losswidget.files.history_io``.
+read-only view, free of copies. Saving and loading: :mod:`losswidget.core.history_files`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from losswidget.core import history_files
 from losswidget.core.column import Column
-from losswidget.core.validate import check_int
+from losswidget.core.stopping import best_of
+from losswidget.core.validate import check_choice, check_float, check_int
 from losswidget.core.values import to_float
 
 __all__ = ["History"]
@@ -169,15 +171,16 @@ class History:
         for row, epoch in enumerate(self.epochs):
             yield {"epoch": int(epoch), **{name: float(values[row]) for name, values in columns.items()}}
 
-    def best_epoch(self, name: str = "val", mode: str = "min") -> int | None:
-        """Epoch number of the best finite value of ``name``, or None if there is none."""
-        values = self[name]
-        finite = np.isfinite(values)
-        if not finite.any():
-            return None
-        masked = np.where(finite, values, np.inf if mode == "min" else -np.inf)
-        row = int(masked.argmin() if mode == "min" else masked.argmax())
-        return int(self.epochs[row])
+    def best_epoch(self, name: str = "val", mode: str = "min", min_delta: float = 0.0) -> int | None:
+        """The epoch early stopping would call best on ``name``'s finite values, or None if there is none.
+
+        The monitor's rule (:func:`~losswidget.core.stopping.best_of`): a value counts as better
+        only when it beats the best so far by more than ``min_delta``; the first of equals wins.
+        A monitor's own ``best_epoch`` is this with its ``min_delta``.
+        """
+        check_choice("mode", mode, ("min", "max"))
+        best = best_of(self[name], self.epochs, check_float("min_delta", min_delta, minimum=0.0), mode)
+        return None if best is None else best[0]
 
     def copy(self) -> History:
         clone = History(self.name)
@@ -223,13 +226,9 @@ class History:
 
     def save(self, path: str | Path) -> Path:
         """Write to ``.jsonl`` (lossless, appendable) or ``.csv``; returns the path."""
-        from losswidget.files import history_io
-
-        return history_io.save(self, path)
+        return history_files.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> History:
         """Read a ``.jsonl`` or ``.csv`` file written by :meth:`save` or a monitor's ``log_file``."""
-        from losswidget.files import history_io
-
-        return history_io.load(path)
+        return history_files.load(path, cls)

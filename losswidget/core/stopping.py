@@ -9,25 +9,25 @@ value always improves on the initial ±inf.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
+from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
 from losswidget.core.values import to_float
 
-__all__ = ["EarlyStopping", "StopReason", "would_stop_at"]
+__all__ = ["MAX_PATIENCE", "NEVER", "EarlyStopping", "StopReason", "best_of", "would_stop_at"]
 
+MAX_PATIENCE = 1_000_000  # the most a person or a watcher may set (a slider, a control file)
+NEVER = 2**31 - 1  # a patience that never stops: early stopping off, the best epoch still followed
 
-class StopReason(str, enum.Enum):
-    """Why a run stopped (or would stop). The value is a stable machine-readable code."""
-
-    PATIENCE = "patience"
-    NON_FINITE = "non-finite"
-    USER = "user"
-    INTERRUPTED = "interrupted"
-
+# What one run has seen, by name: what checkpoint/rewind take and give back. The configuration
+# (patience, min_delta, mode, start_from_epoch, check_finite) is never among them: a patience moved
+# between a checkpoint and its rewind stays moved.
+_STATE = ("best", "best_epoch", "wait", "updates", "should_stop", "reason_code", "reason")
 
 _STATE_KEYS = (
     "patience",
@@ -128,10 +128,8 @@ class EarlyStopping:
         if index < self.start_from_epoch:
             return self.should_stop
         if self.check_finite and not math.isfinite(value):
-            self._stop(
-                StopReason.NON_FINITE,
-                f"stopped at epoch {epoch}: the monitored value is {value}, not a finite number" + self._best_text(),
-            )
+            words = sentence("non-finite", what="the monitored value", value=value, epoch=epoch, best=self.best_pair)
+            self._stop(StopReason.NON_FINITE, words)
             return True
         if self.is_improvement(value):
             self.best = value
@@ -140,17 +138,26 @@ class EarlyStopping:
         else:
             self.wait += 1
             if self.wait >= self.patience and not self.should_stop:
-                self._stop(
-                    StopReason.PATIENCE,
-                    f"stopped at epoch {epoch}: no improvement for {self.wait} "
-                    f"epoch{'s' if self.wait != 1 else ''} (patience {self.patience})" + self._best_text(),
-                )
+                words = sentence("patience", epoch=epoch, wait=self.wait, patience=self.patience, best=self.best_pair)
+                self._stop(StopReason.PATIENCE, words)
         return self.should_stop
 
-    def _best_text(self) -> str:
-        if self.best_epoch is None:
-            return "; no finite value was seen before"
-        return f"; best value {_format(self.best)} at epoch {self.best_epoch}"
+    @property
+    def best_pair(self) -> tuple[int, float] | None:
+        """(best epoch, best value), or None before the first counted finite value."""
+        return None if self.best_epoch is None else (self.best_epoch, self.best)
+
+    def fresh(self, patience: int | None = None) -> EarlyStopping:
+        """A new decision with this one's configuration (and, if given, another patience): the
+        patience slider's "what if" replays the history with it, so that it follows every rule the
+        real decision follows."""
+        return EarlyStopping(
+            self.patience if patience is None else patience,
+            self.min_delta,
+            self.mode,
+            self.start_from_epoch,
+            self.check_finite,
+        )
 
     def _stop(self, code: StopReason, message: str) -> None:
         self.should_stop = True
@@ -164,14 +171,16 @@ class EarlyStopping:
         state["stop_reason"] = None if self.reason_code is None else self.reason_code.value
         return state
 
-    def checkpoint(self) -> dict:
-        """A copy of the state for :meth:`rewind`, cheap enough to take every epoch (every field is
-        an immutable value). Not for saving: :meth:`state_dict` is."""
-        return self.__dict__.copy()
+    def checkpoint(self) -> tuple:
+        """What this run has seen, for :meth:`rewind`: the named state fields, never the configuration
+        (a patience set in between stays set). Cheap enough to take every epoch; not for saving:
+        :meth:`state_dict` is."""
+        return tuple(getattr(self, key) for key in _STATE)
 
-    def rewind(self, checkpoint: dict) -> None:
-        """Back to the state :meth:`checkpoint` returned."""
-        self.__dict__.update(checkpoint)
+    def rewind(self, checkpoint: tuple) -> None:
+        """Back to the state :meth:`checkpoint` returned; the configuration stays as it is now."""
+        for key, value in zip(_STATE, checkpoint, strict=True):
+            setattr(self, key, value)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned; validated before anything changes."""
@@ -194,7 +203,10 @@ class EarlyStopping:
         restored.should_stop = check_bool("should_stop", state["should_stop"])
         restored.reason_code = None if state["stop_reason"] is None else StopReason(state["stop_reason"])
         restored.reason = state["reason"]
-        self.__dict__.update(restored.__dict__)
+        self.patience = restored.patience  # through the property: an owner of the patience sees it
+        self.min_delta, self.mode = restored.min_delta, restored.mode
+        self.start_from_epoch, self.check_finite = restored.start_from_epoch, restored.check_finite
+        self.rewind(restored.checkpoint())
 
     def __repr__(self) -> str:
         return (
@@ -221,3 +233,20 @@ def would_stop_at(
         if stopper.update(value):
             return index
     return None
+
+
+def best_of(values: Any, epochs: Any = None, min_delta: float = 0.0, mode: str = "min") -> tuple[int, float] | None:
+    """(epoch, value) that early stopping would call best on ``values``, or None.
+
+    The one rule of the best epoch (min_delta aware, first of equals), for a history read back or
+    followed from a file: NaN (not logged) and inf values are skipped, as a monitor's decision never
+    takes them for best. ``epochs`` names each value (default: its index).
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    epochs = np.arange(values.size) if epochs is None else np.asarray(epochs).reshape(-1)
+    if epochs.shape != values.shape:
+        raise ValueError(f"'epochs' must have one number per value: {epochs.size} for {values.size} values")
+    stopper = EarlyStopping(NEVER, min_delta, mode, check_finite=False)
+    for row in np.flatnonzero(np.isfinite(values)):
+        stopper.update(float(values[row]), int(epochs[row]))
+    return stopper.best_pair

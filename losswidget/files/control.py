@@ -18,10 +18,38 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from losswidget.core.reasons import sentence
+from losswidget.core.stopping import MAX_PATIENCE
 
 VERSION = 1
 MAX_REQUEST_BYTES = 64 * 1024
+MAX_REASON = 500  # characters of a watcher's stop reason that the trainer shows
+
+
+class Request(NamedTuple):
+    """What a watcher asks of the trainer: a new patience, a stop (with its reason), or both."""
+
+    patience: int | None
+    stop_reason: str | None
+
+
+def parse_request(request: Any) -> Request:
+    """The request's meaning; odd values (another program's, a hand edit) are ignored, never fatal."""
+    if not isinstance(request, dict):
+        return Request(None, None)
+    patience = request.get("patience")
+    if not (isinstance(patience, int) and not isinstance(patience, bool) and 0 <= patience <= MAX_PATIENCE):
+        patience = None
+    reason = None
+    stop = request.get("stop")
+    if isinstance(stop, dict):
+        reason = stop.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            reason = sentence("watcher")
+        reason = reason[:MAX_REASON]
+    return Request(patience, reason)
 
 
 def control_path(log_path: str | Path) -> Path:
@@ -69,7 +97,7 @@ class ControlFile:
         except FileNotFoundError:
             pass
 
-    def poll(self) -> dict[str, Any] | None:
+    def poll(self) -> Request | None:
         """The request if it changed since the last poll, else None."""
         try:
             stat = os.stat(self.path)
@@ -79,4 +107,4 @@ class ControlFile:
         if signature == self._seen:
             return None
         self._seen = signature
-        return read_request(self.path)
+        return parse_request(read_request(self.path))

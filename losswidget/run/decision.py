@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.core.reasons import StopReason, sentence
+from losswidget.core.stopping import EarlyStopping
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.stop_control import StopControl
 
@@ -27,12 +28,7 @@ class Decision:
             self._validation(epoch, values["val"], relogged_val)
         train = values.get("train")
         if train is not None and self._stopper.check_finite and not math.isfinite(train):
-            self._stop.request(
-                StopReason.NON_FINITE,
-                f"the training loss is {train} at epoch {epoch}, not a finite number (training diverged: "
-                "lower the learning rate)",
-                epoch,
-            )
+            self._stop.request(StopReason.NON_FINITE, sentence("training diverged", value=train, epoch=epoch), epoch)
 
     def _validation(self, epoch: int, val: float, relogged: bool) -> None:
         stopper = self._stopper

@@ -13,7 +13,7 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.core.advice import Advice, noise_advice
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
-from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.core.stopping import EarlyStopping
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, status_lines
@@ -48,8 +48,7 @@ class ChartFeed:
             recorder.history,
             self.steps,
             smoothing=settings.smoothing,
-            patience=settings.what_if_patience,
-            min_delta=self._stopper.min_delta,
+            what_if=self._stopper.fresh(settings.patience),
             log_y=settings.log_y,
             best=self.best(),
             planned_last=status.planned_last if status.loop_active else None,
@@ -65,19 +64,9 @@ class ChartFeed:
 
     def _idle_stop_label(self, status: StatusSnapshot) -> str:
         """What the disabled Stop button says when nothing runs: how the last loop ended."""
-        stop = self._stop
-        if stop.is_set and stop.code is not None:
-            where = "" if stop.epoch is None else f" at epoch {stop.epoch}"
-            return {
-                StopReason.PATIENCE: f"Early stop{where}",
-                StopReason.NON_FINITE: f"NaN/inf{where}",
-                StopReason.INTERRUPTED: f"Interrupted{where}",
-            }.get(stop.code, f"Stopped{where}")
-        return "Finished" if status.outcome else "Stop"
+        return self._stop.idle_label() or ("Finished" if status.outcome else "Stop")
 
-    def status(
-        self, early_stopping: bool, loop: Loop, regime: str | None, notes: tuple[str, ...] = (), fresh: bool = True
-    ) -> StatusSnapshot:
+    def status(self, loop: Loop, regime: str | None, notes: tuple[str, ...] = (), fresh: bool = True) -> StatusSnapshot:
         """``fresh=False`` (frames while a loop runs): the diagnosis and the advice are read again at
         most once every ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the
         whole history: a fraction of a millisecond per frame that the status would not show)."""
@@ -87,9 +76,10 @@ class ChartFeed:
         if key != self._reading[0] and (fresh or now - self._read_at >= STATUS_INTERVAL):
             self._reading = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
             self._read_at = now
+        early_stopping = settings.early_stopping
         what_if = None
         if not early_stopping:
-            what_if = self.steps.what_if(history, settings.what_if_patience, stopper.min_delta)
+            what_if = self.steps.what_if(history, stopper.fresh(settings.patience))
         return StatusSnapshot(
             epochs_recorded=len(history),
             loop_active=loop.active,
@@ -102,7 +92,7 @@ class ChartFeed:
             early_stopping=early_stopping,
             patience=stopper.patience,
             wait=stopper.wait,
-            what_if_patience=settings.what_if_patience,
+            what_if_patience=settings.patience,
             what_if=what_if,
             diagnosis=self._reading[1],
             advice=self._reading[2],

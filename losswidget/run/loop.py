@@ -12,7 +12,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.core.reasons import StopReason, sentence
+from losswidget.core.stopping import EarlyStopping
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.display import Display
 from losswidget.run.recorder import Recorder
@@ -69,11 +70,7 @@ class Loop:
             return False
         self.epochs_done += 1
         if recorder.steps_all_non_finite and self._stopper.check_finite:  # no epoch loss says so: the steps do
-            self._stop.request(
-                StopReason.NON_FINITE,
-                f"every training step of epoch {epoch} logged NaN/inf (training diverged: lower the learning rate)",
-                epoch,
-            )
+            self._stop.request(StopReason.NON_FINITE, sentence("steps diverged", epoch=epoch), epoch)
         return True
 
     def end(self, finished: bool, second_interrupt: bool) -> None:
@@ -83,7 +80,7 @@ class Loop:
             open_epoch = recorder.current_epoch if recorder.epoch_open else None
             self.close_epoch()
             if second_interrupt:
-                self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted twice", open_epoch)
+                self._stop.request(StopReason.INTERRUPTED, sentence("second interrupt"), open_epoch)
             if self._stop.is_set or left_early:
                 self._best.restore()
             self._best.finish()

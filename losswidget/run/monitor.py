@@ -1,14 +1,16 @@
 """LiveLossMonitor: the public loop API, a facade over parts that each own one job.
 
 - :class:`~losswidget.run.recorder.Recorder`: values into the history and the log file;
-- :class:`~losswidget.core.stopping.EarlyStopping`: the early-stopping decision, and the one
-  owner of the best epoch (the ◆, the status line, ``best_epoch``, the stop reason and the
-  weights restored all ask it);
-- :class:`~losswidget.run.stop_control.StopControl`: the one stop decision and its words;
-- :class:`~losswidget.run.best_weights.BestWeights`: the best epoch's weights;
-- :class:`~losswidget.run.guards.TeachingGuards`: warnings for train()/eval() mistakes;
-- :class:`~losswidget.chart.settings.ChartSettings`: smoothing, what-if patience, log scale;
-- :class:`~losswidget.run.display.Display`: the view, the control channel and the frame clock.
+- :class:`~losswidget.run.early_stop.SettingsStopping`: the early-stopping decision, the one owner
+  of the best epoch (the ◆, the status line, ``best_epoch``, the stop reason and the weights);
+- :class:`~losswidget.chart.settings.ChartSettings`: the one owner of every setting (patience, early
+  stopping on/off, smoothing, log scale, size), read and written by ``settings_face``;
+- :class:`~losswidget.run.stop_control.StopControl`: the one stop decision (its words:
+  :mod:`losswidget.core.reasons`); :class:`~losswidget.run.best_weights.BestWeights`: the best
+  weights; :class:`~losswidget.run.guards.TeachingGuards`: train()/eval() warnings;
+- :class:`~losswidget.run.display.Display`: the view, the control channel and the frame clock;
+- the faces: ``step_path`` (``log_step``), ``facts_face`` (what a user reads), ``runs_face``
+  (earlier runs, background training), ``settings_face`` (the settings as properties).
 
 Threads: the training loop (main thread, or a background thread with :meth:`start`) owns the
 history and draws. Widget handlers may run on other threads (kernel subshells): they only set
@@ -18,18 +20,19 @@ an Event or a value and ask for a redraw. ``docs/architecture.md`` follows one v
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from losswidget.chart import frame as frames
-from losswidget.chart.settings import MAX_PATIENCE, ChartSettings
+from losswidget.chart.settings import ChartSettings
 from losswidget.core.history import History, check_metric_name
-from losswidget.core.stopping import EarlyStopping, StopReason
+from losswidget.core.reasons import StopReason, sentence
+from losswidget.core.stopping import MAX_PATIENCE
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
-from losswidget.core.values import may_alias, to_float
+from losswidget.core.values import to_float
 from losswidget.files.control import ControlFile
-from losswidget.files.history_io import HistoryWriter
+from losswidget.files.log_writer import HistoryWriter
 from losswidget.integrations.distributed import Ranks
 from losswidget.integrations.weights import check_model
 from losswidget.kernel import InterruptAsStop
@@ -37,22 +40,23 @@ from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights, check_weights_file
 from losswidget.run.decision import Decision
 from losswidget.run.display import Display
+from losswidget.run.early_stop import SettingsStopping
+from losswidget.run.facts_face import FactsFace
 from losswidget.run.feed import ChartFeed
 from losswidget.run.guards import TeachingGuards
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
-from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
-from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.run.runs_face import RunsFace
+from losswidget.run.settings_face import SettingsFace
+from losswidget.run.status import StatusSnapshot
+from losswidget.run.step_path import StepPath
 from losswidget.run.stop_control import StopControl
 from losswidget.views.base import Controls
 
 __all__ = ["LiveLossMonitor"]
 
-_NEVER = 2**31 - 1  # early stopping off: the decision still tracks the best value and NaNs
-PENDING_LIMIT = 4096  # per-step values waiting for a frame (device tensors included)
 
-
-class LiveLossMonitor:
+class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
     """A live chart of train/validation loss around a PyTorch loop, with early stopping.
 
     >>> monitor = LiveLossMonitor(patience=5, smoothing=3, model=model)   # doctest: +SKIP
@@ -99,22 +103,22 @@ class LiveLossMonitor:
         max_points = check_int("max_points", max_points, minimum=16, maximum=1_000_000)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
-        self.settings = ChartSettings(smoothing, patience if patience is not None else 5)
-        self.settings.presentation = presentation
-        self._stopper = EarlyStopping(
-            patience=_NEVER if patience is None else patience,
-            min_delta=min_delta,
-            start_from_epoch=start_from_epoch,
-            check_finite=check_bool("check_finite", check_finite),
+        # One owner for each setting: the sliders, the properties and early stopping read it here.
+        self.settings = ChartSettings(
+            smoothing, 5 if patience is None else patience, early_stopping=patience is not None
         )
-        self._early_stopping = patience is not None
+        self.settings.presentation = presentation
+        self._stopper = SettingsStopping(
+            self.settings, min_delta, start_from_epoch, check_finite=check_bool("check_finite", check_finite)
+        )
         self._ranks = Ranks.detect()
         if self._ranks is not None and self._ranks.rank != 0:
             display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
         self._guards = TeachingGuards()
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
-        self._recorder = Recorder(name, HistoryWriter(log_file, name) if log_file is not None else None)
+        writer = None if log_file is None else HistoryWriter(log_file, name, self._stopper.min_delta)
+        self._recorder = Recorder(name, writer)
         self._steps = self._recorder.steps  # the per-step path's state
         self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
@@ -134,23 +138,6 @@ class LiveLossMonitor:
         return self._recorder.history
 
     @property
-    def patience(self) -> int | None:
-        """Early-stopping patience (None: off). Assignable; counts from the next validation value."""
-        return self._stopper.patience if self._early_stopping else None
-
-    @patience.setter
-    def patience(self, value: int | None) -> None:
-        if value is None:
-            self._early_stopping = False
-            self._stopper.patience = _NEVER
-            self._request_redraw()
-        else:
-            value = check_int("patience", value, minimum=0, maximum=MAX_PATIENCE)
-            self._early_stopping = True
-            self.settings.what_if_patience = value  # also the decision's: see _setting_changed
-        self._display.sync_controls(self.settings)
-
-    @property
     def model(self) -> Any:
         """The model whose best weights are kept and restored (None: no weights tracking)."""
         return self._best.model
@@ -159,96 +146,6 @@ class LiveLossMonitor:
     def model(self, value: Any) -> None:
         self._best.model = check_model(value)
         self._guards.attach(self._best.model)
-
-    @property
-    def what_if_patience(self) -> int:
-        """The patience whose stopping point the chart marks (the slider's value)."""
-        return self.settings.what_if_patience
-
-    @property
-    def smoothing(self) -> int:
-        """Trailing window, in points, of the smoothed lines. Assignable."""
-        return self.settings.smoothing
-
-    @smoothing.setter
-    def smoothing(self, value: int) -> None:
-        self.settings.smoothing = value
-        self._display.sync_controls(self.settings)
-
-    @property
-    def log_scale(self) -> bool:
-        return self.settings.log_y
-
-    @log_scale.setter
-    def log_scale(self, value: bool) -> None:
-        self.settings.log_y = value
-        self._display.sync_controls(self.settings)
-
-    @property
-    def presentation(self) -> bool:
-        """Projector size (large text, thick lines, a tall chart). Assignable, also mid-run."""
-        return self.settings.presentation
-
-    @presentation.setter
-    def presentation(self, value: bool) -> None:
-        self.settings.presentation = value
-
-    @property
-    def x_label(self) -> str:
-        """What one point on the x axis is: "epoch", or e.g. "evaluation (every 50 steps)". Assignable."""
-        return self._feed.x_label
-
-    @x_label.setter
-    def x_label(self, value: str) -> None:
-        if not isinstance(value, str) or not value.strip() or len(value) > 80:
-            raise ValueError(f"'x_label' must be a non-empty string of at most 80 characters: {value!r}")
-        self._feed.x_label = value
-        self._request_redraw()
-
-    @property
-    def should_stop(self) -> bool:
-        return self._stop.is_set
-
-    @property
-    def stopped_reason(self) -> str | None:
-        return self._stop.message
-
-    @property
-    def stop_code(self) -> StopReason | None:
-        return self._stop.code
-
-    @property
-    def best_epoch(self) -> int | None:
-        """The best epoch: early stopping's (min_delta aware), whose weights come back."""
-        return self._stopper.best_epoch
-
-    @property
-    def early_stopping(self) -> EarlyStopping:
-        """The underlying decision object (its ``state_dict()`` resumes a run)."""
-        return self._stopper
-
-    @property
-    def regime(self) -> str:
-        """How clicks reach the kernel now: subshell, pump, thread, interrupt or terminal."""
-        return self._display.regime
-
-    @property
-    def runs(self) -> list[History]:
-        """Earlier runs shown faded for comparison (see :meth:`new_run`, :meth:`add_run`)."""
-        return list(self._past)
-
-    @property
-    def status_lines(self) -> list[str]:
-        return status_lines(self._status())
-
-    @property
-    def frame_seconds(self) -> float:
-        """Python-side cost of the last frame."""
-        return self._display.clock.frame_seconds
-
-    @property
-    def running(self) -> bool:
-        return self._loop.active or self._background.alive
 
     # -- the loop --------------------------------------------------------------------
 
@@ -317,65 +214,11 @@ class LiveLossMonitor:
         self._maybe_frame()
         return self.should_stop
 
-    def log_step(self, train: Any) -> bool:
-        """Record one optimisation step's training loss. Returns ``should_stop``.
-
-        O(1), no drawing, no device synchronisation: tensors on an accelerator are kept
-        detached and converted in bulk at the next frame. The common cases (a float, a
-        one-element CPU tensor, a fresh loss on a device) take a short path.
-        """
-        steps = self._steps
-        kind = type(train)
-        if kind is float:
-            value = train
-        elif kind is steps.tensor_type and train.is_cpu:
-            try:
-                value = train.item()  # a Python number: no graph is kept alive
-            except RuntimeError:  # more than one element: the slow path says what was wrong
-                value = self._recorder.step_value(train)
-            if type(value) is not float:
-                value = self._recorder.step_value(train)
-        elif (
-            kind is steps.tensor_type
-            and steps.alias_device
-            and may_alias(train)  # a graph's result: a float or a complex, never an int or a bool
-            and train.numel() == 1
-            and not train.is_complex()
-        ):
-            value = train.detach()  # a fresh device loss, kept as it is: no device work
-            steps.has_tensors = True
-        else:  # validates, and says what was wrong
-            value = self._recorder.step_value(train)
-        steps.values.append(value)
-        steps.until_clock -= 1
-        if steps.until_clock <= 0:  # the per-step path's only test: no clock read per step
-            self._read_clock()
-        return self._stop.requested
-
-    def _read_clock(self) -> None:
-        """Every few steps (about every 10 ms, at most 64 steps): bound the pending values, and
-        take clicks and draw when due."""
-        now = time.perf_counter()
-        clock = self._display.clock
-        self._steps.until_clock = clock.clock_read(now)
-        if len(self._steps.values) > PENDING_LIMIT - MAX_STEPS_PER_CLOCK:  # < PENDING_LIMIT whatever the frame rate
-            self._recorder.flush_steps()
-        if now >= clock.next_check_at:
-            self._between_steps(now)
-
-    def check(self) -> bool:
-        """Between steps with nothing to log (a framework's step end): take clicks and control
-        requests, draw if a frame is due. Returns ``should_stop``. O(1) between checks."""
-        now = time.perf_counter()
-        if now >= self._display.clock.next_check_at:
-            self._between_steps(now)
-        return self._stop.requested
-
     def stop(self, reason: str | None = None) -> None:
         """Ask the loop to stop at the end of the current epoch. Safe from any thread."""
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"'reason' must be a string or None: {reason!r}")
-        self._stop.request(StopReason.USER, reason or "stop() was called", self._recorder.current_epoch)
+        self._stop.request(StopReason.USER, reason or sentence("stop()"), self._recorder.current_epoch)
         self._request_redraw()
 
     def restore_best(self) -> int:
@@ -407,55 +250,6 @@ class LiveLossMonitor:
         if self._loop.active:
             self._loop.end(check_bool("finished", finished), second_interrupt=False)
 
-    # -- runs and background -----------------------------------------------------------
-
-    def new_run(self, name: str | None = None, model: Any = None) -> LiveLossMonitor:
-        """Start a fresh run; the current one stays on the chart, faded, for comparison."""
-        if self._loop.active:
-            raise RuntimeError("cannot start a new run while epochs() is running")
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"'name' must be a string or None: {name!r}")
-        if model is not None:
-            self.model = model
-        finished = self._recorder.new_history(name)
-        if len(finished):
-            finished.name = finished.name or f"run {len(self._past) + 1}"
-            self._past.append(finished)
-        if self._recorder.writer is not None:  # every run is saved: the next one in a file of its own
-            self._recorder.writer = self._recorder.writer.next_run(name)
-        self._stopper.reset()
-        self._feed.steps.reset()
-        self._best.reset()
-        self._stop.clear()
-        self._loop.outcome = None
-        self._request_redraw()
-        return self
-
-    def add_run(self, history: History, name: str | None = None) -> None:
-        """Show a finished or loaded History, faded, next to the live run."""
-        if not isinstance(history, History):
-            raise TypeError(f"'history' must be a losswidget History: got {type(history).__name__}")
-        shown = history.copy()
-        shown.name = name or history.name or f"run {len(self._past) + 1}"
-        self._past.append(shown)
-        self._request_redraw()
-
-    def start(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> LiveLossMonitor:
-        """Run ``function(*args, **kwargs)`` in a background thread; the cell returns at once.
-
-        The function trains with this monitor as usual; :meth:`wait` joins it, returning its
-        result or raising its exception.
-        """
-        if not callable(function):  # before anything is shown: a rejected call changes nothing
-            raise TypeError(f"'function' must be callable: got {type(function).__name__}")
-        self.show()
-        self._background.start(function, args, kwargs, on_error=self._background_failed)
-        return self
-
-    def wait(self, timeout: float | None = None) -> Any:
-        """Wait for the background run; return its result or raise its exception."""
-        return self._background.wait(timeout)
-
     # -- display ---------------------------------------------------------------------
 
     def show(self) -> None:
@@ -479,23 +273,24 @@ class LiveLossMonitor:
 
     def _check_requests(self) -> None:
         """A watcher's requests from the control file (another process)."""
-        if self._control_file is not None:
-            self._stop.apply_request(self._control_file.poll(), self._from_watcher, self._recorder.current_epoch)
-
-    def _from_watcher(self, patience: int) -> None:
-        self.settings.from_control("what_if_patience", patience)
+        request = None if self._control_file is None else self._control_file.poll()
+        if request is None:
+            return
+        if request.patience is not None:
+            self.settings.from_control("patience", request.patience)
+            self._display.sync_controls(self.settings)
+        if request.stop_reason is not None:
+            self._stop.request(StopReason.USER, request.stop_reason, self._recorder.current_epoch)
 
     def _press_stop(self) -> None:
-        self._stop.request(StopReason.USER, "the Stop button was pressed", self._recorder.current_epoch)
+        self._stop.request(StopReason.USER, sentence("button"), self._recorder.current_epoch)
         self._request_redraw()
 
     def _on_interrupt(self) -> None:
-        self._stop.request(StopReason.INTERRUPTED, "the kernel was interrupted (■)", self._recorder.current_epoch)
+        self._stop.request(StopReason.INTERRUPTED, sentence("interrupt"), self._recorder.current_epoch)
         self._display.clock.mark_dirty()
 
     def _setting_changed(self, name: str) -> None:
-        if name == "what_if_patience" and self._early_stopping:
-            self._stopper.patience = self.settings.what_if_patience
         self._request_redraw()
 
     def _between_steps(self, now: float) -> None:
@@ -518,14 +313,10 @@ class LiveLossMonitor:
     def _draw(self, final: bool = False, image_after_cell: bool = False) -> None:
         self._display.draw(final, image_after_cell)
 
-    def _background_failed(self, error: BaseException) -> None:
-        self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
-        self._request_redraw()
-
     def _build_frame(self) -> frames.Frame:
         return self._feed.frame(self._status(fresh=not self._loop.active))
 
     def _status(self, fresh: bool = True) -> StatusSnapshot:
         notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
         regime = self._display.regime_text() if self.running else None
-        return self._feed.status(self._early_stopping, self._loop, regime, notes, fresh)
+        return self._feed.status(self._loop, regime, notes, fresh)

@@ -17,7 +17,7 @@ import numpy as np
 
 from losswidget.core.history import History
 from losswidget.core.values import changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
-from losswidget.files.history_io import HistoryWriter
+from losswidget.files.log_writer import HistoryWriter
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 

@@ -12,14 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from losswidget.core.stopping import EarlyStopping, StopReason
-
-SHORT_REASON = {
-    StopReason.PATIENCE: "early stop",
-    StopReason.NON_FINITE: "NaN/inf",
-    StopReason.USER: "stopped",
-    StopReason.INTERRUPTED: "interrupted",
-}
+from losswidget.core.reasons import StopReason, button_label, chart_label, sentence
+from losswidget.core.stopping import EarlyStopping
 
 
 class StopControl:
@@ -62,7 +56,7 @@ class StopControl:
             return
         pending, self._pending = self._pending, None
         if self._ranks.any(pending is not None):
-            self._set(*(pending or (StopReason.USER, "another rank asked to stop", epoch)))
+            self._set(*(pending or (StopReason.USER, sentence("other rank"), epoch)))
 
     def clear(self) -> None:
         self._event.clear()
@@ -73,30 +67,18 @@ class StopControl:
         """(epoch, short label) for the chart's stop line, or None."""
         if not self._event.is_set() or self.epoch is None:
             return None
-        return self.epoch, SHORT_REASON.get(self.code, "stopped")  # type: ignore[arg-type]
+        return self.epoch, chart_label(self.code)
+
+    def idle_label(self) -> str | None:
+        """What the disabled Stop button says once the loop has ended, if a stop ended it."""
+        if not self._event.is_set() or self.code is None:
+            return None
+        return button_label(self.code, self.epoch)
 
     def from_stopper(self, stopper: EarlyStopping, epoch: int, val: float) -> None:
-        """Early stopping decided: say why, naming the best epoch the stopper kept."""
-        best = "" if stopper.best_epoch is None else f"; best {stopper.best:.4g} at epoch {stopper.best_epoch}"
+        """Early stopping decided: its own sentence, naming the best epoch it kept; a non-finite value
+        is named as what it is here, the validation loss."""
+        message = stopper.reason or ""
         if stopper.reason_code is StopReason.NON_FINITE:
-            message = f"the validation loss is {val} at epoch {epoch}, not a finite number{best}"
-        else:
-            message = (
-                f"early stopping at epoch {epoch}: no improvement for {stopper.wait} epochs "
-                f"(patience {stopper.patience}){best}"
-            )
+            message = sentence("non-finite", what="the validation loss", value=val, epoch=epoch, best=stopper.best_pair)
         self.request(stopper.reason_code, message, epoch)  # type: ignore[arg-type]
-
-    def apply_request(self, request: dict | None, set_patience: Any, epoch: int | None) -> None:
-        """A watcher's request from the control file: a patience, a stop, or both. Odd values are ignored."""
-        if not isinstance(request, dict):
-            return
-        patience = request.get("patience")
-        if isinstance(patience, int) and not isinstance(patience, bool) and 0 <= patience <= 1_000_000:
-            set_patience(patience)
-        stop = request.get("stop")
-        if isinstance(stop, dict):
-            reason = stop.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                reason = "a watcher asked to stop"
-            self.request(StopReason.USER, reason[:500], epoch)

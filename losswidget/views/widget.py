@@ -145,8 +145,8 @@ class WidgetView(ChartWidgets):
             self._handle.update(self._bundle(frame), raw=True)
 
     def sync_controls(self, settings: ChartSettings) -> None:
-        self.patience_slider.max = max(self.patience_slider.max, settings.what_if_patience)
-        self.patience_slider.value = settings.what_if_patience
+        self.patience_slider.max = max(self.patience_slider.max, settings.patience)
+        self.patience_slider.value = settings.patience
         self.smoothing_slider.max = max(self.smoothing_slider.max, settings.smoothing)
         self.smoothing_slider.value = settings.smoothing
         self.log_toggle.value = settings.log_y

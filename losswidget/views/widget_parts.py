@@ -126,9 +126,9 @@ class ChartWidgets:
             continuous_update=True,
         )
         self.patience_slider = widgets.IntSlider(
-            value=settings.what_if_patience,
+            value=settings.patience,
             min=0,
-            max=max(SLIDER_MAX, settings.what_if_patience),
+            max=max(SLIDER_MAX, settings.patience),
             description="patience",
             continuous_update=True,
         )
@@ -142,7 +142,7 @@ class ChartWidgets:
         self.stop_button.on_click(self._stop_pressed)
         for widget, name in (
             (self.smoothing_slider, "smoothing"),
-            (self.patience_slider, "what_if_patience"),
+            (self.patience_slider, "patience"),
             (self.log_toggle, "log_y"),
         ):
             widget.observe(lambda change, name=name: settings.from_control(name, change["new"]), names="value")

@@ -1,0 +1,82 @@
+"""CSV histories: ``kind,epoch,step,train,val,<metrics...>``, one ``epoch`` row per epoch and one
+``step`` row per step (for spreadsheets and pandas; JSON Lines is the lossless format)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from losswidget.core.history_jsonl import DATA_ERRORS, HistoryFileError, brief
+
+CSV_HEADER = ["kind", "epoch", "step", "train", "val"]
+
+
+def _csv_number(value: float) -> str:
+    return "" if math.isnan(value) else repr(float(value))
+
+
+def write_csv(history: Any, stream: TextIO) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    metrics = history.metric_names
+    writer.writerow(CSV_HEADER + metrics)
+    columns = [history[name] for name in ["train", "val", *metrics]]
+    for row, epoch in enumerate(history.epochs):
+        writer.writerow(["epoch", int(epoch), "", *(_csv_number(c[row]) for c in columns)])
+    empty = [""] * (1 + len(metrics))
+    for step, (train, epoch) in enumerate(zip(history.step_train, history.step_epoch)):
+        writer.writerow(["step", int(epoch), step, _csv_number(train), *empty])
+
+
+def _parse_csv_number(text: str) -> float:
+    return math.nan if text == "" else float(text)
+
+
+def read_csv(path: Path, history_class: Any) -> Any:
+    history = history_class()
+    with open(path, encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream)
+        try:
+            header = next(reader, None)
+        except csv.Error as error:
+            raise HistoryFileError(f"{path}, line 1: not a CSV file ({error})") from None
+        if header is None or header[: len(CSV_HEADER)] != CSV_HEADER:
+            shown = ",".join(header or [])
+            raise HistoryFileError(
+                f"{path}, line 1: not a losswidget history "
+                f"(expected a header starting {','.join(CSV_HEADER)}, got {shown[:80]!r})"
+            )
+        names = header[3:]
+        steps: list[tuple[float, int]] = []
+        while True:
+            where = f"{path}, line {reader.line_num + 1}"
+            try:
+                row = next(reader, None)
+            except csv.Error as error:  # a NUL byte, a field over the size limit
+                raise HistoryFileError(f"{where}: not valid CSV ({error})") from None
+            if row is None:
+                break
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise HistoryFileError(f"{where}: expected {len(header)} fields, got {len(row)}")
+            try:
+                epoch = int(row[1])
+                if row[0] == "epoch":
+                    values = {name: _parse_csv_number(text) for name, text in zip(names, row[3:])}
+                    history.log_epoch(epoch, values)
+                elif row[0] == "step":
+                    steps.append((_parse_csv_number(row[3]), epoch))
+                else:
+                    raise ValueError(f"unknown row kind {row[0][:40]!r} (expected 'epoch' or 'step')")
+            except DATA_ERRORS as error:
+                raise HistoryFileError(f"{where}: not a losswidget history row: {brief(error)}") from None
+    if steps:
+        try:
+            history.log_steps(np.array([s[0] for s in steps]), np.array([s[1] for s in steps]))
+        except DATA_ERRORS as error:
+            raise HistoryFileError(f"{path}: the step rows do not fit together: {brief(error)}") from None
+    return history

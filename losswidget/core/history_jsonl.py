@@ -1,0 +1,186 @@
+"""JSON Lines histories (lossless, appendable): the record format, and reading or writing a whole file.
+
+One JSON object per line::
+
+    {"format": "losswidget-history", "version": 1, "name": null, "min_delta": 0.0}
+    {"kind": "epoch", "epoch": 0, "values": {"train": 0.9, "val": 1.1, "acc": 0.4}}
+    {"kind": "steps", "epoch": [0, 0, 0], "train": [1.2, 1.0, 0.95]}
+    {"kind": "end", "outcome": "Stopped: ...", "stop_code": "user", "at": 1764000000.0}
+
+Several epoch records for one epoch merge (the later value wins), so a writer may append as it
+goes. Numbers that JSON cannot hold are written as ``null`` (NaN) and the strings ``"inf"`` /
+``"-inf"``. A torn last line (the writer died mid-write) is skipped with a warning; any other bad
+line is an error naming the file and line. Nothing is ever pickled.
+
+This module never imports :class:`~losswidget.core.history.History` (which saves and loads through
+it): readers are given the class to fill, so the two modules form no circle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple, TextIO
+
+FORMAT = "losswidget-history"
+VERSION = 1
+STEPS_PER_RECORD = 1000
+
+
+class HistoryFileError(ValueError):
+    """A file that is not a losswidget history, or is damaged before its last line.
+
+    The one error :func:`load` raises for any content whatsoever; its message names the file and
+    the line. (A missing or unreadable file raises the usual ``OSError``.)"""
+
+
+def encode_number(value: float) -> float | str | None:
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return None
+    return "inf" if value > 0 else "-inf"
+
+
+def decode_number(value: Any) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        if value.strip().lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
+            return float(value)
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)
+
+
+def header_line(name: str | None, min_delta: float | None = None) -> str:
+    """The first line. A monitor's log also says its early stopping's ``min_delta``, so that a
+    watcher names the best epoch by the job's own rule."""
+    header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": name}
+    if min_delta is not None:
+        header["min_delta"] = min_delta
+    return json.dumps(header) + "\n"
+
+
+def end_line(outcome: str, stop_code: str | None) -> str:
+    return json.dumps({"kind": "end", "outcome": outcome, "stop_code": stop_code, "at": time.time()}) + "\n"
+
+
+def epoch_line(record: dict[str, float]) -> str:
+    values = {key: encode_number(value) for key, value in record.items() if key != "epoch"}
+    return json.dumps({"kind": "epoch", "epoch": record["epoch"], "values": values}) + "\n"
+
+
+def steps_line(train: Iterable[float], epoch: Iterable[int]) -> str:
+    encoded = [encode_number(float(v)) for v in train]
+    return json.dumps({"kind": "steps", "epoch": [int(e) for e in epoch], "train": encoded}) + "\n"
+
+
+def write_jsonl(history: Any, stream: TextIO) -> None:
+    stream.write(header_line(history.name))
+    for record in history.records():
+        # Epochs that logged nothing but NaN still get a record: the row exists.
+        stream.write(epoch_line(record))
+    for start in range(0, history.n_steps, STEPS_PER_RECORD):
+        stop = start + STEPS_PER_RECORD
+        stream.write(steps_line(history.step_train[start:stop], history.step_epoch[start:stop]))
+
+
+class Header(NamedTuple):
+    name: str | None
+    min_delta: float  # 0.0 where the file does not say
+
+
+def read_header(record: Any, where: str) -> Header:
+    """The first record's meaning; HistoryFileError (naming ``where``) if it is not a header this
+    losswidget reads."""
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise HistoryFileError(f"{where}: not a losswidget history (the first line must be a {FORMAT!r} header)")
+    version = record.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise HistoryFileError(f"{where}: bad format version {version!r}")
+    if version > VERSION:
+        raise HistoryFileError(
+            f"{where}: written by a newer losswidget (format version {version}); "
+            f"this one reads version {VERSION}: upgrade losswidget"
+        )
+    name = record.get("name")
+    min_delta = record.get("min_delta", 0.0)
+    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < math.inf:
+        min_delta = 0.0  # an odd value says nothing: the plain rule
+    return Header(name if isinstance(name, str) else None, float(min_delta))
+
+
+def apply_record(history: Any, record: Any) -> None:
+    """Add one parsed record (an epoch or steps record) to ``history``; an ``end`` record adds
+    nothing. ValueError or TypeError for a record that is not one (a follower says so and goes on)."""
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    kind = record.get("kind")
+    if kind == "epoch":
+        values = record.get("values")
+        if not isinstance(values, dict):
+            raise ValueError("an epoch record needs a 'values' object")
+        history.log_epoch(record.get("epoch"), {k: decode_number(v) for k, v in values.items()})
+    elif kind == "steps":
+        train, epoch = record.get("train"), record.get("epoch")
+        if not isinstance(train, list) or not isinstance(epoch, list) or len(train) != len(epoch):
+            raise ValueError("a steps record needs 'train' and 'epoch' lists of equal length")
+        if not all(isinstance(e, int) and not isinstance(e, bool) for e in epoch):
+            raise ValueError("step epochs must be integers")
+        history.log_steps([decode_number(v) for v in train], epoch)
+    elif kind == "end":
+        pass  # the end of one loop (written by a monitor): no values; watchers read it
+    else:
+        raise ValueError(f"unknown record kind {kind!r}")
+
+
+DATA_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)  # what odd content can raise while parsing
+
+
+def read_jsonl(path: Path, history_class: Any) -> Any:
+    with open(path, encoding="utf-8") as stream:
+        lines = stream.read().split("\n")
+    # A file written line by line ends with "\n": the last piece is empty.
+    complete_end = lines[-1] == ""
+    if complete_end:
+        lines.pop()
+    if not lines or not lines[0].strip():
+        raise HistoryFileError(f"{path}, line 1: empty file, not a losswidget history")
+    history = None
+    for number, line in enumerate(lines, start=1):
+        where = f"{path}, line {number}"
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, or nesting too deep
+            if number == len(lines) and not complete_end and history is not None:
+                warnings.warn(
+                    f"losswidget: {where} is incomplete (the writer stopped mid-write); "
+                    f"loaded the {len(history)} epochs and {history.n_steps} steps before it",
+                    stacklevel=3,
+                )
+                break
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+            raise HistoryFileError(f"{where}: not valid JSON ({reason})") from None
+        try:
+            if history is None:
+                history = history_class(read_header(record, where).name)
+            else:
+                apply_record(history, record)
+        except HistoryFileError:
+            raise
+        except DATA_ERRORS as error:
+            raise HistoryFileError(f"{where}: not a losswidget history record: {brief(error)}") from None
+    return history  # line 1 is non-blank: set or raised
+
+
+def brief(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,86 @@
+"""Runs of one monitor: a fresh run beside the earlier ones (faded), a finished history added for
+comparison, and training in a background thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from losswidget.core.history import History
+
+
+class RunsFace:
+    """``new_run``, ``add_run``, ``runs``, ``start``, ``wait`` and ``running`` of
+    :class:`~losswidget.run.monitor.LiveLossMonitor`."""
+
+    _past: list[History]
+    _recorder: Any
+    _stopper: Any
+    _feed: Any
+    _best: Any
+    _stop: Any
+    _loop: Any
+    _background: Any
+    _request_redraw: Any
+    model: Any
+    show: Any
+
+    @property
+    def runs(self) -> list[History]:
+        """Earlier runs shown faded for comparison (see :meth:`new_run`, :meth:`add_run`)."""
+        return list(self._past)
+
+    @property
+    def running(self) -> bool:
+        return self._loop.active or self._background.alive
+
+    def new_run(self, name: str | None = None, model: Any = None) -> Any:
+        """Start a fresh run; the current one stays on the chart, faded, for comparison."""
+        if self._loop.active:
+            raise RuntimeError("cannot start a new run while epochs() is running")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"'name' must be a string or None: {name!r}")
+        if model is not None:
+            self.model = model
+        finished = self._recorder.new_history(name)
+        if len(finished):
+            finished.name = finished.name or f"run {len(self._past) + 1}"
+            self._past.append(finished)
+        if self._recorder.writer is not None:  # every run is saved: the next one in a file of its own
+            self._recorder.writer = self._recorder.writer.next_run(name)
+        self._stopper.reset()
+        self._feed.steps.reset()
+        self._best.reset()
+        self._stop.clear()
+        self._loop.outcome = None
+        self._request_redraw()
+        return self
+
+    def add_run(self, history: History, name: str | None = None) -> None:
+        """Show a finished or loaded History, faded, next to the live run."""
+        if not isinstance(history, History):
+            raise TypeError(f"'history' must be a losswidget History: got {type(history).__name__}")
+        shown = history.copy()
+        shown.name = name or history.name or f"run {len(self._past) + 1}"
+        self._past.append(shown)
+        self._request_redraw()
+
+    def start(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``function(*args, **kwargs)`` in a background thread; the cell returns at once.
+
+        The function trains with this monitor as usual; :meth:`wait` joins it, returning its
+        result or raising its exception.
+        """
+        if not callable(function):  # before anything is shown: a rejected call changes nothing
+            raise TypeError(f"'function' must be callable: got {type(function).__name__}")
+        self.show()
+        self._background.start(function, args, kwargs, on_error=self._background_failed)
+        return self
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Wait for the background run; return its result or raise its exception."""
+        return self._background.wait(timeout)
+
+    def _background_failed(self, error: BaseException) -> None:
+        self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
+        self._request_redraw()

@@ -1,0 +1,82 @@
+"""The monitor's settings as properties: each reads and writes its one owner,
+:class:`~losswidget.chart.settings.ChartSettings`, and shows a value set from code on the controls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from losswidget.chart.settings import ChartSettings
+from losswidget.core.stopping import MAX_PATIENCE
+from losswidget.core.validate import check_int
+
+
+class SettingsFace:
+    """``patience``, ``smoothing``, ``log_scale``, ``presentation``, ``what_if_patience`` and
+    ``x_label`` of :class:`~losswidget.run.monitor.LiveLossMonitor` (its ``settings``, ``_display``
+    and ``_feed``)."""
+
+    settings: ChartSettings
+    _display: Any
+    _feed: Any
+    _request_redraw: Any
+
+    @property
+    def patience(self) -> int | None:
+        """Early-stopping patience (None: off). Assignable; counts from the next validation value."""
+        return self.settings.patience if self.settings.early_stopping else None
+
+    @patience.setter
+    def patience(self, value: int | None) -> None:
+        if value is None:
+            self.settings.early_stopping = False
+        else:
+            self.settings.patience = check_int("patience", value, minimum=0, maximum=MAX_PATIENCE)
+            self.settings.early_stopping = True
+        self._display.sync_controls(self.settings)
+
+    @property
+    def what_if_patience(self) -> int:
+        """The patience slider's value: the patience whose stopping point the chart marks while early
+        stopping is off (and early stopping's own while it is on)."""
+        return self.settings.patience
+
+    @property
+    def smoothing(self) -> int:
+        """Trailing window, in points, of the smoothed lines. Assignable."""
+        return self.settings.smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: int) -> None:
+        self.settings.smoothing = value
+        self._display.sync_controls(self.settings)
+
+    @property
+    def log_scale(self) -> bool:
+        return self.settings.log_y
+
+    @log_scale.setter
+    def log_scale(self, value: bool) -> None:
+        self.settings.log_y = value
+        self._display.sync_controls(self.settings)
+
+    @property
+    def presentation(self) -> bool:
+        """Projector size (large text, thick lines, a tall chart). Assignable, also mid-run."""
+        return self.settings.presentation
+
+    @presentation.setter
+    def presentation(self, value: bool) -> None:
+        self.settings.presentation = value
+
+    @property
+    def x_label(self) -> str:
+        """What one point on the x axis is: "epoch", or e.g. "evaluation (every 50 steps)". Assignable."""
+        return self._feed.x_label
+
+    @x_label.setter
+    def x_label(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip() or len(value) > 80:
+            raise ValueError(f"'x_label' must be a non-empty string of at most 80 characters: {value!r}")
+        self._feed.x_label = value
+        self._request_redraw()
