@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.views.svg import nice_ticks, render_svg
+from losswidget.chart.marks import nice_ticks
+from losswidget.views.svg import render_svg
 
 
 def monitor_with(values, **kwargs):

@@ -307,7 +307,7 @@ def test_a_loss_axis_never_shows_negative_values_it_cannot_have(monitor):
 
 
 def test_dots_only_while_they_can_be_told_apart(monitor):
-    from losswidget.views.style import MARKER_LIMIT
+    from losswidget.chart.marks import MARKER_LIMIT
 
     view = show_view(monitor)
     for epoch in range(MARKER_LIMIT):
@@ -442,10 +442,10 @@ def test_arrays_sent_directly_are_what_the_ordinary_path_sends(recording_comms, 
     marks = ("step_lines", "epoch_lines", "val_line", "train_points", "val_points", "best_marker", "verticals")
     marks += ("stop_label", "what_if_label", "metric_lines")
 
-    plain_arrays = widget_module._plain_arrays
+    can_send_directly = widget_module.can_send_directly
 
     def render(direct):
-        monkeypatch.setattr(widget_module, "_plain_arrays", plain_arrays if direct else lambda values: False)
+        monkeypatch.setattr(widget_module, "can_send_directly", can_send_directly if direct else lambda *args: False)
         view = widget_module.WidgetView(monitor._controls)
         recording_comms.clear()
         for frame in frames:

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from losswidget.integrations.weights import restore, save_state, snapshot
+from losswidget.model.weights import restore, save_state, snapshot
 
 
 def check_weights_file(path: Any) -> Path | None:

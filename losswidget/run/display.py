@@ -15,14 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from losswidget.chart.frame import Frame
-from losswidget.kernel import (
-    REGIME_TEXT,
-    ControlChannel,
-    SignalsDeferred,
-    after_cell,
-    current_kernel,
-    enable_colab_widgets,
-)
+from losswidget.kernel import REGIME_TEXT, ControlChannel, after_cell, current_kernel, enable_colab_widgets
+from losswidget.run.interrupts import SignalsDeferred
 from losswidget.run.redraw import RedrawClock
 
 

@@ -34,7 +34,7 @@ class TeachingGuards:
             self._hook = None
         self.model, self._mode_layers = model, None
         if model is not None and callable(getattr(model, "register_forward_pre_hook", None)):
-            from losswidget.integrations.weights import watch_train_mode_without_grad
+            from losswidget.model.modes import watch_train_mode_without_grad
 
             self._hook = watch_train_mode_without_grad(model, self)
 
@@ -60,7 +60,7 @@ class TeachingGuards:
     def _check_mode(self, key: str) -> None:
         """Dropout and batch norm behave differently in train() and eval() mode: only they matter."""
         if self._mode_layers is None:
-            from losswidget.integrations.weights import has_mode_dependent_layers
+            from losswidget.model.modes import has_mode_dependent_layers
 
             self._mode_layers = has_mode_dependent_layers(self.model)
         if self._mode_layers:

@@ -31,11 +31,9 @@ from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.stopping import MAX_PATIENCE
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
 from losswidget.core.values import to_float
-from losswidget.files.control import ControlFile
 from losswidget.files.log_writer import HistoryWriter
-from losswidget.integrations.distributed import Ranks
-from losswidget.integrations.weights import check_model
-from losswidget.kernel import InterruptAsStop
+from losswidget.model.ranks import Ranks
+from losswidget.model.weights import check_model
 from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights, check_weights_file
 from losswidget.run.decision import Decision
@@ -44,8 +42,10 @@ from losswidget.run.early_stop import SettingsStopping
 from losswidget.run.facts_face import FactsFace
 from losswidget.run.feed import ChartFeed
 from losswidget.run.guards import TeachingGuards
+from losswidget.run.interrupts import InterruptAsStop
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
+from losswidget.run.requests import WatcherRequests
 from losswidget.run.runs_face import RunsFace
 from losswidget.run.settings_face import SettingsFace
 from losswidget.run.status import StatusSnapshot
@@ -120,8 +120,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         writer = None if log_file is None else HistoryWriter(log_file, name, self._stopper.min_delta)
         self._recorder = Recorder(name, writer)
         self._steps = self._recorder.steps  # the per-step path's state
-        self._control_file = ControlFile(log_file) if log_file is not None else None
         self._stop = StopControl(self._ranks)
+        self._requests = WatcherRequests(log_file, self.settings, self._stop)
         self._past: list[History] = []
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points)
         self._display = Display(display, frame_rate, self._build_frame, self._recorder.flush_steps)
@@ -231,25 +231,6 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._request_redraw()
         return epoch
 
-    # -- for framework callbacks that own the loop (Lightning, Keras, Trainer, fastai) ---
-
-    def begin_loop(self, epochs: int = 0) -> None:
-        """A framework's training starts: each ``log()`` until :meth:`end_loop` is one epoch.
-
-        ``epochs`` is the planned number (0: unknown). The chart, Stop, the sliders and the log
-        file behave as in ``epochs()``; the framework reads ``should_stop`` to stop.
-        """
-        epochs = check_int("epochs", epochs, minimum=0)
-        if self._loop.active:
-            raise RuntimeError("this monitor is already running a loop; end it before starting another")
-        self._loop.begin(epochs)
-
-    def end_loop(self, finished: bool) -> None:
-        """The framework's training ended (``finished``: it ran every planned epoch). As at the end of
-        ``epochs()``: the best weights come back when it ended early, the status says how it ended."""
-        if self._loop.active:
-            self._loop.end(check_bool("finished", finished), second_interrupt=False)
-
     # -- display ---------------------------------------------------------------------
 
     def show(self) -> None:
@@ -273,14 +254,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
 
     def _check_requests(self) -> None:
         """A watcher's requests from the control file (another process)."""
-        request = None if self._control_file is None else self._control_file.poll()
-        if request is None:
-            return
-        if request.patience is not None:
-            self.settings.from_control("patience", request.patience)
-            self._display.sync_controls(self.settings)
-        if request.stop_reason is not None:
-            self._stop.request(StopReason.USER, request.stop_reason, self._recorder.current_epoch)
+        self._requests.apply(self._recorder.current_epoch, self._display.sync_controls)
 
     def _press_stop(self) -> None:
         self._stop.request(StopReason.USER, sentence("button"), self._recorder.current_epoch)

@@ -1,5 +1,6 @@
-"""Runs of one monitor: a fresh run beside the earlier ones (faded), a finished history added for
-comparison, and training in a background thread."""
+"""Runs of one monitor and loops it does not run itself: a fresh run beside the earlier ones (faded),
+a finished history added for comparison, training in a background thread, and the driver API of the
+framework callbacks (``begin_loop``/``end_loop``), whose framework owns the loop."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from losswidget.core.history import History
+from losswidget.core.validate import check_bool, check_int
 
 
 class RunsFace:
-    """``new_run``, ``add_run``, ``runs``, ``start``, ``wait`` and ``running`` of
-    :class:`~losswidget.run.monitor.LiveLossMonitor`."""
+    """``new_run``, ``add_run``, ``runs``, ``start``, ``wait``, ``running``, ``begin_loop`` and
+    ``end_loop`` of :class:`~losswidget.run.monitor.LiveLossMonitor`."""
 
     _past: list[History]
     _recorder: Any
@@ -84,3 +86,22 @@ class RunsFace:
     def _background_failed(self, error: BaseException) -> None:
         self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
         self._request_redraw()
+
+    # -- for framework callbacks that own the loop (Lightning, Keras, Trainer, fastai) ---
+
+    def begin_loop(self, epochs: int = 0) -> None:
+        """A framework's training starts: each ``log()`` until :meth:`end_loop` is one epoch.
+
+        ``epochs`` is the planned number (0: unknown). The chart, Stop, the sliders and the log
+        file behave as in ``epochs()``; the framework reads ``should_stop`` to stop.
+        """
+        epochs = check_int("epochs", epochs, minimum=0)
+        if self._loop.active:
+            raise RuntimeError("this monitor is already running a loop; end it before starting another")
+        self._loop.begin(epochs)
+
+    def end_loop(self, finished: bool) -> None:
+        """The framework's training ended (``finished``: it ran every planned epoch). As at the end of
+        ``epochs()``: the best weights come back when it ended early, the status says how it ended."""
+        if self._loop.active:
+            self._loop.end(check_bool("finished", finished), second_interrupt=False)

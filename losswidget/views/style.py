@@ -15,8 +15,12 @@ METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22
 # Earlier runs, told apart by hue (drawn faded): not the live run's blue/orange, not the marks' gold/red.
 PAST_COLORS = ["#7f7f7f", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#e377c2"]
 VAL_DASH = "7 4"  # validation is dashed everywhere: colour is never the only thing telling the curves apart
-MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
 
 
 def past_color(index: int) -> str:
     return PAST_COLORS[index % len(PAST_COLORS)]
+
+
+def legend_color(role: str, index: int = 0) -> str:
+    """The colour of a legend entry's role ("train", "val", "best", or "past" with its index)."""
+    return past_color(index) if role == "past" else COLORS[role]

@@ -15,7 +15,8 @@ import uuid
 import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
-from losswidget.views.style import COLORS, MARKER_LIMIT, METRIC_COLORS, VAL_DASH, past_color
+from losswidget.chart.marks import Ticks
+from losswidget.views.style import COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
@@ -23,26 +24,18 @@ LINE_HEIGHT = 18
 STATUS_WIDTH = 100  # characters per status line before wrapping
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high]."""
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return [low]
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step - 1e-6) * step  # float32 data: 0.8500000238 still starts at 0.85
-    return [first + i * step for i in range(int((high - first) / step + 1e-6) + 1)]
-
-
 def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
 class _Panel:
-    def __init__(self, top: float, height: float, x_range, y_range, log_y: bool) -> None:
+    def __init__(
+        self, top: float, height: float, x_range, y_range, log_y: bool, x_ticks: Ticks, y_ticks: Ticks
+    ) -> None:
         self.top, self.height = top, height
         self.x0, self.x1 = x_range
         self.log_y = log_y
+        self.x_ticks, self.y_ticks = x_ticks, y_ticks
         low, high = y_range
         self.y0, self.y1 = (math.log10(low), math.log10(high)) if log_y else (low, high)
         self.parts: list[str] = []  # axes and labels
@@ -100,16 +93,14 @@ class _Panel:
             f'<rect x="{LEFT}" y="{self.top}" width="{WIDTH - LEFT - RIGHT}" height="{self.height}" '
             'fill="none" stroke="#ccc"/>'
         )
-        for tick in nice_ticks(self.x0, self.x1):
-            if float(tick).is_integer():
-                x = float(self.px(tick))
-                self.parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 4}" stroke="#666"/>')
-                self.parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{int(tick)}</text>')
-        y_ticks = [10**t for t in nice_ticks(self.y0, self.y1)] if self.log_y else nice_ticks(self.y0, self.y1)
-        for tick in y_ticks:
+        for tick, text in zip(self.x_ticks.values, self.x_ticks.labels()):
+            x = float(self.px(tick))
+            self.parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 4}" stroke="#666"/>')
+            self.parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{text}</text>')
+        for tick, text in zip(self.y_ticks.values, self.y_ticks.labels()):
             y = float(self.py(tick))
             self.parts.append(f'<line x1="{LEFT - 4}" x2="{LEFT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#666"/>')
-            self.parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+            self.parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
         middle = self.top + self.height / 2
         self.parts.append(
             f'<text x="14" y="{middle:.1f}" text-anchor="middle" transform="rotate(-90 14 {middle:.1f})">'
@@ -137,17 +128,16 @@ def render_svg(frame: Frame) -> str:
     status = [piece for line in lines for piece in textwrap.wrap(line, STATUS_WIDTH) or [""]]
     status_top = TOP + PLOT_HEIGHT + BOTTOM + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
     height = status_top + LINE_HEIGHT * (len(status) + 2)
-    panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y)
+    panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y, frame.x_ticks, frame.y_ticks)
     panel.axes("loss (log)" if frame.log_y else "loss")
-    for index, run in enumerate(frame.runs):
-        values = run.val if np.isfinite(run.val).any() else run.train
-        panel.polyline(run.epochs, values, past_color(index), width=1.5, opacity=0.8)
+    for index, curve in enumerate(frame.runs):
+        panel.polyline(curve.epochs, curve.values, past_color(index), width=1.5, opacity=0.8)
     if frame.steps_x.size:
         panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
         panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
     panel.polyline(frame.epochs, frame.train_smooth, COLORS["train"], width=2.5)
     panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5, dash=VAL_DASH)
-    if frame.epochs.size <= MARKER_LIMIT:
+    if frame.dots:
         panel.points(frame.epochs, frame.train, COLORS["train"])
         panel.points(frame.epochs, frame.val, COLORS["val"], square=True)
     label_row = TOP + 14
@@ -167,27 +157,27 @@ def render_svg(frame: Frame) -> str:
             )
             panel.parts.append(f'<text x="{bx + 9:.1f}" y="{by + 16:.1f}">best: epoch {frame.best[0]}</text>')
     parts = [*panel.parts, panel.clipped_data()]
-    legend = [("train", COLORS["train"], ""), ("validation", COLORS["val"], VAL_DASH)] + [
-        (run.name, past_color(index), "") for index, run in enumerate(frame.runs)
-    ]
     x = float(LEFT)
-    for name, color, dash in legend:  # one row above the plot: it never hides a curve
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="8" y2="8" stroke="{color}" stroke-width="3"{dashes}/>')
-        parts.append(f'<text x="{x + 22:.0f}" y="12">{html.escape(name)}</text>')
-        x += 40 + 7 * len(name)
+    for entry in frame.legend:  # one row above the plot: it never hides a curve
+        color = legend_color(entry.role, entry.index)
+        if entry.role == "best":
+            parts.append(f'<path d="M{x + 9:.0f},2 L{x + 15:.0f},8 L{x + 9:.0f},14 L{x + 3:.0f},8 Z" fill="{color}"/>')
+        else:
+            dashes = f' stroke-dasharray="{VAL_DASH}"' if entry.role == "val" else ""
+            line = f'x1="{x:.0f}" x2="{x + 18:.0f}" y1="8" y2="8" stroke="{color}" stroke-width="3"{dashes}'
+            parts.append(f"<line {line}/>")
+        parts.append(f'<text x="{x + 22:.0f}" y="12">{html.escape(entry.label)}</text>')
+        x += 40 + 7 * len(entry.label)
     parts.append(
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{TOP + PLOT_HEIGHT + 30}" text-anchor="middle">'
         f"{html.escape(frame.x_label)}</text>"
     )
 
     if has_metrics:
-        values = [v for _, v in frame.metrics.values()]
-        finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.empty(0)
-        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if high - low < 1e-12:
-            low, high = low - 0.5, high + 0.5
-        metric_panel = _Panel(TOP + PLOT_HEIGHT + BOTTOM, METRIC_HEIGHT, frame.x_range, (low, high), False)
+        metric_top = TOP + PLOT_HEIGHT + BOTTOM
+        metric_panel = _Panel(
+            metric_top, METRIC_HEIGHT, frame.x_range, frame.metric_range, False, frame.x_ticks, frame.metric_ticks
+        )
         metric_panel.axes("metrics")
         for index, (name, (mx, my)) in enumerate(frame.metrics.items()):
             color = METRIC_COLORS[index % len(METRIC_COLORS)]

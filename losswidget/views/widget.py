@@ -13,19 +13,14 @@ from typing import Any
 import numpy as np
 
 from losswidget.chart.frame import STATUS_INTERVAL, Frame, marker_labels
+from losswidget.chart.marks import Ticks
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
-from losswidget.views.style import MARKER_LIMIT, METRIC_COLORS, past_color
-from losswidget.views.svg import nice_ticks, render_svg
-from losswidget.views.widget_parts import BEST, STOPPING, TRAIN, VAL, ChartWidgets
-
-# bqplot's Axis has no trait for its label's style (only ``tick_style``): at presentation size the
-# labels ("loss", "epoch") grow by this rule, which the legend's HTML carries while the root has
-# the presentation class; it is as specific as bqplot's own ``font`` rule for them, plus our class.
-PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axislabel { font-size: 20px; }</style>"
-LOSS_AXIS_PIXELS = 280  # the loss chart's plot height (340 px less its margins)
-METRIC_AXIS_PIXELS = 150
-PIXELS_PER_TICK = 50  # one round tick label about every 50 px: readable, never overlapping
+from losswidget.views.fast_send import can_send_directly, send_arrays
+from losswidget.views.style import METRIC_COLORS, past_color
+from losswidget.views.svg import render_svg
+from losswidget.views.widget_html import legend_html, status_html
+from losswidget.views.widget_parts import STOPPING, ChartWidgets
 
 
 def _same(previous: Any, current: Any) -> bool:
@@ -39,51 +34,6 @@ def _same(previous: Any, current: Any) -> bool:
     if isinstance(previous, np.ndarray):
         return False
     return previous == current
-
-
-def axis_ticks(low: float, high: float, pixels: int) -> tuple[np.ndarray, str]:
-    """Round tick values for [low, high] about every PIXELS_PER_TICK, and the tick format that
-    shows each with exactly the decimals its step needs (0.25, 0.50 — not 0.3, 0.5 or 0.500)."""
-    slack = 1e-4 * (high - low)  # float32 data: a tick at an end counts as inside
-    ticks = nice_ticks(low, high, count=max(2, pixels // PIXELS_PER_TICK))
-    ticks = [t for t in ticks if low - slack <= t <= high + slack]
-    if len(ticks) < 2:
-        return np.array(ticks, dtype=np.float64), ".3g"
-    step = ticks[1] - ticks[0]
-    decimals = next((d for d in range(10) if abs(round(step, d) - step) <= 1e-9 * step), 3)
-    return np.round(np.array(ticks, dtype=np.float64), decimals), f".{decimals}f" if decimals <= 4 else ".3g"
-
-
-def _plain_arrays(values: dict[str, Any]) -> bool:
-    """Every value a float32 array as bqplot's validators would leave it: C-contiguous, and never a
-    2-D array with a dimension of 1 (which bqplot squeezes; :func:`_lines` pads those)."""
-    return all(
-        type(value) is np.ndarray
-        and value.dtype == np.float32
-        and value.flags.c_contiguous
-        and (value.ndim == 1 or (value.ndim == 2 and 1 not in value.shape))
-        for value in values.values()
-    )
-
-
-def _send_arrays(mark: Any, arrays: dict[str, np.ndarray]) -> None:
-    """Send a bqplot mark's new float32 arrays as one update message, built directly.
-
-    The message is the one ``with mark.hold_sync(): mark.x = ...`` sends (bqplot's array
-    serialisation, the buffers split out as ipywidgets does), without traitlets' validation and
-    change notification and ipywidgets' walk over the state: in a real kernel that machinery was
-    most of what a frame cost the training loop, in its own time and in the caches it leaves cold
-    (``benchmarks/RESULTS.md``). The kernel's copy of the model takes the arrays as an ordinary set
-    would, so a page that connects later gets the current state. ``tests/test_widget.py`` checks
-    this against the ordinary path, message for message.
-    """
-    state, paths, buffers = {}, [], []
-    for name, value in arrays.items():
-        state[name] = {"dtype": "float32", "shape": list(value.shape), "type": None}
-        paths.append([name, "value"])
-        buffers.append(memoryview(value))
-        mark._trait_values[name] = value  # what the trait's validation would have stored: the same array
-    mark._send({"method": "update", "state": state, "buffer_paths": paths}, buffers=buffers)
 
 
 def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -158,8 +108,8 @@ class WidgetView(ChartWidgets):
         changed = {name: value for name, value in values.items() if not self._unchanged(widget, name, value)}
         if not changed:
             return
-        if _plain_arrays(changed):
-            _send_arrays(widget, changed)
+        if can_send_directly(widget, changed):
+            send_arrays(widget, changed)
         else:
             with widget.hold_sync():
                 for name, value in changed.items():
@@ -204,22 +154,19 @@ class WidgetView(ChartWidgets):
             self.y_axis.scale = y_scale
         self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         self._set(y_scale, min=float(frame.y_range[0]), max=float(frame.y_range[1]))
-        if frame.log_y:
-            self._set(self.y_axis, tick_values=None, tick_format=".3g")  # bqplot's decades
-        else:
-            ticks, form = axis_ticks(float(frame.y_range[0]), float(frame.y_range[1]), LOSS_AXIS_PIXELS)
-            self._set(self.y_axis, tick_values=ticks if ticks.size >= 2 else None, tick_format=form)
+        self._set_ticks(self.y_axis, frame.y_ticks)
+        self._set_ticks(self.x_axis, frame.x_ticks)
+        self._set_ticks(self.metric_x_axis, frame.x_ticks)
 
         if frame.steps_x.size:
             self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
         self._set(self.epoch_lines, **_lines(frame.epochs, frame.train_smooth))
         self._set(self.val_line, **_lines(frame.epochs, frame.val_smooth))
-        dots = frame.epochs.size <= MARKER_LIMIT  # beyond, the dots merge into bands: lines only
         for points, values in ((self.train_points, frame.train), (self.val_points, frame.val)):
-            if dots:
+            if frame.dots:
                 self._set(points, x=frame.epochs, y=values, opacities=np.array([0.5 if smoothed else 1.0]))
-            self._set(points, visible=dots)
+            self._set(points, visible=frame.dots)
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)
@@ -230,7 +177,12 @@ class WidgetView(ChartWidgets):
         self._render_size(frame)
         self._set(self.x_axis, label=frame.x_label)
         self._set(self.metric_x_axis, label=frame.x_label)
-        self._set(self.legend, value=_legend_html(frame))
+        self._set(self.legend, value=legend_html(frame))
+
+    def _set_ticks(self, axis: Any, ticks: Ticks) -> None:
+        """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones)."""
+        values = np.array(ticks.values, dtype=np.float64) if len(ticks.values) >= 2 else None
+        self._set(axis, tick_values=values, tick_format=ticks.format)
 
     def _render_size(self, frame: Frame) -> None:
         """Classroom (default) or presentation size: text, line widths and the chart's height."""
@@ -276,7 +228,7 @@ class WidgetView(ChartWidgets):
         )
         now = time.monotonic()
         if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
-            self._set(self.status, value=_status_html([*frame.status, frame.clip_note], frame.presentation))
+            self._set(self.status, value=status_html([*frame.status, frame.clip_note], frame.presentation))
             self._status_prompt, self._status_sent_at = prompt, now
 
     def _render_markers(self, frame: Frame) -> None:
@@ -311,19 +263,17 @@ class WidgetView(ChartWidgets):
     def _render_past(self, frame: Frame) -> None:
         if not frame.runs:
             return
-        length = max(run.epochs.size for run in frame.runs)
+        length = max(curve.epochs.size for curve in frame.runs)
         x = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
         y = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
-        for row, run in enumerate(frame.runs):
-            values = run.val if np.isfinite(run.val).any() else run.train
-            x[row, : run.epochs.size] = run.epochs
-            shown = np.where(np.isfinite(values) & ((values > 0) if frame.log_y else True), values, np.nan)
-            y[row, : run.epochs.size] = shown
+        for row, curve in enumerate(frame.runs):
+            x[row, : curve.epochs.size] = curve.epochs
+            y[row, : curve.epochs.size] = curve.values
         self._set(
             self.past_lines,
             **_lines(x, y),
             colors=[past_color(index) for index in range(len(frame.runs))],
-            labels=[f"{run.name} (val)" for run in frame.runs],
+            labels=[curve.label for curve in frame.runs],
         )
 
     def _render_metrics(self, frame: Frame) -> None:
@@ -338,37 +288,8 @@ class WidgetView(ChartWidgets):
             x[row, : mx.size] = mx
             y[row, : my.size] = my
         self._set(self.metric_x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
-        finite = y[np.isfinite(y)]
-        if finite.size:
-            low, high = float(finite.min()), float(finite.max())
-            if high - low < 1e-12 * max(abs(high), 1.0):
-                low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
-            ticks = nice_ticks(low, high, count=max(2, METRIC_AXIS_PIXELS // PIXELS_PER_TICK))
-            low, high = min(low, ticks[0]), max(high, ticks[-1])
-            pad = 0.03 * (high - low)  # the end ticks inside the plot, drawn and labelled
-            self._set(self.metric_y, min=low - pad, max=high + pad)
-            ticks, form = axis_ticks(low, high, METRIC_AXIS_PIXELS)
-            self._set(self.metric_y_axis, tick_values=ticks, tick_format=form)
+        self._set(self.metric_y, min=float(frame.metric_range[0]), max=float(frame.metric_range[1]))
+        self._set_ticks(self.metric_y_axis, frame.metric_ticks)
         self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None
-
-
-def _legend_html(frame: Frame) -> str:
-    """The legend as a row of HTML above the chart: it never hides a curve or a label."""
-    entries = [("train", TRAIN, "━"), ("validation", VAL, "╍"), ("best epoch", BEST, "◆")]
-    entries += [(f"{run.name} (val)", past_color(index), "━") for index, run in enumerate(frame.runs)]
-    items = "".join(
-        f'<span style="margin-left: 14px; white-space: nowrap">'
-        f'<span style="color: {color}; font-weight: bold" aria-hidden="true">{swatch}</span> {html.escape(name)}</span>'
-        for name, color, swatch in entries
-    )
-    size = 20 if frame.presentation else 12
-    style = PRESENTATION_CSS if frame.presentation else ""
-    return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
-
-
-def _status_html(lines: list[str], presentation: bool = False) -> str:
-    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
-    size = 20 if presentation else 13
-    return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'

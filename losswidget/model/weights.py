@@ -1,8 +1,10 @@
-"""Best-weights snapshots: an in-memory CPU copy of a model's state_dict (torch imported lazily)."""
+"""Best-weights snapshots: an in-memory CPU copy of a model's state_dict, saved atomically, loaded back
+(torch imported lazily)."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 
@@ -29,8 +31,6 @@ def save_state(path: Any, state: dict) -> None:
 
     Read it back with ``torch.load(path, weights_only=True)``.
     """
-    from pathlib import Path
-
     import torch
 
     path = Path(path)
@@ -47,32 +47,3 @@ def save_state(path: Any, state: dict) -> None:
 def restore(model: Any, state: dict) -> None:
     """Load ``state`` into ``model`` on the model's own devices."""
     model.load_state_dict(state)
-
-
-def has_mode_dependent_layers(model: Any) -> bool:
-    """True if ``model`` has layers that act differently in train() and eval() (dropout, batch norm)."""
-    import torch
-
-    kinds = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._NormBase)
-    modules = model.modules() if callable(getattr(model, "modules", None)) else []
-    return any(isinstance(module, kinds) for module in modules)
-
-
-def watch_train_mode_without_grad(model: Any, guards: Any) -> Any:
-    """Note on ``monitor`` when ``model`` runs forward in train() mode with gradients off:
-    validation computed in the wrong mode. Returns the hook handle (``.remove()``)."""
-    import weakref
-
-    import torch
-
-    if not has_mode_dependent_layers(model):
-        return None
-    owner = weakref.ref(guards)
-
-    def before_forward(module: Any, args: Any) -> None:
-        if module.training and not torch.is_grad_enabled():
-            watcher = owner()
-            if watcher is not None:
-                watcher.train_mode_without_grad = True
-
-    return model.register_forward_pre_hook(before_forward)

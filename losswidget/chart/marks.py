@@ -1,0 +1,127 @@
+"""What the views draw besides the curves, computed once for all of them: the axes' ticks, the metric
+panel's range, the legend, the earlier runs' curves and whether per-epoch dots are drawn.
+
+The live widget and the saved SVG both read these from the :class:`~losswidget.chart.frame.Frame`,
+so the picture a notebook keeps cannot disagree with the chart a student watched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
+LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
+METRIC_TICKS = 3  # and on the ~150 px metric panel
+EPOCH_TICKS = 5
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """Round tick values and the one format that shows each with the decimals its step needs
+    (0.25, 0.50 - not 0.3, 0.5 or 0.500): a d3 format for bqplot, the same for Python."""
+
+    values: tuple[float, ...] = ()
+    format: str = ".3g"
+
+    def labels(self) -> list[str]:
+        return [format(value, self.format) for value in self.values]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    role: str  # "train", "val", "best", or "past" (then ``index`` names which earlier run)
+    index: int = 0
+
+
+@dataclass
+class PastCurve:
+    """One earlier run as drawn: its validation curve, or its training curve when it logged none."""
+
+    name: str
+    label: str  # "run 1 (val)" or "run 1 (train)": says which curve is shown
+    epochs: np.ndarray
+    values: np.ndarray  # float64; NaN where nothing is drawn (and, on a log axis, at values <= 0)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high], about ``count`` of them (steps of 1, 2, 2.5 or 5 x 10^k)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-6) * step  # float32 data: 0.8500000238 still starts at 0.85
+    return [first + i * step for i in range(int((high - first) / step + 1e-6) + 1)]
+
+
+def linear_ticks(low: float, high: float, count: int) -> Ticks:
+    """The round ticks inside [low, high], with the format their step needs."""
+    slack = 1e-4 * (high - low)  # float32 data: a tick at an end counts as inside
+    ticks = [t for t in nice_ticks(low, high, count) if low - slack <= t <= high + slack]
+    if len(ticks) < 2:
+        return Ticks(tuple(ticks), ".3g")
+    step = ticks[1] - ticks[0]
+    decimals = next((d for d in range(10) if abs(round(step, d) - step) <= 1e-9 * step), 3)
+    values = tuple(float(v) for v in np.round(np.array(ticks, dtype=np.float64), decimals))
+    return Ticks(values, f".{decimals}f" if decimals <= 4 else ".3g")
+
+
+def log_ticks(low: float, high: float) -> Ticks:
+    """Decades inside [low, high] (and 2 and 5 times them when fewer than three decades fit)."""
+    if not (0 < low < high and math.isfinite(high)):
+        return Ticks()
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    for multiples in ((1,), (1, 2, 5)):
+        ticks = [m * 10.0**k for k in range(first, last + 1) for m in multiples]
+        ticks = [t for t in ticks if low * (1 - 1e-6) <= t <= high * (1 + 1e-6)]
+        if len(ticks) >= 3:
+            return Ticks(tuple(ticks), ".3g")
+    return linear_ticks(low, high, LOSS_TICKS)
+
+
+def loss_ticks(y_range: tuple[float, float], log_y: bool) -> Ticks:
+    low, high = float(y_range[0]), float(y_range[1])
+    return log_ticks(low, high) if log_y else linear_ticks(low, high, LOSS_TICKS)
+
+
+def epoch_ticks(x_range: tuple[float, float]) -> Ticks:
+    """Whole epochs only: a point is an epoch, never half of one."""
+    ticks = [t for t in nice_ticks(float(x_range[0]), float(x_range[1]), EPOCH_TICKS) if float(t).is_integer()]
+    return Ticks(tuple(float(t) for t in ticks), ".0f")
+
+
+def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
+    """The metric panel's axis (its end ticks inside the plot, drawn and labelled) and its ticks."""
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.empty(0)
+    if not finite.size:
+        return (0.0, 1.0), linear_ticks(0.0, 1.0, METRIC_TICKS)
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < 1e-12 * max(abs(high), 1.0):
+        low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
+    ticks = nice_ticks(low, high, METRIC_TICKS)
+    low, high = min(low, ticks[0]), max(high, ticks[-1])
+    pad = 0.03 * (high - low)
+    return (low - pad, high + pad), linear_ticks(low, high, METRIC_TICKS)
+
+
+def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
+    """Earlier runs (``PastRun``) as drawn: validation if they logged any, else training."""
+    curves = []
+    for run in runs:
+        shows_val = bool(np.isfinite(run.val).any())
+        values = np.asarray(run.val if shows_val else run.train, dtype=np.float64)
+        drawn = np.isfinite(values) & ((values > 0) if log_y else True)
+        label = f"{run.name} ({'val' if shows_val else 'train'})"
+        curves.append(PastCurve(run.name, label, run.epochs, np.where(drawn, values, np.nan)))
+    return curves
+
+
+def legend(curves: list[PastCurve], best_shown: bool) -> list[LegendEntry]:
+    entries = [LegendEntry("train", "train"), LegendEntry("validation", "val")]
+    if best_shown:
+        entries.append(LegendEntry("best epoch", "best"))
+    return entries + [LegendEntry(curve.label, "past", index) for index, curve in enumerate(curves)]

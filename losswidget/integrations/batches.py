@@ -1,0 +1,132 @@
+"""What ``fit`` and ``evaluate`` check and convert batch by batch: a batch's inputs and targets, the
+model's device, a loss or metric as a scalar, and the arguments (torch imported on first use)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from losswidget.core.history import RESERVED_NAMES
+
+Metric = Callable[[Any, Any], Any]
+
+
+def import_torch():
+    import torch
+
+    return torch
+
+
+def describe(batch: Any) -> str:
+    if isinstance(batch, dict):
+        return f"a dict with keys {sorted(batch)!r}"
+    if isinstance(batch, (tuple, list)):
+        return f"a {type(batch).__name__} of {len(batch)} items"
+    return f"a {type(batch).__module__}.{type(batch).__qualname__}"
+
+
+def inputs_and_targets(batch: Any, unpack: Callable[[Any], tuple] | None) -> tuple[Any, Any]:
+    if unpack is not None:
+        batch = unpack(batch)
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    raise TypeError(
+        f"the loader yielded {describe(batch)}; fit() and evaluate() expect (inputs, targets) batches. "
+        "Pass unpack=lambda batch: (batch['x'], batch['y']) (or your own function) to say how to split it"
+    )
+
+
+def device_of(model: Any) -> Any:
+    first = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return first.device if first is not None else import_torch().device("cpu")
+
+
+def to_device(value: Any, device: Any) -> Any:
+    if hasattr(value, "to"):
+        return value.to(device, non_blocking=True)
+    if isinstance(value, (tuple, list)):
+        return type(value)(to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: to_device(v, device) for k, v in value.items()}
+    return value
+
+
+def batch_size(targets: Any) -> int:
+    if hasattr(targets, "shape") and len(targets.shape):
+        return int(targets.shape[0])
+    if isinstance(targets, (tuple, list)):
+        return len(targets)
+    return 1
+
+
+def scalar(value: Any, what: str, needs_grad: bool = False) -> Any:
+    torch = import_torch()
+    if not isinstance(value, torch.Tensor):
+        if needs_grad:
+            raise TypeError(
+                f"{what} returned a {type(value).__name__} ({short(value)}), not a tensor: training needs the "
+                "loss as a tensor to backpropagate; return torch's loss (no .item() or float())"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{what} must return a number or a one-element tensor: got a {type(value).__name__}")
+        return torch.as_tensor(float(value))
+    if needs_grad and not value.requires_grad:
+        raise ValueError(
+            f"{what} returned a tensor that does not require grad: the loss must come from the model's outputs "
+            "with gradients on (not under torch.no_grad(), not .detach()ed)"
+        )
+    if value.numel() != 1:
+        raise ValueError(
+            f"{what} returned a tensor of shape {tuple(value.shape)}: it must return the batch mean "
+            "(a scalar), e.g. use reduction='mean' (the default) or call .mean()"
+        )
+    return value.reshape(())
+
+
+def short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def known_empty(loader: Any) -> bool:
+    try:
+        return len(loader) == 0
+    except TypeError:  # no length (an iterable dataset): find out while iterating
+        return False
+
+
+def check_model(model: Any, function: str) -> None:
+    if not isinstance(model, import_torch().nn.Module):
+        raise TypeError(f"{function}(): 'model' must be a torch.nn.Module: got {type(model).__name__}")
+
+
+def check_device(model: Any, device: Any) -> Any:
+    torch = import_torch()
+    model_device = device_of(model)
+    if device is None:
+        return model_device
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"'device' must name a torch device such as 'cpu' or 'cuda:0': got {device!r}") from None
+    if device.type != model_device.type or (device.index is not None and device != model_device):
+        raise ValueError(
+            f"the model is on {model_device} but device={str(device)!r}: move it first with model.to({str(device)!r})"
+        )
+    return device
+
+
+def check_metrics(metrics: dict[str, Metric] | None, taken: tuple[str, ...]) -> dict[str, Metric]:
+    """Metric names that would overwrite a recorded value (or a file field) are refused up front."""
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict) or not all(isinstance(k, str) and k and callable(v) for k, v in metrics.items()):
+        raise TypeError("'metrics' must map names to functions metric(outputs, targets) -> batch mean")
+    for name in metrics:
+        if name in taken or name in RESERVED_NAMES:
+            raise ValueError(
+                f"'metrics' cannot use the name {name!r}: it is taken ({', '.join(sorted({*taken, *RESERVED_NAMES}))} "
+                "are); name the metric for what it measures, e.g. 'acc'"
+            )
+    return metrics

@@ -1,0 +1,1 @@
+"""model: the torch model and process group as the loop needs them"""

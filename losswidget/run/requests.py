@@ -1,0 +1,31 @@
+"""A watcher's requests to this run: the control file beside the log, read at each epoch boundary and
+a few times a second between steps (:mod:`losswidget.files.control`). A new patience goes to the one
+owner of the settings; a stop goes to the stop control, with the watcher's reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from losswidget.chart.settings import ChartSettings
+from losswidget.core.reasons import StopReason
+from losswidget.files.control import ControlFile
+from losswidget.run.stop_control import StopControl
+
+
+class WatcherRequests:
+    def __init__(self, log_file: str | Path | None, settings: ChartSettings, stop: StopControl) -> None:
+        self._file = None if log_file is None else ControlFile(log_file)
+        self._settings, self._stop = settings, stop
+
+    def apply(self, epoch: int | None, sync_controls: Any) -> None:
+        """Apply a request that is new since the last call; ``sync_controls(settings)`` shows a new
+        patience on this monitor's own slider."""
+        request = None if self._file is None else self._file.poll()
+        if request is None:
+            return
+        if request.patience is not None:
+            self._settings.from_control("patience", request.patience)
+            sync_controls(self._settings)
+        if request.stop_reason is not None:
+            self._stop.request(StopReason.USER, request.stop_reason, epoch)

@@ -1,0 +1,33 @@
+"""The widget's HTML parts: the legend above the chart and the status text under it."""
+
+from __future__ import annotations
+
+import html
+
+from losswidget.chart.frame import Frame
+from losswidget.views.style import legend_color
+
+# bqplot's Axis has no trait for its label's style (only ``tick_style``): at presentation size the
+# labels ("loss", "epoch") grow by this rule, which the legend's HTML carries while the root has
+# the presentation class; it is as specific as bqplot's own ``font`` rule for them, plus our class.
+PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axislabel { font-size: 20px; }</style>"
+SWATCHES = {"train": "━", "val": "╍", "best": "◆", "past": "━"}
+
+
+def legend_html(frame: Frame) -> str:
+    """The legend as a row of HTML above the chart: it never hides a curve or a label."""
+    items = "".join(
+        f'<span style="margin-left: 14px; white-space: nowrap">'
+        f'<span style="color: {legend_color(entry.role, entry.index)}; font-weight: bold" aria-hidden="true">'
+        f"{SWATCHES[entry.role]}</span> {html.escape(entry.label)}</span>"
+        for entry in frame.legend
+    )
+    size = 20 if frame.presentation else 12
+    style = PRESENTATION_CSS if frame.presentation else ""
+    return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
+
+
+def status_html(lines: list[str], presentation: bool = False) -> str:
+    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
+    size = 20 if presentation else 13
+    return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'
