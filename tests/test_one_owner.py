@@ -185,3 +185,39 @@ def test_the_what_if_line_replays_with_the_runs_own_configuration(config):
     assert (None if frame.what_if is None else frame.what_if[0]) == expected
     if "start_from_epoch" in config:
         assert expected is not None and expected >= 6 + 3  # nothing counted before epoch 6
+
+
+# -- the views: they draw what the frame says, the same in the widget and the SVG ---------------
+
+
+@pytest.mark.parametrize("log_y", [False, True])
+def test_the_widget_and_the_saved_picture_show_the_same_ticks_legend_and_runs(log_y):
+    pytest.importorskip("bqplot")
+    import re
+
+    from losswidget.views.svg import render_svg
+    from losswidget.views.widget import WidgetView
+
+    monitor = monitor_(patience=None)
+    for epoch in range(8):
+        monitor.log(train=2.0 / (epoch + 1))  # a run with no validation: shown by its training curve
+    monitor.new_run("second")
+    for epoch in range(30):
+        monitor.log(train=1.0 / (epoch + 1), val=1.2 / (epoch + 1) + 0.01 * epoch, acc=epoch / 30)
+    monitor.log_scale = log_y
+    frame = monitor._build_frame()
+    view = WidgetView(monitor._controls)
+    view.render(frame)
+    svg = render_svg(frame)
+
+    widget_ticks = [format(value, view.y_axis.tick_format) for value in view.y_axis.tick_values]
+    svg_ticks = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert len(widget_ticks) >= 2 and svg_ticks[: len(widget_ticks)] == widget_ticks == frame.y_ticks.labels()
+    assert [format(v, view.x_axis.tick_format) for v in view.x_axis.tick_values] == frame.x_ticks.labels()
+    assert (view.metric_y.min, view.metric_y.max) == pytest.approx(frame.metric_range)
+
+    labels = [entry.label for entry in frame.legend]
+    assert labels == ["train", "validation", "best epoch", "run 1 (train)"]  # it showed train: it says so
+    for label in labels:
+        assert label in view.legend.value and f">{label}</text>" in svg
+    assert list(view.past_lines.labels) == ["run 1 (train)"]
