@@ -12,7 +12,6 @@ its Stop button and patience slider write a request next to the log
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -23,11 +22,11 @@ from losswidget.chart.frame import Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
-from losswidget.core.history_jsonl import apply_record, read_header
 from losswidget.core.reasons import sentence
 from losswidget.core.stopping import EarlyStopping, best_of
 from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
+from losswidget.files.follower import FileFollower
 from losswidget.run.display import Display
 from losswidget.run.status import StatusSnapshot, status_lines
 from losswidget.views.base import Controls
@@ -35,74 +34,72 @@ from losswidget.views.base import Controls
 __all__ = ["RunWatcher", "watch"]
 
 
-class FileFollower:
-    """Incrementally parses one growing JSONL history file."""
+class WatchFeed:
+    """The watcher's frames and status, from its followers and settings: the display draws from it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.history = History(path.stem)
-        self.ended: dict | None = None
-        self.min_delta = 0.0  # the job's early stopping's, from the log's header
-        self.problem: str | None = None
-        self.updated: float | None = None
-        self._offset = 0
-        self._tail = b""
-        self._identity: tuple | None = None
-        self._header_seen = False
+    def __init__(self, followers: list[FileFollower], settings: ChartSettings, requests: list[str]) -> None:
+        self.followers, self.settings, self.requests = followers, settings, requests
+        self.chart = StepCache()
 
-    def _restart(self, why: str) -> None:
-        self.history = History(self.path.stem)
-        self.ended = None
-        self._offset, self._tail, self._header_seen = 0, b"", False
-        self.problem = why
+    @property
+    def history(self) -> History:
+        return self.followers[0].history
 
-    def poll(self) -> bool:
-        """Read what was appended; True if anything changed."""
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            changed = self.problem != "waiting"
-            self.problem = "waiting"
-            return changed
-        changed = self.problem == "waiting"
-        if self.problem == "waiting":
-            self.problem = None
-        identity = (stat.st_dev, stat.st_ino)
-        if self._identity is not None and (identity != self._identity or stat.st_size < self._offset):
-            self._restart("the log was truncated or replaced: reading it again from the start")
-            changed = True
-        self._identity = identity
-        if stat.st_size == self._offset:
-            return changed
-        with open(self.path, "rb") as stream:
-            stream.seek(self._offset)
-            data = stream.read()
-        self._offset += len(data)
-        lines = (self._tail + data).split(b"\n")
-        self._tail = lines.pop()  # an incomplete last line waits for the rest
-        for line in lines:
-            if line.strip():
-                self._apply(line)
-        self.updated = time.time()
-        return True
+    def flush(self) -> None:
+        pass  # a followed log has no pending steps
 
-    def _apply(self, line: bytes) -> None:
-        try:
-            record = json.loads(line)
-            if not self._header_seen:
-                header = read_header(record, str(self.path))
-                self.history.name = header.name or self.path.stem
-                self.min_delta = header.min_delta
-                self._header_seen = True
-            elif isinstance(record, dict) and record.get("kind") == "end":
-                self.ended = record
-            else:
-                if self.ended is not None:  # the loop was continued after an end record
-                    self.ended = None
-                apply_record(self.history, record)
-        except Exception as error:  # any content: the follower never dies on data
-            text = str(error) or type(error).__name__
-            self.problem = f"a record could not be read ({text[:200]}); later records are still followed"
+    def best(self) -> tuple[int, float] | None:
+        """What early stopping would call the best epoch of the followed validation values."""
+        return best_of(self.history.val, self.history.epochs, self.followers[0].min_delta)
+
+    def what_if(self) -> EarlyStopping:
+        return EarlyStopping(patience=self.settings.patience, min_delta=self.followers[0].min_delta)
+
+    def frame(self, regime: str = "") -> Frame:
+        status = self.status()  # once per frame: the best epoch and the diagnosis are replays
+        return build_frame(
+            self.history,
+            self.chart,
+            smoothing=self.settings.smoothing,
+            what_if=self.what_if(),
+            log_y=self.settings.log_y,
+            best=status.best,
+            runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
+            status=status_lines(status),
+            title=self.history.name or "",
+            stop_control="Finished" if all(follower.ended is not None for follower in self.followers) else None,
+        )
+
+    def status(self) -> StatusSnapshot:
+        history = self.history
+        return StatusSnapshot(
+            epochs_recorded=len(history),
+            progress=self.progress_text(),
+            best=self.best(),
+            early_stopping=False,
+            what_if_patience=self.settings.patience,
+            what_if=self.chart.what_if(history, self.what_if()),
+            diagnosis="Diagnosis: " + diagnose(history).message,
+            non_finite=self.chart.non_finite(history),
+            extra=tuple(self.requests),
+        )
+
+    def progress_text(self) -> str:
+        texts = []
+        for follower in self.followers:
+            name = follower.path.name
+            if follower.problem == "waiting":
+                texts.append(f"Waiting for {follower.path} to appear.")
+                continue
+            text = f"Watching {name}: {len(follower.history)} epochs"
+            if follower.updated is not None:
+                text += f", updated {time.time() - follower.updated:.0f} s ago"
+            if follower.ended is not None:
+                text += f"; the run ended ({follower.ended.get('outcome', '')})"
+            if follower.problem:
+                text += f"; {follower.problem}"
+            texts.append(text + ".")
+        return " ".join(texts)
 
 
 class RunWatcher:
@@ -118,12 +115,13 @@ class RunWatcher:
         self.followers = [FileFollower(path) for path in paths]
         self.settings = ChartSettings()
         self.settings.on_change = self._setting_changed
-        self._chart = StepCache()
-        self._display = Display(display, 5.0, self._build_frame, flush=lambda: None)
+        self._requests: list[str] = []
+        self._feed = WatchFeed(self.followers, self.settings, self._requests)
+        self._display = Display(display, 5.0)
+        self._display.source = self._feed
         self._controls = Controls(self.settings, self.stop, self.__repr__)
         self._interval = interval
         self._closed = threading.Event()
-        self._requests: list[str] = []
         self._shown_history = self.history
         self._poll_all()
         self._thread = threading.Thread(target=self._follow, name="losswidget-watch", daemon=True)
@@ -136,19 +134,12 @@ class RunWatcher:
 
     @property
     def best_epoch(self) -> int | None:
-        best = self._best()
+        best = self._feed.best()
         return None if best is None else best[0]
-
-    def _best(self) -> tuple[int, float] | None:
-        """What early stopping would call the best epoch of the followed validation values."""
-        return best_of(self.history.val, self.history.epochs, self.followers[0].min_delta)
-
-    def _what_if(self) -> EarlyStopping:
-        return EarlyStopping(patience=self.settings.patience, min_delta=self.followers[0].min_delta)
 
     @property
     def status_lines(self) -> list[str]:
-        return status_lines(self._status())
+        return status_lines(self._feed.status())
 
     # -- following ---------------------------------------------------------------------
 
@@ -166,7 +157,7 @@ class RunWatcher:
             changed = follower.poll() or changed
         if changed:
             if self.history is not self._shown_history:
-                self._chart.reset()
+                self._feed.chart.reset()
                 self._shown_history = self.history
             # Once every run has ended, leave a static image too (for saved notebooks).
             ended = all(follower.ended is not None for follower in self.followers)
@@ -190,7 +181,7 @@ class RunWatcher:
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"'reason' must be a string or None: {reason!r}")
         reason = reason or sentence("watcher button")
-        self._requests = []
+        self._requests.clear()
         for follower in self.followers:
             if follower.ended is not None:
                 self._requests.append(f"{follower.path.name} had already ended: nothing to stop.")
@@ -217,52 +208,6 @@ class RunWatcher:
     def __repr__(self) -> str:
         names = ", ".join(follower.path.name for follower in self.followers)
         return f"<RunWatcher {names}: {len(self.history)} epochs, best epoch {self.best_epoch}>"
-
-    def _build_frame(self) -> Frame:
-        status = self._status()  # once per frame: the best epoch and the diagnosis are replays
-        return build_frame(
-            self.history,
-            self._chart,
-            smoothing=self.settings.smoothing,
-            what_if=self._what_if(),
-            log_y=self.settings.log_y,
-            best=status.best,
-            runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
-            status=status_lines(status),
-            title=self.history.name or "",
-            stop_control="Finished" if all(follower.ended is not None for follower in self.followers) else None,
-        )
-
-    def _status(self) -> StatusSnapshot:
-        history = self.history
-        return StatusSnapshot(
-            epochs_recorded=len(history),
-            progress=self._progress_text(),
-            best=self._best(),
-            early_stopping=False,
-            what_if_patience=self.settings.patience,
-            what_if=self._chart.what_if(history, self._what_if()),
-            diagnosis="Diagnosis: " + diagnose(history).message,
-            non_finite=self._chart.non_finite(history),
-            extra=tuple(self._requests),
-        )
-
-    def _progress_text(self) -> str:
-        texts = []
-        for follower in self.followers:
-            name = follower.path.name
-            if follower.problem == "waiting":
-                texts.append(f"Waiting for {follower.path} to appear.")
-                continue
-            text = f"Watching {name}: {len(follower.history)} epochs"
-            if follower.updated is not None:
-                text += f", updated {time.time() - follower.updated:.0f} s ago"
-            if follower.ended is not None:
-                text += f"; the run ended ({follower.ended.get('outcome', '')})"
-            if follower.problem:
-                text += f"; {follower.problem}"
-            texts.append(text + ".")
-        return " ".join(texts)
 
 
 def watch(paths: Any, *, interval: float = 0.5, display: str = "auto") -> RunWatcher:

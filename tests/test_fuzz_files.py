@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import losswidget as lw
 from losswidget.core.history_files import HistoryFileError
 from losswidget.files.control import ControlFile, read_request, write_request
-from losswidget.watching import FileFollower
+from losswidget.files.follower import FileFollower
 
 HEADER = json.dumps({"format": "losswidget-history", "version": 1, "name": "r"})
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -13,7 +13,7 @@ import pytest
 
 import losswidget as lw
 from losswidget.files.control import control_path, read_request
-from losswidget.watching import FileFollower
+from losswidget.files.follower import FileFollower
 
 torch = pytest.importorskip("torch")
 

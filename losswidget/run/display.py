@@ -1,9 +1,9 @@
 """Where the monitor is seen: the view (widget, text or none), the control channel, and drawing.
 
 Picks the view at call time (a widget inside a Jupyter kernel, text elsewhere), connects its
-controls to the kernel (:mod:`losswidget.kernel`), and draws frames built by the monitor on the
-loop's thread, within the frame clock's budget. The view protocol is
-:class:`losswidget.views.base.View`.
+controls to the kernel (:mod:`losswidget.kernel`), and draws the frames of its
+:class:`FrameSource` (the monitor's feed, or a watcher's) on the loop's thread, within the frame
+clock's budget. The view protocol is :class:`losswidget.views.base.View`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from losswidget.chart.frame import Frame
 from losswidget.kernel import REGIME_TEXT, ControlChannel, after_cell, current_kernel, enable_colab_widgets
@@ -20,17 +20,24 @@ from losswidget.run.interrupts import SignalsDeferred
 from losswidget.run.redraw import RedrawClock
 
 
+class FrameSource(Protocol):
+    """Where a display's frames come from: a part of its owner, never the owner itself."""
+
+    def flush(self) -> None:
+        """Pending step values into the history, before every frame."""
+
+    def frame(self, regime: str) -> Frame:
+        """The frame to draw now; ``regime`` says how clicks reach the kernel, in words."""
+
+
 class Display:
-    def __init__(
-        self, mode: str, frame_rate: float, build_frame: Callable[[], Frame], flush: Callable[[], None]
-    ) -> None:
+    def __init__(self, mode: str, frame_rate: float) -> None:
         self.mode = mode  # "auto", "widget", "text" or "none"
         self.view: Any = None
         self.channel: ControlChannel | None = None
         self.clock = RedrawClock(frame_rate)
         self.regime = "terminal"
-        self._build_frame = build_frame
-        self._flush = flush  # pending step values into the history, before every frame
+        self.source: FrameSource | None = None  # set once by the owner, before the first draw
         self._after_cell_pending: set[str] = set()
 
     # -- the view --------------------------------------------------------------------------
@@ -103,11 +110,13 @@ class Display:
         started = time.perf_counter()
         with clock.lock, SignalsDeferred():
             clock.dirty = False
-            self._flush()
-            if self.view is not None:
+            source = self.source
+            if source is not None:
+                source.flush()
+            if self.view is not None and source is not None:
                 if self.channel is not None and clock.loop_thread is not None:
                     self.regime = self.channel.regime()
-                frame = self._build_frame()
+                frame = source.frame(self.regime_text())
                 self.view.render(frame)
                 if final and not (image_after_cell and _on_main() and self._finish_after_cell()):
                     self.view.finish(frame)

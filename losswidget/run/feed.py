@@ -1,7 +1,10 @@
 """What the monitor shows: one frame for the views and one status snapshot, gathered from the parts.
 
 Every fact comes from its owner: the best epoch from early stopping, the stop line from the stop
-control, the settings from the chart settings; nothing here decides anything.
+control, the settings from the chart settings, the loop's progress from the loop, the files'
+problems from their writers; nothing here decides anything. The display draws from it (it is the
+display's :class:`~losswidget.run.display.FrameSource`), so no frame is built by calling back into
+the monitor.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from losswidget.core.advice import Advice, noise_advice
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
 from losswidget.core.stopping import EarlyStopping
+from losswidget.run.background import Background
+from losswidget.run.best_weights import BestWeights
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, status_lines
@@ -29,9 +34,13 @@ class ChartFeed:
         settings: ChartSettings,
         past: list[History],
         max_points: int,
+        loop: Loop,
+        best: BestWeights,
+        background: Background,
     ) -> None:
         self._recorder, self._stopper, self._stop, self._settings = recorder, stopper, stop, settings
         self._past = past
+        self._loop, self._best, self._background = loop, best, background
         self.steps = StepCache(max_points)
         # (the history's key, the diagnosis line, the noise advice): read once per new value
         self._reading: tuple[tuple, str, Advice | None] = ((), "", None)
@@ -42,7 +51,16 @@ class ChartFeed:
         epoch = self._stopper.best_epoch
         return None if epoch is None else (epoch, self._stopper.best)
 
-    def frame(self, status: StatusSnapshot) -> Frame:
+    @property
+    def running(self) -> bool:
+        return self._loop.active or self._background.alive
+
+    def flush(self) -> None:
+        self._recorder.flush_steps()
+
+    def frame(self, regime: str) -> Frame:
+        """While a loop runs, the diagnosis and advice are read at most once a ``STATUS_INTERVAL``."""
+        status = self.status(regime, fresh=not self._loop.active)
         recorder, settings = self._recorder, self._settings
         return build_frame(
             recorder.history,
@@ -66,10 +84,13 @@ class ChartFeed:
         """What the disabled Stop button says when nothing runs: how the last loop ended."""
         return self._stop.idle_label() or ("Finished" if status.outcome else "Stop")
 
-    def status(self, loop: Loop, regime: str | None, notes: tuple[str, ...] = (), fresh: bool = True) -> StatusSnapshot:
-        """``fresh=False`` (frames while a loop runs): the diagnosis and the advice are read again at
-        most once every ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the
-        whole history: a fraction of a millisecond per frame that the status would not show)."""
+    def status(self, regime: str, fresh: bool = True) -> StatusSnapshot:
+        """``regime`` (how clicks arrive, in words) is shown while something runs. ``fresh=False``
+        (frames while a loop runs): the diagnosis and the advice are read again at most once every
+        ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the whole history:
+        a fraction of a millisecond per frame that the status would not show)."""
+        loop = self._loop
+        notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
@@ -99,6 +120,6 @@ class ChartFeed:
             non_finite=self.steps.non_finite(history),
             outcome=loop.outcome,
             stopping_message=self._stop.message if self._stop.is_set and loop.active else None,
-            regime=regime,
+            regime=regime if self.running else None,
             extra=notes,
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from losswidget.core.reasons import StopReason, sentence
@@ -28,11 +27,11 @@ class Loop:
         stop: StopControl,
         best: BestWeights,
         display: Display,
-        show: Callable[[], None],
-        draw: Callable[..., None],
+        controls: Any,
     ) -> None:
         self._recorder, self._stopper, self._stop, self._best = recorder, stopper, stop, best
-        self._display, self._show, self._draw = display, show, draw
+        self._display, self._controls = display, controls
+        self._draw = display.draw
         self.active = False
         self.planned_last: int | None = None
         self.first_epoch = 0
@@ -52,7 +51,7 @@ class Loop:
         start = self._recorder.next_epoch
         self.planned_last = start + n - 1 if n else None
         self.first_epoch, self.epochs_done, self.started = start, 0, time.monotonic()
-        self._show()
+        self._display.show(self._controls)
         self._display.loop_started()
         self.active = True
         self._draw()

@@ -123,12 +123,14 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._stop = StopControl(self._ranks)
         self._requests = WatcherRequests(log_file, self.settings, self._stop)
         self._past: list[History] = []
-        self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points)
-        self._display = Display(display, frame_rate, self._build_frame, self._recorder.flush_steps)
+        self._display = Display(display, frame_rate)
         self._controls = Controls(self.settings, self._press_stop, self.__repr__)
         self._decision = Decision(self._stopper, self._best, self._stop)
-        self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self.show, self._draw)
+        self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
         self._background = Background()
+        parts = (self._loop, self._best, self._background)
+        self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
+        self._display.source = self._feed
         self.settings.on_change = self._setting_changed
 
     # -- public state ----------------------------------------------------------------
@@ -288,9 +290,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._display.draw(final, image_after_cell)
 
     def _build_frame(self) -> frames.Frame:
-        return self._feed.frame(self._status(fresh=not self._loop.active))
+        """The frame the display would draw now (for tests and benchmarks: the display asks the feed)."""
+        return self._feed.frame(self._display.regime_text())
 
-    def _status(self, fresh: bool = True) -> StatusSnapshot:
-        notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
-        regime = self._display.regime_text() if self.running else None
-        return self._feed.status(self._loop, regime, notes, fresh)
+    def _status(self) -> StatusSnapshot:
+        return self._feed.status(self._display.regime_text())
