@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 import losswidget as lw
-from losswidget.run.step_path import PENDING_LIMIT
 from losswidget.run.redraw import MAX_STEPS_PER_CLOCK
+from losswidget.run.step_path import PENDING_LIMIT
 
 STEPS = 128
 WARM_UP = 20  # epochs per variant before the timed ones

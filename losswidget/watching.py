@@ -39,7 +39,7 @@ class WatchFeed:
 
     def __init__(self, followers: list[FileFollower], settings: ChartSettings, requests: list[str]) -> None:
         self.followers, self.settings, self.requests = followers, settings, requests
-        self.chart = StepCache()
+        self.cache = StepCache()
 
     @property
     def history(self) -> History:
@@ -59,7 +59,7 @@ class WatchFeed:
         status = self.status()  # once per frame: the best epoch and the diagnosis are replays
         return build_frame(
             self.history,
-            self.chart,
+            self.cache,
             smoothing=self.settings.smoothing,
             what_if=self.what_if(),
             log_y=self.settings.log_y,
@@ -78,9 +78,9 @@ class WatchFeed:
             best=self.best(),
             early_stopping=False,
             what_if_patience=self.settings.patience,
-            what_if=self.chart.what_if(history, self.what_if()),
+            what_if=self.cache.what_if(history, self.what_if()),
             diagnosis="Diagnosis: " + diagnose(history).message,
-            non_finite=self.chart.non_finite(history),
+            non_finite=self.cache.non_finite(history),
             extra=tuple(self.requests),
         )
 
@@ -157,7 +157,7 @@ class RunWatcher:
             changed = follower.poll() or changed
         if changed:
             if self.history is not self._shown_history:
-                self._feed.chart.reset()
+                self._feed.cache.reset()
                 self._shown_history = self.history
             # Once every run has ended, leave a static image too (for saved notebooks).
             ended = all(follower.ended is not None for follower in self.followers)
