@@ -221,3 +221,20 @@ def test_the_widget_and_the_saved_picture_show_the_same_ticks_legend_and_runs(lo
     for label in labels:
         assert label in view.legend.value and f">{label}</text>" in svg
     assert list(view.past_lines.labels) == ["run 1 (train)"]
+
+
+def test_the_display_draws_from_a_part_never_from_its_owner(tmp_path):
+    """The drift: monitor -> Display -> monitor (_build_frame, flush_steps) and monitor -> StopControl ->
+    monitor -> settings -> monitor. Now the display's frames come from the feed, and the stop control
+    holds no callable of the monitor."""
+    monitor = monitor_(log_file=tmp_path / "run.jsonl")
+    assert monitor._display.source is monitor._feed
+    owners = [value for value in vars(monitor._display).values() if getattr(value, "__self__", None) is monitor]
+    assert owners == []
+    stop = monitor._stop
+    assert not any(getattr(getattr(stop, name, None), "__self__", None) is monitor for name in stop.__slots__)
+    watcher = lw.watch(tmp_path / "run.jsonl", display="none")
+    try:
+        assert watcher._display.source is watcher._feed
+    finally:
+        watcher.close()
