@@ -39,6 +39,17 @@ class PastRun:
         return cls(history.name or "", history.epochs.astype(np.float64), history.train.copy(), history.val.copy())
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a running loop is: for a terminal's progress bar (the status lines say it in words)."""
+
+    epoch: int | None  # the epoch running now
+    done: int  # epochs finished in this loop
+    total: int | None  # epochs planned in this loop (None: not known)
+    elapsed: float  # seconds since the loop began
+    eta: float | None = None  # seconds left, once enough epochs give a pace worth quoting
+
+
 @dataclass
 class Frame:
     x_range: tuple[float, float]
@@ -66,6 +77,7 @@ class Frame:
     legend: list[LegendEntry] = field(default_factory=list)
     dots: bool = True  # per-epoch dots drawn (few epochs); beyond marks.MARKER_LIMIT they merge: lines only
     status: list[str] = field(default_factory=list)
+    progress: Progress | None = None  # while a loop runs
     title: str = ""
     stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
     x_label: str = "epoch"  # what one point on the x axis is ("evaluation (every 50 steps)" for a Trainer)
@@ -98,6 +110,7 @@ def build_frame(
     stop: tuple[int, str] | None = None,
     runs: list[PastRun] | None = None,
     status: list[str] | None = None,
+    progress: Progress | None = None,
     title: str = "",
     stop_control: str | None = None,
     x_label: str = "epoch",
@@ -169,6 +182,7 @@ def build_frame(
         legend=marks.legend(curves, best is not None),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],
+        progress=progress,
         title=title,
         stop_control=stop_control,
         x_label=x_label,

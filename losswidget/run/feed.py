@@ -21,7 +21,7 @@ from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
-from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.run.status import StatusSnapshot, progress_of, status_lines
 from losswidget.run.stop_control import StopControl
 
 
@@ -74,6 +74,7 @@ class ChartFeed:
             stop=self._stop.chart_marker(),
             runs=[PastRun.of(history) for history in self._past],
             status=status_lines(status),
+            progress=progress_of(status),
             title=recorder.history.name or "",
             stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
             x_label=self.x_label,

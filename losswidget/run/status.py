@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from losswidget.chart.frame import Progress
 from losswidget.core.advice import Advice
+
+ETA_AFTER = 3  # epochs done before an ETA is quoted: the first ones include warm-up and first frames
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,22 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def eta(s: StatusSnapshot) -> float | None:
+    """Seconds left at the pace of this loop's epochs so far, once :data:`ETA_AFTER` are done."""
+    if s.epochs_done_in_loop < ETA_AFTER or s.planned_last is None or s.current_epoch is None:
+        return None
+    remaining = s.planned_last - s.current_epoch + 1
+    return s.elapsed / s.epochs_done_in_loop * remaining
+
+
+def progress_of(s: StatusSnapshot) -> Progress | None:
+    """The loop's progress as data, for a terminal's bar; None when no loop runs."""
+    if not s.loop_active:
+        return None
+    total = None if s.planned_last is None else s.planned_last - s.loop_first_epoch + 1
+    return Progress(s.current_epoch, s.epochs_done_in_loop, total, s.elapsed, eta(s))
+
+
 def progress_text(s: StatusSnapshot) -> str:
     if s.progress is not None:
         return s.progress
@@ -55,9 +74,9 @@ def progress_text(s: StatusSnapshot) -> str:
     if s.planned_last is not None:
         text += f" of {s.loop_first_epoch}–{s.planned_last}"
     text += f" · elapsed {format_duration(s.elapsed)}"
-    if s.epochs_done_in_loop and s.planned_last is not None and s.current_epoch is not None:
-        remaining = s.planned_last - s.current_epoch + 1
-        text += f" · ETA {format_duration(s.elapsed / s.epochs_done_in_loop * remaining)}"
+    left = eta(s)
+    if left is not None:
+        text += f" · ETA {format_duration(left)}"
     return text + "."
 
 

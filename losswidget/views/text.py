@@ -1,7 +1,17 @@
-"""Plain-Python view: throttled text progress, no widgets."""
+"""Plain-Python view: progress in a terminal, no widgets.
+
+On a terminal (a TTY), one line redrawn in place as tqdm draws it (``'\\r'`` and the line, padded
+over the previous one, never wider than the terminal): the epoch, a bar, elapsed time and the ETA,
+the losses and the best epoch, and a sparkline of the validation loss. A permanent line stays
+behind when the best epoch has moved (at most one every few seconds) and when the loop ends, then
+the same summary as everywhere else (the frame's status lines). Anywhere else (a pipe, a log file,
+CI) a plain line every few seconds: redraws would only fill the log with carriage returns.
+"""
 
 from __future__ import annotations
 
+import math
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -10,18 +20,119 @@ import numpy as np
 
 from losswidget.chart.frame import Frame
 
-PRINT_INTERVAL = 2.0
+PRINT_INTERVAL = 2.0  # seconds between plain lines, and between permanent lines on a terminal
+REDRAW_INTERVAL = 0.1  # seconds between redraws of the line on a terminal (tqdm's mininterval)
+SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_POINTS = 12
+BAR_WIDTH = 16
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:d}:{rest % 60:02d}"
+
+
+def _last_finite(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else None
+
+
+def sparkline(values: np.ndarray, points: int = SPARK_POINTS) -> str:
+    """The last ``points`` finite values as block heights, scaled between their own min and max."""
+    recent = values[np.isfinite(values)][-points:]
+    if recent.size < 2:
+        return ""
+    low, high = float(recent.min()), float(recent.max())
+    if high - low <= 1e-12 * max(abs(high), 1.0):
+        return SPARKS[0] * recent.size
+    levels = np.round((recent - low) / (high - low) * (len(SPARKS) - 1)).astype(int)
+    return "".join(SPARKS[level] for level in levels)
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A bar of ``width`` cells, eighths included: ``[███▍        ]``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if full < width else ""
+    return "[" + ("█" * full + partial).ljust(width) + "]"
+
+
+def meter(frame: Frame, width: int) -> str:
+    """One terminal line for ``frame``, at most ``width`` characters: the parts that do not fit
+    are left out, the least important first (the sparkline, the bar, the times)."""
+    progress = frame.progress
+    head = frame.title + " " if frame.title else ""
+    if progress is not None and progress.epoch is not None:
+        head += f"epoch {progress.epoch}" if progress.total is None else f"{progress.done}/{progress.total}"
+    times = ""
+    if progress is not None:
+        times = _duration(progress.elapsed)
+        if progress.eta is not None:
+            times += f"<{_duration(progress.eta)}"
+    shown_bar = ""
+    if progress is not None and progress.total:
+        shown_bar = bar(progress.done / progress.total)
+    # Numbers in fixed widths, so that the line keeps its length and its layout from one redraw to
+    # the next (a part that came and went with a digit more or less would make the line jump).
+    losses = []
+    train, val = _last_finite(frame.train), _last_finite(frame.val)
+    if train is not None:
+        losses.append(f"train {train:<7.4g}")
+    if val is not None:
+        losses.append(f"val {val:<7.4g}")
+    best = "" if frame.best is None else f"best {frame.best[1]:<7.4g} @ {frame.best[0]}"
+    spark = sparkline(frame.val)
+    with_best = " · ".join([*losses, best] if best else losses)
+    for parts in (
+        [head, shown_bar, times, with_best, spark],
+        [head, shown_bar, times, with_best],
+        [head, times, with_best],
+        [head, times, " · ".join(losses)],
+        [head, " · ".join(losses)],
+    ):
+        line = "  ".join(part for part in parts if part).strip()
+        if len(line) <= width:
+            return line
+    return line[: max(width - 1, 0)] + "…" if width > 0 else ""
+
+
+def record(frame: Frame) -> str:
+    """A permanent line: where the run is and its best epoch (no bar, nothing that changes)."""
+    values = [f"{frame.title}:"] if frame.title else []
+    if frame.progress is not None and frame.progress.epoch is not None:
+        values.append(f"epoch {frame.progress.epoch}")
+    elif frame.epochs.size:  # the loop has ended: its last epoch
+        values.append(f"epoch {int(frame.epochs[-1])}")
+    train, val = _last_finite(frame.train), _last_finite(frame.val)
+    if train is not None:
+        values.append(f"train {train:.4g}")
+    if val is not None:
+        values.append(f"val {val:.4g}")
+    if frame.best is not None:
+        values.append(f"best {frame.best[1]:.4g} at epoch {frame.best[0]}")
+    return " · ".join(values).replace(": · ", ": ")
 
 
 class TextView:
-    """Prints one progress line at most every two seconds, and the outcome at the end."""
+    """Terminal progress: a redrawn line on a TTY, sparse lines elsewhere; the outcome at the end."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = PRINT_INTERVAL) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = PRINT_INTERVAL,
+        redraw_interval: float = REDRAW_INTERVAL,
+    ) -> None:
         self.controls: list = []
         self._stream = stream
         self._interval = interval
-        self._last_print = -float("inf")
+        self._redraw_interval = redraw_interval
+        self._last_print = -math.inf  # plain lines; permanent lines on a terminal
+        self._last_redraw = -math.inf
         self._last_line = ""
+        self._drawn = 0  # characters of the line drawn in place now (0: none)
+        self._recorded_best: tuple | None = None
         self.shown = True
 
     def show(self) -> None:
@@ -30,33 +141,67 @@ class TextView:
     def sync_controls(self, settings: object) -> None:
         pass  # no controls in a terminal: Ctrl-C stops
 
-    def _print(self, text: str) -> None:
-        print(text, file=self._stream or sys.stdout, flush=True)
+    def _out(self) -> TextIO:
+        return self._stream or sys.stdout
 
-    @staticmethod
-    def _line(frame: Frame) -> str:
+    def _is_terminal(self) -> bool:
+        try:
+            return bool(self._out().isatty())
+        except (AttributeError, ValueError, OSError):  # a closed or odd stream: plain lines
+            return False
+
+    def _print(self, text: str) -> None:
+        self._clear()
+        print(text, file=self._out(), flush=True)
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self._out().write("\r" + " " * self._drawn + "\r")
+            self._drawn = 0
+
+    def _line(self, frame: Frame) -> str:
         parts = [frame.status[0].rstrip(".")] if frame.status else []
-        train, val = frame.train[~np.isnan(frame.train)], frame.val[~np.isnan(frame.val)]
-        if train.size:
-            parts.append(f"train {train[-1]:.4g}")
-        if val.size:
-            parts.append(f"val {val[-1]:.4g}")
+        train, val = _last_finite(frame.train), _last_finite(frame.val)
+        if train is not None:
+            parts.append(f"train {train:.4g}")
+        if val is not None:
+            parts.append(f"val {val:.4g}")
         if frame.best is not None:
             parts.append(f"best {frame.best[1]:.4g} @ epoch {frame.best[0]}")
         return " · ".join(parts)
 
     def render(self, frame: Frame) -> None:
         now = time.monotonic()
+        if self._is_terminal():
+            self._redraw(frame, now)
+            return
         line = self._line(frame)
         if now - self._last_print >= self._interval and line != self._last_line:
             self._print(line)
             self._last_print, self._last_line = now, line
 
+    def _redraw(self, frame: Frame, now: float) -> None:
+        if frame.progress is None or now - self._last_redraw < self._redraw_interval:
+            return
+        if frame.best is not None and frame.best != self._recorded_best and now - self._last_print >= self._interval:
+            if self._recorded_best is not None:  # the first best is no news: the line shows it
+                self._print(record(frame))
+            self._recorded_best, self._last_print = frame.best, now
+        width = max(shutil.get_terminal_size((80, 24)).columns - 1, 10)  # the last column would wrap
+        line = meter(frame, width)
+        stream = self._out()
+        stream.write("\r" + line.ljust(self._drawn))
+        stream.flush()
+        self._drawn, self._last_redraw = len(line), now
+
     def finish(self, frame: Frame) -> None:
-        line = self._line(frame)
-        if line != self._last_line:
-            self._print(line)
-            self._last_line = line
+        if self._is_terminal():
+            self._print(record(frame))
+        else:
+            line = self._line(frame)
+            if line != self._last_line:
+                self._print(line)
+                self._last_line = line
         for text in frame.status[1:]:
             if not text.startswith("Press Ctrl-C"):
                 self._print("  " + text)
