@@ -1,39 +1,94 @@
 #!/usr/bin/env bash
-# Create .venv and install losswidget with everything its notebooks and tests need.
-# Idempotent: a second run only checks. Usage: scripts/bootstrap.sh [--browser]
-#   --browser  also install Debian's chromium (for the real-browser tests); needs root or sudo.
+# Create .venv and install losswidget with what the chosen level needs. Idempotent: a second run
+# only checks. Usage: scripts/bootstrap.sh [--browser] [--lessons | --frameworks]
+#   (no level)    everything: the lessons, the framework notebooks and the test tool-chain (test.sh, CI)
+#   --lessons     only what the lesson notebooks 01-06 need (scripts/start.sh)
+#   --frameworks  the lessons and the framework notebooks 07-09 (transformers, Keras, fastai)
+#   --browser     also Debian's chromium (for the real-browser tests); needs root or sudo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=${LOSSWIDGET_VENV:-.venv}
+# PyTorch's own index of CPU-only wheels: on a machine without an NVIDIA GPU the default index's
+# Linux wheel brings gigabytes of CUDA libraries it cannot use.
+CPU_INDEX=${LOSSWIDGET_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
+TORCH="torch==2.13.0"
+
+level=full
+browser=no
+for argument in "$@"; do
+    case $argument in
+        --browser) browser=yes ;;
+        --lessons) level=lessons ;;
+        --frameworks) level=frameworks ;;
+        *) echo "bootstrap: unknown option $argument (see the top of scripts/bootstrap.sh)" >&2; exit 2 ;;
+    esac
+done
+
+quiet_pip() {  # pip, quietly; our own deliberate choices never print as errors
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$@" 2>&1 \
+        | grep -v -e "is ignored" -e "pip's dependency resolver does not currently" \
+            -e "^fastai .* requires \(spacy\|torchvision\)" || true
+}
+
+has_nvidia_gpu() {
+    [[ -e /proc/driver/nvidia/version ]] || command -v nvidia-smi >/dev/null 2>&1
+}
+
+install_torch() {
+    if [[ "$(uname -s)" == Linux ]] && ! has_nvidia_gpu; then
+        # The CPU wheel from PyTorch's index (2.13.0+cpu sorts above the default index's 2.13.0);
+        # where that index cannot be reached, pip goes on with the default one, after one short try.
+        local log
+        log=$("$VENV/bin/pip" install --quiet --disable-pip-version-check --retries 1 --timeout 10 \
+            --extra-index-url "$CPU_INDEX" "$TORCH" 2>&1) || { echo "$log" >&2; return 1; }
+        if grep -q -i -e "$CPU_INDEX" -e "connection" <<<"$log"; then
+            echo "bootstrap: PyTorch's CPU-only index could not be reached; torch came from the default index"
+        fi
+    else
+        quiet_pip "$TORCH"
+    fi
+}
+
+rank() { case $1 in lessons) echo 1 ;; frameworks) echo 2 ;; full) echo 3 ;; esac; }
 
 if [[ ! -x "$VENV/bin/python" ]]; then
     echo "bootstrap: creating $VENV with $($PYTHON --version)"
     "$PYTHON" -m venv "$VENV"
 fi
-# The stamp changes with pyproject.toml: reinstall only when requirements changed.
+# The stamp names the level installed and changes with pyproject.toml: reinstall only when needed.
 stamp="$VENV/.losswidget-installed"
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    echo "bootstrap: installing packages into $VENV (about a minute the first time)"
-    # torch first, pinned: an unpinned resolve can pull a multi-GB CUDA build.
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -e ".[test,notebook]" "torch==2.13.0" 2>&1 \
-        | grep -v "is ignored" || true
-    # fastai without its torchvision and spacy requirements: PyPI's torchvision is built for a CUDA
-    # torch (its ops fail to load beside the CPU build) and spacy is for fastai.text only.
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps "fastai>=2.8,<2.9" 2>&1 \
-        | grep -v "is ignored" || true
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "fastcore>=1.8" fastdownload fasttransform \
-        fastprogress plum-dispatch cloudpickle matplotlib pillow scipy "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-    KERAS_BACKEND=torch "$VENV/bin/python" -c "import losswidget, torch, ipywidgets, bqplot, jupyterlab, \
-transformers, accelerate, keras, fastai.learner; assert torch.__version__.startswith('2.13.0')" \
+read -r have_hash have_level <"$stamp" 2>/dev/null || true
+if [[ "${have_hash:-}" == "$want" && $(rank "${have_level:-lessons}") -ge $(rank $level) ]]; then
+    :  # already there
+else
+    case $level in
+        lessons) echo "bootstrap: installing what the lessons need into $VENV (the first time: see README)" ;;
+        *) echo "bootstrap: installing packages ($level) into $VENV (the first time: a few minutes)" ;;
+    esac
+    install_torch  # first, pinned: an unpinned resolve can pull a multi-GB CUDA build
+    extras="notebook"
+    [[ $level == full ]] && extras="test,notebook"
+    quiet_pip -e ".[$extras]" "$TORCH"
+    if [[ $level != lessons ]]; then
+        quiet_pip "transformers>=4.46" "accelerate>=0.26" "keras>=3.0" "$TORCH"
+        # fastai without its torchvision and spacy requirements, on purpose: PyPI's torchvision is
+        # built for a CUDA torch (its ops fail to load beside the CPU build) and spacy is for
+        # fastai.text only. Its other requirements follow.
+        quiet_pip --no-deps "fastai>=2.8,<2.9"
+        quiet_pip "fastcore>=1.8" fastdownload fasttransform fastprogress plum-dispatch cloudpickle matplotlib \
+            pillow scipy "$TORCH"
+    fi
+    check="import losswidget, torch, ipywidgets, bqplot, jupyterlab, sklearn"
+    [[ $level != lessons ]] && check+=", transformers, accelerate, keras, fastai.learner"
+    KERAS_BACKEND=torch "$VENV/bin/python" -c "$check; assert torch.__version__.startswith('2.13.0')" \
         || { echo "bootstrap: installation failed (see pip's messages above)" >&2; exit 1; }
-    echo "$want" > "$stamp"
+    echo "$want $level" >"$stamp"
 fi
 
-if [[ "${1:-}" == "--browser" && ! -x /usr/bin/chromium ]]; then
+if [[ $browser == yes && ! -x /usr/bin/chromium ]]; then
     echo "bootstrap: installing Debian's chromium for the real-browser tests"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO="sudo"

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Set everything up, then open the classroom notebook in JupyterLab.
-#   scripts/start.sh          JupyterLab on http://127.0.0.1:8888 with the overfitting notebook
-#   scripts/start.sh --demo   a headless demo in this terminal instead
+# Set up what the lessons need, then open the classroom notebook in JupyterLab.
+#   scripts/start.sh               JupyterLab on http://127.0.0.1:8888, opened on the overfitting lesson
+#   scripts/start.sh --demo        a demo in this terminal instead
+#   scripts/start.sh --frameworks  also install transformers, Keras and fastai (notebooks 07-09)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+level=--lessons
+if [[ "${1:-}" == "--frameworks" ]]; then
+    level=--frameworks
+    shift
+fi
+scripts/bootstrap.sh "$level"
 if [[ "${1:-}" == "--demo" ]]; then
     shift
     exec .venv/bin/python -m losswidget.demo "$@"
 fi
 notebook=${LOSSWIDGET_NOTEBOOK:-notebooks/02_seeing_overfitting.ipynb}
-[[ -f "$notebook" ]] || notebook=notebooks
+[[ -f "$notebook" ]] || { echo "start: no notebook at $notebook" >&2; exit 1; }
+# This server's settings only (inside .venv): no "Would you like to get notified about Jupyter
+# news?" pop-up over the chart, no update check.
+settings=.venv/share/jupyter/lab/settings
+mkdir -p "$settings"
+cat >"$settings/overrides.json" <<'JSON'
+{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
+JSON
 extra=()
 [[ $(id -u) -eq 0 ]] && extra+=(--allow-root)
-exec .venv/bin/jupyter lab --ip=127.0.0.1 "${extra[@]}" "$notebook"
+# The printed URL and the browser land on the lesson itself, not on the Launcher.
+exec .venv/bin/jupyter lab --ip=127.0.0.1 "${extra[@]}" \
+    --LabApp.default_url="/lab/tree/$notebook" "$@"
