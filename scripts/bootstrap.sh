@@ -36,19 +36,28 @@ has_nvidia_gpu() {
     [[ -e /proc/driver/nvidia/version ]] || command -v nvidia-smi >/dev/null 2>&1
 }
 
+reachable() {  # one quick look (5 s at most): can pip reach this index from here?
+    "$VENV/bin/python" - "$1" <<'PY'
+import sys
+import urllib.request
+
+try:
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/", method="HEAD"), timeout=5).close()
+except Exception:
+    sys.exit(1)
+PY
+}
+
 install_torch() {
     if [[ "$(uname -s)" == Linux ]] && ! has_nvidia_gpu; then
-        # The CPU wheel from PyTorch's index (2.13.0+cpu sorts above the default index's 2.13.0);
-        # where that index cannot be reached, pip goes on with the default one, after one short try.
-        local log
-        log=$("$VENV/bin/pip" install --quiet --disable-pip-version-check --retries 1 --timeout 10 \
-            --extra-index-url "$CPU_INDEX" "$TORCH" 2>&1) || { echo "$log" >&2; return 1; }
-        if grep -q -i -e "$CPU_INDEX" -e "connection" <<<"$log"; then
-            echo "bootstrap: PyTorch's CPU-only index could not be reached; torch came from the default index"
+        if reachable "$CPU_INDEX"; then
+            # 2.13.0+cpu from PyTorch's index sorts above the default index's 2.13.0: pip takes it.
+            quiet_pip --extra-index-url "$CPU_INDEX" "$TORCH"
+            return
         fi
-    else
-        quiet_pip "$TORCH"
+        echo "bootstrap: PyTorch's CPU-only index cannot be reached from here; torch comes from the default index"
     fi
+    quiet_pip "$TORCH"
 }
 
 rank() { case $1 in lessons) echo 1 ;; frameworks) echo 2 ;; full) echo 3 ;; esac; }
@@ -60,8 +69,9 @@ fi
 # The stamp names the level installed and changes with pyproject.toml: reinstall only when needed.
 stamp="$VENV/.losswidget-installed"
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-read -r have_hash have_level <"$stamp" 2>/dev/null || true
-if [[ "${have_hash:-}" == "$want" && $(rank "${have_level:-lessons}") -ge $(rank $level) ]]; then
+have_hash="" have_level=""
+[[ -f "$stamp" ]] && read -r have_hash have_level <"$stamp"
+if [[ "$have_hash" == "$want" && -n "$have_level" && $(rank "$have_level") -ge $(rank $level) ]]; then
     :  # already there
 else
     case $level in
