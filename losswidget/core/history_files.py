@@ -11,6 +11,7 @@ from typing import Any
 
 from losswidget.core.history_csv import read_csv, write_csv
 from losswidget.core.history_jsonl import HistoryFileError, read_jsonl, write_jsonl
+from losswidget.core.validate import check_regular_file
 
 __all__ = ["HistoryFileError", "load", "save"]
 
@@ -41,7 +42,7 @@ def save(history: Any, path: str | Path) -> Path:
 def load(path: str | Path, history_class: Any) -> Any:
     path = Path(path)
     suffix = _suffix(path)
-    if not path.is_file():
+    if not check_regular_file("path", path):
         raise FileNotFoundError(f"no history file at {str(path)!r}")
     try:
         return read_jsonl(path, history_class) if suffix == ".jsonl" else read_csv(path, history_class)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import stat
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,3 +48,21 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name!r} must be True or False: {value!r} ({type(value).__name__})")
     return value
+
+
+def check_regular_file(name: str, path: Any) -> bool:
+    """True if ``path`` is an existing regular file, False if nothing is there. Anything else (a
+    directory, a FIFO, a device, a socket, a symlink loop) raises, naming the argument: opening a
+    FIFO would wait for a writer forever. Never opens the path."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as error:  # a symlink loop, a name too long, no permission to look
+        raise OSError(f"{name!r} {str(path)!r} cannot be used: {error.strerror or error}") from None
+    if stat.S_ISREG(mode):
+        return True
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{name!r} {str(path)!r} is a directory: give a file path inside it")
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise ValueError(f"{name!r} {str(path)!r} is {kind}, not a regular file: give a plain file path")

@@ -25,6 +25,12 @@ def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+META_TEXT = (
+    "is a tensor on the 'meta' device: it has a shape but no value; build the model on a real device "
+    "(or materialise it, e.g. model.to_empty(device='cpu')) before training"
+)
+
+
 def _check_tensor(value: Any, name: str) -> None:
     numel = value.numel()
     if numel != 1:
@@ -153,6 +159,8 @@ def to_float(value: Any, name: str) -> float:
             ) from None
     if is_tensor(value):
         _check_tensor(value, name)
+        if value.device.type == "meta":
+            raise ValueError(f"{name!r} {META_TEXT}")
         return float(value.detach().reshape(()).item())
     if isinstance(value, np.ndarray):
         if value.size != 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,10 +59,12 @@ def control_path(log_path: str | Path) -> Path:
 
 
 def read_request(path: Path) -> dict[str, Any]:
-    """The current request, or {} if there is none (or it cannot be read: never fatal)."""
+    """The current request, or {} if there is none (or it cannot be read: never fatal). Only a
+    regular file is read: a FIFO put in its place would block the training loop at its next check."""
     try:
-        if os.stat(path).st_size > MAX_REQUEST_BYTES:
-            return {}  # no watcher writes that much: not a request
+        found = os.stat(path)
+        if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_REQUEST_BYTES:
+            return {}  # not a file a watcher writes: not a request
         with open(path, encoding="utf-8") as stream:
             request = json.load(stream)
     except (OSError, ValueError, RecursionError):  # missing, unreadable, not JSON, nested too deeply
@@ -100,10 +103,10 @@ class ControlFile:
     def poll(self) -> Request | None:
         """The request if it changed since the last poll, else None."""
         try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
+            found = os.stat(self.path)
+        except OSError:  # none, or a symlink loop: no request
             return None
-        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        signature = (found.st_mtime_ns, found.st_size, found.st_ino)
         if signature == self._seen:
             return None
         self._seen = signature

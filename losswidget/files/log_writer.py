@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.history_jsonl import STEPS_PER_RECORD, end_line, epoch_line, header_line, steps_line
+from losswidget.core.validate import check_regular_file
 
 
 class HistoryWriter:
@@ -24,7 +25,7 @@ class HistoryWriter:
         path = Path(path)
         if path.suffix.lower() != ".jsonl":
             raise ValueError(f"'log_file' must end in .jsonl: {str(path)!r}")
-        if path.exists() and path.stat().st_size > 0:
+        if check_regular_file("log_file", path) and path.stat().st_size > 0:
             raise FileExistsError(
                 f"'log_file' {str(path)!r} already holds a history: choose a new path or delete it "
                 "(History.load reads the old one)"

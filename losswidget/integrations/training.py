@@ -190,5 +190,17 @@ def fit(
 
 
 def accuracy(outputs: Any, targets: Any) -> Any:
-    """Share of correct class predictions in a batch (a metric for :func:`fit`/:func:`evaluate`)."""
+    """Share of correct class predictions in a batch (a metric for :func:`fit`/:func:`evaluate`):
+    ``outputs`` are scores of shape (batch, classes), ``targets`` class indices of shape (batch,)."""
+    if getattr(outputs, "ndim", 0) < 2 or outputs.shape[-1] < 2:
+        raise ValueError(
+            f"lw.accuracy needs one score per class, of shape (batch, classes): got outputs of shape "
+            f"{tuple(getattr(outputs, 'shape', ()))}; for one logit per example (binary), compare "
+            "(outputs.squeeze(-1) > 0) with the targets in a metric of your own"
+        )
+    if tuple(targets.shape) != tuple(outputs.shape[:-1]):
+        raise ValueError(
+            f"lw.accuracy needs one class index per example: targets of shape {tuple(targets.shape)} "
+            f"for outputs of shape {tuple(outputs.shape)}"
+        )
     return (outputs.argmax(dim=-1) == targets).float().mean()

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from losswidget.core.validate import check_regular_file
 from losswidget.model.weights import restore, save_state, snapshot
 
 
@@ -31,6 +32,7 @@ def check_weights_file(path: Any) -> Path | None:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"'best_weights_file' {str(path)!r} is a folder: give a file name inside it")
+    check_regular_file("best_weights_file", path)  # a FIFO would block the saving thread forever
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe = path.with_name(path.name + ".partial")

@@ -26,6 +26,7 @@ class RunsFace:
     _request_redraw: Any
     model: Any
     show: Any
+    _on_interrupt: Any
 
     @property
     def runs(self) -> list[History]:
@@ -80,8 +81,9 @@ class RunsFace:
         return self
 
     def wait(self, timeout: float | None = None) -> Any:
-        """Wait for the background run; return its result or raise its exception."""
-        return self._background.wait(timeout)
+        """Wait for the background run; return its result or raise its exception. Ctrl-C (■) while
+        waiting stops the run gracefully, as in a loop on the main thread, and waits for it to end."""
+        return self._background.wait(timeout, self._on_interrupt)
 
     def _background_failed(self, error: BaseException) -> None:
         self._loop.outcome = f"The background run failed: {type(error).__name__}: {error}"
