@@ -98,13 +98,9 @@ def meter(frame: Frame, width: int) -> str:
     return line[: max(width - 1, 0)] + "…" if width > 0 else ""
 
 
-def record(frame: Frame) -> str:
-    """A permanent line: where the run is and its best epoch (no bar, nothing that changes)."""
-    values = [f"{frame.title}:"] if frame.title else []
-    if frame.progress is not None and frame.progress.epoch is not None:
-        values.append(f"epoch {frame.progress.epoch}")
-    elif frame.epochs.size:  # the loop has ended: its last epoch
-        values.append(f"epoch {int(frame.epochs[-1])}")
+def _losses(frame: Frame) -> list[str]:
+    """The last losses and the best epoch, as a permanent or a plain line says them."""
+    values = []
     train, val = _last_finite(frame.train), _last_finite(frame.val)
     if train is not None:
         values.append(f"train {train:.4g}")
@@ -112,7 +108,18 @@ def record(frame: Frame) -> str:
         values.append(f"val {val:.4g}")
     if frame.best is not None:
         values.append(f"best {frame.best[1]:.4g} at epoch {frame.best[0]}")
-    return " · ".join(values).replace(": · ", ": ")
+    return values
+
+
+def record(frame: Frame) -> str:
+    """A permanent line: where the run is and its best epoch (no bar, nothing that changes)."""
+    where = []
+    if frame.progress is not None and frame.progress.epoch is not None:
+        where.append(f"epoch {frame.progress.epoch}")
+    elif frame.epochs.size:  # the loop has ended: its last epoch
+        where.append(f"epoch {int(frame.epochs[-1])}")
+    line = " · ".join(where + _losses(frame))
+    return f"{frame.title}: {line}" if frame.title else line
 
 
 class TextView:
@@ -160,15 +167,9 @@ class TextView:
             self._drawn = 0
 
     def _line(self, frame: Frame) -> str:
+        """A plain line (no terminal): the status's progress sentence and the losses."""
         parts = [frame.status[0].rstrip(".")] if frame.status else []
-        train, val = _last_finite(frame.train), _last_finite(frame.val)
-        if train is not None:
-            parts.append(f"train {train:.4g}")
-        if val is not None:
-            parts.append(f"val {val:.4g}")
-        if frame.best is not None:
-            parts.append(f"best {frame.best[1]:.4g} @ epoch {frame.best[0]}")
-        return " · ".join(parts)
+        return " · ".join(parts + _losses(frame))
 
     def render(self, frame: Frame) -> None:
         now = time.monotonic()
