@@ -26,6 +26,9 @@ cat >"$settings/overrides.json" <<'JSON'
 JSON
 extra=()
 [[ $(id -u) -eq 0 ]] && extra+=(--allow-root)
-# The printed URL and the browser land on the lesson itself, not on the Launcher.
-exec .venv/bin/jupyter lab --ip=127.0.0.1 "${extra[@]}" \
+# The printed URL and the browser land on the lesson itself, not on the Launcher. The server config
+# adds widget messages (comm_msg, comm_close) to jupyter_server's untracked message types: their
+# busy/idle (a slider moved, Stop pressed) then no longer sets JupyterLab's status bar to "Idle"
+# while the training cell runs, and they do not count as activity for idle-kernel culling.
+exec .venv/bin/jupyter lab --ip=127.0.0.1 "${extra[@]}" --config=scripts/jupyter_server_config.json \
     --LabApp.default_url="/lab/tree/$notebook" "$@"

@@ -382,3 +382,31 @@ def test_the_static_image_is_made_when_the_cell_ends_not_on_the_training_path(ke
             break
     assert seen == ["print", "image"], seen
     assert "Finished 4 epochs" in svg  # the final state
+
+
+def test_the_kernel_status_stays_busy_while_a_monitored_cell_runs(kernel):
+    """ipykernel wraps each widget message handled on a subshell in a busy/idle of its own, and
+    JupyterLab's status bar follows every status: it read "Idle" mid-cell. While the monitor's loop
+    runs, each such idle is followed by a busy whose parent is the running cell; once the cell has
+    ended, its own idle is the last status."""
+    kernel.recent = deque(maxlen=100_000)
+    theirs = kernel.control("create_subshell_request")["subshell_id"]  # as JupyterLab sends them
+    kernel.execute(loop())
+    slider = kernel.find_widget("IntSliderModel", "smoothing")
+    stop = kernel.find_widget("ButtonModel", "Stop")
+    time.sleep(0.5)
+    for value in (2, 3, 4, 3, 2):
+        kernel.slide(slider, value, theirs)
+        time.sleep(0.2)
+    kernel.click(stop, theirs)
+    kernel.ended()
+    kernel.wait_for_replies()
+    kernel.read_until(lambda: False, 1.0)  # the last statuses
+    statuses = [entry for entry in kernel.recent if entry.startswith("status:")]
+    widget_idles = [row for row, entry in enumerate(statuses) if entry == "status:idle:comm_msg"]
+    assert len(widget_idles) >= 6, statuses  # five slider moves and the click, at least
+    cell_end = max(row for row, entry in enumerate(statuses) if entry == "status:idle:execute_request")
+    answered = [row for row in widget_idles if row < cell_end]
+    assert answered and all(statuses[row + 1] == "status:busy:execute_request" for row in answered), statuses
+    after_the_cell = statuses[cell_end + 1 :]  # nothing after the cell's own idle says busy
+    assert "status:busy:execute_request" not in after_the_cell, after_the_cell

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from losswidget.kernel.probe import current_kernel, part_bytes
+from losswidget.kernel.status import BusyWhileLooping
 from losswidget.kernel.subshell import OwnSubshell, wedging_kernel_text
 
 log = logging.getLogger("losswidget.kernel")
@@ -32,6 +33,7 @@ class ControlChannel:
         self._subshell: OwnSubshell | None = None
         self.fallback_reason: str | None = None  # why the subshell path is not live, in words
         self.kernel_problem: str | None = None  # a warning's text about this kernel, said once per kernel
+        self._status: BusyWhileLooping | None = None
         # ipykernel 6's queue; ipykernel 7.0-7.3 still have a msg_queue, but no longer read it.
         self._pumpable = (
             self.kernel is not None
@@ -50,10 +52,20 @@ class ControlChannel:
             if any(router_installed_now):
                 self.kernel_problem = wedging_kernel_text()
             self.fallback_reason = None
+            self._status = BusyWhileLooping.of(self.kernel)
         except Exception as error:  # no subshells, or an ipykernel we do not know
             self._subshell = None
             self.fallback_reason = f"no kernel subshell for the controls: {error}"
             log.debug("losswidget: subshell routing unavailable", exc_info=True)
+
+    def loop_started(self) -> None:
+        """A monitored loop starts on this thread: the status bar is to say Busy until it ends."""
+        if self._status is not None:
+            self._status.loop_started()
+
+    def loop_ended(self) -> None:
+        if self._status is not None:
+            self._status.loop_ended()
 
     def regime(self) -> str:
         if self.kernel is None:

@@ -79,9 +79,13 @@ class Display:
     def loop_started(self) -> None:
         self.regime = self.channel.regime() if self.channel else ("terminal" if _on_main() else "thread")
         self.clock.loop_thread = threading.current_thread()
+        if self.channel is not None:
+            self.channel.loop_started()
 
     def loop_ended(self) -> None:
         self.clock.loop_thread = None
+        if self.channel is not None:
+            self.channel.loop_ended()
 
     def regime_text(self) -> str:
         return self.channel.describe(self.regime) if self.channel else REGIME_TEXT[self.regime]

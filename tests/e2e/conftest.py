@@ -35,12 +35,12 @@ def servers(tmp_path_factory):
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: scripts/bootstrap.sh --browser installs it")
     started: dict[tuple, Lab] = {}
 
-    def server(app: str = "lab", comms_over_subshells: str | None = None) -> Lab:
-        key = (app, comms_over_subshells)
+    def server(app: str = "lab", comms_over_subshells: str | None = None, config: Path | None = None) -> Lab:
+        key = (app, comms_over_subshells, config)
         if key not in started:
-            root = tmp_path_factory.mktemp(f"{app}-{comms_over_subshells or 'default'}")
+            root = tmp_path_factory.mktemp(f"{app}-{comms_over_subshells or 'default'}{'-config' if config else ''}")
             (root / "notebooks").mkdir()
-            started[key] = Lab(root / "home", root / "notebooks", app, comms_over_subshells).start()
+            started[key] = Lab(root / "home", root / "notebooks", app, comms_over_subshells, config).start()
         return started[key]
 
     yield server

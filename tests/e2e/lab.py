@@ -39,9 +39,15 @@ class Lab:
     """
 
     def __init__(
-        self, root: Path, notebook_dir: Path, app: str = "lab", comms_over_subshells: str | None = None
+        self,
+        root: Path,
+        notebook_dir: Path,
+        app: str = "lab",
+        comms_over_subshells: str | None = None,
+        config: Path | None = None,
     ) -> None:
         self.root = root
+        self.config = config  # a server config file, as scripts/start.sh passes one
         self.notebook_dir = notebook_dir
         self.app = app
         self.comms_over_subshells = comms_over_subshells
@@ -76,6 +82,7 @@ class Lab:
             sys.executable, "-m", "jupyter", self.app, "--allow-root", "--ip=127.0.0.1", *common,
             f"--ServerApp.root_dir={self.notebook_dir}", "--ServerApp.open_browser=False",
             "--expose-app-in-browser", *(["--LabApp.news_url="] if self.app == "lab" else []),
+            *([f"--config={self.config}"] if self.config is not None else []),
         ]  # fmt: skip
 
     def start(self) -> Lab:
