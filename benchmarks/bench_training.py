@@ -5,13 +5,19 @@ Variants, run in rotation so that machine noise hits all alike:
   bare        the loop with no monitoring at all
   losswidget  LiveLossMonitor with the widget attached (a comm that serialises and drops
               messages), log_step every step, log every epoch
+  terminal    LiveLossMonitor's text view as a terminal gets it (one line redrawn in place), its
+              output thrown away by a stream that says it is a TTY
   livelossplot  livelossplot's PlotLosses (matplotlib, Agg backend) updated every epoch, as
               its documentation shows (an extra, benchmark-only dependency)
+
+``--kinds bare,losswidget,terminal`` runs some of them (livelossplot needs ``pip install livelossplot``).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import io
 import statistics
 import time
 
@@ -32,6 +38,16 @@ def make():
     return model, torch.optim.SGD(model.parameters(), lr=0.01), torch.nn.CrossEntropyLoss()
 
 
+class DiscardedTerminal(io.StringIO):
+    """A terminal that shows nothing: the text view takes its TTY path (redraws in place)."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 DATA = [(torch.randn(BATCH, 64), torch.randint(0, 10, (BATCH,))) for _ in range(STEPS)]
 
 
@@ -43,6 +59,10 @@ def run(kind: str) -> float:
         monitor = lw.LiveLossMonitor(patience=None, model=model, display="widget")
         monitor._display.ensure_view(monitor._controls)
         monitor._display.view.shown = True  # no notebook to display it in: skip display()
+    elif kind == "terminal":
+        monitor = lw.LiveLossMonitor(patience=None, model=model, display="text")
+        monitor._display.ensure_view(monitor._controls)
+        monitor._display.view._stream = DiscardedTerminal()
     elif kind == "livelossplot":
         from livelossplot import PlotLosses
         from livelossplot.outputs import MatplotlibPlot
@@ -79,9 +99,13 @@ def main() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default="bare,losswidget,terminal,livelossplot")
+    kinds = parser.parse_args().kinds.split(",")
+    if kinds[0] != "bare":
+        raise SystemExit("--kinds must start with bare: every ratio is to the bare run of its round")
     install()
     torch.set_num_threads(1)
-    kinds = ["bare", "losswidget", "livelossplot"]
     times = {kind: [] for kind in kinds}
     run("bare")  # warm-up
     for _ in range(ROUNDS):
