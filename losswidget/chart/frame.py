@@ -8,6 +8,7 @@ Everything a view needs is in the Frame, ticks, legend and earlier runs' curves 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,16 @@ from losswidget.core.history import History
 from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
-__all__ = ["STATUS_INTERVAL", "Frame", "PastRun", "StepCache", "build_frame", "marker_labels"]
+__all__ = [
+    "STATUS_INTERVAL",
+    "Frame",
+    "PastRun",
+    "Progress",
+    "StepCache",
+    "build_frame",
+    "format_duration",
+    "marker_labels",
+]
 # Seconds: while a loop runs, how often the status text follows the data (the widget sends it no
 # more often, and frames read the diagnosis behind it no more often).
 STATUS_INTERVAL = 1.0
@@ -37,6 +47,15 @@ class PastRun:
     @classmethod
     def of(cls, history: History) -> PastRun:
         return cls(history.name or "", history.epochs.astype(np.float64), history.train.copy(), history.val.copy())
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,12 @@ from losswidget.core import history_files
 from losswidget.core.column import Column
 from losswidget.core.stopping import best_of
 from losswidget.core.validate import check_choice, check_float, check_int
-from losswidget.core.values import to_float
+from losswidget.core.values import _short, to_float
 
 __all__ = ["History"]
 
 RESERVED_NAMES = frozenset({"epoch", "step", "kind"})
 MAX_EPOCH = 2**53  # whole numbers a float64 holds exactly: an epoch beyond is a mistake, not a run
-
-
-def _brief(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_metric_name(name: Any) -> str:
@@ -64,7 +59,7 @@ class History:
         (the latest value is kept). Everything is validated before anything
         changes: a rejected call leaves the history as it was.
         """
-        epoch = check_int("epoch", epoch, minimum=0)
+        epoch = check_int("epoch", epoch, minimum=0, maximum=MAX_EPOCH)
         converted = {check_metric_name(name): to_float(value, name) for name, value in values.items()}
         return self.log_checked_epoch(epoch, converted)
 
@@ -98,27 +93,29 @@ class History:
 
     def log_steps(self, train: Any, epoch: Any) -> None:
         """Append many steps at once (arrays of equal length, or one epoch for all)."""
-        if type(epoch) is int and 0 <= epoch < 2**63:  # the recorder's flush, once per frame and epoch
+        if type(epoch) is int and 0 <= epoch <= MAX_EPOCH:  # the recorder's flush, once per frame and epoch
             before = len(self._step_train)
             try:
                 self._step_train.extend(
                     train if type(train) is list else np.asarray(train, dtype=np.float64).reshape(-1)
                 )
             except (TypeError, ValueError):  # nothing was added: the column takes all or none
-                raise TypeError(f"'train' must be numbers: {_brief(train)}") from None
+                raise TypeError(f"'train' must be numbers: {_short(train)}") from None
             self._step_epoch.fill(epoch, len(self._step_train) - before)
             return
         try:
             train = np.asarray(train, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
-            raise TypeError(f"'train' must be numbers: {_brief(train)}") from None
+            raise TypeError(f"'train' must be numbers: {_short(train)}") from None
         if isinstance(epoch, int) and not isinstance(epoch, bool):
             epoch = check_int("epoch", epoch, minimum=0, maximum=MAX_EPOCH)
         epochs = np.asarray(epoch)
         if epochs.dtype.kind not in "iu" and not (
             epochs.dtype.kind == "f" and np.all(np.isfinite(epochs)) and np.all(epochs == np.round(epochs))
         ):
-            raise TypeError(f"'epoch' must be whole numbers (one per step, or one for all): {_brief(epoch)}")
+            raise TypeError(f"'epoch' must be whole numbers (one per step, or one for all): {_short(epoch)}")
+        if epochs.size and epochs.max() > MAX_EPOCH:  # before int64 could wrap it
+            raise ValueError(f"'epoch' must be <= {MAX_EPOCH}: {int(epochs.max())}")
         try:
             epoch = np.broadcast_to(epochs.astype(np.int64), train.shape)
         except ValueError:
@@ -127,8 +124,6 @@ class History:
             ) from None
         if epoch.size and epoch.min() < 0:
             raise ValueError(f"step epochs must be >= 0: {int(epoch.min())}")
-        if epoch.size and (epochs.max() > MAX_EPOCH):
-            raise ValueError(f"'epoch' must be <= {MAX_EPOCH}: {int(epochs.max())}")
         self._step_train.extend(train)
         self._step_epoch.extend(epoch)
 

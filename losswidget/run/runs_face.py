@@ -35,7 +35,8 @@ class RunsFace:
 
     @property
     def running(self) -> bool:
-        return self._loop.active or self._background.alive
+        """A loop runs here, or a background run is going (the feed owns the answer)."""
+        return self._feed.running
 
     def new_run(self, name: str | None = None, model: Any = None) -> Any:
         """Start a fresh run; the current one stays on the chart, faded, for comparison."""

@@ -6,10 +6,9 @@ only format it, and every view (widget, SVG, text) prints the same lines.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from losswidget.chart.frame import Progress
+from losswidget.chart.frame import Progress, format_duration
 from losswidget.core.advice import Advice
 
 ETA_AFTER = 3  # epochs done before an ETA is quoted: the first ones include warm-up and first frames
@@ -38,15 +37,6 @@ class StatusSnapshot:
     regime: str | None = None  # how clicks reach the kernel, while something runs
     progress: str | None = None  # replaces the progress line (a watcher says what it follows)
     extra: tuple[str, ...] = field(default_factory=tuple)
-
-
-def format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def eta(s: StatusSnapshot) -> float | None:

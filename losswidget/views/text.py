@@ -18,19 +18,13 @@ from typing import TextIO
 
 import numpy as np
 
-from losswidget.chart.frame import Frame
+from losswidget.chart.frame import Frame, format_duration
 
 PRINT_INTERVAL = 2.0  # seconds between plain lines, and between permanent lines on a terminal
 REDRAW_INTERVAL = 0.1  # seconds between redraws of the line on a terminal (tqdm's mininterval)
 SPARKS = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 12
 BAR_WIDTH = 16
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:d}:{rest % 60:02d}"
 
 
 def _last_finite(values: np.ndarray) -> float | None:
@@ -68,21 +62,15 @@ def meter(frame: Frame, width: int) -> str:
         head += f"epoch {progress.epoch}" if progress.total is None else f"{progress.done}/{progress.total}"
     times = ""
     if progress is not None:
-        times = _duration(progress.elapsed)
+        times = format_duration(progress.elapsed)
         if progress.eta is not None:
-            times += f"<{_duration(progress.eta)}"
+            times += f"<{format_duration(progress.eta)}"
     shown_bar = ""
     if progress is not None and progress.total:
         shown_bar = bar(progress.done / progress.total)
     # Numbers in fixed widths, so that the line keeps its length and its layout from one redraw to
     # the next (a part that came and went with a digit more or less would make the line jump).
-    losses = []
-    train, val = _last_finite(frame.train), _last_finite(frame.val)
-    if train is not None:
-        losses.append(f"train {train:<7.4g}")
-    if val is not None:
-        losses.append(f"val {val:<7.4g}")
-    best = "" if frame.best is None else f"best {frame.best[1]:<7.4g} @ {frame.best[0]}"
+    losses, best = _losses(frame, number="<7.4g", best_at="@")
     spark = sparkline(frame.val)
     with_best = " · ".join([*losses, best] if best else losses)
     for parts in (
@@ -98,17 +86,22 @@ def meter(frame: Frame, width: int) -> str:
     return line[: max(width - 1, 0)] + "…" if width > 0 else ""
 
 
-def _losses(frame: Frame) -> list[str]:
-    """The last losses and the best epoch, as a permanent or a plain line says them."""
-    values = []
+def _losses(frame: Frame, number: str = ".4g", best_at: str = "at epoch") -> tuple[list[str], str]:
+    """The last train and val losses, and the best epoch ("" before one), in ``number``'s format."""
+    losses = []
     train, val = _last_finite(frame.train), _last_finite(frame.val)
     if train is not None:
-        values.append(f"train {train:.4g}")
+        losses.append(f"train {train:{number}}")
     if val is not None:
-        values.append(f"val {val:.4g}")
-    if frame.best is not None:
-        values.append(f"best {frame.best[1]:.4g} at epoch {frame.best[0]}")
-    return values
+        losses.append(f"val {val:{number}}")
+    best = "" if frame.best is None else f"best {frame.best[1]:{number}} {best_at} {frame.best[0]}"
+    return losses, best
+
+
+def _said(frame: Frame) -> list[str]:
+    """The losses and the best epoch as a permanent or a plain line says them."""
+    losses, best = _losses(frame)
+    return [*losses, best] if best else losses
 
 
 def record(frame: Frame) -> str:
@@ -118,7 +111,7 @@ def record(frame: Frame) -> str:
         where.append(f"epoch {frame.progress.epoch}")
     elif frame.epochs.size:  # the loop has ended: its last epoch
         where.append(f"epoch {int(frame.epochs[-1])}")
-    line = " · ".join(where + _losses(frame))
+    line = " · ".join(where + _said(frame))
     return f"{frame.title}: {line}" if frame.title else line
 
 
@@ -169,7 +162,7 @@ class TextView:
     def _line(self, frame: Frame) -> str:
         """A plain line (no terminal): the status's progress sentence and the losses."""
         parts = [frame.status[0].rstrip(".")] if frame.status else []
-        return " · ".join(parts + _losses(frame))
+        return " · ".join(parts + _said(frame))
 
     def render(self, frame: Frame) -> None:
         now = time.monotonic()

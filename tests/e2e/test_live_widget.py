@@ -168,7 +168,7 @@ def test_the_status_bar_says_busy_while_a_monitored_cell_runs_whatever_the_contr
     """Each widget message handled on a subshell is wrapped by ipykernel in a busy/idle of its own,
     and JupyterLab's status bar followed that idle: Busy in 22 of 69 samples while a cell ran and a
     slider moved. The monitor now publishes a busy after each such idle while its loop runs (the
-    browser can still paint the idle in between: 64 of 69 measured), and start.sh's server no
+    browser can still paint the idle in between: 65 of 69 measured), and start.sh's server no
     longer tracks widget messages' status at all. Idle again once the cell has ended."""
     nb = notebook([SETUP + "monitor = lw.LiveLossMonitor(patience=None, smoothing=2, model=model)\nmonitor",
                    blocking_loop(2000, pause=0.01)], servers(config=config))  # fmt: skip
