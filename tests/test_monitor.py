@@ -304,7 +304,7 @@ def test_log_file_is_written_as_it_goes(tmp_path):
         if epoch == 1:  # already on disk, mid-run
             assert len(lw.History.load(path)) == 2
     assert lw.History.load(path) == monitor.history
-    with pytest.raises(FileExistsError, match="already holds a history"):
+    with pytest.raises(FileExistsError, match="is being written by another monitor"):
         lw.LiveLossMonitor(log_file=path, display="none")
 
 

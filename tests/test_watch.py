@@ -114,7 +114,7 @@ def test_follower_handles_torn_lines_truncation_and_new_versions(tmp_path):
     assert len(follower.history) == 1
     path.write_text(header)  # truncated (rotated): read again from the start
     follower.poll()
-    assert len(follower.history) == 0 and "truncated or replaced" in follower.problem
+    assert len(follower.history) == 0 and "replaced or rewritten" in follower.problem
     newer = tmp_path / "newer.jsonl"
     newer.write_text(json.dumps({"format": "losswidget-history", "version": 99}) + "\n")
     other = FileFollower(newer)

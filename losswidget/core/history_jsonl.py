@@ -58,12 +58,15 @@ def decode_number(value: Any) -> float:
     return float(value)
 
 
-def header_line(name: str | None, min_delta: float | None = None) -> str:
+def header_line(name: str | None, min_delta: float | None = None, **writer: Any) -> str:
     """The first line. A monitor's log also says its early stopping's ``min_delta``, so that a
-    watcher names the best epoch by the job's own rule."""
+    watcher names the best epoch by the job's own rule, and who writes it (``writer``: a run id, the
+    process and host, the start time), so that a second writer is refused by name and a watcher
+    can tell a new run at the same path from the one it follows. Readers ignore what they do not use."""
     header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": name}
     if min_delta is not None:
         header["min_delta"] = min_delta
+    header.update(writer)
     return json.dumps(header) + "\n"
 
 
@@ -102,7 +105,7 @@ def read_header(record: Any, where: str) -> Header:
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise HistoryFileError(f"{where}: not a losswidget history (the first line must be a {FORMAT!r} header)")
     version = record.get("version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise HistoryFileError(f"{where}: bad format version {version!r}")
     if version > VERSION:
         raise HistoryFileError(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
 import stat
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -48,6 +50,18 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name!r} must be True or False: {value!r} ({type(value).__name__})")
     return value
+
+
+def check_path(name: str, value: Any) -> Path:
+    """``value`` as a Path: a string or an ``os.PathLike``; TypeError naming the argument otherwise."""
+    if isinstance(value, str) and value:
+        return Path(value)
+    if isinstance(value, os.PathLike) and not isinstance(value, bytes):
+        path = os.fspath(value)
+        if isinstance(path, str):
+            return Path(path)
+    allowed = "a non-empty str or pathlib.Path"
+    raise TypeError(f"{name!r} must be a file path ({allowed}): {reprlib.repr(value)} ({type(value).__name__})")
 
 
 def check_regular_file(name: str, path: Any) -> bool:

@@ -43,6 +43,14 @@ class Loop:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def refuse_a_second(self) -> None:
+        if self.active:
+            raise RuntimeError(
+                "this monitor's epochs() loop is already running: two loops of one monitor cannot run together "
+                "(zip(monitor.epochs(...), monitor.epochs(...)) included); finish the first (or call stop()), "
+                "or use one monitor per run"
+            )
+
     def begin(self, n: int) -> None:
         self._stop.clear()
         self._stopper.resume()

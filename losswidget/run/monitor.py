@@ -29,7 +29,7 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.core.history import History, check_metric_name
 from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.stopping import MAX_PATIENCE
-from losswidget.core.validate import check_bool, check_choice, check_float, check_int
+from losswidget.core.validate import check_bool, check_choice, check_float, check_int, check_path
 from losswidget.core.values import to_float
 from losswidget.files.log_writer import HistoryWriter
 from losswidget.model.ranks import Ranks
@@ -101,6 +101,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         check_choice("display", display, ("auto", "widget", "text", "none"))
         frame_rate = check_float("frame_rate", frame_rate, minimum=0.01)
         max_points = check_int("max_points", max_points, minimum=16, maximum=1_000_000)
+        if log_file is not None:
+            log_file = check_path("log_file", log_file)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
         # One owner for each setting: the sliders, the properties and early stopping read it here.
@@ -117,8 +119,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._guards = TeachingGuards()
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
-        writer = None if log_file is None else HistoryWriter(log_file, name, self._stopper.min_delta)
-        self._recorder = Recorder(name, writer)
+        self._recorder = Recorder(name)
         self._steps = self._recorder.steps  # the per-step path's state
         self._stop = StopControl(self._ranks)
         self._requests = WatcherRequests(log_file, self.settings, self._stop)
@@ -132,6 +133,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
         self._display.source = self._feed
         self.settings.on_change = self._setting_changed
+        if log_file is not None:  # last: a constructor that fails leaves no file to block the retry
+            self._recorder.writer = HistoryWriter(log_file, name, self._stopper.min_delta)
 
     # -- public state ----------------------------------------------------------------
 
@@ -157,13 +160,11 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         Ends early on Stop, :meth:`stop`, early stopping or the kernel interrupt.
         """
         n = check_int("n", n, minimum=0)
-        if self._loop.active:
-            raise RuntimeError(
-                "this monitor's epochs() loop is already running; finish it (or call stop()) before starting another"
-            )
+        self._loop.refuse_a_second()
         return self._epoch_loop(n)
 
     def _epoch_loop(self, n: int) -> Iterator[int]:
+        self._loop.refuse_a_second()  # again: a second generator made before the first one started
         finished = False
         guard = InterruptAsStop(self._on_interrupt)
         try:
@@ -197,20 +198,21 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             raise TypeError("log() needs at least one value, e.g. monitor.log(train=0.52, val=0.61)")
         if self._ranks is not None:
             values = self._ranks.average(values)  # one collective per log() call
-        if val is not None:
-            self._guards.validation_logged(val)
-        self._guards.epoch_logged()
-        if not self._recorder.epoch_open:
-            self._loop.epoch_logged_outside()
-        epoch, replaced = self._recorder.log_epoch(values)
-        for name in replaced:
-            self._guards.warn_once(
-                f"twice-{name}",
-                f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
-                "(log each value once per epoch)",
-                stacklevel=3,
-            )
-        self._decision.epoch_logged(epoch, values, relogged_val="val" in replaced)
+        with self._recorder.lock:  # another thread's log() waits: each epoch's values and decision together
+            if val is not None:
+                self._guards.validation_logged(val)
+            self._guards.epoch_logged()
+            if not self._recorder.epoch_open:
+                self._loop.epoch_logged_outside()
+            epoch, replaced = self._recorder.log_epoch(values)
+            for name in replaced:
+                self._guards.warn_once(
+                    f"twice-{name}",
+                    f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
+                    "(log each value once per epoch)",
+                    stacklevel=3,
+                )
+            self._decision.epoch_logged(epoch, values, relogged_val="val" in replaced)
         if not self._recorder.epoch_open and not self._loop.active:
             self._loop.draw_after_cell()
         self._maybe_frame()
@@ -271,6 +273,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
 
     def _between_steps(self, now: float) -> None:
         """A few times a second while steps run: the teaching guard, control requests, a frame if due."""
+        self._recorder.check_process()  # a DataLoader worker's copy is refused within a few steps
         self._guards.steps_logged()
         self._check_requests()
         self._maybe_frame(now)

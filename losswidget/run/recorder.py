@@ -3,12 +3,20 @@
 ``log_step`` only appends to a list (floats, or device tensors kept as they are or as one-element
 copies, converted in bulk later: no device synchronisation per step); :meth:`Recorder.flush_steps`
 moves the buffer into the history and the log file at frames and epoch boundaries.
+
+Threads: ``log_step`` and ``log`` may be called from any thread of the process (README,
+"Guarantees"). A list append is atomic, so the per-step path takes no lock; everything that moves
+values into the history or the file holds :attr:`Recorder.lock`, so that no step is taken twice or
+lost and the file stays whole. A forked process (a DataLoader worker) holds a copy of the monitor
+whose values could reach neither the chart nor the file: it is refused by name.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,7 +25,7 @@ import numpy as np
 
 from losswidget.core.history import History
 from losswidget.core.values import changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
-from losswidget.files.log_writer import HistoryWriter
+from losswidget.files.log_writer import HistoryWriter, LogFileLost
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 
@@ -63,6 +71,19 @@ class Recorder:
         self.current_epoch: int | None = None
         self._file_problem: str | None = None
         self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
+        self.lock = threading.RLock()  # held while values move into the history and the file
+        self.pid = os.getpid()
+
+    def check_process(self) -> None:
+        """RuntimeError in a forked copy of the process that made the monitor (a DataLoader worker):
+        what it logs would reach neither the chart nor the file."""
+        if os.getpid() != self.pid:
+            raise RuntimeError(
+                f"losswidget: this monitor belongs to process {self.pid}, and log()/log_step() was called in "
+                f"process {os.getpid()}, a forked copy of it (a DataLoader worker, a multiprocessing Pool): "
+                "values logged there reach neither the chart nor the log file. Return the loss to the "
+                "training loop and log it there."
+            )
 
     # -- the log file ----------------------------------------------------------------------
 
@@ -80,8 +101,9 @@ class Recorder:
                 writer.close()
             except OSError:
                 pass  # the file is already failing: what matters is said below
+            reason = str(error) if isinstance(error, LogFileLost) else f"{type(error).__name__}: {error}"
             self._file_problem = (
-                f"The log file {str(path)!r} could not be written ({type(error).__name__}: {error}); the history "
+                f"The log file {str(path)!r} could not be written ({reason}); the history "
                 "is complete in memory: monitor.history.save(...) saves it elsewhere."
             )
             warnings.warn("losswidget: " + self._file_problem, stacklevel=4)
@@ -102,32 +124,44 @@ class Recorder:
         return value
 
     def flush_steps(self) -> None:
-        """Move the pending step values into the history. It may run on a control's thread (a
-        draw while no loop runs) while ``log_step`` appends: only the values read are removed."""
-        steps = self.steps
-        pending = steps.values
-        count = len(pending)
-        if not count:
-            return
-        taken = pending[:count]
-        if steps.has_tensors:
-            values = np.empty(count)
-            tensor_rows = [i for i, v in enumerate(taken) if not isinstance(v, float)]
-            floats = [i for i, v in enumerate(taken) if isinstance(v, float)]
-            values[floats] = [taken[i] for i in floats]
+        """Move the pending step values into the history. It may run on any thread while
+        ``log_step`` appends on others: only the values read are removed, under the lock."""
+        with self.lock:
+            self.check_process()
+            steps = self.steps
+            pending = steps.values
+            count = len(pending)
+            if not count:
+                return
+            taken = pending[:count]
+            # has_tensors can be a step behind another thread's append: a list it missed is converted too
+            values = self._as_floats(taken) if steps.has_tensors else taken
+            epoch = self.epoch_now
+            try:
+                self.history.log_steps(values, epoch)
+            except TypeError:
+                if values is not taken:
+                    raise
+                values = self._as_floats(taken)
+                self.history.log_steps(values, epoch)
+            del pending[:count]  # only once recorded: a failing conversion keeps the values for the next try
+            steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
+            self.write("write_steps", values, epoch)
+
+    def _as_floats(self, taken: list[Any]) -> np.ndarray:
+        """Pending values (floats and tensors) as one array: the tensors in one copy."""
+        values = np.empty(len(taken))
+        tensor_rows = [i for i, v in enumerate(taken) if not isinstance(v, float)]
+        floats = [i for i, v in enumerate(taken) if isinstance(v, float)]
+        values[floats] = [taken[i] for i in floats]
+        if tensor_rows:
             tensors = [taken[i] for i in tensor_rows]
             values[tensor_rows] = tensors_to_floats(tensors)
-            if steps.alias_device:  # once copying, nothing pending can be an alias
+            if self.steps.alias_device:  # once copying, nothing pending can be an alias
                 changed = changed_since_logged(tensors)
                 if changed:
                     self._changed_in_place(len(changed), len(tensors))
-        else:
-            values = taken  # floats: the history packs them without a numpy call
-        del pending[:count]  # only once converted: a failing conversion keeps the values for the next try
-        steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
-        epoch = self.epoch_now
-        self.history.log_steps(values, epoch)
-        self.write("write_steps", values, epoch)
+        return values
 
     def _changed_in_place(self, changed: int, kept: int) -> None:
         """Loss tensors kept as aliases were changed in place after ``log_step``: their value after
@@ -150,7 +184,9 @@ class Recorder:
         return self.current_epoch if self.epoch_open else self.next_epoch  # type: ignore[return-value]
 
     def log_epoch(self, values: dict[str, float]) -> tuple[int, list[str]]:
-        """Record one epoch's values; (its epoch, the names that replaced a value logged earlier)."""
+        """Record one epoch's values; (its epoch, the names that replaced a value logged earlier).
+        The caller holds :attr:`lock` (its decision on the values belongs with them)."""
+        self.check_process()
         if not self.epoch_open:
             self.flush_steps()
         epoch = self.epoch_now
@@ -161,12 +197,17 @@ class Recorder:
         return epoch, replaced
 
     def open_epoch(self, epoch: int) -> None:
-        self.flush_steps()
-        self.current_epoch = epoch
-        self.epoch_open = True
+        with self.lock:
+            self.flush_steps()
+            self.current_epoch = epoch
+            self.epoch_open = True
 
     def close_epoch(self) -> bool:
         """End the open epoch; False when nothing was logged in it (its number is used again)."""
+        with self.lock:
+            return self._close_epoch()
+
+    def _close_epoch(self) -> bool:
         self.flush_steps()
         if not self.epoch_open:
             return False
@@ -196,7 +237,8 @@ class Recorder:
 
     def new_history(self, name: str | None) -> History:
         """Start a fresh run: the finished history is returned, epochs count from 0 again."""
-        self.flush_steps()
-        finished, self.history = self.history, History(name)
-        self.next_epoch = 0
-        return finished
+        with self.lock:
+            self.flush_steps()
+            finished, self.history = self.history, History(name)
+            self.next_epoch = 0
+            return finished
