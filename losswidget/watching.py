@@ -13,8 +13,10 @@ its Stop button and patience slider write a request next to the log
 from __future__ import annotations
 
 import os
+import reprlib
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -219,13 +221,21 @@ def watch(paths: Any, *, interval: float = 0.5, display: str = "auto") -> RunWat
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    try:
-        paths = [Path(p) for p in paths]
-    except TypeError:
-        raise TypeError(f"'paths' must be a path or a list of paths: got {type(paths).__name__}") from None
+    if not isinstance(paths, Iterable):
+        raise TypeError(f"'paths' must be a path or a list of paths: got {type(paths).__name__}")
+    paths = list(paths)
+    for index, path in enumerate(paths):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"'paths' must be a path or a list of paths: item {index} is {reprlib.repr(path)} "
+                f"({type(path).__name__})"
+            )
+    paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("'paths' is empty: give at least one .jsonl log to watch")
     for path in paths:
+        if path.is_dir():
+            raise IsADirectoryError(f"watch() follows .jsonl log files: {str(path)!r} is a directory")
         if path.suffix.lower() != ".jsonl":
             raise ValueError(f"watch() follows .jsonl logs written with log_file=...: {str(path)!r}")
     interval = check_float("interval", interval, minimum=0.05)

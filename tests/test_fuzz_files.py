@@ -4,6 +4,7 @@ request. Never another exception, never a dead watcher."""
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 import warnings
@@ -165,3 +166,25 @@ def test_a_follower_reads_a_file_of_random_bytes_without_dying(tmp_path):
     follower = FileFollower(path)
     follower.poll()
     assert follower.problem
+
+
+metric_names = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Co", "Cn")), min_size=1, max_size=200
+).filter(lambda name: name.isprintable() and name not in ("train", "val", "epoch", "step", "kind"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(metric_names, min_size=1, max_size=5, unique=True), suffix=st.sampled_from([".csv", ".jsonl"]))
+def test_every_name_a_history_accepts_comes_back_from_its_own_files(tmp_path, names, suffix):
+    history = lw.History()
+    try:
+        history.log_epoch(0, {name: float(i) for i, name in enumerate(names)})
+    except ValueError:  # a reserved name: refused by name, nothing recorded
+        assert len(history) == 0
+        return
+    path = history.save(tmp_path / f"run{suffix}")
+    if suffix == ".csv":  # no header cell a spreadsheet would run as a formula
+        with open(path, encoding="utf-8", newline="") as stream:
+            header = next(csv.reader(stream))
+        assert not any(cell[:1] in ("=", "+", "-", "@") for cell in header if cell)
+    assert lw.History.load(path) == history

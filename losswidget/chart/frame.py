@@ -116,6 +116,9 @@ def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
     ]
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def build_frame(
     history: History,
     cache: StepCache,
@@ -169,6 +172,11 @@ def build_frame(
         peak = max(float(np.nanmax(a)) for a in y_arrays if a.size and np.isfinite(a).any())
         if peak > y_range[1]:  # an axis kept from an earlier frame may already show them
             clip_note = f"Losses above {y_range[1]:.3g} run off the top (up to {peak:.3g}): log scale shows them all."
+    extreme = max((float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in y_arrays if a.size), default=0.0)
+    if extreme > FLOAT32_MAX:  # a chart draws float32: such a value is drawn at its edge, and kept exactly
+        clip_note = (
+            f"{clip_note} " if clip_note else ""
+        ) + f"Values beyond ±3.4e38 (up to {extreme:.3g}) are drawn at the chart's edge; the history keeps them."
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     candidates += [float(curve.epochs[-1]) for curve in curves if curve.epochs.size]
     # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.validate import check_int
+from losswidget.core.values import as_series
 
 __all__ = ["decimate"]
 
@@ -23,7 +24,7 @@ def decimate(x: Any, y: Any, max_points: int = 2000) -> tuple[np.ndarray, np.nda
     """
     max_points = check_int("max_points", max_points, minimum=2)
     x = np.asarray(x)
-    y = np.asarray(y, dtype=np.float64)
+    y = as_series(y, "y")
     if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
         raise ValueError(f"'x' and 'y' must be 1-D of the same length: got shapes {x.shape} and {y.shape}")
     n = y.size

@@ -7,7 +7,7 @@ read-only view, free of copies. Saving and loading: :mod:`losswidget.core.histor
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,20 @@ RESERVED_NAMES = frozenset({"epoch", "step", "kind"})
 MAX_EPOCH = 2**53  # whole numbers a float64 holds exactly: an epoch beyond is a mistake, not a run
 
 
+MAX_NAME = 200  # characters: a legend's label; any longer name would not survive a CSV reader's field limit
+
+
 def check_metric_name(name: Any) -> str:
+    """A metric's name: a non-empty string of at most ``MAX_NAME`` printable characters (it is a
+    legend label, a CSV column and a JSON key, and must come back from each as it went in)."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"metric names must be non-empty strings: {name!r}")
+    if len(name) > MAX_NAME:
+        raise ValueError(
+            f"metric names must be at most {MAX_NAME} characters: got one of {len(name)} ({name[:40]!r}...)"
+        )
+    if not name.isprintable():
+        raise ValueError(f"metric names must be printable (no newline, tab or control character): {name!r}")
     if name in RESERVED_NAMES:
         raise ValueError(f"{name!r} is reserved and cannot name a logged value; choose another name")
     return name
@@ -60,6 +71,11 @@ class History:
         changes: a rejected call leaves the history as it was.
         """
         epoch = check_int("epoch", epoch, minimum=0, maximum=MAX_EPOCH)
+        if not isinstance(values, Mapping):
+            raise TypeError(
+                f"'values' must be a dict of name to number, e.g. {{'train': 0.52, 'val': 0.61}}: got "
+                f"{type(values).__name__} {_short(values)}"
+            )
         converted = {check_metric_name(name): to_float(value, name) for name, value in values.items()}
         return self.log_checked_epoch(epoch, converted)
 

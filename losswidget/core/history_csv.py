@@ -1,5 +1,10 @@
 """CSV histories: ``kind,epoch,step,train,val,<metrics...>``, one ``epoch`` row per epoch and one
-``step`` row per step (for spreadsheets and pandas; JSON Lines is the lossless format)."""
+``step`` row per step (for spreadsheets and pandas; JSON Lines is the lossless format).
+
+A metric name is the only text a user puts in the file. One that a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: OWASP's "CSV
+injection") is written with a leading apostrophe, and so is one that starts with an apostrophe;
+reading takes exactly one apostrophe off, so every name comes back as it went in."""
 
 from __future__ import annotations
 
@@ -13,6 +18,15 @@ import numpy as np
 from losswidget.core.history_jsonl import DATA_ERRORS, HistoryFileError, brief
 
 CSV_HEADER = ["kind", "epoch", "step", "train", "val"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _neutralised(name: str) -> str:
+    return "'" + name if name.startswith(_FORMULA_START) else name
+
+
+def _name_from_cell(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def _csv_number(value: float) -> str:
@@ -22,7 +36,7 @@ def _csv_number(value: float) -> str:
 def write_csv(history: Any, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     metrics = history.metric_names
-    writer.writerow(CSV_HEADER + metrics)
+    writer.writerow(CSV_HEADER + [_neutralised(name) for name in metrics])
     columns = [history[name] for name in ["train", "val", *metrics]]
     for row, epoch in enumerate(history.epochs):
         writer.writerow(["epoch", int(epoch), "", *(_csv_number(c[row]) for c in columns)])
@@ -49,7 +63,12 @@ def read_csv(path: Path, history_class: Any) -> Any:
                 f"{path}, line 1: not a losswidget history "
                 f"(expected a header starting {','.join(CSV_HEADER)}, got {shown[:80]!r})"
             )
-        names = header[3:]
+        names = header[3:5] + [_name_from_cell(cell) for cell in header[5:]]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise HistoryFileError(
+                f"{path}, line 1: the column {repeated[0]!r} appears more than once; each value needs one column"
+            )
         steps: list[tuple[float, int]] = []
         while True:
             where = f"{path}, line {reader.line_num + 1}"

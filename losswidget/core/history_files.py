@@ -11,12 +11,14 @@ from typing import Any
 
 from losswidget.core.history_csv import read_csv, write_csv
 from losswidget.core.history_jsonl import HistoryFileError, read_jsonl, write_jsonl
-from losswidget.core.validate import check_regular_file
+from losswidget.core.validate import check_path, check_regular_file
 
 __all__ = ["HistoryFileError", "load", "save"]
 
 
 def _suffix(path: Path) -> str:
+    if path.is_dir():
+        raise IsADirectoryError(f"'path' {str(path)!r} is a directory: give a .jsonl or .csv file path")
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
         raise ValueError(f"history files must end in .jsonl or .csv: {str(path)!r}")
@@ -24,7 +26,7 @@ def _suffix(path: Path) -> str:
 
 
 def save(history: Any, path: str | Path) -> Path:
-    path = Path(path)
+    path = check_path("path", path)
     suffix = _suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside, then rename: a crash mid-save never destroys an older file.
@@ -40,7 +42,7 @@ def save(history: Any, path: str | Path) -> Path:
 
 
 def load(path: str | Path, history_class: Any) -> Any:
-    path = Path(path)
+    path = check_path("path", path)
     suffix = _suffix(path)
     if not check_regular_file("path", path):
         raise FileNotFoundError(f"no history file at {str(path)!r}")

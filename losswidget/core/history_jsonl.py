@@ -153,8 +153,12 @@ def read_jsonl(path: Path, history_class: Any) -> Any:
     complete_end = lines[-1] == ""
     if complete_end:
         lines.pop()
-    if not lines or not lines[0].strip():
+    if not lines:
         raise HistoryFileError(f"{path}, line 1: empty file, not a losswidget history")
+    if not lines[0].strip():
+        raise HistoryFileError(
+            f"{path}, line 1: blank, not a losswidget history (its first line must be the {FORMAT!r} header)"
+        )
     history = None
     for number, line in enumerate(lines, start=1):
         where = f"{path}, line {number}"
@@ -170,8 +174,16 @@ def read_jsonl(path: Path, history_class: Any) -> Any:
                     stacklevel=3,
                 )
                 break
-            reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-            raise HistoryFileError(f"{where}: not valid JSON ({reason})") from None
+            if isinstance(error, json.JSONDecodeError):
+                reason = f"{error.msg}, character {error.pos + 1}"
+            else:
+                reason = "nested too deeply"
+            if history is None:
+                raise HistoryFileError(f"{where}: not valid JSON ({reason}), so not a losswidget history") from None
+            raise HistoryFileError(
+                f"{where}: not valid JSON ({reason}): a torn or edited record; only a log's last line may be "
+                "torn (a writer stopped mid-write), and it is then skipped"
+            ) from None
         try:
             if history is None:
                 history = history_class(read_header(record, where).name)

@@ -131,6 +131,34 @@ def tensors_to_floats(tensors: list) -> np.ndarray:
     return stacked.reshape(-1).to("cpu", torch.float64).numpy()
 
 
+_KINDS = {"U": "text", "S": "bytes", "O": "objects that are not numbers", "M": "dates", "m": "durations"}
+
+
+def as_series(values: Any, name: str) -> np.ndarray:
+    """``values`` as a 1-D float64 array: a sequence, an array or a tensor (detached, copied to the
+    CPU). A complex, text or ragged input is refused naming ``name`` and what it got."""
+    if is_tensor(values):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # ragged nesting
+        raise TypeError(
+            f"{name!r} must be a 1-D sequence of numbers: got a ragged sequence ({_short(values)})"
+        ) from None
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name!r} must be real numbers: got complex values ({_short(values)})")
+    try:
+        array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name!r} must be a 1-D sequence of numbers: got {_KINDS.get(array.dtype.kind, array.dtype.name)} "
+            f"({_short(values)})"
+        ) from None
+    if array.ndim != 1:
+        raise ValueError(f"{name!r} must be 1-D: got shape {array.shape}")
+    return array
+
+
 def _short(value: Any) -> str:
     if isinstance(value, int) and value.bit_length() > 1000:  # str() of a huge int may itself refuse
         return f"an int of about {int(value.bit_length() * 0.30103)} digits"

@@ -97,8 +97,26 @@ def known_empty(loader: Any) -> bool:
 
 
 def check_model(model: Any, function: str) -> None:
-    if not isinstance(model, import_torch().nn.Module):
+    torch = import_torch()
+    if isinstance(model, type):
+        raise TypeError(f"{function}(): 'model' must be a model instance, not the class {model.__name__}")
+    if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{function}(): 'model' must be a torch.nn.Module: got {type(model).__name__}")
+    if any(parameter.is_meta for parameter in model.parameters()):
+        raise ValueError(
+            f"{function}(): 'model' has parameters on the 'meta' device (shapes without values): materialise it "
+            "first, e.g. model.to_empty(device='cpu') and then load or initialise its weights"
+        )
+
+
+def check_loader(name: str, loader: Any, function: str) -> None:
+    """A loader is an iterable of batches; None or a number is named before any training."""
+    kind = type(loader)
+    if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")) or isinstance(loader, (str, bytes)):
+        # not iter(loader): a DataLoader with workers would start them
+        raise TypeError(
+            f"{function}(): {name!r} must be an iterable of batches (a torch DataLoader): got {type(loader).__name__}"
+        )
 
 
 def check_device(model: Any, device: Any) -> Any:

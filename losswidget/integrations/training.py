@@ -17,6 +17,7 @@ from losswidget.integrations.batches import (
     Metric,
     batch_size,
     check_device,
+    check_loader,
     check_metrics,
     check_model,
     import_torch,
@@ -47,6 +48,7 @@ def evaluate(
     """
     torch = import_torch()
     check_model(model, "evaluate")
+    check_loader("loader", loader, "evaluate")
     if not callable(loss_fn):
         raise TypeError(f"evaluate(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
     metrics = check_metrics(metrics, ("loss",))  # evaluate() returns the loss under "loss"
@@ -135,6 +137,9 @@ def fit(
     metrics = check_metrics(metrics, ("loss", "train", "val", "lr"))  # fit() records these itself
     if not callable(loss_fn):
         raise TypeError(f"fit(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    check_loader("train_loader", train_loader, "fit")
+    if val_loader is not None:
+        check_loader("val_loader", val_loader, "fit")
     for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
         if loader is not None and known_empty(loader):  # say so now, not after an epoch of training
             raise ValueError(f"'{name}' yields no batches (its dataset is empty or smaller than a dropped batch)")

@@ -11,6 +11,11 @@ from typing import Any
 def check_model(model: Any) -> Any:
     if model is None:
         return None
+    if isinstance(model, type):
+        raise TypeError(
+            f"'model' must be a model instance, not the class {model.__name__}: pass {model.__name__}(...) "
+            "(the model being trained)"
+        )
     if not (callable(getattr(model, "state_dict", None)) and callable(getattr(model, "load_state_dict", None))):
         raise TypeError(
             f"'model' must be a torch.nn.Module (something with state_dict/load_state_dict): got {type(model).__name__}"

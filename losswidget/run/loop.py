@@ -47,8 +47,8 @@ class Loop:
         if self.active:
             raise RuntimeError(
                 "this monitor's epochs() loop is already running: two loops of one monitor cannot run together "
-                "(zip(monitor.epochs(...), monitor.epochs(...)) included); finish the first (or call stop()), "
-                "or use one monitor per run"
+                "(zip(monitor.epochs(...), monitor.epochs(...)) included); let the first one end, or use "
+                "one monitor per run"
             )
 
     def begin(self, n: int) -> None:

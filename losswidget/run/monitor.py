@@ -12,9 +12,9 @@
 - the faces: ``step_path`` (``log_step``), ``facts_face`` (what a user reads), ``runs_face``
   (earlier runs, background training), ``settings_face`` (the settings as properties).
 
-Threads: the training loop (main thread, or a background thread with :meth:`start`) owns the
-history and draws. Widget handlers may run on other threads (kernel subshells): they only set
-an Event or a value and ask for a redraw. ``docs/architecture.md`` follows one value to the screen.
+Threads: the loop's thread (main, or a background one with :meth:`start`) draws; ``log`` and
+``log_step`` may come from any thread (README, "Guarantees"). Widget handlers (kernel subshells)
+only set an Event or a value and ask for a redraw. ``docs/architecture.md`` follows one value.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.history import History
-from losswidget.core.values import changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
+from losswidget.core.values import META_TEXT, changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
 from losswidget.files.log_writer import HistoryWriter, LogFileLost
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
@@ -71,6 +71,7 @@ class Recorder:
         self.current_epoch: int | None = None
         self._file_problem: str | None = None
         self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
+        self._meta_steps = 0  # step losses on the meta device met by the flush under way
         self.lock = threading.RLock()  # held while values move into the history and the file
         self.pid = os.getpid()
 
@@ -147,6 +148,11 @@ class Recorder:
             del pending[:count]  # only once recorded: a failing conversion keeps the values for the next try
             steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
             self.write("write_steps", values, epoch)
+            if self._meta_steps:
+                count, self._meta_steps = self._meta_steps, 0
+                raise ValueError(
+                    f"'train' given to log_step {META_TEXT}; {count} such step(s) were recorded as gaps (NaN)"
+                )
 
     def _as_floats(self, taken: list[Any]) -> np.ndarray:
         """Pending values (floats and tensors) as one array: the tensors in one copy."""
@@ -156,6 +162,12 @@ class Recorder:
         values[floats] = [taken[i] for i in floats]
         if tensor_rows:
             tensors = [taken[i] for i in tensor_rows]
+            meta = [i for i, tensor in enumerate(tensors) if tensor.is_meta]
+            if meta:  # no value to read: recorded as NaN (a gap), then refused by name once recorded
+                self._meta_steps += len(meta)
+                tensors = [
+                    tensor.new_full((), math.nan, device="cpu") if tensor.is_meta else tensor for tensor in tensors
+                ]
             values[tensor_rows] = tensors_to_floats(tensors)
             if self.steps.alias_device:  # once copying, nothing pending can be an alias
                 changed = changed_since_logged(tensors)
