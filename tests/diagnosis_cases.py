@@ -73,6 +73,24 @@ def synthetic_cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
     val = decay(12) + 0.1
     val[-1] = np.nan
     cases.append(("validation became NaN", decay(12), val, "diverged"))
+    # Overfitting begins: validation has stopped improving (flat, within its noise) while training
+    # still clearly falls; the moment early stopping fires on a small, noisy validation set
+    # (issue 25: best 0.225 at epoch 35, 0.241 at epoch 50, training 0.127 -> 0.096).
+    for n, best_at, sigma in ((51, 35, 0.006), (60, 40, 0.004), (40, 25, 0.0)):
+        train = 0.05 + 0.25 * np.exp(-np.arange(n) / 40.0) + _noise(n, sigma / 4, 9)
+        val = np.empty(n)
+        val[: best_at + 1] = 0.225 + 0.5 * (np.exp(-np.arange(best_at + 1) / 6.0) - np.exp(-best_at / 6.0))
+        val[best_at + 1 :] = 0.228 + _noise(n - best_at - 1, sigma, 10)
+        val[best_at] = 0.225 - sigma  # the minimum early stopping counted from
+        cases.append((f"overfitting begins n={n} best@{best_at} noise={sigma}", train, val, "overfitting begins"))
+    # A Stop pressed during the first noisy epochs (Adam's large early steps): not divergence, and
+    # too noisy for any trend yet.
+    train = np.array([1.9, 0.9, 1.6, 0.7, 1.3, 0.6, 1.1, 0.55, 0.95, 0.5])
+    cases.append(("noisy first epochs", train, train + 0.3, "insufficient data"))
+    # One bad epoch after the curves have flattened is a bump, not divergence.
+    train = decay(20, floor=0.1, rate=0.3)
+    train[-1] = 1.5
+    cases.append(("one bad last epoch", train, train + 0.05, "plateau"))
     # Too few epochs to say anything.
     for n in (1, 3, 4):
         cases.append((f"{n} epochs", decay(n), decay(n) + 0.1, "insufficient data"))

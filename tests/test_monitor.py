@@ -358,7 +358,7 @@ def test_text_view_prints_progress_and_outcome(capsys):
     for epoch in monitor.epochs(30):
         monitor.log(train=0.5, val=val_curve(epoch, turn=3))
     out = capsys.readouterr().out
-    assert "Epoch 0 of 0–29" in out
+    assert "Epoch 0 of epochs 0–29" in out
     assert "Stopped: early stopping at epoch 5" in out
     assert "Diagnosis:" in out
 

@@ -407,7 +407,9 @@ def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_as
     monkeypatch.setattr(feed_module.time, "monotonic", lambda: now[0])
     readings = []
     real = feed_module.diagnose
-    monkeypatch.setattr(feed_module, "diagnose", lambda history: readings.append(len(history)) or real(history))
+    monkeypatch.setattr(
+        feed_module, "diagnose", lambda history, **kw: readings.append(len(history)) or real(history, **kw)
+    )
     monitor = lw.LiveLossMonitor(patience=None, display="widget", frame_rate=1000)
     show_view(monitor)
     for epoch in monitor.epochs(30):

@@ -1,10 +1,10 @@
 """Noise-aware advice: a patience and a smoothing window the validation curve's own noise won't fool.
 
-From the recent validation losses (the last half of the run, at least 8 epochs):
+From the recent validation losses (the last half of the run, at least 8 epochs), read by
+:mod:`losswidget.core.evidence`, the same readings the diagnosis quotes:
 
-- ``noise``: the epoch-to-epoch noise, robustly (scaled median absolute successive difference of
-  the values less their straight-line trend);
-- ``slope``: that straight-line trend, per epoch (negative: still improving);
+- ``noise``: the epoch-to-epoch noise (the evidence's one estimator);
+- ``slope``: the straight-line trend, per epoch (negative: still improving);
 - ``patience``: epochs for the trend to carry the loss ``4 * noise`` lower, ``ceil(4 * noise /
   -slope)`` (the best so far is itself a lucky low, and the next value must beat it despite its own
   noise): a shorter patience can stop on a noisy bump while the model is still improving. On
@@ -23,6 +23,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from losswidget.core.evidence import CurveEvidence, curve_evidence
 
 __all__ = ["Advice", "noise_advice"]
 
@@ -48,17 +50,18 @@ class Advice:
         return f"{head}patience ≥ {self.patience} and smoothing {self.smoothing} are not fooled by it."
 
 
-def noise_advice(val: np.ndarray) -> Advice | None:
+def noise_advice(val: np.ndarray, evidence: CurveEvidence | None = None) -> Advice | None:
+    """The advice for validation losses ``val``; ``evidence``: their
+    :func:`~losswidget.core.evidence.curve_evidence`, when the caller has it."""
     values = np.asarray(val, dtype=np.float64)
     values = values[np.isfinite(values)]
-    recent = values[-max(MIN_EPOCHS, values.size // 2) :]
     if values.size < MIN_EPOCHS:
         return None
-    x = np.arange(recent.size, dtype=np.float64)
-    slope, intercept = np.polyfit(x, recent, 1)
-    residual = recent - (slope * x + intercept)
-    noise = float(1.4826 * np.median(np.abs(np.diff(residual))) / math.sqrt(2.0))
-    level = float(np.median(np.abs(recent)))
+    reading = curve_evidence(values) if evidence is None else evidence
+    if reading is None:
+        return None
+    noise, slope = reading.noise, reading.trend
+    level = float(np.median(np.abs(values[-reading.window :])))
     if slope >= 0 or noise <= 1e-3 * level:
         return None
     ratio = 2.0 * noise / -slope

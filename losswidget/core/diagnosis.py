@@ -1,33 +1,42 @@
 """A plain-language reading of the loss curves, for people learning what they mean.
 
 :func:`diagnose` looks at per-epoch train and validation losses and returns one
-of six kinds, checked in this order:
+of seven kinds, checked in this order. Every noise it uses or quotes is the one
+estimator of :mod:`losswidget.core.evidence` (the validation curve's recent
+window), the same figure the status's advice line quotes, and each sentence
+says how sure it is in those noise units.
 
 1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite
-   monitored loss (validation if any was logged, else training).
+   monitored loss (validation if any was logged, else training), or curves so
+   noisy that the recent window could not see a 10 % change ("too early to tell").
 2. ``"diverged"``: a logged loss is +/-inf; or the last epoch's train or
-   validation loss is NaN where the epoch before had a number; or the smoothed
-   training loss ends above its first value and more than twice its minimum.
+   validation loss is NaN where the epoch before had a number; or a sustained
+   rise: each of the last 3 training losses above both its first value and twice
+   its (smoothed) minimum, the minimum at least 3 epochs back. A few noisy early
+   epochs, or one bad epoch, are not divergence.
 3. ``"overfitting"``: the validation minimum is at least 3 epochs old, the
-   smoothed validation loss has since risen by more than the epoch-to-epoch
-   noise (and by over 1 % of the minimum), and the smoothed training loss has
-   fallen since the minimum by more than twice its own noise (and 1 %). Noise
-   is measured from the minimum's neighbourhood on (not the first epochs' large
-   moves), smoothing spans at most half the epochs since the minimum (a fresh
-   rise is not averaged away). With fewer than 6 epochs since the minimum or a
-   rise under twice the noise, the message starts "probably overfitting" and
-   says why.
-4. ``"underfitting"``: the recent trend is flat (see 5), training has removed
-   less than half of the initial training loss, and validation loss is within
-   15 % of training loss: both high and close together.
-5. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the
-   smoothed monitored loss fell by less than the noise or 1 % of its value.
-6. ``"learning"``: none of the above, the losses are still falling.
+   smoothed validation loss has since risen by more than the noise (and by over
+   1 % of the minimum), and the smoothed training loss has fallen since the
+   minimum by more than twice its own noise (and 1 %). Smoothing spans at most
+   half the epochs since the minimum (a fresh rise is not averaged away). With
+   fewer than 6 epochs since the minimum or a rise under twice the noise, the
+   message starts "probably overfitting" and says why, with the numbers.
+4. ``"overfitting begins"``: the validation loss is flat (see 6) while the
+   smoothed training loss still falls by more than twice its noise and 2 %:
+   validation has stopped improving and training has not, the moment early
+   stopping usually fires on a small validation set.
+5. ``"underfitting"``: flat (see 6), training has removed less than half of the
+   initial training loss, and validation loss is within 15 % of training loss:
+   both high and close together.
+6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the
+   smoothed monitored loss fell by less than twice the noise of a difference of
+   two window means (``noise * sqrt(2 / window)``) or 1 % of its value.
+7. ``"learning"``: none of the above, the losses are still falling.
 
 Trends are always judged on curves smoothed over up to 5 epochs (window
-``n // 5``), with noise estimated robustly from successive differences, so a
-single noisy epoch never changes the verdict. ``since_epoch`` is the epoch the
-condition started (the validation minimum for overfitting), or None.
+``n // 5``), so a single noisy epoch never changes the verdict. ``since_epoch``
+is the epoch the condition started (the best epoch for the two overfitting
+kinds), or None.
 """
 
 from __future__ import annotations
@@ -36,12 +45,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from losswidget.core.evidence import CLEAR, Evidence, noise_of, read_evidence
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
-KINDS = ("learning", "overfitting", "underfitting", "plateau", "diverged", "insufficient data")
+SUSTAINED = 3  # epochs in a row a training loss must stay high to be called diverging
+WINDOW_FLAT = 8  # the fewest recent epochs the flatness threshold's noise is read from
+TOO_NOISY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
+
+KINDS = (
+    "learning",
+    "overfitting begins",
+    "overfitting",
+    "underfitting",
+    "plateau",
+    "diverged",
+    "insufficient data",
+)
 
 
 @dataclass(frozen=True)
@@ -58,11 +80,9 @@ def _g(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _noise(values: np.ndarray) -> float:
-    """Robust per-point noise: scaled median absolute successive difference."""
-    if values.size < 3:
-        return 0.0
-    return float(1.4826 * np.median(np.abs(np.diff(values))) / np.sqrt(2.0))
+def _times(units: float) -> str:
+    """ "2.6 ×", or "over 100 ×" (a smooth curve's tiny noise makes huge ratios that mean "clearly")."""
+    return "over 100 ×" if units > 100 else f"{units:.1f} ×"
 
 
 def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int) -> Diagnosis | None:
@@ -85,10 +105,13 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
                 "Lower the learning rate, check the data for NaNs, or clip gradients.",
             )
     finite = np.isfinite(train)
-    if finite.sum() >= 3:
+    if finite.sum() >= 3 + SUSTAINED:
         smoothed = smooth(train[finite], window)
         lowest = int(smoothed.argmin())
-        if smoothed[-1] > smoothed[0] and smoothed[-1] > 2 * smoothed[lowest] and smoothed[lowest] > 0:
+        last = train[finite][-SUSTAINED:]  # a sustained rise: every one of the last epochs, not one bump
+        high = max(smoothed[0], 2 * smoothed[lowest])
+        sustained = lowest < smoothed.size - SUSTAINED and bool(np.all(last > high))
+        if sustained and smoothed[-1] > high and smoothed[lowest] > 0:
             epoch = int(epochs[finite][lowest])
             return Diagnosis(
                 "diverged",
@@ -100,56 +123,96 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
     return None
 
 
-def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int) -> Diagnosis | None:
+def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence) -> Diagnosis | None:
     rows = np.isfinite(val) & np.isfinite(train)
-    if rows.sum() < 5:
+    if rows.sum() < 5 or ev.val is None or ev.train is None:
         return None
     v, t, e = val[rows], train[rows], epochs[rows]
     best = int(v.argmin())
     after = v.size - 1 - best
     if after < 3:
         return None
-    # Noise from the minimum's neighbourhood on, not from the first epochs' large moves; smoothing
-    # over at most half the epochs since the minimum, so a fresh rise is not averaged away.
-    start = max(0, best - max(after, 10))
+    # Smoothing over at most half the epochs since the minimum, so a fresh rise is not averaged away.
     window = max(min(window, 2), min(window, after // 2))
     vs, ts = smooth(v, window), smooth(t, window)
     rise = vs[-1] - vs[best:].min()
-    threshold = max(_noise(v[start:]), 0.01 * abs(v[best]))
+    noise = ev.val.noise
+    threshold = max(noise, 0.01 * abs(v[best]))  # a floor for noise-free curves: 1 % of the minimum
     train_drop = ts[best] - ts[-1]
-    if rise <= threshold or train_drop <= max(2 * _noise(t[start:]), 0.01 * abs(ts[best])):
+    if rise <= threshold or train_drop <= max(2 * ev.train.noise, 0.01 * abs(ts[best])):
         return None
     best_epoch = int(e[best])
+    units = ev.in_noise(rise)
+    size = f"a smoothed rise of {_g(rise)}, " + (
+        f"{_times(units)} the validation noise of {_g(noise)} per epoch" if noise > 0 else "with no noise to speak of"
+    )
     thin = [f"only {after} epochs since the minimum"] if after < 6 else []
-    if rise < 2 * threshold:
-        thin.append(f"a rise of {_g(rise)}, under twice the epoch-to-epoch noise")
-    opening = f"probably overfitting ({'; '.join(thin)}): " if thin else ""
+    if units < CLEAR:
+        thin.append(f"{size}: it could still be noise")
+    opening = f"probably overfitting ({'; '.join(thin)}): " if thin else "overfitting: "
+    measured = "" if thin and units < CLEAR else f"; {size}, larger than noise makes"
     return Diagnosis(
         "overfitting",
         best_epoch,
         f"{opening}validation loss has risen for {after} epochs since its minimum at epoch {best_epoch} "
-        f"({_g(v[best])} → {_g(v[-1])}) while training loss kept falling "
+        f"({_g(v[best])} → {_g(v[-1])}{measured}) while training loss kept falling "
         f"({_g(t[best])} → {_g(t[-1])}): the model is memorising the training data. "
         f"The weights of epoch {best_epoch} generalise best; more data, regularisation "
         "or a smaller model would help.",
     )
 
 
-def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int) -> int | None:
-    """Epoch from which ``values`` stopped falling meaningfully, or None if still falling."""
+def _overfitting_begins(
+    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int
+) -> Diagnosis | None:
+    """Validation has stopped improving while training still clearly improves (its smoothed curve
+    fell by more than twice its noise and 2 % since then): where overfitting begins."""
+    finite = np.isfinite(train)
+    if ev.train is None or ev.best_epoch is None:
+        return None
+    smoothed = smooth(train[finite], window)
+    rows = epochs[finite] >= flat_since
+    if rows.sum() < 3:
+        return None
+    then, now = smoothed[rows][0], smoothed[-1]
+    drop = then - now
+    if drop <= max(CLEAR * ev.train.noise, 0.02 * abs(then)):
+        return None
+    since = int(epochs[-1]) - ev.best_epoch
+    return Diagnosis(
+        "overfitting begins",
+        ev.best_epoch,
+        f"overfitting begins: validation loss has stopped improving (best {_g(ev.best)} at epoch "
+        f"{ev.best_epoch}, {since} epochs ago; "
+        f"now {_g(ev.latest)}, {_times(ev.in_noise(ev.rise))} its noise above it: {ev.sureness(ev.rise)}) while "
+        f"training loss is still falling (smoothed, {_g(then)} → {_g(now)} since epoch {flat_since}, "
+        f"−{100 * drop / abs(then):.0f} %): this is where overfitting begins. The gap between the curves is what "
+        f"the model memorises; the weights of epoch {ev.best_epoch} are the ones to keep.",
+    )
+
+
+def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int) -> tuple[int | None, float]:
+    """(Epoch from which ``values`` stopped falling meaningfully, or None if still falling; the
+    smallest drop the noise lets this window see, as a share of the loss)."""
     smoothed = smooth(values, window)
     recent = max(5, values.size // 4)
     if values.size < recent + 1:
-        return None
+        return None, 0.0
     drop = smoothed[-recent - 1] - smoothed[-1]
-    threshold = max(_noise(values), 0.01 * abs(smoothed[-1]))
+    # Still falling: the smoothed drop beats twice the noise of a difference of two window means
+    # (noise * sqrt(2 / window)), and 1 % of the value.
+    noise = noise_of(values[-max(WINDOW_FLAT, values.size // 2) :])
+    threshold = max(CLEAR * noise * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
+    resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
     if drop >= threshold:
-        return None
-    return int(epochs[-recent - 1])
+        return None, resolution
+    return int(epochs[-recent - 1]), resolution
 
 
-def diagnose(history, min_epochs: int = 5) -> Diagnosis:
-    """Say in plain words what the curves of ``history`` show (rules in the module docstring)."""
+def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> Diagnosis:
+    """Say in plain words what the curves of ``history`` show (rules in the module docstring).
+    ``evidence``: :func:`~losswidget.core.evidence.read_evidence` of the same history, when the
+    caller has it (the status reads it once for the diagnosis and the advice)."""
     min_epochs = check_int("min_epochs", min_epochs, minimum=2)
     for attribute in ("epochs", "train", "val"):
         if not hasattr(history, attribute):
@@ -173,12 +236,25 @@ def diagnose(history, min_epochs: int = 5) -> Diagnosis:
     diverged = _diverged(epochs, train, val, window)
     if diverged:
         return diverged
+    ev = read_evidence(history) if evidence is None else evidence
     if has_val:
-        overfitting = _overfitting(epochs, train, val, window)
+        overfitting = _overfitting(epochs, train, val, window, ev)
         if overfitting:
             return overfitting
 
-    flat_since = _flat_since(epochs[finite], monitored[finite], window)
+    flat_since, resolution = _flat_since(epochs[finite], monitored[finite], window)
+    if flat_since is not None and resolution > TOO_NOISY:
+        return Diagnosis(
+            "insufficient data",
+            None,
+            f"{count} epochs of {monitored_name} loss, too noisy to judge a trend yet: only a change of "
+            f"{100 * resolution:.0f} % or more would stand out from the epoch-to-epoch noise. Keep training "
+            "(or smooth the chart) and look again.",
+        )
+    if flat_since is not None and has_val:
+        begins = _overfitting_begins(epochs, train, ev, flat_since, window)
+        if begins:
+            return begins
     if flat_since is not None:
         t = train[np.isfinite(train)]
         if has_val and t.size >= 2:

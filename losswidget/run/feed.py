@@ -15,6 +15,7 @@ from losswidget.chart.frame import STATUS_INTERVAL, Frame, PastRun, StepCache, b
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.advice import Advice, noise_advice
 from losswidget.core.diagnosis import diagnose
+from losswidget.core.evidence import read_evidence
 from losswidget.core.history import History
 from losswidget.core.stopping import EarlyStopping
 from losswidget.run.background import Background
@@ -96,7 +97,7 @@ class ChartFeed:
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
         if key != self._reading[0] and (fresh or now - self._read_at >= STATUS_INTERVAL):
-            self._reading = (key, "Diagnosis: " + diagnose(history).message, noise_advice(history.val))
+            self._reading = (key, *_reading(history, self._stopper.min_delta))
             self._read_at = now
         early_stopping = settings.early_stopping
         what_if = None
@@ -124,3 +125,16 @@ class ChartFeed:
             regime=regime if self.running else None,
             extra=notes,
         )
+
+
+ADVISED_WHEN = ("learning", "overfitting begins", "plateau")  # where the patience question is still open
+
+
+def _reading(history: History, min_delta: float) -> tuple[str, Advice | None]:
+    """The diagnosis line and the advice, from one reading of the evidence: the noise and trend
+    either sentence quotes are the same numbers. No advice on patience once the diagnosis says the
+    question is settled (overfitting, divergence, underfitting) or too early."""
+    evidence = read_evidence(history, min_delta)
+    diagnosis = diagnose(history, evidence=evidence)
+    advice = noise_advice(history.val, evidence.val) if diagnosis.kind in ADVISED_WHEN else None
+    return "Diagnosis: " + diagnosis.message, advice

@@ -62,7 +62,7 @@ def progress_text(s: StatusSnapshot) -> str:
         return f"{s.epochs_recorded} epochs recorded." if s.epochs_recorded else "Waiting for the first epoch."
     text = f"Epoch {s.current_epoch}"
     if s.planned_last is not None:
-        text += f" of {s.loop_first_epoch}–{s.planned_last}"
+        text += f" of epochs {s.loop_first_epoch}–{s.planned_last}"
     text += f" · elapsed {format_duration(s.elapsed)}"
     left = eta(s)
     if left is not None:

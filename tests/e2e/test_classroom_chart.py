@@ -111,7 +111,7 @@ def test_a_finished_chart_reads_well_in_light_and_dark(notebook, theme):
 def test_stop_from_the_keyboard_during_a_blocking_loop(notebook):
     nb = notebook([TRAINING, LOOP.format(epochs=2000, pause=0.02)])
     nb.run_all()
-    nb.wait_for_status(r"Epoch \d+ of 0–1999")
+    nb.wait_for_status(r"Epoch \d+ of epochs 0–1999")
     nb.page.locator(".losswidget-legend").first.click()  # somewhere in the widget, before its controls
     for _ in range(40):
         nb.page.keyboard.press("Tab")

@@ -57,7 +57,7 @@ def test_stop_button_ends_a_blocking_loop_and_restores_best_weights(notebook):
     )
     nb.run_all()
     nb.wait_for_widget()
-    nb.wait_for_status(r"Epoch \d+ of 0–999")
+    nb.wait_for_status(r"Epoch \d+ of epochs 0–999")
     first = nb.line_points()
     time.sleep(2.0)
     second = nb.line_points()
@@ -174,7 +174,7 @@ def test_the_status_bar_says_busy_while_a_monitored_cell_runs_whatever_the_contr
                    blocking_loop(2000, pause=0.01)], servers(config=config))  # fmt: skip
     nb.run_all()
     nb.wait_for_widget()
-    nb.wait_for_status(r"Epoch \d+ of 0–1999")
+    nb.wait_for_status(r"Epoch \d+ of epochs 0–1999")
 
     def kernel_status() -> str:
         text = nb.page.inner_text("#jp-main-statusbar")

@@ -1,0 +1,105 @@
+"""What every sentence about the curves reads: each curve's noise and trend, and where the latest
+validation value sits against the best one, in that noise's units. Pure numpy, from a history.
+
+One estimator of noise, used by the diagnosis and the advice alike (so that no two sentences on
+one screen quote two noises): over a curve's recent window (its last half, at least ``WINDOW``
+finite values, all of them when fewer), the successive differences less their median (a trend's
+step per epoch), scaled median absolute value, divided by √2. For values ``trend + e`` with white
+noise ``e`` of standard deviation σ it reads σ, robustly: one wild epoch does not move it
+(``tests/test_evidence.py`` checks it on simulated curves of known σ). The trend is the
+least-squares slope over the same window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from losswidget.core.stopping import best_of
+
+__all__ = ["CurveEvidence", "Evidence", "curve_evidence", "noise_of", "read_evidence"]
+
+WINDOW = 8  # the fewest recent epochs a noise is read from
+CLEAR = 2.0  # a change of at least this many noise units is beyond what noise alone makes
+
+
+def noise_of(values: Any) -> float:
+    """The epoch-to-epoch noise of ``values`` (finite, in order): 0.0 with fewer than 3."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 3:
+        return 0.0
+    with np.errstate(all="ignore"):  # values near float64's limit: an infinite noise, said as such
+        steps = np.diff(values)
+        return float(1.4826 * np.median(np.abs(steps - np.median(steps))) / math.sqrt(2.0))
+
+
+def _recent(values: np.ndarray) -> np.ndarray:
+    return values[-max(WINDOW, values.size // 2) :]
+
+
+@dataclass(frozen=True)
+class CurveEvidence:
+    """One curve's recent window: ``noise`` and ``trend`` (per epoch) over its last ``window`` epochs."""
+
+    noise: float
+    trend: float
+    window: int
+
+
+def curve_evidence(values: Any) -> CurveEvidence | None:
+    """The evidence of one curve's finite values, or None with fewer than 3."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size < 3:
+        return None
+    recent = _recent(values)
+    trend = float(np.polyfit(np.arange(recent.size, dtype=np.float64), recent, 1)[0])
+    return CurveEvidence(noise=noise_of(recent), trend=trend, window=int(recent.size))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The readings of one moment of a run (``read_evidence``)."""
+
+    train: CurveEvidence | None
+    val: CurveEvidence | None
+    best_epoch: int | None  # the lowest finite validation value's epoch
+    best: float  # its value (NaN: none)
+    latest: float  # the last finite validation value (NaN: none)
+
+    @property
+    def rise(self) -> float:
+        """How far the latest validation value sits above the best (0 at the best)."""
+        return self.latest - self.best if math.isfinite(self.latest) else math.nan
+
+    def in_noise(self, change: float) -> float:
+        """``change`` in validation-noise units (inf when the noise is 0 and the change is not)."""
+        noise = self.val.noise if self.val is not None else 0.0
+        if noise > 0:
+            return change / noise
+        return 0.0 if change == 0 else math.copysign(math.inf, change)
+
+    def sureness(self, change: float) -> str:
+        """How sure a sentence about ``change`` (in validation loss) can be, in words."""
+        units = abs(self.in_noise(change))
+        if units >= CLEAR:
+            return "larger than the noise makes"
+        if units >= 1:
+            return "could still be noise"
+        return "within the noise"
+
+
+def read_evidence(history: Any, min_delta: float = 0.0) -> Evidence:
+    """The evidence of ``history`` now (a History, or anything with ``epochs``, ``train``, ``val``).
+    The best epoch is early stopping's (:func:`~losswidget.core.stopping.best_of`, with ``min_delta``)."""
+    epochs = np.asarray(history.epochs)
+    train = np.asarray(history.train, dtype=np.float64)
+    val = np.asarray(history.val, dtype=np.float64)
+    finite = val[np.isfinite(val)]
+    best_pair = best_of(val, epochs, min_delta)
+    best_epoch, best = best_pair if best_pair is not None else (None, math.nan)
+    latest = float(finite[-1]) if finite.size else math.nan
+    return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest)
