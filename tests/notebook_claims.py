@@ -56,7 +56,32 @@ def underfitting_and_capacity(notebook: Any) -> None:
     assert rows[128][2] in ("overfitting", "overfitting begins")
 
 
+def early_stopping_and_noise(notebook: Any) -> None:
+    text = printed(notebook)
+    table = {
+        int(patience): (stop, int(kept), float(loss))
+        for patience, stop, kept, loss in re.findall(r"^\s+(\d+)\s+(\w+)\s+(\d+)\s+([\d.]+)$", text, re.MULTILINE)
+    }
+    assert {0, 1, 10} <= set(table), table
+    best_test = min(loss for *_, loss in table.values())
+    # "With patience 0 or 1, noise triggers the stop while the model is still improving: its test loss is worse."
+    for patience in (0, 1):
+        assert table[patience][2] > best_test and table[patience][1] < table[10][1]
+    # "A moderate patience finds (nearly) the true minimum and the best test loss."
+    assert table[10][2] == best_test
+    # The paired comparison's verdict is the one its numbers give.
+    found = re.search(r"([+-][\d.]+) ± ([\d.]+) \(([\d.]+) standard errors\): (.+)", text)
+    assert found, "the paired comparison is no longer printed"
+    mean, se, units = float(found.group(1)), float(found.group(2)), float(found.group(3))
+    assert abs(units - abs(mean) / se) < 0.15
+    assert found.group(4).startswith("larger" if units >= 2 else "within the noise")
+    # "So a larger min_delta stops earlier here, not later."
+    stops = [int(epoch) for epoch in re.findall(r"min_delta=[\d.]+: patience 3 stops at epoch (\d+)", text)]
+    assert len(stops) == 3 and stops == sorted(stops, reverse=True) and stops[-1] < stops[0]
+
+
 CLAIMS = {
+    "03_early_stopping_and_noise": early_stopping_and_noise,
     "02_seeing_overfitting": seeing_overfitting,
     "05_underfitting_and_capacity": underfitting_and_capacity,
 }
