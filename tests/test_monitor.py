@@ -248,7 +248,7 @@ def test_log_step_returns_should_stop_for_step_level_breaks():
     [
         (lambda m: m.log(), TypeError, r"log\(\) needs at least one value"),
         (lambda m: m.log(train="0.5"), TypeError, r"'train' must be a number: got the str '0.5'"),
-        (lambda m: m.log(train=0.5, val=torch.ones(32)), ValueError, r"'val' .* shape \(32,\); log a scalar"),
+        (lambda m: m.log(train=0.5, val=torch.ones(4, 8)), ValueError, r"'val' .* shape \(4, 8\); log a scalar"),
         (lambda m: m.log(epoch=3.0), ValueError, r"'epoch' is reserved"),
         (lambda m: m.log_step(train=None), TypeError, r"'train' is required"),
         (lambda m: m.log_step(train=[1, 2]), TypeError, r"got a list of length 2"),

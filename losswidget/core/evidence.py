@@ -20,7 +20,16 @@ import numpy as np
 
 from losswidget.core.stopping import best_of
 
-__all__ = ["CurveEvidence", "Evidence", "curve_evidence", "noise_of", "read_evidence"]
+__all__ = [
+    "CurveEvidence",
+    "Evidence",
+    "RiseTest",
+    "curve_evidence",
+    "noise_of",
+    "read_evidence",
+    "rise_test",
+    "sample_mean",
+]
 
 WINDOW = 8  # the fewest recent epochs a noise is read from
 CLEAR = 2.0  # a change of at least this many noise units is beyond what noise alone makes
@@ -103,3 +112,54 @@ def read_evidence(history: Any, min_delta: float = 0.0) -> Evidence:
     best_epoch, best = best_pair if best_pair is not None else (None, math.nan)
     latest = float(finite[-1]) if finite.size else math.nan
     return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest)
+
+
+# -- validation losses per example: the noise from the data itself ------------------------------
+
+
+def sample_mean(values: Any) -> tuple[float, float, int]:
+    """(mean, its standard error, n) of per-example losses: ``std(ddof=1) / sqrt(n)``, the
+    uncertainty of a validation loss measured on n examples. NaN standard error for n < 2."""
+    sample = np.asarray(values, dtype=np.float64).reshape(-1)
+    n = int(sample.size)
+    if n == 0:
+        raise ValueError("'val' per-example losses are empty: give one loss per validation example")
+    mean = float(sample.mean())
+    se = float(sample.std(ddof=1) / math.sqrt(n)) if n >= 2 else math.nan
+    return mean, se, n
+
+
+@dataclass(frozen=True)
+class RiseTest:
+    """The latest validation loss against the best epoch's, with its standard error."""
+
+    rise: float  # latest minus best
+    se: float  # the standard error of that difference
+    n: int  # examples
+    paired: bool  # the same examples at both epochs: the difference's own spread
+
+    @property
+    def units(self) -> float:
+        return self.rise / self.se if self.se > 0 else (0.0 if self.rise == 0 else math.copysign(math.inf, self.rise))
+
+    def sentence(self, best_epoch: int) -> str:
+        """ "Validation +0.06 since epoch 19: 3.1 standard errors (paired, 400 examples): real."."""
+        how = f"paired, the same {self.n} examples" if self.paired else f"{self.n} examples, unpaired"
+        units = self.units
+        verdict = "a real change" if abs(units) >= CLEAR else "could be noise"
+        return (
+            f"Validation {self.rise:+.3g} since the best epoch {best_epoch}: {abs(units):.1f} standard errors "
+            f"({how}): {verdict}."
+        )
+
+
+def rise_test(latest: Any, best: Any, latest_se: float, best_se: float) -> RiseTest:
+    """How sure a rise since the best epoch is: paired (the per-example difference's standard error)
+    when both samples cover the same examples, else the two standard errors combined."""
+    latest = np.asarray(latest, dtype=np.float64).reshape(-1)
+    best = np.asarray(best, dtype=np.float64).reshape(-1)
+    rise = float(latest.mean() - best.mean())
+    if latest.size == best.size and latest.size >= 2:
+        difference = latest - best
+        return RiseTest(rise, float(difference.std(ddof=1) / math.sqrt(difference.size)), int(latest.size), True)
+    return RiseTest(rise, math.hypot(latest_se, best_se), int(latest.size), False)

@@ -7,12 +7,13 @@ per-step logging without device synchronisation, and best weights restored.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from losswidget.core.validate import check_int
+from losswidget.core.validate import check_bool, check_int
 from losswidget.integrations.batches import (
     Metric,
     batch_size,
@@ -38,17 +39,24 @@ def evaluate(
     device: Any = None,
     metrics: dict[str, Metric] | None = None,
     unpack: Callable[[Any], tuple] | None = None,
-) -> float | dict[str, float]:
+    per_example: bool = False,
+) -> Any:
     """Mean loss of ``model`` over ``loader``, weighted by batch size.
 
     Runs in ``eval()`` mode under ``torch.no_grad()`` and puts the model back in the
     mode it was in. ``loss_fn`` (and each metric) must return a batch mean. With
     ``metrics={"acc": accuracy}`` returns ``{"loss": ..., "acc": ...}``, each
     weighted the same way; otherwise a float. One device synchronisation, at the end.
+
+    ``per_example=True``: the loss is one value per example instead, a 1-D float64 CPU tensor in
+    the loader's order, for ``monitor.log(val=...)`` (its mean, and its standard error). A torch
+    loss module is asked with ``reduction="none"`` (on a copy: yours is untouched); any other
+    ``loss_fn`` is called once per example.
     """
     torch = import_torch()
     check_model(model, "evaluate")
     check_loader("loader", loader, "evaluate")
+    per_example = check_bool("per_example", per_example)
     if not callable(loss_fn):
         raise TypeError(f"evaluate(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
     metrics = check_metrics(metrics, ("loss",))  # evaluate() returns the loss under "loss"
@@ -58,6 +66,7 @@ def evaluate(
     try:
         with torch.no_grad():
             total = torch.zeros((), dtype=torch.float64, device=device)
+            each_loss, losses = (_per_example_loss(loss_fn) if per_example else None), []
             metric_totals = {name: torch.zeros((), dtype=torch.float64, device=device) for name in metrics}
             count = 0
             for batch in loader:
@@ -65,7 +74,10 @@ def evaluate(
                 inputs, targets = to_device(inputs, device), to_device(targets, device)
                 outputs = model(inputs)
                 size = batch_size(targets)
-                total += scalar(loss_fn(outputs, targets), "loss_fn").to(torch.float64) * size
+                if each_loss is not None:
+                    losses.append(each_loss(outputs, targets, size).to(torch.float64))
+                else:
+                    total += scalar(loss_fn(outputs, targets), "loss_fn").to(torch.float64) * size
                 for name, metric in metrics.items():
                     metric_totals[name] += scalar(metric(outputs, targets), f"metric {name!r}").to(torch.float64) * size
                 count += size
@@ -73,10 +85,37 @@ def evaluate(
         model.train(was_training)
     if count == 0:
         raise ValueError("the loader yielded no batches: an empty loader has no mean loss (check its dataset)")
+    if each_loss is not None:
+        loss = torch.cat(losses).cpu()
+        if not metrics:
+            return loss
+        return {"loss": loss, **dict(zip(metrics, torch.stack(list(metric_totals.values())).div(count).tolist()))}
     if not metrics:
         return float(total / count)
     values = torch.stack([total, *metric_totals.values()]).div(count).tolist()
     return dict(zip(["loss", *metrics], values))
+
+
+def _per_example_loss(loss_fn: Any) -> Callable[[Any, Any, int], Any]:
+    """A function (outputs, targets, batch size) -> one loss per example, from a batch-mean ``loss_fn``."""
+    if isinstance(getattr(loss_fn, "reduction", None), str):
+        unreduced = copy.copy(loss_fn)
+        unreduced.reduction = "none"
+
+        def module_losses(outputs: Any, targets: Any, size: int) -> Any:
+            values = unreduced(outputs, targets)
+            return values.reshape(size, -1).mean(dim=1) if values.numel() != size else values.reshape(size)
+
+        return module_losses
+
+    def one_by_one(outputs: Any, targets: Any, size: int) -> Any:
+        import torch
+
+        return torch.stack(
+            [scalar(loss_fn(outputs[i : i + 1], targets[i : i + 1]), "loss_fn").detach() for i in range(size)]
+        )
+
+    return one_by_one
 
 
 def _warn_if_overlapping(train_loader: Any, val_loader: Any) -> None:

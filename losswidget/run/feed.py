@@ -24,6 +24,7 @@ from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, progress_of, status_lines
 from losswidget.run.stop_control import StopControl
+from losswidget.run.validation import ValidationSamples
 
 
 class ChartFeed:
@@ -38,10 +39,11 @@ class ChartFeed:
         loop: Loop,
         best: BestWeights,
         background: Background,
+        samples: ValidationSamples,
     ) -> None:
         self._recorder, self._stopper, self._stop, self._settings = recorder, stopper, stop, settings
         self._past = past
-        self._loop, self._best, self._background = loop, best, background
+        self._loop, self._best, self._background, self._samples = loop, best, background, samples
         self.steps = StepCache(max_points)
         # (the history's key, the diagnosis line, the noise advice): read once per new value
         self._reading: tuple[tuple, str, Advice | None] = ((), "", None)
@@ -117,6 +119,7 @@ class ChartFeed:
             wait=stopper.wait,
             what_if_patience=settings.patience,
             what_if=what_if,
+            rise=self._samples.sentence(stopper.best_epoch),
             diagnosis=self._reading[1],
             advice=self._reading[2],
             non_finite=self.steps.non_finite(history),

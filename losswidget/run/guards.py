@@ -43,6 +43,16 @@ class TeachingGuards:
             self._warned.add(key)
             warnings.warn(message, stacklevel=stacklevel)
 
+    def relogged(self, names: list[str], epoch: int) -> None:
+        """Names logged a second time in one epoch: the latest value is kept, said once each."""
+        for name in names:
+            self.warn_once(
+                f"twice-{name}",
+                f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
+                "(log each value once per epoch)",
+                stacklevel=4,
+            )
+
     def steps_logged(self) -> None:
         """A few times a second while steps are logged: is the model still in eval() mode?"""
         if self.model is not None and not self.model.training and "eval-steps" not in self._warned:

@@ -51,6 +51,7 @@ from losswidget.run.settings_face import SettingsFace
 from losswidget.run.status import StatusSnapshot
 from losswidget.run.step_path import StepPath
 from losswidget.run.stop_control import StopControl
+from losswidget.run.validation import ValidationSamples
 from losswidget.views.base import Controls
 
 __all__ = ["LiveLossMonitor"]
@@ -116,7 +117,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._ranks = Ranks.detect()
         if self._ranks is not None and self._ranks.rank != 0:
             display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
-        self._guards = TeachingGuards()
+        self._guards, self._samples = TeachingGuards(), ValidationSamples()
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name)
@@ -129,7 +130,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._decision = Decision(self._stopper, self._best, self._stop)
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
         self._background = Background()
-        parts = (self._loop, self._best, self._background)
+        parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
         self._display.source = self._feed
         self.settings.on_change = self._setting_changed
@@ -187,11 +188,11 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
 
     def log(self, train: Any = None, val: Any = None, **metrics: Any) -> bool:
         """Record one epoch's values (several calls in one epoch merge). Returns ``should_stop``."""
-        values = {}
+        values, losses = {}, None
         if train is not None:
             values["train"] = to_float(train, "train")
-        if val is not None:
-            values["val"] = to_float(val, "val")
+        if val is not None:  # a number, or one loss per validation example (its mean and standard error)
+            losses = self._samples.values_of(val, values)
         for name, value in metrics.items():
             values[check_metric_name(name)] = to_float(value, name)
         if not values:
@@ -205,14 +206,9 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             if not self._recorder.epoch_open:
                 self._loop.epoch_logged_outside()
             epoch, replaced = self._recorder.log_epoch(values)
-            for name in replaced:
-                self._guards.warn_once(
-                    f"twice-{name}",
-                    f"losswidget: {name!r} was logged twice for epoch {epoch}; keeping the latest value "
-                    "(log each value once per epoch)",
-                    stacklevel=3,
-                )
+            self._guards.relogged(replaced, epoch)
             self._decision.epoch_logged(epoch, values, relogged_val="val" in replaced)
+            self._samples.logged(epoch, self._stopper.best_epoch, losses)
         if not self._recorder.epoch_open and not self._loop.active:
             self._loop.draw_after_cell()
         self._maybe_frame()

@@ -20,6 +20,7 @@ class RunsFace:
     _stopper: Any
     _feed: Any
     _best: Any
+    _samples: Any
     _stop: Any
     _loop: Any
     _background: Any
@@ -55,6 +56,7 @@ class RunsFace:
         self._stopper.reset()
         self._feed.steps.reset()
         self._best.reset()
+        self._samples.reset()
         self._stop.clear()
         self._loop.outcome = None
         self._request_redraw()

@@ -31,6 +31,7 @@ class StatusSnapshot:
     what_if: tuple[int, int] | None = None
     diagnosis: str = ""
     advice: Advice | None = None  # the patience and smoothing the validation noise calls for
+    rise: str | None = None  # per-example validation: is the rise since the best epoch beyond its standard error
     non_finite: int = 0
     outcome: str | None = None
     stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
@@ -85,6 +86,8 @@ def status_lines(s: StatusSnapshot) -> list[str]:
         lines.append(f"Best validation loss {s.best[1]:.4g} at epoch {s.best[0]}.")
     elif s.epochs_recorded:
         lines.append("No validation loss logged: early stopping and the best epoch need log(val=...).")
+    if s.rise:
+        lines.append(s.rise)
     lines.append(stopping_text(s))
     if s.advice is not None:
         lines.append(s.advice.text(s.patience if s.early_stopping else s.what_if_patience))

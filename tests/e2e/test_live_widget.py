@@ -181,6 +181,9 @@ def test_the_status_bar_says_busy_while_a_monitored_cell_runs_whatever_the_contr
         found = re.search(r"\|\s*(Busy|Idle|Connecting|Unknown|Starting|Restarting)", text)
         return found.group(1) if found else text
 
+    deadline = time.monotonic() + 20  # the bar may lag behind the running cell on a loaded machine
+    while kernel_status() != "Busy" and time.monotonic() < deadline:
+        time.sleep(0.1)
     handle = nb.page.locator(".losswidget .widget-slider .noUi-handle").first  # the smoothing slider
     handle.focus()
     samples, deadline = [], time.monotonic() + 8

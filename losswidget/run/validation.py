@@ -1,0 +1,70 @@
+"""Per-example validation losses: ``monitor.log(val=losses)`` with one loss per validation example
+(a 1-D tensor or array) records their mean as the epoch's ``val`` and its standard error as
+``val_se``, and keeps the best epoch's losses, so that the status can say whether the rise since
+the best epoch is larger than the noise (:func:`losswidget.core.evidence.rise_test`: paired when
+the same examples come in the same order, as a validation loader without ``shuffle`` gives them).
+
+The best epoch is asked of its owner (early stopping) after each epoch's decision.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from losswidget.core.evidence import RiseTest, rise_test, sample_mean
+from losswidget.core.values import is_tensor, to_float
+
+
+def per_example(value: Any) -> bool:
+    """A 1-D array or tensor of more than one loss (a scalar, or a one-element array, is one value)."""
+    shape = getattr(value, "shape", None)
+    return shape is not None and len(shape) == 1 and shape[0] > 1
+
+
+class ValidationSamples:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """A new run: no epoch's losses are kept."""
+        self._latest: tuple[int, np.ndarray, float] | None = None  # (epoch, losses, standard error)
+        self._best: tuple[int, np.ndarray, float] | None = None
+
+    def values_of(self, val: Any, values: dict[str, float]) -> tuple[np.ndarray, float] | None:
+        """Put ``val``'s epoch values into ``values`` (``val``, and ``val_se`` for per-example losses);
+        returns the losses and their standard error for :meth:`logged`, or None for a number."""
+        if not per_example(val):
+            values["val"] = to_float(val, "val")
+            return None
+        if is_tensor(val):
+            val = val.detach().to("cpu").numpy()
+        try:
+            losses = np.asarray(val, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"'val' per-example losses must be numbers: got {np.asarray(val).dtype}") from None
+        mean, se, _ = sample_mean(losses)
+        values["val"], values["val_se"] = mean, se
+        return losses, se
+
+    def logged(self, epoch: int, best_epoch: int | None, losses: tuple[np.ndarray, float] | None) -> None:
+        """After the epoch's decision: keep its losses, and the best epoch's."""
+        if losses is None:
+            return
+        self._latest = (epoch, *losses)
+        if best_epoch == epoch:
+            self._best = self._latest
+
+    def test(self, best_epoch: int | None) -> tuple[int, RiseTest] | None:
+        """The latest epoch against the best one (both given per example), or None."""
+        if self._latest is None or self._best is None or best_epoch != self._best[0]:
+            return None
+        if self._latest[0] == best_epoch or not math.isfinite(self._latest[2]):
+            return None
+        return best_epoch, rise_test(self._latest[1], self._best[1], self._latest[2], self._best[2])
+
+    def sentence(self, best_epoch: int | None) -> str | None:
+        found = self.test(best_epoch)
+        return None if found is None else found[1].sentence(found[0])
