@@ -162,7 +162,8 @@ def fit(
 
     Per epoch: training with per-step losses logged (every ``log_every`` steps,
     without device synchronisation), the sample-weighted mean training loss,
-    validation through :func:`evaluate`, the learning rate, ``scheduler.step()``
+    validation through :func:`evaluate` (per example, with its standard error, for a torch loss
+    module with the plain mean), the learning rate, ``scheduler.step()``
     (``step(val)`` for ReduceLROnPlateau), and early stopping with best weights
     restored. Creates and displays a :class:`LiveLossMonitor` when none is given;
     pass one to continue an earlier run (epoch numbers continue).
@@ -195,6 +196,10 @@ def fit(
     if monitor.model is None:
         monitor.model = model
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    # Validation per example (its mean and standard error) where that costs nothing and means the
+    # same: a torch loss module with the plain mean (a class-weighted mean is another quantity).
+    plain_mean = getattr(loss_fn, "reduction", None) == "mean" and getattr(loss_fn, "weight", None) is None
+    each = {"per_example": True} if plain_mean else {}
 
     for _epoch in monitor.epochs(epochs):
         model.train()
@@ -217,7 +222,7 @@ def fit(
         if count:
             values["train"] = float(total / count)
         if val_loader is not None:
-            result = evaluate(model, val_loader, loss_fn, device=device, metrics=metrics, unpack=unpack)
+            result = evaluate(model, val_loader, loss_fn, device=device, metrics=metrics, unpack=unpack, **each)
             if isinstance(result, dict):
                 values["val"] = result.pop("loss")
                 values.update(result)
@@ -226,8 +231,9 @@ def fit(
         monitor.log(**values)
         if scheduler is not None and not monitor.should_stop:
             if plateau:
-                if "val" in values and math.isfinite(values["val"]):
-                    scheduler.step(values["val"])
+                val_now = float(monitor.history.val[-1]) if "val" in values else math.nan
+                if math.isfinite(val_now):
+                    scheduler.step(val_now)
             else:
                 scheduler.step()
     return monitor.history
