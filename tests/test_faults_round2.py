@@ -256,3 +256,11 @@ def test_values_beyond_float32_are_said_on_the_chart_and_kept_exactly():
         monitor.log(train=1e39, val=1.0)
     assert "beyond ±3.4e38 (up to 1e+39)" in monitor._build_frame().clip_note
     assert monitor.history.train.tolist() == [1e39, 1e39]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_log_file_symlinked_to_a_full_device_is_refused_by_name(tmp_path):
+    link = tmp_path / "run.jsonl"
+    link.symlink_to("/dev/full")
+    with pytest.raises(ValueError, match=r"'log_file' .* is a device, not a regular file"):
+        lw.LiveLossMonitor(log_file=link, display="none")
