@@ -45,14 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losswidget.core.evidence import CLEAR, Evidence, noise_of, read_evidence
+from losswidget.core.evidence import CLEAR, Evidence, read_evidence
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
 SUSTAINED = 3  # epochs in a row a training loss must stay high to be called diverging
-WINDOW_FLAT = 8  # the fewest recent epochs the flatness threshold's noise is read from
 TOO_NOISY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
 
 KINDS = (
@@ -186,14 +185,15 @@ def _overfitting_begins(
         f"{ev.best_epoch}, {since} epochs ago; "
         f"now {_g(ev.latest)}, {_times(ev.in_noise(ev.rise))} its noise above it: {ev.sureness(ev.rise)}) while "
         f"training loss is still falling (smoothed, {_g(then)} → {_g(now)} since epoch {flat_since}, "
-        f"−{100 * drop / abs(then):.0f} %): this is where overfitting begins. The gap between the curves is what "
-        f"the model memorises; the weights of epoch {ev.best_epoch} are the ones to keep.",
+        f"−{100 * drop / abs(then):.0f} %). The gap opening between the curves is what the model memorises; "
+        f"the weights of epoch {ev.best_epoch} are the ones to keep.",
     )
 
 
-def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int) -> tuple[int | None, float]:
+def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int, noise: float) -> tuple[int | None, float]:
     """(Epoch from which ``values`` stopped falling meaningfully, or None if still falling; the
-    smallest drop the noise lets this window see, as a share of the loss)."""
+    smallest drop the noise lets this window see, as a share of the loss). ``noise``: the curve's,
+    from the evidence."""
     smoothed = smooth(values, window)
     recent = max(5, values.size // 4)
     if values.size < recent + 1:
@@ -201,7 +201,6 @@ def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int) -> tuple[in
     drop = smoothed[-recent - 1] - smoothed[-1]
     # Still falling: the smoothed drop beats twice the noise of a difference of two window means
     # (noise * sqrt(2 / window)), and 1 % of the value.
-    noise = noise_of(values[-max(WINDOW_FLAT, values.size // 2) :])
     threshold = max(CLEAR * noise * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
     resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
     if drop >= threshold:
@@ -242,7 +241,9 @@ def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> 
         if overfitting:
             return overfitting
 
-    flat_since, resolution = _flat_since(epochs[finite], monitored[finite], window)
+    reading = ev.val if has_val else ev.train
+    noise = reading.noise if reading is not None else 0.0
+    flat_since, resolution = _flat_since(epochs[finite], monitored[finite], window, noise)
     if flat_since is not None and resolution > TOO_NOISY:
         return Diagnosis(
             "insufficient data",

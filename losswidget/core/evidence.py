@@ -25,6 +25,7 @@ __all__ = [
     "Evidence",
     "RiseTest",
     "curve_evidence",
+    "in_units",
     "noise_of",
     "read_evidence",
     "rise_test",
@@ -43,6 +44,14 @@ def noise_of(values: Any) -> float:
     with np.errstate(all="ignore"):  # values near float64's limit: an infinite noise, said as such
         steps = np.diff(values)
         return float(1.4826 * np.median(np.abs(steps - np.median(steps))) / math.sqrt(2.0))
+
+
+def in_units(change: float, scale: float) -> float:
+    """``change`` in units of ``scale`` (a noise, a standard error): inf when the scale is 0 and the
+    change is not, 0 when both are."""
+    if scale > 0:
+        return change / scale
+    return 0.0 if change == 0 else math.copysign(math.inf, change)
 
 
 def _recent(values: np.ndarray) -> np.ndarray:
@@ -75,7 +84,7 @@ class Evidence:
 
     train: CurveEvidence | None
     val: CurveEvidence | None
-    best_epoch: int | None  # the lowest finite validation value's epoch
+    best_epoch: int | None  # early stopping's best epoch (its owner's, or best_of's rule)
     best: float  # its value (NaN: none)
     latest: float  # the last finite validation value (NaN: none)
 
@@ -86,10 +95,7 @@ class Evidence:
 
     def in_noise(self, change: float) -> float:
         """``change`` in validation-noise units (inf when the noise is 0 and the change is not)."""
-        noise = self.val.noise if self.val is not None else 0.0
-        if noise > 0:
-            return change / noise
-        return 0.0 if change == 0 else math.copysign(math.inf, change)
+        return in_units(change, self.val.noise if self.val is not None else 0.0)
 
     def sureness(self, change: float) -> str:
         """How sure a sentence about ``change`` (in validation loss) can be, in words."""
@@ -101,14 +107,18 @@ class Evidence:
         return "within the noise"
 
 
-def read_evidence(history: Any, min_delta: float = 0.0) -> Evidence:
+_REPLAY = object()  # read_evidence's default: no owner was asked, replay early stopping's rule
+
+
+def read_evidence(history: Any, best: Any = _REPLAY) -> Evidence:
     """The evidence of ``history`` now (a History, or anything with ``epochs``, ``train``, ``val``).
-    The best epoch is early stopping's (:func:`~losswidget.core.stopping.best_of`, with ``min_delta``)."""
+    ``best``: the (epoch, value) its owner (a monitor's early stopping) has, or None before one; by
+    default replayed with early stopping's rule (:func:`~losswidget.core.stopping.best_of`)."""
     epochs = np.asarray(history.epochs)
     train = np.asarray(history.train, dtype=np.float64)
     val = np.asarray(history.val, dtype=np.float64)
     finite = val[np.isfinite(val)]
-    best_pair = best_of(val, epochs, min_delta)
+    best_pair = best_of(val, epochs) if best is _REPLAY else best
     best_epoch, best = best_pair if best_pair is not None else (None, math.nan)
     latest = float(finite[-1]) if finite.size else math.nan
     return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest)
@@ -140,10 +150,11 @@ class RiseTest:
 
     @property
     def units(self) -> float:
-        return self.rise / self.se if self.se > 0 else (0.0 if self.rise == 0 else math.copysign(math.inf, self.rise))
+        return in_units(self.rise, self.se)
 
     def sentence(self, best_epoch: int) -> str:
-        """ "Validation +0.06 since epoch 19: 3.1 standard errors (paired, 400 examples): real."."""
+        """ "Validation +0.06 since the best epoch 19: 3.1 standard errors (paired, the same 400
+        examples): a real change." """
         how = f"paired, the same {self.n} examples" if self.paired else f"{self.n} examples, unpaired"
         units = self.units
         verdict = "a real change" if abs(units) >= CLEAR else "could be noise"

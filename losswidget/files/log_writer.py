@@ -44,13 +44,12 @@ class HistoryWriter:
 
     def __init__(self, path: str | Path, name: str | None = None, min_delta: float | None = None) -> None:
         path = check_path("log_file", path)
-        if path.is_dir():
-            raise IsADirectoryError(f"'log_file' {str(path)!r} is a directory: give a .jsonl file path inside it")
+        exists = check_regular_file("log_file", path)  # first: a directory or a FIFO is named as such
         if path.suffix.lower() != ".jsonl":
             raise ValueError(f"'log_file' must end in .jsonl: {str(path)!r}")
-        if check_regular_file("log_file", path) and path.stat().st_size > 0:
+        if exists and path.stat().st_size > 0:
             raise _taken(path)
-        created = not path.exists()
+        created = not exists
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._stream = open(path, "a", encoding="utf-8")

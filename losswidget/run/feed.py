@@ -45,8 +45,9 @@ class ChartFeed:
         self._past = past
         self._loop, self._best, self._background, self._samples = loop, best, background, samples
         self.steps = StepCache(max_points)
-        # (the history's key, the diagnosis line, the noise advice): read once per new value
-        self._reading: tuple[tuple, str, Advice | None] = ((), "", None)
+        # (the history's key, the diagnosis line, the noise advice, the rise in standard errors): read
+        # once per new value, not per frame
+        self._reading: tuple[tuple, str, Advice | None, str | None] = ((), "", None, None)
         self._read_at = -float("inf")
         self.x_label = "epoch"
 
@@ -99,7 +100,8 @@ class ChartFeed:
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
         if key != self._reading[0] and (fresh or now - self._read_at >= STATUS_INTERVAL):
-            self._reading = (key, *_reading(history, self._stopper.min_delta))
+            best = self.best()
+            self._reading = (key, *_reading(history, best), self._samples.sentence(None if best is None else best[0]))
             self._read_at = now
         early_stopping = settings.early_stopping
         what_if = None
@@ -119,7 +121,7 @@ class ChartFeed:
             wait=stopper.wait,
             what_if_patience=settings.patience,
             what_if=what_if,
-            rise=self._samples.sentence(stopper.best_epoch),
+            rise=self._reading[3],
             diagnosis=self._reading[1],
             advice=self._reading[2],
             non_finite=self.steps.non_finite(history),
@@ -133,11 +135,11 @@ class ChartFeed:
 ADVISED_WHEN = ("learning", "overfitting begins", "plateau")  # where the patience question is still open
 
 
-def _reading(history: History, min_delta: float) -> tuple[str, Advice | None]:
+def _reading(history: History, best: tuple[int, float] | None) -> tuple[str, Advice | None]:
     """The diagnosis line and the advice, from one reading of the evidence: the noise and trend
     either sentence quotes are the same numbers. No advice on patience once the diagnosis says the
     question is settled (overfitting, divergence, underfitting) or too early."""
-    evidence = read_evidence(history, min_delta)
+    evidence = read_evidence(history, best)  # the best epoch its owner, early stopping, has
     diagnosis = diagnose(history, evidence=evidence)
     advice = noise_advice(history.val, evidence.val) if diagnosis.kind in ADVISED_WHEN else None
     return "Diagnosis: " + diagnosis.message, advice

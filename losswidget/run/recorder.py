@@ -198,9 +198,10 @@ class Recorder:
     def log_epoch(self, values: dict[str, float]) -> tuple[int, list[str]]:
         """Record one epoch's values; (its epoch, the names that replaced a value logged earlier).
         The caller holds :attr:`lock` (its decision on the values belongs with them)."""
-        self.check_process()
-        if not self.epoch_open:
-            self.flush_steps()
+        if self.epoch_open:
+            self.check_process()
+        else:
+            self.flush_steps()  # which checks the process
         epoch = self.epoch_now
         replaced = self.history.log_checked_epoch(epoch, values)
         self.write("write_epoch", {"epoch": epoch, **values})

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.evidence import RiseTest, rise_test, sample_mean
-from losswidget.core.values import is_tensor, to_float
+from losswidget.core.values import as_series, to_float
 
 
 def per_example(value: Any) -> bool:
@@ -39,12 +39,7 @@ class ValidationSamples:
         if not per_example(val):
             values["val"] = to_float(val, "val")
             return None
-        if is_tensor(val):
-            val = val.detach().to("cpu").numpy()
-        try:
-            losses = np.asarray(val, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"'val' per-example losses must be numbers: got {np.asarray(val).dtype}") from None
+        losses = as_series(val, "val")
         mean, se, _ = sample_mean(losses)
         values["val"], values["val_se"] = mean, se
         return losses, se
