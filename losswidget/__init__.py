@@ -12,8 +12,9 @@ from typing import Any
 from losswidget.core.decimate import decimate
 from losswidget.core.diagnosis import Diagnosis, diagnose
 from losswidget.core.history import History
+from losswidget.core.replay import would_stop_at
 from losswidget.core.smoothing import smooth
-from losswidget.core.stopping import EarlyStopping, StopReason, would_stop_at
+from losswidget.core.stopping import EarlyStopping, StopReason
 
 __version__ = "0.1.0"
 

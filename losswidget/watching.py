@@ -25,7 +25,8 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
 from losswidget.core.reasons import sentence
-from losswidget.core.stopping import EarlyStopping, best_of
+from losswidget.core.replay import best_of
+from losswidget.core.stopping import EarlyStopping
 from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
 from losswidget.files.follower import FileFollower
@@ -52,10 +53,12 @@ class WatchFeed:
 
     def best(self) -> tuple[int, float] | None:
         """What early stopping would call the best epoch of the followed validation values."""
-        return best_of(self.history.val, self.history.epochs, self.followers[0].min_delta)
+        history, rule = self.history, self.followers[0].rule
+        ses = history["val_diff_se"] if rule["min_delta_se"] and "val_diff_se" in history else None
+        return best_of(history.val, history.epochs, rule["min_delta"], "min", rule["min_delta_se"], ses)
 
     def what_if(self) -> EarlyStopping:
-        return EarlyStopping(patience=self.settings.patience, min_delta=self.followers[0].min_delta)
+        return EarlyStopping(patience=self.settings.patience, **self.followers[0].rule)
 
     def frame(self, regime: str = "") -> Frame:
         status = self.status()  # once per frame: the best epoch and the diagnosis are replays
@@ -110,7 +113,7 @@ class RunWatcher:
     Composed, not derived: file followers are the history source, :class:`~losswidget.run.display.Display`
     and the views draw, and the controls write requests next to the logs
     (:mod:`losswidget.files.control`). The best epoch is what early stopping would name on the
-    followed validation values, with the ``min_delta`` the job's log header gives (0 if none).
+    followed validation values, by the rule the job's log header gives (``min_delta``, ``min_delta_se``; 0 if none).
     """
 
     def __init__(self, paths: list[Path], interval: float = 0.5, display: str = "auto") -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import losswidget as lw
 from losswidget.core.evidence import curve_evidence, noise_of, read_evidence
-from losswidget.core.stopping import best_of
+from losswidget.core.replay import best_of
 
 
 @pytest.mark.parametrize("sigma", [0.002, 0.02, 0.1])

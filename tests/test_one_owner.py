@@ -8,7 +8,8 @@ import pytest
 
 import losswidget as lw
 from losswidget.core.reasons import StopReason, button_label, chart_label, sentence
-from losswidget.core.stopping import MAX_PATIENCE, NEVER, best_of, would_stop_at
+from losswidget.core.replay import best_of, would_stop_at
+from losswidget.core.stopping import MAX_PATIENCE, NEVER
 from losswidget.files.control import control_path, parse_request, write_request
 
 

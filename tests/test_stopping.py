@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.core.stopping import StopReason, would_stop_at
+from losswidget.core.replay import would_stop_at
+from losswidget.core.stopping import StopReason
 
 # (losses, patience, min_delta, expected stop index or None, expected best epoch)
 CASES = [

@@ -125,7 +125,8 @@ class StepCache:
         rows = np.flatnonzero(~np.isnan(history.val))
         last = float(history.val[rows[-1]]) if rows.size else None
         patience = decision.patience
-        key = (patience, decision.min_delta, decision.mode, decision.start_from_epoch, decision.check_finite)
+        key = (patience, decision.min_delta, decision.min_delta_se, decision.mode, decision.start_from_epoch)
+        key += (decision.check_finite,)
         key += (id(history),)
         if (
             key != self._what_if_key
@@ -136,8 +137,10 @@ class StepCache:
             self._replay = decision
             self._replayed = 0
             self._what_if_at: tuple[int, int] | None = None
+        ses = history["val_diff_se"] if decision.min_delta_se and "val_diff_se" in history.metric_names else None
         for row in rows[self._replayed :]:
-            if self._replay.update(history.val[row]) and self._what_if_at is None:
+            se = None if ses is None else float(ses[row])
+            if self._replay.update(history.val[row], se=se) and self._what_if_at is None:
                 self._what_if_at = (int(history.epochs[row]), patience)
         self._replayed = rows.size
         self._replayed_last = last

@@ -156,8 +156,8 @@ def build_frame(
     shown = {name: shown_values(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
-        if name == "val_se":
-            continue  # the validation loss's standard error: a property of the val curve, not a metric
+        if name in ("val_se", "val_diff_se"):
+            continue  # the validation loss's standard errors: properties of the val curve, not metrics
         values = history[name]
         finite = values[np.isfinite(values)]
         if name == "lr" and finite.size and finite.min() == finite.max():

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.core.stopping import best_of
+from losswidget.core.replay import best_of
 
 __all__ = [
     "CurveEvidence",

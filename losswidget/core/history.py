@@ -15,7 +15,7 @@ import numpy as np
 
 from losswidget.core import history_files
 from losswidget.core.column import Column
-from losswidget.core.stopping import best_of
+from losswidget.core.replay import best_of
 from losswidget.core.validate import check_choice, check_float, check_int
 from losswidget.core.values import _short, to_float
 
@@ -210,15 +210,28 @@ class History:
         for row, epoch in enumerate(self.epochs):
             yield {"epoch": int(epoch), **{name: float(values[row]) for name, values in columns.items()}}
 
-    def best_epoch(self, name: str = "val", mode: str = "min", min_delta: float = 0.0) -> int | None:
+    def best_epoch(
+        self, name: str = "val", mode: str = "min", min_delta: float = 0.0, min_delta_se: float = 0.0
+    ) -> int | None:
         """The epoch early stopping would call best on ``name``'s finite values, or None if there is none.
 
-        The monitor's rule (:func:`~losswidget.core.stopping.best_of`): a value counts as better
-        only when it beats the best so far by more than ``min_delta``; the first of equals wins.
-        A monitor's own ``best_epoch`` is this with its ``min_delta``.
+        The monitor's rule (:func:`~losswidget.core.replay.best_of`): a value counts as better
+        only when it beats the best so far by more than ``min_delta`` (and ``min_delta_se`` standard
+        errors of the difference: the ``val_diff_se`` a monitor with it records); the first of equals
+        wins. A monitor's own ``best_epoch`` is this with its ``min_delta`` and ``min_delta_se``.
         """
         check_choice("mode", mode, ("min", "max"))
-        best = best_of(self[name], self.epochs, check_float("min_delta", min_delta, minimum=0.0), mode)
+        min_delta = check_float("min_delta", min_delta, minimum=0.0)
+        min_delta_se = check_float("min_delta_se", min_delta_se, minimum=0.0)
+        ses = None
+        if min_delta_se:
+            if "val_diff_se" not in self:
+                raise ValueError(
+                    "min_delta_se needs the standard errors a monitor with min_delta_se records ('val_diff_se'); "
+                    f"this history has {', '.join(map(repr, self.metric_names)) or 'no metrics'}"
+                )
+            ses = self["val_diff_se"]
+        best = best_of(self[name], self.epochs, min_delta, mode, min_delta_se, ses)
         return None if best is None else best[0]
 
     def copy(self) -> History:

@@ -58,14 +58,14 @@ def decode_number(value: Any) -> float:
     return float(value)
 
 
-def header_line(name: str | None, min_delta: float | None = None, **writer: Any) -> str:
-    """The first line. A monitor's log also says its early stopping's ``min_delta``, so that a
+def header_line(name: str | None, rule: dict[str, float] | None = None, **writer: Any) -> str:
+    """The first line. A monitor's log also says its early stopping's ``rule`` (``min_delta``,
+    ``min_delta_se``: :attr:`~losswidget.core.stopping.EarlyStopping.rule`), so that a
     watcher names the best epoch by the job's own rule, and who writes it (``writer``: a run id, the
     process and host, the start time), so that a second writer is refused by name and a watcher
     can tell a new run at the same path from the one it follows. Readers ignore what they do not use."""
     header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": name}
-    if min_delta is not None:
-        header["min_delta"] = min_delta
+    header.update(rule or {})
     header.update(writer)
     return json.dumps(header) + "\n"
 
@@ -97,6 +97,7 @@ def write_jsonl(history: Any, stream: TextIO) -> None:
 class Header(NamedTuple):
     name: str | None
     min_delta: float  # 0.0 where the file does not say
+    min_delta_se: float = 0.0
 
 
 def read_header(record: Any, where: str) -> Header:
@@ -113,10 +114,14 @@ def read_header(record: Any, where: str) -> Header:
             f"this one reads version {VERSION}: upgrade losswidget"
         )
     name = record.get("name")
-    min_delta = record.get("min_delta", 0.0)
-    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not 0 <= min_delta < math.inf:
-        min_delta = 0.0  # an odd value says nothing: the plain rule
-    return Header(name if isinstance(name, str) else None, float(min_delta))
+    rule = [_rule_value(record.get(key, 0.0)) for key in ("min_delta", "min_delta_se")]
+    return Header(name if isinstance(name, str) else None, *rule)
+
+
+def _rule_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        return 0.0  # an odd value says nothing: the plain rule
+    return float(value)
 
 
 def apply_record(history: Any, record: Any) -> None:

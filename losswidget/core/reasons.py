@@ -32,7 +32,9 @@ _LABELS = {
 
 # The sentences, by situation. Placeholders are filled by :func:`sentence`.
 _SENTENCES = {
-    "patience": "early stopping at epoch {epoch}: no improvement for {wait} epoch{s} (patience {patience}){best}",
+    "patience": (
+        "early stopping at epoch {epoch}: no improvement{beyond} for {wait} epoch{s} (patience {patience}){best}"
+    ),
     "non-finite": "{what} is {value} at epoch {epoch}, not a finite number{best}",
     "training diverged": (
         "the training loss is {value} at epoch {epoch}, not a finite number "
@@ -59,9 +61,11 @@ def best_text(best: tuple[int, float] | None) -> str:
 def sentence(situation: str, **facts: object) -> str:
     """The sentence for ``situation`` (a key of the table) with its facts filled in.
 
-    ``best`` is an ``(epoch, value)`` pair or None; ``wait`` also decides the plural.
+    ``best`` is an ``(epoch, value)`` pair or None; ``wait`` also decides the plural; ``beyond``
+    (patience) says what an improvement had to beat, if more than the best.
     """
     template = _SENTENCES[situation]
+    facts.setdefault("beyond", "")
     best = facts.pop("best", None)
     return template.format(best=best_text(best), s="" if facts.get("wait") == 1 else "s", **facts)  # type: ignore[arg-type]
 

@@ -5,21 +5,24 @@ mode "min" improves when ``value + min_delta < best``, mode "max" when
 ``value - min_delta > best``. An improvement resets ``wait`` to 0; anything else
 adds one, and training should stop once ``wait >= patience``. The first counted
 value always improves on the initial ±inf.
+
+``min_delta_se = k`` also asks an improvement to beat the noise of the measurement: it counts only
+when it is larger than ``min_delta + k * se``, where ``se`` (given to :meth:`EarlyStopping.update`)
+is the standard error of ``value - best`` (a monitor computes it from per-example validation losses,
+paired when the same examples are kept). With k = 2, an improvement that chance alone would make
+about one time in 40 is not counted as one (a one-sided test at about 2.3 %).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
-
-import numpy as np
 
 from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int
 from losswidget.core.values import to_float
 
-__all__ = ["MAX_PATIENCE", "NEVER", "EarlyStopping", "StopReason", "best_of", "would_stop_at"]
+__all__ = ["MAX_PATIENCE", "NEVER", "EarlyStopping", "StopReason"]
 
 MAX_PATIENCE = 1_000_000  # the most a person or a watcher may set (a slider, a control file)
 NEVER = 2**31 - 1  # a patience that never stops: early stopping off, the best epoch still followed
@@ -32,6 +35,7 @@ _STATE = ("best", "best_epoch", "wait", "updates", "should_stop", "reason_code",
 _STATE_KEYS = (
     "patience",
     "min_delta",
+    "min_delta_se",
     "mode",
     "start_from_epoch",
     "check_finite",
@@ -72,9 +76,11 @@ class EarlyStopping:
         mode: str = "min",
         start_from_epoch: int = 0,
         check_finite: bool = True,
+        min_delta_se: float = 0.0,
     ) -> None:
         self.patience = patience
         self.min_delta = check_float("min_delta", min_delta, minimum=0.0)
+        self.min_delta_se = check_float("min_delta_se", min_delta_se, minimum=0.0)
         self.mode = check_choice("mode", mode, ("min", "max"))
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, minimum=0)
         self.check_finite = check_bool("check_finite", check_finite)
@@ -107,21 +113,38 @@ class EarlyStopping:
         self.reason_code = None
         self.reason = None
 
-    def is_improvement(self, value: float) -> bool:
-        if self.mode == "min":
-            return value + self.min_delta < self.best
-        return value - self.min_delta > self.best
+    def margin(self, se: float | None = None) -> float:
+        """How much a value must beat the best by to count: ``min_delta + min_delta_se * se``."""
+        if not self.min_delta_se:
+            return self.min_delta
+        if se is None or not math.isfinite(se) or se < 0:
+            raise ValueError(
+                f"EarlyStopping(min_delta_se={self.min_delta_se:g}) needs each value's standard error against "
+                f"the best (update(value, se=...)), got se={se!r}: log one loss per validation example, "
+                "monitor.log(val=losses) with a 1-D tensor or array, or set min_delta_se=0"
+            )
+        return self.min_delta + self.min_delta_se * se
 
-    def update(self, value: Any, epoch: int | None = None) -> bool:
+    def is_improvement(self, value: float, se: float | None = None) -> bool:
+        if self.best_epoch is None and math.isinf(self.best):  # the first counted value: no noise to beat
+            return value < self.best if self.mode == "min" else value > self.best
+        if self.mode == "min":
+            return value + self.margin(se) < self.best
+        return value - self.margin(se) > self.best
+
+    def update(self, value: Any, epoch: int | None = None, se: float | None = None) -> bool:
         """Feed one epoch's monitored value; return True when training should stop.
 
         ``epoch`` names the value in ``best_epoch`` and the messages (default: the count of
         earlier updates). A monitor that validates every few epochs passes its own numbers,
-        so that the best epoch is the one whose weights it kept.
+        so that the best epoch is the one whose weights it kept. ``se``: the standard error of
+        ``value - best``, which ``min_delta_se`` needs (ignored without it).
         """
         value = to_float(value, "value")
         if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
             raise TypeError(f"'epoch' must be an int or None: {epoch!r}")
+        if self.min_delta_se and math.isfinite(value) and not math.isinf(self.best):
+            self.margin(se)  # refused before anything changes
         index = self.updates
         self.updates += 1
         epoch = index if epoch is None else epoch
@@ -131,14 +154,17 @@ class EarlyStopping:
             words = sentence("non-finite", what="the monitored value", value=value, epoch=epoch, best=self.best_pair)
             self._stop(StopReason.NON_FINITE, words)
             return True
-        if self.is_improvement(value):
+        if self.is_improvement(value, se):
             self.best = value
             self.best_epoch = epoch
             self.wait = 0
         else:
             self.wait += 1
             if self.wait >= self.patience and not self.should_stop:
-                words = sentence("patience", epoch=epoch, wait=self.wait, patience=self.patience, best=self.best_pair)
+                beyond = f" beyond {self.min_delta_se:g} standard errors" if self.min_delta_se else ""
+                words = sentence(
+                    "patience", epoch=epoch, wait=self.wait, patience=self.patience, best=self.best_pair, beyond=beyond
+                )
                 self._stop(StopReason.PATIENCE, words)
         return self.should_stop
 
@@ -157,7 +183,13 @@ class EarlyStopping:
             self.mode,
             self.start_from_epoch,
             self.check_finite,
+            self.min_delta_se,
         )
+
+    @property
+    def rule(self) -> dict[str, float]:
+        """What counts as an improvement, as a log's header says it (``min_delta``, ``min_delta_se``)."""
+        return {"min_delta": self.min_delta, "min_delta_se": self.min_delta_se}
 
     def _stop(self, code: StopReason, message: str) -> None:
         self.should_stop = True
@@ -186,6 +218,7 @@ class EarlyStopping:
         """Restore what :meth:`state_dict` returned; validated before anything changes."""
         if not isinstance(state, dict):
             raise TypeError(f"'state' must be a dict from EarlyStopping.state_dict(): {type(state).__name__}")
+        state = {"min_delta_se": 0.0, **state}  # a state saved before min_delta_se existed
         missing = [key for key in _STATE_KEYS if key not in state]
         if missing:
             raise ValueError(f"EarlyStopping state is missing {', '.join(missing)}; pass what state_dict() returned")
@@ -195,6 +228,7 @@ class EarlyStopping:
             mode=state["mode"],
             start_from_epoch=state["start_from_epoch"],
             check_finite=state["check_finite"],
+            min_delta_se=state["min_delta_se"],
         )
         restored.best = to_float(state["best"], "best")
         restored.best_epoch = None if state["best_epoch"] is None else check_int("best_epoch", state["best_epoch"])
@@ -204,49 +238,15 @@ class EarlyStopping:
         restored.reason_code = None if state["stop_reason"] is None else StopReason(state["stop_reason"])
         restored.reason = state["reason"]
         self.patience = restored.patience  # through the property: an owner of the patience sees it
-        self.min_delta, self.mode = restored.min_delta, restored.mode
+        self.min_delta, self.min_delta_se, self.mode = restored.min_delta, restored.min_delta_se, restored.mode
         self.start_from_epoch, self.check_finite = restored.start_from_epoch, restored.check_finite
         self.rewind(restored.checkpoint())
 
     def __repr__(self) -> str:
         return (
-            f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, mode={self.mode!r}, "
+            f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, "
+            + (f"min_delta_se={self.min_delta_se}, " if self.min_delta_se else "")
+            + f"mode={self.mode!r}, "
             f"best={_format(self.best)}, best_epoch={self.best_epoch}, wait={self.wait}, "
             f"should_stop={self.should_stop})"
         )
-
-
-def would_stop_at(
-    values: Iterable[float],
-    patience: int,
-    min_delta: float = 0.0,
-    mode: str = "min",
-    start_from_epoch: int = 0,
-    check_finite: bool = True,
-) -> int | None:
-    """Index at which :class:`EarlyStopping` would first stop on ``values``, or None.
-
-    The patience slider's "what if": replays the recorded history.
-    """
-    stopper = EarlyStopping(patience, min_delta, mode, start_from_epoch, check_finite)
-    for index, value in enumerate(values):
-        if stopper.update(value):
-            return index
-    return None
-
-
-def best_of(values: Any, epochs: Any = None, min_delta: float = 0.0, mode: str = "min") -> tuple[int, float] | None:
-    """(epoch, value) that early stopping would call best on ``values``, or None.
-
-    The one rule of the best epoch (min_delta aware, first of equals), for a history read back or
-    followed from a file: NaN (not logged) and inf values are skipped, as a monitor's decision never
-    takes them for best. ``epochs`` names each value (default: its index).
-    """
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    epochs = np.arange(values.size) if epochs is None else np.asarray(epochs).reshape(-1)
-    if epochs.shape != values.shape:
-        raise ValueError(f"'epochs' must have one number per value: {epochs.size} for {values.size} values")
-    stopper = EarlyStopping(NEVER, min_delta, mode, check_finite=False)
-    for row in np.flatnonzero(np.isfinite(values)):
-        stopper.update(float(values[row]), int(epochs[row]))
-    return stopper.best_pair

@@ -30,7 +30,7 @@ class FileFollower:
         self.path = path
         self.history = History(path.stem)
         self.ended: dict | None = None
-        self.min_delta = 0.0  # the job's early stopping's, from the log's header
+        self.rule = {"min_delta": 0.0, "min_delta_se": 0.0}  # the job's early stopping's, from the log's header
         self.problem: str | None = None
         self.updated: float | None = None
         self._offset = 0
@@ -99,7 +99,7 @@ class FileFollower:
                 header = read_header(record, str(self.path))
                 self._header, self._header_at = line, position
                 self.history.name = header.name or self.path.stem
-                self.min_delta = header.min_delta
+                self.rule = {"min_delta": header.min_delta, "min_delta_se": header.min_delta_se}
                 self._header_seen = True
             elif isinstance(record, dict) and record.get("kind") == "end":
                 self.ended = record

@@ -42,7 +42,7 @@ class HistoryWriter:
     :func:`load` reads the file back, skipping a torn last line.
     """
 
-    def __init__(self, path: str | Path, name: str | None = None, min_delta: float | None = None) -> None:
+    def __init__(self, path: str | Path, name: str | None = None, rule: dict[str, float] | None = None) -> None:
         path = check_path("log_file", path)
         exists = check_regular_file("log_file", path)  # first: a directory or a FIFO is named as such
         if path.suffix.lower() != ".jsonl":
@@ -59,8 +59,8 @@ class HistoryWriter:
                 self._stream.close()  # our lock goes first: the refusal asks whether another holds one
                 raise _taken(path)
             self._identity = _identity(os.fstat(self._stream.fileno()))
-            self._min_delta = min_delta
-            self._write(header_line(name, min_delta, **_writer_fields()))
+            self._rule = rule
+            self._write(header_line(name, rule, **_writer_fields()))
         except BaseException:
             self._stream.close()
             if created and path.exists() and path.stat().st_size == 0:
@@ -103,7 +103,7 @@ class HistoryWriter:
         number = 2
         while (candidate := self.path.with_name(f"{stem}.run{number}.jsonl")).exists():
             number += 1
-        return HistoryWriter(candidate, name, self._min_delta)
+        return HistoryWriter(candidate, name, self._rule)
 
     def write_end(self, outcome: str, stop_code: str | None) -> None:
         """Mark the end of a training loop (a later loop may append more epochs)."""

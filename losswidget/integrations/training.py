@@ -200,6 +200,13 @@ def fit(
     # same: a torch loss module with the plain mean (a class-weighted mean is another quantity).
     plain_mean = getattr(loss_fn, "reduction", None) == "mean" and getattr(loss_fn, "weight", None) is None
     each = {"per_example": True} if plain_mean else {}
+    if val_loader is not None and monitor.early_stopping.min_delta_se and not plain_mean:
+        raise ValueError(
+            f"fit(): the monitor's min_delta_se={monitor.early_stopping.min_delta_se:g} needs one validation "
+            "loss per example, which fit computes for a torch loss module with the plain mean (e.g. "
+            f"nn.CrossEntropyLoss()); loss_fn is {type(loss_fn).__name__} with reduction="
+            f"{getattr(loss_fn, 'reduction', None)!r}: use such a module, or a monitor with min_delta_se=0"
+        )
 
     for _epoch in monitor.epochs(epochs):
         model.train()

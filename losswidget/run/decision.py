@@ -25,12 +25,12 @@ class Decision:
 
     def epoch_logged(self, epoch: int, values: dict[str, float], relogged_val: bool) -> None:
         if "val" in values:
-            self._validation(epoch, values["val"], relogged_val)
+            self._validation(epoch, values["val"], relogged_val, values.get("val_diff_se"))
         train = values.get("train")
         if train is not None and self._stopper.check_finite and not math.isfinite(train):
             self._stop.request(StopReason.NON_FINITE, sentence("training diverged", value=train, epoch=epoch), epoch)
 
-    def _validation(self, epoch: int, val: float, relogged: bool) -> None:
+    def _validation(self, epoch: int, val: float, relogged: bool, se: float | None) -> None:
         stopper = self._stopper
         if relogged and self._before_epoch is not None:
             stopper.rewind(self._before_epoch)
@@ -39,7 +39,7 @@ class Decision:
             self._before_epoch = stopper.checkpoint()
             self._best.begin_epoch()
         best_before = (stopper.best_epoch, stopper.best)
-        stopper.update(val, epoch)
+        stopper.update(val, epoch, se)
         if stopper.best_epoch is not None and (stopper.best_epoch, stopper.best) != best_before:
             self._best.keep(epoch)
         if stopper.should_stop:

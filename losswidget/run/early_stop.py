@@ -19,7 +19,12 @@ class SettingsStopping(EarlyStopping):
     :data:`NEVER` while it is off (the decision still follows the best epoch and non-finite values)."""
 
     def __init__(
-        self, settings: ChartSettings, min_delta: float = 0.0, start_from_epoch: int = 0, check_finite: bool = True
+        self,
+        settings: ChartSettings,
+        min_delta: float = 0.0,
+        start_from_epoch: int = 0,
+        check_finite: bool = True,
+        min_delta_se: float = 0.0,
     ) -> None:
         self._settings = settings
         self._configured = False
@@ -28,6 +33,7 @@ class SettingsStopping(EarlyStopping):
             min_delta=min_delta,
             start_from_epoch=start_from_epoch,
             check_finite=check_finite,
+            min_delta_se=min_delta_se,
         )
         self._configured = True
 

@@ -96,6 +96,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         frame_rate: float = 2.0,
         max_points: int = 2000,
         presentation: bool = False,
+        min_delta_se: float = 0.0,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -112,12 +113,12 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         )
         self.settings.presentation = presentation
         self._stopper = SettingsStopping(
-            self.settings, min_delta, start_from_epoch, check_finite=check_bool("check_finite", check_finite)
+            self.settings, min_delta, start_from_epoch, check_bool("check_finite", check_finite), min_delta_se
         )
         self._ranks = Ranks.detect()
         if self._ranks is not None and self._ranks.rank != 0:
             display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
-        self._guards, self._samples = TeachingGuards(), ValidationSamples()
+        self._guards, self._samples = TeachingGuards(), ValidationSamples(self._stopper)
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name)
@@ -135,7 +136,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._display.source = self._feed
         self.settings.on_change = self._setting_changed
         if log_file is not None:  # last: a constructor that fails leaves no file to block the retry
-            self._recorder.writer = HistoryWriter(log_file, name, self._stopper.min_delta)
+            self._recorder.writer = HistoryWriter(log_file, name, self._stopper.rule)
 
     # -- public state ----------------------------------------------------------------
 
@@ -205,6 +206,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             self._guards.epoch_logged()
             if not self._recorder.epoch_open:
                 self._loop.epoch_logged_outside()
+            self._samples.against_best(self._recorder.epoch_now, losses, values)  # min_delta_se's noise
             epoch, replaced = self._recorder.log_epoch(values)
             self._guards.relogged(replaced, epoch)
             self._decision.epoch_logged(epoch, values, relogged_val="val" in replaced)
