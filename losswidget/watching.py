@@ -68,6 +68,7 @@ class WatchFeed:
             smoothing=self.settings.smoothing,
             what_if=self.what_if(),
             log_y=self.settings.log_y,
+            band=self.settings.band,
             best=status.best,
             runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
             status=status_lines(status),

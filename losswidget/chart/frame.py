@@ -84,6 +84,11 @@ class Frame:
     val: np.ndarray = field(default_factory=lambda: EMPTY)
     train_smooth: np.ndarray = field(default_factory=lambda: EMPTY)
     val_smooth: np.ndarray = field(default_factory=lambda: EMPTY)
+    # The validation band: val ± BAND standard errors at each of ``epochs`` (NaN where it has none);
+    # empty when the run logged no per-example validation or the band is turned off.
+    val_low: np.ndarray = field(default_factory=lambda: EMPTY)
+    val_high: np.ndarray = field(default_factory=lambda: EMPTY)
+    band_available: bool = False  # the run has standard errors: the band's toggle is offered
     best: tuple[int, float] | None = None
     stop: tuple[int, str] | None = None
     what_if: tuple[int, int] | None = None
@@ -137,6 +142,7 @@ def build_frame(
     stop_control: str | None = None,
     x_label: str = "epoch",
     presentation: bool = False,
+    band: bool = True,
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = cache.steps(history, smoothing, log_y, open_epoch)
     what_if_at = cache.what_if(history, what_if)
@@ -149,6 +155,9 @@ def build_frame(
         "train_smooth": smooth(train, smoothing),
         "val_smooth": smooth(val, smoothing),
     }
+    band_available = "val_se" in history and bool(np.isfinite(history["val_se"]).any())
+    if band_available and band:
+        series["val_low"], series["val_high"] = marks.val_band(val, history["val_se"], log_y)
     if epochs.size > cache.max_points:
         index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, cache.max_points)
         epochs = epochs[index]
@@ -166,7 +175,8 @@ def build_frame(
             mx, my = decimate(history.epochs.astype(np.float64), values, cache.max_points)
             metrics[name] = (as_float32(mx), as_float32(shown_values(my, False)))
     curves = marks.past_curves(runs or [], log_y)
-    y_arrays = [steps_raw, shown["train"], shown["val"]] + [curve.values for curve in curves]
+    y_arrays = [steps_raw, shown["train"], shown["val"], *(shown[k] for k in ("val_low", "val_high") if k in shown)]
+    y_arrays += [curve.values for curve in curves]
     *wanted, clipped = value_range(y_arrays, log_y)
     y_range = cache.stable_range((wanted[0], wanted[1]), log_y)
     clip_note = ""
@@ -199,6 +209,9 @@ def build_frame(
         val=as_float32(shown["val"]),
         train_smooth=as_float32(shown["train_smooth"]),
         val_smooth=as_float32(shown["val_smooth"]),
+        val_low=as_float32(shown.get("val_low", EMPTY)),
+        val_high=as_float32(shown.get("val_high", EMPTY)),
+        band_available=band_available,
         best=best,
         stop=stop,
         what_if=None if what_if_at is not None and stop is not None and what_if_at[0] == stop[0] else what_if_at,
@@ -208,7 +221,7 @@ def build_frame(
         x_ticks=marks.epoch_ticks((first, last)),
         metric_range=metric_range,
         metric_ticks=metric_ticks,
-        legend=marks.legend(curves, best is not None),
+        legend=marks.legend(curves, best is not None, "val_low" in shown),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],
         progress=progress,

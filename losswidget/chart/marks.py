@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from losswidget.core.evidence import CLEAR
+
 MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
 LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
 METRIC_TICKS = 3  # and on the ~150 px metric panel
 EPOCH_TICKS = 5
+BAND = CLEAR  # the validation band's half-width, in standard errors: where the status calls a change real
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,16 @@ class PastCurve:
     label: str  # "run 1 (val)" or "run 1 (train)": says which curve is shown
     epochs: np.ndarray
     values: np.ndarray  # float64; NaN where nothing is drawn (and, on a log axis, at values <= 0)
+
+
+def val_band(val: np.ndarray, se: np.ndarray, log_y: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high): each epoch's validation mean ± BAND standard errors, NaN where it has none. On a
+    log axis a low end at or below 0 cannot be drawn: it is drawn at a tenth of the mean."""
+    se = np.where(np.isfinite(se) & (se >= 0), se, np.nan)
+    low, high = val - BAND * se, val + BAND * se
+    if log_y:
+        low = np.where(low > 0, low, val / 10)
+    return low, high
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -120,8 +133,10 @@ def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
     return curves
 
 
-def legend(curves: list[PastCurve], best_shown: bool) -> list[LegendEntry]:
+def legend(curves: list[PastCurve], best_shown: bool, band_shown: bool = False) -> list[LegendEntry]:
     entries = [LegendEntry("train", "train"), LegendEntry("validation", "val")]
+    if band_shown:
+        entries.append(LegendEntry(f"±{BAND:g} standard errors", "band"))
     if best_shown:
         entries.append(LegendEntry("best epoch", "best"))
     return entries + [LegendEntry(curve.label, "past", index) for index, curve in enumerate(curves)]

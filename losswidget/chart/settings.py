@@ -3,7 +3,7 @@
 The widget's sliders, the monitor's properties, a watcher's control-file request and the monitor's
 early stopping all read and write here: the patience (the slider's value; early stopping's own
 patience while early stopping is on), whether early stopping is on, the smoothing window, the log
-scale and the presentation size. Whoever changes a value, ``on_change`` is told (the monitor asks
+scale, the validation band and the presentation size. Whoever changes a value, ``on_change`` is told (the monitor asks
 for a redraw). Setters may run on a kernel-subshell thread: they store a value and call back.
 """
 
@@ -18,7 +18,7 @@ MAX_SMOOTHING = 100_000
 
 
 class ChartSettings:
-    """Patience and early stopping on/off, smoothing window, log scale, presentation size."""
+    """Patience and early stopping on/off, smoothing window, log scale, validation band, presentation size."""
 
     def __init__(
         self, smoothing: int = 1, patience: int = 5, log_y: bool = False, early_stopping: bool = False
@@ -28,6 +28,7 @@ class ChartSettings:
         self._early_stopping = check_bool("early_stopping", early_stopping)
         self._log_y = check_bool("log_scale", log_y)
         self._presentation = False
+        self._band = True
         self.on_change: Callable[[str], None] = lambda name: None
 
     @property
@@ -74,6 +75,16 @@ class ChartSettings:
     def presentation(self, value: bool) -> None:
         self._store("presentation", check_bool("presentation", value))
 
+    @property
+    def band(self) -> bool:
+        """The band of ±2 standard errors around the validation curve, where it has them (per-example
+        validation losses)."""
+        return self._band
+
+    @band.setter
+    def band(self, value: bool) -> None:
+        self._store("band", check_bool("band", value))
+
     def _store(self, name: str, value: object) -> None:
         if value != getattr(self, "_" + name):
             setattr(self, "_" + name, value)
@@ -82,8 +93,8 @@ class ChartSettings:
     def from_control(self, name: str, value: object) -> None:
         """A value from a widget or a watcher (any thread): clamped into range, never raising."""
         try:
-            if name == "log_y":
-                self.log_y = bool(value)
+            if name in ("log_y", "band"):
+                setattr(self, name, bool(value))
             elif name == "smoothing":
                 self.smoothing = min(max(int(value), 1), MAX_SMOOTHING)  # type: ignore[call-overload]
             elif name == "patience":

@@ -83,6 +83,7 @@ class ChartFeed:
             stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
             x_label=self.x_label,
             presentation=settings.presentation,
+            band=settings.band,
         )
 
     def _idle_stop_label(self, status: StatusSnapshot) -> str:

@@ -12,7 +12,7 @@ from losswidget.core.validate import check_int
 
 
 class SettingsFace:
-    """``patience``, ``smoothing``, ``log_scale``, ``presentation``, ``what_if_patience`` and
+    """``patience``, ``smoothing``, ``log_scale``, ``band``, ``presentation``, ``what_if_patience`` and
     ``x_label`` of :class:`~losswidget.run.monitor.LiveLossMonitor` (its ``settings``, ``_display``
     and ``_feed``)."""
 
@@ -58,6 +58,17 @@ class SettingsFace:
     @log_scale.setter
     def log_scale(self, value: bool) -> None:
         self.settings.log_y = value
+        self._display.sync_controls(self.settings)
+
+    @property
+    def band(self) -> bool:
+        """The band of ±2 standard errors around the validation curve (drawn where validation was
+        logged per example: ``log(val=losses)``). Assignable; the chart's "± 2 SE" toggle."""
+        return self.settings.band
+
+    @band.setter
+    def band(self, value: bool) -> None:
+        self.settings.band = value
         self._display.sync_controls(self.settings)
 
     @property

@@ -10,7 +10,9 @@ COLORS = {
     "stop": "#d62728",
     "what_if": "#7f7f7f",
     "past": "#b0b0b0",
+    "band": "#d55e00",  # the validation colour, filled at BAND_OPACITY: legible under both themes' curves
 }
+BAND_OPACITY = 0.15  # the validation line over the band keeps 3:1 on white (3.2), 4:1 on a dark theme
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 # Earlier runs, told apart by hue (drawn faded): not the live run's blue/orange, not the marks' gold/red.
 PAST_COLORS = ["#7f7f7f", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#e377c2"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.marks import Ticks
-from losswidget.views.style import COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
+from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
@@ -66,6 +66,17 @@ class _Panel:
                     f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{width}" '
                     f'stroke-opacity="{opacity}"{dash_attr}/>'
                 )
+
+    def band(self, x, low, high, color: str, opacity: float) -> None:
+        """The area between ``low`` and ``high``, one filled path per run of finite values."""
+        px, plow, phigh = self.px(x), self.py(low), self.py(high)
+        ok = np.isfinite(px) & np.isfinite(plow) & np.isfinite(phigh)
+        breaks = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+        for segment in np.split(np.arange(px.size), breaks):
+            if segment.size and ok[segment[0]]:
+                edge = [(px[i], phigh[i]) for i in segment] + [(px[i], plow[i]) for i in segment[::-1]]
+                path = " L".join(f"{a:.1f},{b:.1f}" for a, b in edge)
+                self.data.append(f'<path class="band" d="M{path} Z" fill="{color}" fill-opacity="{opacity}"/>')
 
     def points(self, x, y, color: str, radius: float = 2.5, square: bool = False) -> None:
         px, py = self.px(x), self.py(y)
@@ -135,6 +146,8 @@ def render_svg(frame: Frame) -> str:
     if frame.steps_x.size:
         panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
         panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
+    if frame.val_low.size:
+        panel.band(frame.epochs, frame.val_low, frame.val_high, COLORS["band"], BAND_OPACITY)
     panel.polyline(frame.epochs, frame.train_smooth, COLORS["train"], width=2.5)
     panel.polyline(frame.epochs, frame.val_smooth, COLORS["val"], width=2.5, dash=VAL_DASH)
     if frame.dots:
@@ -160,7 +173,10 @@ def render_svg(frame: Frame) -> str:
     x = float(LEFT)
     for entry in frame.legend:  # one row above the plot: it never hides a curve
         color = legend_color(entry.role, entry.index)
-        if entry.role == "best":
+        if entry.role == "band":
+            swatch = f'x="{x:.0f}" y="2" width="18" height="12" fill="{color}" fill-opacity="{BAND_OPACITY * 2}"'
+            parts.append(f"<rect {swatch}/>")
+        elif entry.role == "best":
             parts.append(f'<path d="M{x + 9:.0f},2 L{x + 15:.0f},8 L{x + 9:.0f},14 L{x + 3:.0f},8 Z" fill="{color}"/>')
         else:
             dashes = f' stroke-dasharray="{VAL_DASH}"' if entry.role == "val" else ""

@@ -20,38 +20,7 @@ from losswidget.views.fast_send import can_send_directly, send_arrays
 from losswidget.views.style import METRIC_COLORS, past_color
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
-from losswidget.views.widget_parts import STOPPING, ChartWidgets
-
-
-def _same(previous: Any, current: Any) -> bool:
-    if isinstance(current, np.ndarray):
-        return (
-            isinstance(previous, np.ndarray)
-            and previous.shape == current.shape
-            and previous.dtype == current.dtype
-            and np.array_equal(previous, current, equal_nan=current.dtype.kind == "f")
-        )
-    if isinstance(previous, np.ndarray):
-        return False
-    return previous == current
-
-
-def _lines(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """x and y for a multi-line ``Lines`` mark that bqplot's squeeze keeps 1-D or 2-D.
-
-    bqplot squeezes 2-D arrays, so a (1, n) array becomes 1-D and a (k, 1) one loses
-    a dimension: pad single points with a NaN point (drawn as nothing).
-    """
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    if y.shape[-1] == 1:
-        x = np.concatenate([x, np.full((*x.shape[:-1], 1), np.nan, np.float32)], axis=-1)
-        y = np.concatenate([y, np.full((*y.shape[:-1], 1), np.nan, np.float32)], axis=-1)
-    if x.ndim == 2 and x.shape[0] == 1:
-        x = x[0]
-    if y.ndim == 2 and y.shape[0] == 1:
-        y = y[0]
-    return {"x": x, "y": y}
+from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, same_as_sent
 
 
 class WidgetView(ChartWidgets):
@@ -100,6 +69,7 @@ class WidgetView(ChartWidgets):
         self.smoothing_slider.max = max(self.smoothing_slider.max, settings.smoothing)
         self.smoothing_slider.value = settings.smoothing
         self.log_toggle.value = settings.log_y
+        self.band_toggle.value = settings.band
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -122,11 +92,11 @@ class WidgetView(ChartWidgets):
         traitlets' rule (an equal array of another dtype, such as a first empty frame, is no change)."""
         key = (id(widget), name)
         if key in self._sent:
-            return _same(self._sent[key], value)
+            return same_as_sent(self._sent[key], value)
         current = getattr(widget, name)
         if isinstance(current, np.ndarray) and isinstance(value, np.ndarray):
             return bool(np.array_equal(current, value))
-        return _same(current, value)
+        return same_as_sent(current, value)
 
     def _render_stop(self, frame: Frame) -> None:
         """Enabled while something runs ("Stopping…" once pressed, until the loop ends); disabled and
@@ -159,10 +129,11 @@ class WidgetView(ChartWidgets):
         self._set_ticks(self.metric_x_axis, frame.x_ticks)
 
         if frame.steps_x.size:
-            self._set(self.step_lines, **_lines(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
+            self._set(self.step_lines, **lines_of(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
-        self._set(self.epoch_lines, **_lines(frame.epochs, frame.train_smooth))
-        self._set(self.val_line, **_lines(frame.epochs, frame.val_smooth))
+        self._set(self.epoch_lines, **lines_of(frame.epochs, frame.train_smooth))
+        self._set(self.val_line, **lines_of(frame.epochs, frame.val_smooth))
+        self._render_band(frame)
         for points, values in ((self.train_points, frame.train), (self.val_points, frame.val)):
             if frame.dots:
                 self._set(points, x=frame.epochs, y=values, opacities=np.array([0.5 if smoothed else 1.0]))
@@ -178,6 +149,12 @@ class WidgetView(ChartWidgets):
         self._set(self.x_axis, label=frame.x_label)
         self._set(self.metric_x_axis, label=frame.x_label)
         self._set(self.legend, value=legend_html(frame))
+
+    def _render_band(self, frame: Frame) -> None:
+        if frame.val_low.size:
+            self._set(self.val_band, **lines_of(frame.epochs, np.vstack([frame.val_low, frame.val_high])))
+        self._set(self.val_band, visible=bool(frame.val_low.size))
+        self._set(self.band_toggle.layout, display=None if frame.band_available else "none")
 
     def _set_ticks(self, axis: Any, ticks: Ticks) -> None:
         """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones)."""
@@ -271,7 +248,7 @@ class WidgetView(ChartWidgets):
             y[row, : curve.epochs.size] = curve.values
         self._set(
             self.past_lines,
-            **_lines(x, y),
+            **lines_of(x, y),
             colors=[past_color(index) for index in range(len(frame.runs))],
             labels=[curve.label for curve in frame.runs],
         )
@@ -290,6 +267,7 @@ class WidgetView(ChartWidgets):
         self._set(self.metric_x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         self._set(self.metric_y, min=float(frame.metric_range[0]), max=float(frame.metric_range[1]))
         self._set_ticks(self.metric_y_axis, frame.metric_ticks)
-        self._set(self.metric_lines, **_lines(x, y), labels=names, colors=METRIC_COLORS[: len(names)] or METRIC_COLORS)
+        colors = METRIC_COLORS[: len(names)] or METRIC_COLORS
+        self._set(self.metric_lines, **lines_of(x, y), labels=names, colors=colors)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None

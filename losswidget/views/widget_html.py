@@ -11,7 +11,7 @@ from losswidget.views.style import legend_color
 # labels ("loss", "epoch") grow by this rule, which the legend's HTML carries while the root has
 # the presentation class; it is as specific as bqplot's own ``font`` rule for them, plus our class.
 PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axislabel { font-size: 20px; }</style>"
-SWATCHES = {"train": "━", "val": "╍", "best": "◆", "past": "━"}
+SWATCHES = {"train": "━", "val": "╍", "best": "◆", "past": "━", "band": "▮"}
 
 
 def legend_html(frame: Frame) -> str:

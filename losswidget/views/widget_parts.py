@@ -11,13 +11,46 @@ from typing import Any
 
 import bqplot as bq
 import ipywidgets as widgets
+import numpy as np
 
+from losswidget.chart.marks import BAND
 from losswidget.views.base import Controls
-from losswidget.views.style import COLORS
+from losswidget.views.style import BAND_OPACITY, COLORS
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
 STOPPING = "Stopping…"  # the Stop button once pressed, until the loop ends (the view reads it back)
+
+
+def same_as_sent(previous: Any, current: Any) -> bool:
+    if isinstance(current, np.ndarray):
+        return (
+            isinstance(previous, np.ndarray)
+            and previous.shape == current.shape
+            and previous.dtype == current.dtype
+            and np.array_equal(previous, current, equal_nan=current.dtype.kind == "f")
+        )
+    if isinstance(previous, np.ndarray):
+        return False
+    return previous == current
+
+
+def lines_of(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """x and y for a multi-line ``Lines`` mark that bqplot's squeeze keeps 1-D or 2-D.
+
+    bqplot squeezes 2-D arrays, so a (1, n) array becomes 1-D and a (k, 1) one loses
+    a dimension: pad single points with a NaN point (drawn as nothing).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if y.shape[-1] == 1:
+        x = np.concatenate([x, np.full((*x.shape[:-1], 1), np.nan, np.float32)], axis=-1)
+        y = np.concatenate([y, np.full((*y.shape[:-1], 1), np.nan, np.float32)], axis=-1)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if y.ndim == 2 and y.shape[0] == 1:
+        y = y[0]
+    return {"x": x, "y": y}
 
 
 class ChartWidgets:
@@ -47,6 +80,19 @@ class ChartWidgets:
         self.val_line = bq.Lines(
             x=[], y=[], scales=scales, colors=[VAL], stroke_width=2.5, line_style="dashed", labels=["validation"]
         )
+        # The validation band: the two edges filled between, no strokes; under the curves.
+        self.val_band = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[COLORS["band"]],
+            fill="between",
+            fill_colors=[COLORS["band"]],
+            fill_opacities=[BAND_OPACITY],
+            opacities=[0.0, 0.0],
+            stroke_width=0.0,
+            labels=[f"validation ± {BAND:g} standard errors"],
+        )
         self.train_points = self._points(scales, TRAIN, "train loss")
         self.val_points = self._points(scales, VAL, "validation loss", marker="square")
         self.best_marker = bq.Scatter(
@@ -70,6 +116,7 @@ class ChartWidgets:
         self.marks = [
             self.past_lines,
             self.step_lines,
+            self.val_band,
             self.epoch_lines,
             self.val_line,
             self.train_points,
@@ -133,10 +180,22 @@ class ChartWidgets:
             continuous_update=True,
         )
         self.log_toggle = widgets.ToggleButton(value=False, description="log scale", icon="line-chart")
+        self.band_toggle = widgets.ToggleButton(
+            value=settings.band,
+            description=f"± {BAND:g} SE",
+            tooltip=f"The validation band: each epoch's mean ± {BAND:g} standard errors",
+            layout=widgets.Layout(display="none"),  # shown once the run has standard errors
+        )
         self.status = widgets.HTML(value="")
         self.title = widgets.HTML(value="")
         self.legend = widgets.HTML(value="")
-        self.controls = [self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]
+        self.controls = [
+            self.stop_button,
+            self.smoothing_slider,
+            self.patience_slider,
+            self.log_toggle,
+            self.band_toggle,
+        ]
 
         # Handlers may run on a kernel-subshell thread: they only hand a value over.
         self.stop_button.on_click(self._stop_pressed)
@@ -144,6 +203,7 @@ class ChartWidgets:
             (self.smoothing_slider, "smoothing"),
             (self.patience_slider, "patience"),
             (self.log_toggle, "log_y"),
+            (self.band_toggle, "band"),
         ):
             widget.observe(lambda change, name=name: settings.from_control(name, change["new"]), names="value")
 
@@ -152,7 +212,7 @@ class ChartWidgets:
                 widgets.HBox([self.title, self.legend], layout=widgets.Layout(justify_content="space-between")),
                 self.figure,
                 self.metric_figure,
-                widgets.HBox([self.stop_button, self.smoothing_slider, self.patience_slider, self.log_toggle]),
+                widgets.HBox(self.controls),
                 self.status,
             ],
             layout=widgets.Layout(width="100%", max_width="900px"),

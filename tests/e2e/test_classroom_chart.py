@@ -168,3 +168,70 @@ def test_presentation_size_is_large_and_still_tidy(notebook):
         for axis, boxes in tick_boxes(nb, figure).items():
             assert not overlapping(boxes), f"figure {figure} axis {axis}: overlapping {overlapping(boxes)}"
     nb.screenshot("presentation")
+
+
+BAND_RUN = """
+import numpy as np, losswidget as lw
+rng = np.random.default_rng(0)
+base = rng.gamma(2.0, 0.25, 200)
+monitor = lw.LiveLossMonitor(patience=None, name="per-example validation")
+monitor
+"""
+
+BAND_LOOP = """
+for epoch in monitor.epochs(40):
+    monitor.log(train=0.3 + 1 / (epoch + 1), val=base + 0.3 + 0.0015 * (epoch - 15) ** 2 + rng.normal(0, 0.05, 200))
+print("ENDED", epoch)
+"""
+
+# The band as drawn (bqplot's filled area) and the blended colour it gives on the theme's background:
+# the validation line over it must keep 3:1 (a graphic), and the band must differ from the background.
+FILLED = (  # bqplot gives every line an area path: the band's is the one filled and shown
+    "Array.from(document.querySelectorAll('.losswidget .bqplot path.area'))"
+    ".filter(p => p.checkVisibility({visibilityProperty: true}) && getComputedStyle(p).fill !== 'none'"
+    " && Number(getComputedStyle(p).opacity) > 0 && p.getBoundingClientRect().height > 0)"
+)
+BAND_CONTRAST = """
+() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = v => { v = v.map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const area = __FILLED__[0];
+  if (!area) return null;
+  const style = getComputedStyle(area);
+  const fill = rgb(style.fill), alpha = Number(style.opacity) * Number(style.fillOpacity || 1);
+  const bg = rgb(getComputedStyle(document.querySelector('.jp-Notebook')).backgroundColor);
+  const blended = fill.map((c, i) => alpha * c + (1 - alpha) * bg[i]);
+  const dashed = Array.from(document.querySelectorAll('.losswidget .bqplot path.line'))
+    .map(p => getComputedStyle(p)).find(s => s.strokeDasharray && s.strokeDasharray !== 'none');
+  return {height: area.getBoundingClientRect().height, alpha,
+          line_over_band: ratio(rgb(dashed.stroke), blended), band_on_background: ratio(blended, bg)};
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_the_validation_band_is_drawn_and_legible_in_light_and_dark(notebook, theme):
+    nb = notebook([BAND_RUN, BAND_LOOP])
+    set_theme(nb, theme)
+    nb.run_all()
+    nb.wait_for_output("ENDED", timeout=90)
+    nb.wait_for_status(r"Finished 40 epochs")
+    time.sleep(1.0)  # the last frame's messages
+    band = nb.page.evaluate(BAND_CONTRAST.replace("__FILLED__", FILLED))
+    assert band is not None, "no filled band in the chart"
+    assert band["height"] > 10 and 0 < band["alpha"] < 0.5, band
+    assert band["line_over_band"] >= 3.0, f"{theme}: the validation line over the band: {band}"
+    assert band["band_on_background"] >= 1.1, f"{theme}: the band is invisible: {band}"
+    legend = nb.page.locator(".losswidget-legend").inner_text()
+    assert "±2 standard errors" in legend
+    toggle = nb.page.locator('.losswidget button:has-text("± 2 SE")')
+    assert toggle.count() == 1 and toggle.is_visible()
+    nb.page.locator(".losswidget").first.screenshot(path=str(nb.screenshot(theme.split()[-1].lower())))
+    toggle.click()  # the kernel is idle: the frame is redrawn without the band
+    nb.page.wait_for_function(
+        "() => !document.querySelector('.losswidget-legend').innerText.includes('standard errors')", timeout=15_000
+    )
+    shown = nb.page.evaluate(f"() => {FILLED}.length")
+    assert shown == 0, "the band is still drawn after the toggle"
