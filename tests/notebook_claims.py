@@ -80,7 +80,67 @@ def early_stopping_and_noise(notebook: Any) -> None:
     assert len(stops) == 3 and stops == sorted(stops, reverse=True) and stops[-1] < stops[0]
 
 
+def is_it_real(notebook: Any) -> None:
+    text = printed(notebook)
+    best = _number(r"Best validation loss [\d.]+ at epoch (\d+)", text)
+    # One best epoch on the screen: the status, the paired sentence, the diagnosis and min_delta_se's replay.
+    assert _number(r"since the best epoch (\d+): [\d.]+ standard errors", text) == best
+    assert _number(r"risen for \d+ epochs since the best epoch (\d+)", text) == best
+    assert _number(r"min_delta_se=2: best epoch (\d+)", text) == best
+    # "Four times the images halves the standard error (the ratio above is near 2 ...)"
+    assert 1.5 < _number(r"the standard error is ([\d.]+) times smaller", text) < 2.7
+    # "Two bands that overlap can still be a real difference": the paired test is sharper.
+    assert _number(r"the paired test is ([\d.]+) times sharper", text) > 1.0
+    paired = _number(r"(?m)^paired standard error +[\d.]+: ([\d.]+) standard errors", text)
+    assert paired == _number(r"since the best epoch \d+: ([\d.]+) standard errors", text)  # the status's figure
+    # The exercise's answer: n >= (2 x spread / 0.02)^2, from the spread it prints.
+    spread = _number(r"spread of the per-image differences: ([\d.]+)", text)
+    needed = _number(r"2 paired standard errors with n >= (\d+) images", text)
+    assert abs(needed - (2 * spread / 0.02) ** 2) <= 0.01 * needed
+    assert _number(r"unpaired, you would need n >= (\d+)", text) > needed
+
+
+def remedies(notebook: Any) -> None:
+    text = printed(notebook)
+    rows = {
+        match.group(1).strip(): (int(match.group(2)), float(match.group(5)), match.group(6))
+        for match in re.finditer(
+            r"^(baseline|weight decay|dropout|more data|smaller model) +(\d+) +([\d.]+) +([\d.]+) +(-?[\d.]+)  (.+)$",
+            text,
+            re.MULTILINE,
+        )
+    }
+    assert len(rows) == 5, rows
+    values = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^(baseline|weight decay|dropout|more data|smaller model) +\d+ +([\d.]+)", text, re.M)
+    }
+    rise = {name: row[1] for name, row in rows.items()}
+    kind = {name: row[2] for name, row in rows.items()}
+    # "The baseline memorises ...: validation loss rises long after its best epoch."
+    assert kind["baseline"] == "overfitting" and rows["baseline"][0] < 30
+    # "Both make memorising harder: the rise shrinks, dropout's to a small fraction of the baseline's."
+    assert rise["weight decay"] < rise["baseline"] and rise["dropout"] < rise["baseline"] / 3
+    # "More data ...: the lowest validation loss of all, and a small rise."
+    assert values["more data"] == min(values.values()) and rise["more data"] < rise["baseline"] / 3
+    # "A smaller model ... does not overfit in 60 epochs; it is still learning, and its loss stays the highest"
+    assert kind["smaller model"] == "learning" and values["smaller model"] == max(values.values())
+    # "The diagnosis still says 'overfitting' for three remedies"
+    assert [kind[name] for name in ("weight decay", "dropout", "more data")].count("overfitting") == 3
+    # "In relative terms the loss rises many times more than the accuracy falls."
+    loss_best = _number(r"at its best epoch \d+: validation loss ([\d.]+)", text)
+    acc_best = _number(r"at its best epoch \d+: validation loss [\d.]+, accuracy ([\d.]+)", text)
+    loss_last = _number(r"at the last epoch \d+: validation loss ([\d.]+)", text)
+    acc_last = _number(r"at the last epoch \d+: validation loss [\d.]+, accuracy ([\d.]+)", text)
+    assert (loss_last / loss_best - 1) > 5 * (1 - acc_last / acc_best)
+    # "compare it with guessing": far below ln 10, far above 0.10
+    assert _number(r"smaller model, last epoch: validation loss ([\d.]+)", text) < 2.303 / 2
+    assert _number(r"smaller model, last epoch: .*accuracy ([\d.]+)", text) > 0.5
+
+
 CLAIMS = {
+    "10_is_it_real": is_it_real,
+    "11_remedies": remedies,
     "03_early_stopping_and_noise": early_stopping_and_noise,
     "02_seeing_overfitting": seeing_overfitting,
     "05_underfitting_and_capacity": underfitting_and_capacity,

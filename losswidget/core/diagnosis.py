@@ -14,12 +14,13 @@ says how sure it is in those noise units.
    rise: each of the last 3 training losses above both its first value and twice
    its (smoothed) minimum, the minimum at least 3 epochs back. A few noisy early
    epochs, or one bad epoch, are not divergence.
-3. ``"overfitting"``: the validation minimum is at least 3 epochs old, the
+3. ``"overfitting"``: the best epoch (early stopping's, as the status names it:
+   the validation minimum with the default rule) is at least 3 epochs old, the
    smoothed validation loss has since risen by more than the noise (and by over
-   1 % of the minimum), and the smoothed training loss has fallen since the
-   minimum by more than twice its own noise (and 1 %). Smoothing spans at most
-   half the epochs since the minimum (a fresh rise is not averaged away). With
-   fewer than 6 epochs since the minimum or a rise under twice the noise, the
+   1 % of the best value), and the smoothed training loss has fallen since the
+   best epoch by more than twice its own noise (and 1 %). Smoothing spans at most
+   half the epochs since the best (a fresh rise is not averaged away). With
+   fewer than 6 epochs since the best or a rise under twice the noise, the
    message starts "probably overfitting" and says why, with the numbers.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while the
    smoothed training loss still falls by more than twice its noise and 2 %:
@@ -127,7 +128,10 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     if rows.sum() < 5 or ev.val is None or ev.train is None:
         return None
     v, t, e = val[rows], train[rows], epochs[rows]
-    best = int(v.argmin())
+    # The best epoch is early stopping's (the evidence's: its owner's, or its rule replayed), so that
+    # the diagnosis and the status name one epoch; the plain minimum only where it has none here.
+    owned = np.flatnonzero(e == ev.best_epoch) if ev.best_epoch is not None else np.array([], int)
+    best = int(owned[0]) if owned.size else int(v.argmin())
     after = v.size - 1 - best
     if after < 3:
         return None
@@ -145,7 +149,7 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     size = f"a smoothed rise of {_g(rise)}, " + (
         f"{_times(units)} the validation noise of {_g(noise)} per epoch" if noise > 0 else "with no noise to speak of"
     )
-    thin = [f"only {after} epochs since the minimum"] if after < 6 else []
+    thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
     if units < CLEAR:
         thin.append(f"{size}: it could still be noise")
     opening = f"probably overfitting ({'; '.join(thin)}): " if thin else "overfitting: "
@@ -153,7 +157,7 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     return Diagnosis(
         "overfitting",
         best_epoch,
-        f"{opening}validation loss has risen for {after} epochs since its minimum at epoch {best_epoch} "
+        f"{opening}validation loss has risen for {after} epochs since the best epoch {best_epoch} "
         f"({_g(v[best])} → {_g(v[-1])}{measured}) while training loss kept falling "
         f"({_g(t[best])} → {_g(t[-1])}): the model is memorising the training data. "
         f"The weights of epoch {best_epoch} generalise best; more data, regularisation "
