@@ -88,3 +88,18 @@ def test_notebook_runs(path, kernel, tmp_path, monkeypatch):
     assert widgets, f"{path.name} shows no live chart"
     assert len(images) == len(widgets), "every live chart leaves a static image for GitHub and HTML exports"
     assert notebook.metadata.get("widgets"), "the executed copy keeps the widget state"
+
+
+LESSONS = ("01_", "02_", "03_", "04_", "05_", "10_", "11_")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(LESSONS)], ids=lambda p: p.stem)
+def test_a_lesson_asks_for_a_prediction_and_ends_with_a_quiz_whose_answers_are_folded(path):
+    cells = nbformat.read(path, as_version=4).cells
+    text = [cell.source for cell in cells if cell.cell_type == "markdown"]
+    training = [index for index, cell in enumerate(cells) if cell.cell_type == "code" and "epochs(" in cell.source]
+    training += [index for index, cell in enumerate(cells) if cell.cell_type == "code" and "lw.fit(" in cell.source]
+    prompts = [index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "Predict" in cell.source]
+    assert training and prompts and prompts[0] < min(training), "a prediction before the first training run"
+    quiz = text[-1]
+    assert "<details>" in quiz and "</details>" in quiz and "<summary>" in quiz, "a quiz with hidden answers last"
