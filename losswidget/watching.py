@@ -25,7 +25,7 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
 from losswidget.core.reasons import sentence
-from losswidget.core.replay import best_of
+from losswidget.core.replay import best_of, recorded_ses
 from losswidget.core.stopping import EarlyStopping
 from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
@@ -54,7 +54,7 @@ class WatchFeed:
     def best(self) -> tuple[int, float] | None:
         """What early stopping would call the best epoch of the followed validation values."""
         history, rule = self.history, self.followers[0].rule
-        ses = history["val_diff_se"] if rule["min_delta_se"] and "val_diff_se" in history else None
+        ses = recorded_ses(history, rule["min_delta_se"])
         return best_of(history.val, history.epochs, rule["min_delta"], "min", rule["min_delta_se"], ses)
 
     def what_if(self) -> EarlyStopping:

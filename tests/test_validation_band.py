@@ -1,5 +1,6 @@
 """The validation band: each epoch's mean ± 2 standard errors, from per-example validation losses,
-in the frame, the live widget (real bqplot marks on recording comms), the static SVG and the toggle."""
+in the frame, the static SVG and the toggle (the live widget's marks: tests/test_widget.py; in a
+browser: tests/e2e/test_classroom_chart.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from losswidget.views.svg import render_svg
 N = 200
 
 
-def _run(monitor, epochs=30, seed=0):
+def run_per_example(monitor, epochs=30, seed=0):
     rng = np.random.default_rng(seed)
     base = rng.gamma(2.0, 0.25, N)
     for epoch in monitor.epochs(epochs):
@@ -27,7 +28,7 @@ def _run(monitor, epochs=30, seed=0):
 
 def test_the_band_is_the_mean_plus_and_minus_two_recorded_standard_errors():
     assert BAND == CLEAR == 2  # the band's edge is where the status calls a change real
-    monitor = _run(lw.LiveLossMonitor(patience=None, display="none"))
+    monitor = run_per_example(lw.LiveLossMonitor(patience=None, display="none"))
     frame = monitor._build_frame()
     history = monitor.history
     np.testing.assert_allclose(frame.val_low, history.val - 2 * history["val_se"], rtol=1e-6)
@@ -43,7 +44,7 @@ def test_no_band_without_standard_errors_and_none_while_turned_off():
     frame = monitor._build_frame()
     assert frame.val_low.size == 0 and not frame.band_available
     assert all(entry.role != "band" for entry in frame.legend)
-    monitor = _run(lw.LiveLossMonitor(patience=None, display="none"))
+    monitor = run_per_example(lw.LiveLossMonitor(patience=None, display="none"))
     monitor.band = False
     frame = monitor._build_frame()
     assert frame.val_low.size == 0 and frame.band_available  # the toggle stays, to turn it back on
@@ -61,38 +62,10 @@ def test_on_a_log_axis_the_band_stays_drawable():
 
 
 def test_the_svg_fills_the_band_under_the_curves():
-    monitor = _run(lw.LiveLossMonitor(patience=None, display="none"))
+    monitor = run_per_example(lw.LiveLossMonitor(patience=None, display="none"))
     svg = render_svg(monitor._build_frame())
     band = re.search(r'<path class="band" d="M([^"]+) Z" fill="([^"]+)" fill-opacity="([\d.]+)"', svg)
     assert band and band.group(2) == "#d55e00" and 0.1 < float(band.group(3)) < 0.5
     assert len(band.group(1).split(" L")) == 2 * len(monitor.history)  # along the top, back along the bottom
     assert svg.index('class="band"') < svg.index('stroke-dasharray="7 4"')  # under the validation line
     assert "±2 standard errors" in svg
-
-
-def test_the_widget_draws_the_band_and_its_toggle_turns_it_off(monkeypatch):
-    pytest.importorskip("bqplot")
-    import comm
-    from comm.base_comm import BaseComm
-
-    class Quiet(BaseComm):
-        def publish_msg(self, *args, **kwargs):
-            pass
-
-    monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: Quiet(*args, **kwargs))
-    monitor = lw.LiveLossMonitor(patience=None, display="widget", frame_rate=1000)
-    monitor._display.ensure_view(monitor._controls)
-    view = monitor._display.view
-    assert view.band_toggle.layout.display == "none"  # nothing to draw yet
-    _run(monitor)
-    monitor._display.view.render(monitor._build_frame())
-    band = view.val_band
-    assert band.fill == "between" and band.visible and view.band_toggle.layout.display is None
-    assert np.asarray(band.y).shape == (2, len(monitor.history))
-    np.testing.assert_allclose(np.asarray(band.y)[1], monitor.history.val + 2 * monitor.history["val_se"], rtol=1e-5)
-    view.band_toggle.value = False  # a click in the browser: the one setting changes
-    assert monitor.band is False
-    view.render(monitor._build_frame())
-    assert not band.visible
-    monitor.band = True  # from code: the toggle shows it
-    assert view.band_toggle.value is True

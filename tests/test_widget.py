@@ -475,3 +475,22 @@ def test_arrays_sent_directly_are_what_the_ordinary_path_sends(recording_comms, 
     assert len(ordinary) > 100 and {name for name, _, _ in ordinary} >= {"step_lines", "val_line", "best_marker"}
     assert direct == ordinary
     assert direct_kept == ordinary_kept
+
+
+def test_the_widget_draws_the_band_and_its_toggle_turns_it_off(monitor):
+    from test_validation_band import run_per_example
+
+    view = monitor._display.view
+    assert view.band_toggle.layout.display == "none"  # nothing to draw yet
+    run_per_example(monitor)
+    view.render(monitor._build_frame())
+    band = view.val_band
+    assert band.fill == "between" and band.visible and view.band_toggle.layout.display is None
+    assert np.asarray(band.y).shape == (2, len(monitor.history))
+    np.testing.assert_allclose(np.asarray(band.y)[1], monitor.history.val + 2 * monitor.history["val_se"], rtol=1e-5)
+    view.band_toggle.value = False  # a click in the browser: the one setting changes
+    assert monitor.band is False
+    view.render(monitor._build_frame())
+    assert not band.visible
+    monitor.band = True  # from code: the toggle shows it
+    assert view.band_toggle.value is True

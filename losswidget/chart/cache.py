@@ -12,6 +12,7 @@ from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT
 from losswidget.core.column import Column
 from losswidget.core.decimate import Decimator
 from losswidget.core.history import History
+from losswidget.core.replay import recorded_ses
 from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
@@ -137,7 +138,7 @@ class StepCache:
             self._replay = decision
             self._replayed = 0
             self._what_if_at: tuple[int, int] | None = None
-        ses = history["val_diff_se"] if decision.min_delta_se and "val_diff_se" in history.metric_names else None
+        ses = recorded_ses(history, decision.min_delta_se)
         for row in rows[self._replayed :]:
             se = None if ses is None else float(ses[row])
             if self._replay.update(history.val[row], se=se) and self._what_if_at is None:

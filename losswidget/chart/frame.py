@@ -19,6 +19,7 @@ from losswidget.chart.cache import EMPTY, StepCache, as_float32, shown_values
 from losswidget.chart.marks import LegendEntry, PastCurve, Ticks
 from losswidget.core.decimate import decimate
 from losswidget.core.history import History
+from losswidget.core.replay import DIFF_SE
 from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
@@ -165,7 +166,7 @@ def build_frame(
     shown = {name: shown_values(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
-        if name in ("val_se", "val_diff_se"):
+        if name in ("val_se", DIFF_SE):
             continue  # the validation loss's standard errors: properties of the val curve, not metrics
         values = history[name]
         finite = values[np.isfinite(values)]

@@ -15,7 +15,7 @@ import numpy as np
 
 from losswidget.core import history_files
 from losswidget.core.column import Column
-from losswidget.core.replay import best_of
+from losswidget.core.replay import best_of, recorded_ses
 from losswidget.core.validate import check_choice, check_float, check_int
 from losswidget.core.values import _short, to_float
 
@@ -223,14 +223,12 @@ class History:
         check_choice("mode", mode, ("min", "max"))
         min_delta = check_float("min_delta", min_delta, minimum=0.0)
         min_delta_se = check_float("min_delta_se", min_delta_se, minimum=0.0)
-        ses = None
-        if min_delta_se:
-            if "val_diff_se" not in self:
-                raise ValueError(
-                    "min_delta_se needs the standard errors a monitor with min_delta_se records ('val_diff_se'); "
-                    f"this history has {', '.join(map(repr, self.metric_names)) or 'no metrics'}"
-                )
-            ses = self["val_diff_se"]
+        ses = recorded_ses(self, min_delta_se)
+        if min_delta_se and ses is None and np.isfinite(self[name]).sum() > 1:
+            raise ValueError(
+                "min_delta_se needs the standard errors a monitor with min_delta_se records ('val_diff_se'); "
+                f"this history has {', '.join(map(repr, self.metric_names)) or 'no metrics'}"
+            )
         best = best_of(self[name], self.epochs, min_delta, mode, min_delta_se, ses)
         return None if best is None else best[0]
 

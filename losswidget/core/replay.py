@@ -11,7 +11,15 @@ import numpy as np
 
 from losswidget.core.stopping import NEVER, EarlyStopping
 
-__all__ = ["best_of", "would_stop_at"]
+__all__ = ["DIFF_SE", "best_of", "recorded_ses", "would_stop_at"]
+
+DIFF_SE = "val_diff_se"  # the history column: each epoch's standard error against the best before it
+
+
+def recorded_ses(history: Any, min_delta_se: float) -> np.ndarray | None:
+    """The standard errors a replay with ``min_delta_se`` needs: the ones the run recorded (``DIFF_SE``,
+    which a monitor with ``min_delta_se`` writes from its second validation epoch on), else None."""
+    return history[DIFF_SE] if min_delta_se and DIFF_SE in history else None
 
 
 def would_stop_at(

@@ -126,7 +126,7 @@ class EarlyStopping:
         return self.min_delta + self.min_delta_se * se
 
     def is_improvement(self, value: float, se: float | None = None) -> bool:
-        if self.best_epoch is None and math.isinf(self.best):  # the first counted value: no noise to beat
+        if math.isinf(self.best):  # the first counted value: no noise to beat
             return value < self.best if self.mode == "min" else value > self.best
         if self.mode == "min":
             return value + self.margin(se) < self.best

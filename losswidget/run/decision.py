@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from losswidget.core.reasons import StopReason, sentence
+from losswidget.core.replay import DIFF_SE
 from losswidget.core.stopping import EarlyStopping
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.stop_control import StopControl
@@ -25,7 +26,7 @@ class Decision:
 
     def epoch_logged(self, epoch: int, values: dict[str, float], relogged_val: bool) -> None:
         if "val" in values:
-            self._validation(epoch, values["val"], relogged_val, values.get("val_diff_se"))
+            self._validation(epoch, values["val"], relogged_val, values.get(DIFF_SE))
         train = values.get("train")
         if train is not None and self._stopper.check_finite and not math.isfinite(train):
             self._stop.request(StopReason.NON_FINITE, sentence("training diverged", value=train, epoch=epoch), epoch)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.evidence import RiseTest, rise_test, sample_mean
+from losswidget.core.replay import DIFF_SE
 from losswidget.core.stopping import EarlyStopping
 from losswidget.core.values import as_series, to_float
 
@@ -67,7 +68,7 @@ class ValidationSamples:
             return
         best = self._before if self._best is not None and self._best[0] == epoch else self._best
         if best is not None:
-            values["val_diff_se"] = rise_test(losses[0], best[1], losses[1], best[2]).se
+            values[DIFF_SE] = rise_test(losses[0], best[1], losses[1], best[2]).se
 
     def logged(self, epoch: int, best_epoch: int | None, losses: tuple[np.ndarray, float] | None) -> None:
         """After the epoch's decision: keep its losses, and the best epoch's."""
