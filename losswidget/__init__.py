@@ -28,6 +28,10 @@ _LAZY = {
     "TrainerCallback": "losswidget.integrations.huggingface",
     "KerasCallback": "losswidget.integrations.keras_fit",
     "FastaiCallback": "losswidget.integrations.fastai_learner",
+    "Output": "losswidget.outputs.base",
+    "RunInfo": "losswidget.outputs.base",
+    "TensorBoardLog": "losswidget.outputs.tensorboard",
+    "TrackerLog": "losswidget.outputs.tracker",
 }
 
 __all__ = [

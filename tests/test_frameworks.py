@@ -88,7 +88,9 @@ def test_trainer_history_is_the_trainers_own_record(tmp_path):
     np.testing.assert_allclose(history.val, evaluations, rtol=1e-6)
     np.testing.assert_allclose(history.step_train, steps, rtol=1e-6)
     np.testing.assert_allclose(history.train, np.array(steps).reshape(4, 4).mean(axis=1), rtol=1e-6)
-    assert "learning_rate" in history.column_names
+    # The learning rate at each evaluation: what the Trainer logged at that epoch's last step.
+    rates = [entry["learning_rate"] for entry in log if "learning_rate" in entry]
+    np.testing.assert_allclose(history["lr"], np.array(rates).reshape(4, 4)[:, -1], rtol=1e-6)
     assert callback.monitor.stopped_reason is None and "Finished 4 epochs" in callback.monitor.status_lines[-1]
 
 
@@ -183,6 +185,15 @@ def test_keras_history_is_keras_own_record():
     np.testing.assert_allclose(history.step_train.reshape(5, 5).mean(axis=1), fitted.history["loss"], rtol=1e-4)
 
 
+def test_keras_learning_rate_is_the_optimizers_under_a_schedule():
+    callback = lw.KerasCallback(patience=None, display="none")
+    schedule = keras.callbacks.LearningRateScheduler(lambda epoch, rate: 0.01 * 0.5**epoch)
+    fitted, model = keras_fit([schedule, callback], epochs=4)
+    assert callback.monitor.optimizer is model.optimizer
+    np.testing.assert_allclose(callback.monitor.history["lr"], fitted.history["learning_rate"], rtol=1e-6)
+    np.testing.assert_allclose(callback.monitor.history["lr"], [0.01, 0.005, 0.0025, 0.00125], rtol=1e-6)
+
+
 def test_keras_early_stopping_stops_where_keras_own_rule_does():
     ours = lw.KerasCallback(patience=3, display="none")
     fitted, _ = keras_fit([ours])
@@ -260,6 +271,20 @@ def test_fastai_history_is_the_recorders_own_record():
     np.testing.assert_allclose(history.step_train, raw.losses, rtol=1e-6)  # each batch's own loss
     learn.validate()  # sends before_fit/after_epoch/after_fit as well: not a run, nothing logged
     assert len(history) == 4 and not callback.monitor.running
+
+
+def test_fastai_learning_rate_follows_a_one_cycle_schedule():
+    from fastai.callback.schedule import fit_one_cycle  # noqa: F401 - adds Learner.fit_one_cycle
+
+    callback = lw.FastaiCallback(patience=None, display="none")
+    learn = fastai_fit([callback], epochs=0)
+    with learn.no_logging(), learn.no_bar():
+        learn.fit_one_cycle(3, 0.01)
+    batches = len(learn.dls.train)
+    rates = callback.monitor.history["lr"]
+    # read as each epoch ends: the rate of its last batch, as fastai's recorder kept it
+    np.testing.assert_allclose(rates, learn.recorder.hps["lr"][batches - 1 :: batches], rtol=1e-9)
+    assert rates.max() <= 0.01 and len(set(rates.tolist())) == 3
 
 
 def test_fastai_early_stopping_stops_where_fastais_own_rule_does():

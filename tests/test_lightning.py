@@ -101,3 +101,22 @@ def test_stop_mid_run_ends_the_fit_with_the_best_weights_back_and_the_log_file_k
     logged = lw.History.load(tmp_path / "run.jsonl")
     assert logged.epochs.tolist() == monitor.history.epochs.tolist()
     assert logged.val.tolist() == pytest.approx(monitor.history.val.tolist())
+
+
+class Scheduled(Tiny):
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)]
+
+
+def test_the_learning_rate_is_each_epochs_own_under_an_epoch_schedule(tmp_path):
+    """Lightning steps an epoch scheduler before on_train_epoch_end: the rate is read as the epoch starts."""
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    torch.manual_seed(0)
+    trainer = pl.Trainer(
+        max_epochs=5, callbacks=[lw.LightningCallback(monitor)], logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, accelerator="cpu",
+    )  # fmt: skip
+    trainer.fit(Scheduled(), loader(), loader())
+    assert monitor.optimizer is trainer.optimizers[0]
+    assert monitor.history["lr"].tolist() == [0.1, 0.1, 0.05, 0.05, 0.025]

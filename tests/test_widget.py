@@ -163,9 +163,16 @@ def test_metrics_go_to_a_second_panel(monitor):
     for epoch in monitor.epochs(3):
         monitor.log(train=1.0, val=1.0, acc=0.5 + epoch / 10, lr=0.1 / (epoch + 1))
     assert view.metric_figure.layout.display is None
-    assert list(view.metric_lines.labels) == ["acc", "lr"]
+    assert list(view.metric_lines.labels) == ["acc"]
     assert view.metric_lines.scales["y"] is view.metric_y  # not on the loss axis
     assert all(mark.scales["y"] is not view.metric_y for mark in view.marks)
+    # The learning rate: a log-scale panel of its own, and where it changed marked on the loss chart.
+    rates = view.rate_panel
+    assert rates.figure.layout.display is None and rates.lines.scales["y"] is rates.y
+    assert np.allclose(rates.lines.y, [0.1, 0.05, 0.1 / 3]) and rates.y.min < 0.1 / 3 < 0.1 < rates.y.max
+    assert rates.changes.x.tolist() == [[1.0, 1.0], [2.0, 2.0]] and rates.changes.visible
+    assert list(rates.change_labels.text) == ["lr ×0.5", "lr ×0.667"]
+    assert rates.changes in view.figure.marks
 
 
 def test_past_runs_are_drawn_faded_with_labels(monitor):

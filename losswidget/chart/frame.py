@@ -17,6 +17,7 @@ from losswidget.chart import marks
 from losswidget.chart.axes import epoch_axis_end, value_range
 from losswidget.chart.cache import EMPTY, StepCache, as_float32, shown_values
 from losswidget.chart.marks import LegendEntry, PastCurve, Ticks
+from losswidget.chart.rates import is_rate, rate_panel
 from losswidget.core.decimate import decimate
 from losswidget.core.history import History
 from losswidget.core.replay import DIFF_SE
@@ -99,6 +100,12 @@ class Frame:
     x_ticks: Ticks = field(default_factory=Ticks)
     metric_range: tuple[float, float] = (0.0, 1.0)
     metric_ticks: Ticks = field(default_factory=Ticks)
+    # The learning rate's log-scale panel (chart/rates): the rates that changed, where "lr" changed
+    # (epoch, new / old: marked on the loss chart), the panel's range and ticks.
+    rates: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    rate_changes: list[tuple[int, float]] = field(default_factory=list)
+    rate_range: tuple[float, float] = (0.1, 1.0)
+    rate_ticks: Ticks = field(default_factory=Ticks)
     legend: list[LegendEntry] = field(default_factory=list)
     dots: bool = True  # per-epoch dots drawn (few epochs); beyond marks.MARKER_LIMIT they merge: lines only
     status: list[str] = field(default_factory=list)
@@ -166,13 +173,10 @@ def build_frame(
     shown = {name: shown_values(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
-        if name in ("val_se", DIFF_SE):
-            continue  # the validation loss's standard errors: properties of the val curve, not metrics
+        if name in ("val_se", DIFF_SE) or is_rate(name):
+            continue  # the validation loss's standard errors (the val curve's) and the rates (their own panel)
         values = history[name]
-        finite = values[np.isfinite(values)]
-        if name == "lr" and finite.size and finite.min() == finite.max():
-            continue  # a constant learning rate says nothing on a chart
-        if finite.size:
+        if np.isfinite(values).any():
             mx, my = decimate(history.epochs.astype(np.float64), values, cache.max_points)
             metrics[name] = (as_float32(mx), as_float32(shown_values(my, False)))
     curves = marks.past_curves(runs or [], log_y)
@@ -196,6 +200,7 @@ def build_frame(
     last = epoch_axis_end(max(candidates), planned_last)
     first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
     metric_range, metric_ticks = marks.metric_range([values for _, values in metrics.values()])
+    rates, rate_changes, rate_range, rate_ticks = rate_panel(history, cache.max_points)
     return Frame(
         x_range=(first, last),
         y_range=(y_range[0], y_range[1]),
@@ -222,6 +227,10 @@ def build_frame(
         x_ticks=marks.epoch_ticks((first, last)),
         metric_range=metric_range,
         metric_ticks=metric_ticks,
+        rates=rates,
+        rate_changes=rate_changes,
+        rate_range=rate_range,
+        rate_ticks=rate_ticks,
         legend=marks.legend(curves, best is not None, "val_low" in shown),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],

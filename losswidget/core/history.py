@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.core import history_files
+from losswidget.core import history_files, history_tensorboard
 from losswidget.core.column import Column
 from losswidget.core.replay import best_of, recorded_ses
 from losswidget.core.validate import check_choice, check_float, check_int
@@ -282,3 +282,12 @@ class History:
     def load(cls, path: str | Path) -> History:
         """Read a ``.jsonl`` or ``.csv`` file written by :meth:`save` or a monitor's ``log_file``."""
         return history_files.load(path, cls)
+
+    def to_tensorboard(self, folder: str | Path) -> Path:
+        """Write the run as a TensorBoard event file in ``folder``; returns the file."""
+        return history_tensorboard.write_tensorboard(self, folder)
+
+    @classmethod
+    def from_tensorboard(cls, folder: str | Path, tags: Mapping[str, str] | None = None) -> History:
+        """A TensorBoard run's scalars (``tags`` maps another tool's tags to names: {'eval/loss': 'val'})."""
+        return history_tensorboard.read_tensorboard(folder, cls, tags)

@@ -11,6 +11,7 @@ import numbers
 import os
 import reprlib
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,15 @@ def check_regular_file(name: str, path: Any) -> bool:
         raise IsADirectoryError(f"{name!r} {str(path)!r} is a directory: give a file path inside it")
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     raise ValueError(f"{name!r} {str(path)!r} is {kind}, not a regular file: give a plain file path")
+
+
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that names the first caller outside losswidget, for a warning raised from
+    code reached by several paths (a step, an epoch's end, a frame)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

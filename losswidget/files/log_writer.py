@@ -59,7 +59,6 @@ class HistoryWriter:
                 self._stream.close()  # our lock goes first: the refusal asks whether another holds one
                 raise _taken(path)
             self._identity = _identity(os.fstat(self._stream.fileno()))
-            self._rule = rule
             self._write(header_line(name, rule, **_writer_fields()))
         except BaseException:
             self._stream.close()
@@ -95,15 +94,16 @@ class HistoryWriter:
             )
         self._stream.flush()
 
-    def next_run(self, name: str | None) -> HistoryWriter:
-        """The writer of the next run (``new_run``): a new file beside this one, ``<stem>.run2.jsonl``,
-        ``.run3``, ... (the first free number), so that every run is saved and each file loads alone."""
-        self.close()
-        stem = re.sub(r"\.run\d+$", "", self.path.stem)
+    @classmethod
+    def beside(cls, path: Path, name: str | None, rule: dict[str, float] | None) -> HistoryWriter:
+        """The writer of a monitor's next run (``new_run``): a new file beside ``path``,
+        ``<stem>.run2.jsonl``, ``.run3``, ... (the first free number), so that every run is saved and
+        each file loads alone."""
+        stem = re.sub(r"\.run\d+$", "", path.stem)
         number = 2
-        while (candidate := self.path.with_name(f"{stem}.run{number}.jsonl")).exists():
+        while (candidate := path.with_name(f"{stem}.run{number}.jsonl")).exists():
             number += 1
-        return HistoryWriter(candidate, name, self._rule)
+        return cls(candidate, name, rule)
 
     def write_end(self, outcome: str, stop_code: str | None) -> None:
         """Mark the end of a training loop (a later loop may append more epochs)."""

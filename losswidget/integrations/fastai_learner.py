@@ -49,7 +49,7 @@ def FastaiCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: 
             before_fit/after_epoch/after_fit too, and is not a run."""
             if run.active or getattr(self.learn, "lr_finder", False) or not hasattr(self.learn, "recorder"):
                 return  # lr_find's trial fit is not a run either
-            run.begin(self.learn.model, self.learn.n_epoch)
+            run.begin(self.learn.model, self.learn.n_epoch, optimizer=self.learn.opt)
 
         def after_batch(self) -> None:
             if run.active and self.training and run.step(self.learn.loss):

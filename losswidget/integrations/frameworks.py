@@ -97,7 +97,7 @@ class FrameworkRun:
             checked = {"display": "none", "log_file": None, "best_weights_file": None, "model": None}
             LiveLossMonitor(**{**monitor_arguments, **checked})  # no file, no hook on a model
 
-    def begin(self, model: Any, epochs: int, x_label: str = "epoch") -> None:
+    def begin(self, model: Any, epochs: int, x_label: str = "epoch", optimizer: Any = None) -> None:
         if self.active:
             self.end(failed=True)  # the run it began ends here: nothing recorded is lost
             raise RuntimeError(
@@ -108,6 +108,8 @@ class FrameworkRun:
             self.monitor = LiveLossMonitor(**{"model": model, **self._arguments})  # a model given wins
         elif self.monitor.model is None and model is not None:
             self.monitor.model = model
+        if self.monitor.optimizer is None and optimizer is not None:  # its learning rate, charted
+            self.monitor.optimizer = optimizer
         if self.monitor.running:  # a previous fit that ended by an exception never said so
             self.monitor.end_loop(finished=False)
         self.monitor.x_label = x_label

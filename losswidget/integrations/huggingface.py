@@ -42,7 +42,9 @@ def TrainerCallback(
 ) -> Any:
     """A ``transformers.TrainerCallback`` that drives ``monitor`` (created at train begin if None).
 
-    ``learning_rate``: also chart the learning rate at each evaluation (metrics panel).
+    ``learning_rate``: also record the learning rate at each evaluation as ``lr`` (drawn on its own
+    panel): the Trainer's own logged value, the rate of the last step before it (the optimizer already
+    holds the next step's).
     """
     if not isinstance(learning_rate, bool):
         raise TypeError(f"'learning_rate' must be True or False: {learning_rate!r}")
@@ -108,7 +110,7 @@ def TrainerCallback(
             if self._losses:
                 values["train"] = sum(self._losses) / len(self._losses)
             if learning_rate and self._learning_rate is not None:
-                values["learning_rate"] = self._learning_rate
+                values["lr"] = self._learning_rate
             self._losses = []
             if run.epoch(values):
                 control.should_training_stop = True

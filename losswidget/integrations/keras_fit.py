@@ -65,7 +65,7 @@ def KerasCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: A
             return run.monitor
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            run.begin(KerasWeights(self.model), int(self.params.get("epochs") or 0))
+            run.begin(KerasWeights(self.model), int(self.params.get("epochs") or 0), optimizer=self.model.optimizer)
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self._previous_mean = 0.0

@@ -48,7 +48,11 @@ def LightningCallback(
             return run.monitor
 
         def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
-            run.begin(pl_module, trainer.max_epochs or 0)
+            run.begin(pl_module, trainer.max_epochs or 0, optimizer=(trainer.optimizers or [None])[0])
+
+        def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+            if run.active:  # Lightning steps epoch schedulers before on_train_epoch_end: read the rate now
+                run.monitor.begin_epoch()
 
         def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs

@@ -195,6 +195,8 @@ def fit(
         raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")
     if monitor.model is None:
         monitor.model = model
+    if monitor.optimizer is None:  # the monitor records its learning rates (lr, lr/1...) once an epoch
+        monitor.optimizer = optimizer
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     # Validation per example (its mean and standard error) where that costs nothing and means the
     # same: a torch loss module with the plain mean (a class-weighted mean is another quantity).
@@ -225,7 +227,7 @@ def fit(
             count += size
             if step % log_every == 0 and monitor.log_step(train=loss):
                 break  # Stop pressed: end this epoch now
-        values: dict[str, Any] = {"lr": float(optimizer.param_groups[0]["lr"])}
+        values: dict[str, Any] = {}
         if count:
             values["train"] = float(total / count)
         if val_loader is not None:

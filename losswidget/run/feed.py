@@ -96,7 +96,7 @@ class ChartFeed:
         ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the whole history:
         a fraction of a millisecond per frame that the status would not show)."""
         loop = self._loop
-        notes = tuple(note for note in (self._best.file_problem(), self._recorder.file_problem()) if note)
+        notes = tuple(note for note in (self._best.file_problem(), *self._recorder.outputs.problems()) if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()

@@ -92,7 +92,7 @@ class Loop:
                 self._best.restore()
             self._best.finish()
             self.outcome = self._describe_end(finished, left_early, open_epoch)
-            recorder.write("write_end", self.outcome, None if self._stop.code is None else self._stop.code.value)
+            recorder.write_end(self.outcome, None if self._stop.code is None else self._stop.code.value)
             if left_early and not second_interrupt:
                 self._explain_after_cell(open_epoch)
         finally:

@@ -1,6 +1,7 @@
 """LiveLossMonitor: the public loop API, a facade over parts that each own one job.
 
-- :class:`~losswidget.run.recorder.Recorder`: values into the history and the log file;
+- :class:`~losswidget.run.recorder.Recorder`: values into the history and the outputs (the log file,
+  TensorBoard, trackers, the user's own: :mod:`losswidget.outputs`);
 - :class:`~losswidget.run.early_stop.SettingsStopping`: the early-stopping decision, the one owner
   of the best epoch (the ◆, the status line, ``best_epoch``, the stop reason and the weights);
 - :class:`~losswidget.chart.settings.ChartSettings`: the one owner of every setting (patience, early
@@ -19,7 +20,6 @@ only set an Event or a value and ask for a redraw. ``docs/architecture.md`` foll
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.stopping import MAX_PATIENCE
 from losswidget.core.validate import check_bool, check_choice, check_float, check_int, check_path
 from losswidget.core.values import to_float
-from losswidget.files.log_writer import HistoryWriter
 from losswidget.model.ranks import Ranks
+from losswidget.model.rates import LearningRates
 from losswidget.model.weights import check_model
+from losswidget.outputs.base import RunInfo
+from losswidget.outputs.fanout import open_outputs
 from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights, check_weights_file
 from losswidget.run.decision import Decision
@@ -97,6 +99,9 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         max_points: int = 2000,
         presentation: bool = False,
         min_delta_se: float = 0.0,
+        optimizer: Any = None,
+        tensorboard: str | Path | None = None,
+        outputs: Any = None,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -116,8 +121,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             self.settings, min_delta, start_from_epoch, check_bool("check_finite", check_finite), min_delta_se
         )
         self._ranks = Ranks.detect()
-        if self._ranks is not None and self._ranks.rank != 0:
-            display, log_file, best_weights_file = "none", None, None  # rank 0 draws and writes
+        if self._ranks is not None and self._ranks.rank != 0:  # rank 0 draws and writes
+            display, log_file, best_weights_file, tensorboard, outputs = "none", None, None, None, None
         self._guards, self._samples = TeachingGuards(), ValidationSamples(self._stopper)
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
@@ -134,9 +139,10 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
         self._display.source = self._feed
-        self.settings.on_change = self._setting_changed
-        if log_file is not None:  # last: a constructor that fails leaves no file to block the retry
-            self._recorder.writer = HistoryWriter(log_file, name, self._stopper.rule)
+        self.settings.on_change = lambda name: self._request_redraw()
+        self.optimizer = optimizer
+        # Last: a constructor that fails leaves no file to block the retry.
+        self._recorder.outputs = open_outputs(RunInfo(name, 1, self._stopper.rule), log_file, tensorboard, outputs)
 
     # -- public state ----------------------------------------------------------------
 
@@ -153,6 +159,16 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
     def model(self, value: Any) -> None:
         self._best.model = check_model(value)
         self._guards.attach(self._best.model)
+
+    @property
+    def optimizer(self) -> Any:
+        """The optimizer whose learning rates are recorded once an epoch (``lr``, ``lr/1``...; None: none)."""
+        rates = self._recorder.rates
+        return None if rates is None else rates.optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: Any) -> None:
+        self._recorder.rates = None if value is None else LearningRates(value)
 
     # -- the loop --------------------------------------------------------------------
 
@@ -266,32 +282,13 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._stop.request(StopReason.INTERRUPTED, sentence("interrupt"), self._recorder.current_epoch)
         self._display.clock.mark_dirty()
 
-    def _setting_changed(self, name: str) -> None:
-        self._request_redraw()
-
-    def _between_steps(self, now: float) -> None:
-        """A few times a second while steps run: the teaching guard, control requests, a frame if due."""
-        self._recorder.check_process()  # a DataLoader worker's copy is refused within a few steps
-        self._guards.steps_logged()
-        self._check_requests()
-        self._maybe_frame(now)
-
-    def _maybe_frame(self, now: float | None = None) -> None:
-        now = time.perf_counter() if now is None else now
-        clock = self._display.clock
-        if clock.events_due(now):
-            self._display.handle_events()
-        if clock.frame_due(now):
-            self._draw()
-
     def _request_redraw(self, final: bool = False) -> None:
         self._display.request_redraw(self._loop.active, final)
 
     def _draw(self, final: bool = False, image_after_cell: bool = False) -> None:
         self._display.draw(final, image_after_cell)
 
-    def _build_frame(self) -> frames.Frame:
-        """The frame the display would draw now (for tests and benchmarks: the display asks the feed)."""
+    def _build_frame(self) -> frames.Frame:  # for tests and benchmarks: the display asks the feed
         return self._feed.frame(self._display.regime_text())
 
     def _status(self) -> StatusSnapshot:

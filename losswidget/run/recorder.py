@@ -15,28 +15,17 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from losswidget.core.history import History
+from losswidget.core.validate import user_stacklevel
 from losswidget.core.values import META_TEXT, changed_since_logged, detach_scalar, is_tensor, tensors_to_floats
-from losswidget.files.log_writer import HistoryWriter, LogFileLost
-
-_PACKAGE = str(Path(__file__).resolve().parents[1])
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that names the first caller outside losswidget, for a warning raised
-    from code reached by several paths (a step, an epoch's end, a frame)."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
+from losswidget.model.rates import LearningRates
+from losswidget.outputs.fanout import Outputs
 
 
 class StepBuffer:
@@ -62,14 +51,15 @@ class StepBuffer:
 
 
 class Recorder:
-    def __init__(self, name: str | None = None, writer: HistoryWriter | None = None) -> None:
+    def __init__(self, name: str | None = None, outputs: Outputs | None = None) -> None:
         self.history = History(name)
-        self.writer = writer
+        self.outputs = Outputs() if outputs is None else outputs  # the log file, TensorBoard, trackers...
+        self.rates: LearningRates | None = None  # the optimizer's learning rates, read once an epoch
+        self._epoch_rates: dict[str, float] = {}  # as the open epoch began: the rates it trained with
         self.steps = StepBuffer()
         self.next_epoch = 0
         self.epoch_open = False
         self.current_epoch: int | None = None
-        self._file_problem: str | None = None
         self.steps_all_non_finite = False  # the epoch just closed logged steps, none of them finite
         self._meta_steps = 0  # step losses on the meta device met by the flush under way
         self.lock = threading.RLock()  # held while values move into the history and the file
@@ -86,31 +76,12 @@ class Recorder:
                 "training loop and log it there."
             )
 
-    # -- the log file ----------------------------------------------------------------------
+    def write_end(self, outcome: str, stop_code: str | None) -> None:
+        with self.lock:
+            self.outputs.end(outcome, stop_code)
 
-    def write(self, method: str, *args: Any) -> None:
-        """Append to the log file. A failing file never stops training: the history in memory is
-        complete, writing stops, and a warning and the status line name the file and the error."""
-        if self.writer is None:
-            return
-        try:
-            getattr(self.writer, method)(*args)
-        except (OSError, ValueError) as error:
-            writer, self.writer = self.writer, None
-            path = writer.path
-            try:
-                writer.close()
-            except OSError:
-                pass  # the file is already failing: what matters is said below
-            reason = str(error) if isinstance(error, LogFileLost) else f"{type(error).__name__}: {error}"
-            self._file_problem = (
-                f"The log file {str(path)!r} could not be written ({reason}); the history "
-                "is complete in memory: monitor.history.save(...) saves it elsewhere."
-            )
-            warnings.warn("losswidget: " + self._file_problem, stacklevel=4)
-
-    def file_problem(self) -> str | None:
-        return self._file_problem
+    def _write_epoch(self, epoch: int, values: dict[str, float]) -> None:
+        self.outputs.epoch(epoch, values, self.history.n_steps)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -147,7 +118,9 @@ class Recorder:
                 self.history.log_steps(values, epoch)
             del pending[:count]  # only once recorded: a failing conversion keeps the values for the next try
             steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
-            self.write("write_steps", values, epoch)
+            if self.outputs:
+                first = self.history.n_steps - count
+                self.outputs.steps(np.asarray(values, dtype=np.float64), self.history.step_epoch[first:].copy(), first)
             if self._meta_steps:
                 count, self._meta_steps = self._meta_steps, 0
                 raise ValueError(
@@ -185,7 +158,7 @@ class Recorder:
             "recorded. From now on this monitor copies each device value when it is logged (exact, one small "
             "device copy per step); log the loss after changing it, or change it out of place, to keep "
             "logging copy-free.",
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
 
     # -- epochs --------------------------------------------------------------------------
@@ -198,13 +171,13 @@ class Recorder:
     def log_epoch(self, values: dict[str, float]) -> tuple[int, list[str]]:
         """Record one epoch's values; (its epoch, the names that replaced a value logged earlier).
         The caller holds :attr:`lock` (its decision on the values belongs with them)."""
-        if self.epoch_open:
-            self.check_process()
-        else:
-            self.flush_steps()  # which checks the process
+        self.flush_steps()  # which checks the process; the outputs get the steps before the epoch's values
+        if self.rates is not None and not self.epoch_open:  # an epoch of its own (outside epochs())
+            rates, self._epoch_rates = self._epoch_rates or self.rates.read(), {}  # as it began, else now
+            values = {**rates, **values}
         epoch = self.epoch_now
         replaced = self.history.log_checked_epoch(epoch, values)
-        self.write("write_epoch", {"epoch": epoch, **values})
+        self._write_epoch(epoch, values)
         if not self.epoch_open:
             self.next_epoch = epoch + 1
         return epoch, replaced
@@ -212,8 +185,14 @@ class Recorder:
     def open_epoch(self, epoch: int) -> None:
         with self.lock:
             self.flush_steps()
+            self.note_rates()
             self.current_epoch = epoch
             self.epoch_open = True
+
+    def note_rates(self) -> None:
+        """An epoch begins: the learning rates it trains with (a scheduler may change them before
+        its values are logged)."""
+        self._epoch_rates = self.rates.read() if self.rates is not None else {}
 
     def close_epoch(self) -> bool:
         """End the open epoch; False when nothing was logged in it (its number is used again)."""
@@ -234,6 +213,16 @@ class Recorder:
         self.steps_all_non_finite = False
         if not logged_epoch or math.isnan(history.last_value("train")):
             self._fill_train_from_steps(epoch)  # type: ignore[arg-type]
+        rates, self._epoch_rates = self._epoch_rates, {}
+        if rates and history.last_epoch == epoch:  # a rate the loop logged itself is kept
+            rates = {
+                name: rate
+                for name, rate in rates.items()
+                if name not in history or math.isnan(history.last_value(name))
+            }
+            if rates:
+                history.log_checked_epoch(epoch, rates)  # type: ignore[arg-type]
+                self._write_epoch(epoch, rates)  # type: ignore[arg-type]
         return True
 
     def _fill_train_from_steps(self, epoch: int) -> None:
@@ -246,7 +235,7 @@ class Recorder:
         if finite.size:
             values = {"train": float(finite.mean())}
             self.history.log_epoch(epoch, values)
-            self.write("write_epoch", {"epoch": epoch, **values})
+            self._write_epoch(epoch, values)
 
     def new_history(self, name: str | None) -> History:
         """Start a fresh run: the finished history is returned, epochs count from 0 again."""
@@ -254,4 +243,5 @@ class Recorder:
             self.flush_steps()
             finished, self.history = self.history, History(name)
             self.next_epoch = 0
+            self.outputs.next_run(name)  # every run is kept: the log's next one in a file of its own
             return finished

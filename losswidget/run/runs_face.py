@@ -51,8 +51,6 @@ class RunsFace:
         if len(finished):
             finished.name = finished.name or f"run {len(self._past) + 1}"
             self._past.append(finished)
-        if self._recorder.writer is not None:  # every run is saved: the next one in a file of its own
-            self._recorder.writer = self._recorder.writer.next_run(name)
         self._stopper.reset()
         self._feed.steps.reset()
         self._best.reset()
@@ -104,6 +102,11 @@ class RunsFace:
         if self._loop.active:
             raise RuntimeError("this monitor is already running a loop; end it before starting another")
         self._loop.begin(epochs)
+
+    def begin_epoch(self) -> None:
+        """A framework's epoch starts: the learning rates it trains with are read now (a framework
+        that steps its scheduler before its epoch-end hook would otherwise show the next epoch's)."""
+        self._recorder.note_rates()
 
     def end_loop(self, finished: bool) -> None:
         """The framework's training ended (``finished``: it ran every planned epoch). As at the end of

@@ -21,15 +21,17 @@ PENDING_LIMIT = 4096  # per-step values waiting for a frame (device tensors incl
 class StepPath:
     """``log_step`` and ``check`` of :class:`~losswidget.run.monitor.LiveLossMonitor`.
 
-    Uses the monitor's ``_steps`` (the step buffer), ``_recorder``, ``_display`` and ``_stop``, and
-    its ``_between_steps(now)`` for what is due a few times a second.
+    Uses the monitor's ``_steps`` (the step buffer), ``_recorder``, ``_display``, ``_stop``, ``_guards``,
+    and its ``_check_requests()`` and ``_draw()``.
     """
 
     _steps: Any
     _recorder: Any
     _display: Any
     _stop: Any
-    _between_steps: Any
+    _guards: Any
+    _check_requests: Any
+    _draw: Any
 
     def log_step(self, train: Any) -> bool:
         """Record one optimisation step's training loss. Returns ``should_stop``.
@@ -84,3 +86,18 @@ class StepPath:
         if now >= self._display.clock.next_check_at:
             self._between_steps(now)
         return self._stop.requested
+
+    def _between_steps(self, now: float) -> None:
+        """A few times a second while steps run: the teaching guard, control requests, a frame if due."""
+        self._recorder.check_process()  # a DataLoader worker's copy is refused within a few steps
+        self._guards.steps_logged()
+        self._check_requests()
+        self._maybe_frame(now)
+
+    def _maybe_frame(self, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        clock = self._display.clock
+        if clock.events_due(now):
+            self._display.handle_events()
+        if clock.frame_due(now):
+            self._draw()

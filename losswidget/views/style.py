@@ -11,6 +11,7 @@ COLORS = {
     "what_if": "#7f7f7f",
     "past": "#b0b0b0",
     "band": "#d55e00",  # the validation colour, filled at BAND_OPACITY: legible under both themes' curves
+    "rate": "#009e73",  # the learning rate (Okabe-Ito bluish green): not a loss colour, not a marker's
 }
 BAND_OPACITY = 0.15  # the validation line over the band keeps 3:1 on white (3.2), 4:1 on a dark theme
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]

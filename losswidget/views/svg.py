@@ -16,9 +16,10 @@ import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.marks import Ticks
+from losswidget.chart.rates import change_text
 from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
 
-WIDTH, PLOT_HEIGHT, METRIC_HEIGHT = 720, 300, 150
+WIDTH, PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 720, 300, 150, 110
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
 LINE_HEIGHT = 18
 STATUS_WIDTH = 100  # characters per status line before wrapping
@@ -124,12 +125,18 @@ class _Panel:
             f'<text x="{px:.1f}" y="{y_px:.1f}" fill="{color}" text-anchor="{anchor}">{html.escape(text)}</text>'
         )
 
-    def vertical(self, x: float, color: str) -> None:
+    def vertical(self, x: float, color: str, width: float = 2, dash: str = "6 4") -> None:
         px = float(self.px(x))
         self.data.append(
             f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{self.top}" y2="{self.top + self.height}" stroke="{color}" '
-            'stroke-width="2" stroke-dasharray="6 4"/>'
+            f'stroke-width="{width}" stroke-dasharray="{dash}"/>'
         )
+
+    def steps(self, x, y, color: str) -> None:
+        """A rate held from one epoch to the next: a staircase."""
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.size:
+            self.polyline(np.repeat(x, 2)[1:], np.repeat(y, 2)[:-1], color)
 
 
 def render_svg(frame: Frame) -> str:
@@ -137,7 +144,8 @@ def render_svg(frame: Frame) -> str:
     has_metrics = bool(frame.metrics)
     lines = [*frame.status, frame.clip_note] if frame.clip_note else frame.status
     status = [piece for line in lines for piece in textwrap.wrap(line, STATUS_WIDTH) or [""]]
-    status_top = TOP + PLOT_HEIGHT + BOTTOM + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
+    rate_top = TOP + PLOT_HEIGHT + BOTTOM + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
+    status_top = rate_top + (RATE_HEIGHT + BOTTOM if frame.rates else 0)
     height = status_top + LINE_HEIGHT * (len(status) + 2)
     panel = _Panel(TOP, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y, frame.x_ticks, frame.y_ticks)
     panel.axes("loss (log)" if frame.log_y else "loss")
@@ -161,6 +169,9 @@ def render_svg(frame: Frame) -> str:
             panel.vertical(epoch, color)
             panel.label(epoch, label_row, text, color, anchor="end" if epoch > middle else "start")
             label_row += 16
+    for epoch, ratio in frame.rate_changes:  # where the learning rate changed, at the foot of the chart
+        panel.vertical(epoch, COLORS["rate"], width=1.5, dash="2 3")
+        panel.label(epoch, TOP + PLOT_HEIGHT - 6, change_text(ratio), COLORS["rate"])
     if frame.best is not None:
         bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))
         if math.isfinite(by):
@@ -200,6 +211,17 @@ def render_svg(frame: Frame) -> str:
             metric_panel.polyline(mx, my, color)
             metric_panel.label(frame.x_range[0], metric_panel.top + 14 + 16 * index, name, color)
         parts += [*metric_panel.parts, metric_panel.clipped_data()]
+    if frame.rates:
+        rate_panel = _Panel(
+            rate_top, RATE_HEIGHT, frame.x_range, frame.rate_range, True, frame.x_ticks, frame.rate_ticks
+        )
+        rate_panel.axes("learning rate")
+        for index, (name, (rx, ry)) in enumerate(frame.rates.items()):
+            color = COLORS["rate"] if index == 0 else METRIC_COLORS[(index - 1) % len(METRIC_COLORS)]
+            rate_panel.steps(rx, ry, color)
+            if len(frame.rates) > 1:  # one rate: the axis names it
+                rate_panel.label(frame.x_range[0], rate_panel.top + 14 + 16 * index, name, color)
+        parts += [*rate_panel.parts, rate_panel.clipped_data()]
 
     title = f'<text x="{LEFT}" y="{status_top + 4}" font-weight="bold">{html.escape(frame.title)}</text>'
     for row, line in enumerate(status):
@@ -231,5 +253,8 @@ def describe(frame: Frame) -> str:
             )
     if frame.best is not None:
         words.append(f"Lowest validation loss {_fmt(frame.best[1])} at {frame.x_label} {frame.best[0]}.")
+    if frame.rate_changes:
+        where = ", ".join(f"{frame.x_label} {epoch} ({change_text(ratio)})" for epoch, ratio in frame.rate_changes)
+        words.append(f"The learning rate changed at {where}.")
     words += [line for line in frame.status if line.startswith(("Diagnosis", "Stopped", "Finished"))]
     return " ".join(words)

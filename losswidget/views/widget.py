@@ -17,6 +17,7 @@ from losswidget.chart.marks import Ticks
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.fast_send import can_send_directly, send_arrays
+from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, past_color
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
@@ -29,6 +30,10 @@ class WidgetView(ChartWidgets):
 
     def __init__(self, controls: Controls) -> None:
         super().__init__(controls)
+        self.rate_panel = RatePanel(self.height_scales)
+        self.figure.marks = [*self.figure.marks, *self.rate_panel.loss_chart_marks]
+        children = list(self.root.children)
+        self.root.children = [*children[:3], self.rate_panel.figure, *children[3:]]  # under the metrics
         self._sent: dict[tuple[int, str], Any] = {}
         self._presentation: bool | None = None  # the size drawn; None: not yet
         self._status_prompt: tuple = ()
@@ -118,7 +123,7 @@ class WidgetView(ChartWidgets):
         y_scale = self.log_y if frame.log_y else self.linear_y
         if self.y_axis.scale is not y_scale:
             scales = {"x": self.x_scale, "y": y_scale}
-            for mark in self.marks:
+            for mark in self.marks:  # the vertical markers keep their own 0..1 height scale
                 if mark not in (self.verticals, self.stop_label, self.what_if_label):
                     mark.scales = scales
             self.y_axis.scale = y_scale
@@ -141,6 +146,7 @@ class WidgetView(ChartWidgets):
         self._render_markers(frame)
         self._render_past(frame)
         self._render_metrics(frame)
+        self.rate_panel.render(frame, self._set, self._set_ticks)
         self._render_status(frame)
         self._render_stop(frame)
         size = "font-size: 24px" if frame.presentation else ""
@@ -168,11 +174,13 @@ class WidgetView(ChartWidgets):
             return
         self._presentation = big
         text = {"font-size": "20px"} if big else {}
-        for axis in (self.x_axis, self.y_axis, self.metric_x_axis, self.metric_y_axis):
+        rates = self.rate_panel
+        for axis in (self.x_axis, self.y_axis, self.metric_x_axis, self.metric_y_axis, rates.x_axis, rates.y_axis):
             self._set(axis, tick_style=text)  # the axes' labels: PRESENTATION_CSS, in the legend
         self._set(self.figure.layout, height="520px" if big else "340px")
         self._set(self.metric_figure.layout, height="300px" if big else "200px")
-        for figure in (self.figure, self.metric_figure):  # room beside the larger ticks for the axes' labels
+        self._set(rates.figure.layout, height="220px" if big else "150px")
+        for figure in (self.figure, self.metric_figure, rates.figure):  # room beside larger ticks for the labels
             margin = {"bottom": 64, "left": 72} if big else {"bottom": 40, "left": 60}
             self._set(figure, fig_margin={**figure.fig_margin, **margin})
         self._set(self.epoch_lines, stroke_width=5.0 if big else 2.5)

@@ -107,7 +107,7 @@ class ChartWidgets:
         )
         # Vertical markers and their labels span the plot's height on a fixed 0..1 scale: they are
         # not resent each time the loss axis moves.
-        height = {"x": self.x_scale, "y": bq.LinearScale(min=0.0, max=1.0)}
+        height = self.height_scales = {"x": self.x_scale, "y": bq.LinearScale(min=0.0, max=1.0)}
         self.verticals = bq.Lines(
             x=[], y=[], scales=height, colors=[STOP, WHAT_IF], line_style="dashed", stroke_width=2
         )

@@ -1,0 +1,118 @@
+"""A history as a TensorBoard run, and a TensorBoard run as a history.
+
+Tags (the names TensorBoard groups by their prefix): ``loss/train`` and ``loss/val`` per epoch (at
+step = the epoch), the validation standard errors ``loss/val_se`` and ``loss/val_diff_se`` where the
+run has them, every other metric under its own name (``acc``, ``lr``), and each step loss as
+``loss/train_step`` at its global step (counted from 0 in the run), carrying in the same event the
+``epoch`` it belongs to (the scalar Lightning and the Hugging Face Trainer write beside their step
+losses too). NaN (a gap) is not written.
+
+Reading takes these tags back to the names they came from; any other tag becomes a metric of its
+own name, at its step (``tags={"train/loss": "train", "eval/loss": "val"}`` maps another tool's
+tags onto the train and validation curves). Step losses are read where their events carry an
+``epoch``. A later value at the same step replaces an earlier one, as TensorBoard shows it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from losswidget.core import tensorboard_events as events
+from losswidget.core.replay import DIFF_SE
+from losswidget.core.validate import check_path
+
+TAGS = {"train": "loss/train", "val": "loss/val", "val_se": "loss/val_se", DIFF_SE: f"loss/{DIFF_SE}"}
+STEP_TAG = "loss/train_step"
+EPOCH_TAG = "epoch"
+
+
+def tag_of(name: str) -> str:
+    return TAGS.get(name, name)
+
+
+def epoch_event(epoch: int, values: Mapping[str, float]) -> bytes:
+    """One epoch's finite values as one event at step = the epoch ("" when none is finite)."""
+    scalars = {tag_of(name): value for name, value in values.items() if not math.isnan(value)}
+    return events.scalar_event(epoch, scalars) if scalars else b""
+
+
+def step_events(losses: np.ndarray, epochs: np.ndarray, first: int) -> bytes:
+    losses = np.asarray(losses, dtype=np.float64)
+    keep = ~np.isnan(losses)
+    steps = np.arange(first, first + losses.size, dtype=np.int64)
+    if not keep.all():
+        steps, losses, epochs = steps[keep], losses[keep], np.asarray(epochs)[keep]
+    return events.step_events(STEP_TAG, steps, losses, {EPOCH_TAG: epochs}) if steps.size else b""
+
+
+def check_folder(name: str, value: Any) -> Path:
+    """A folder to write event files into: a path that is a directory, or nothing yet."""
+    folder = check_path(name, value)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{name!r} {str(folder)!r} is a file: TensorBoard writes into a folder")
+    return folder
+
+
+def write_tensorboard(history: Any, folder: str | Path) -> Path:
+    """Write the whole history as one new event file in ``folder`` (created); returns the file."""
+    folder = check_folder("folder", folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = events.new_file_name(folder)
+    names = [name for name in history.column_names if name != "epoch"]
+    with open(path, "wb") as stream:
+        stream.write(events.version_event())
+        stream.write(step_events(history.step_train, history.step_epoch, 0))
+        for row, epoch in enumerate(history.epochs):
+            stream.write(epoch_event(int(epoch), {name: float(history[name][row]) for name in names}))
+    return path
+
+
+def read_tensorboard(folder: str | Path, history_class: Any, tags: Mapping[str, str] | None = None) -> Any:
+    """The run in ``folder``'s event files (not its subfolders: each of those is a run of its own)."""
+    folder = check_path("folder", folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"'folder' {str(folder)!r} is not a folder of TensorBoard event files")
+    files = events.event_files(folder)
+    if not files:
+        runs = sorted(str(path.relative_to(folder)) for path in folder.iterdir() if path.is_dir())
+        runs = [run for run in runs if events.event_files(folder / run)]
+        where = f": its runs are in {', '.join(repr(run) for run in runs)}; give one of those folders" if runs else ""
+        raise FileNotFoundError(f"no TensorBoard event files in {str(folder)!r}{where}")
+    if tags is not None and not (isinstance(tags, Mapping) and all(isinstance(k, str) for k in tags)):
+        raise TypeError(f"'tags' must map TensorBoard tags to names, e.g. {{'eval/loss': 'val'}}: {tags!r}")
+    names = {tag: name for name, tag in TAGS.items()} | dict(tags or {})
+    per_epoch: dict[int, dict[str, float]] = {}
+    step_losses: dict[int, float] = {}
+    step_epochs: dict[int, int] = {}
+    for path in files:
+        for scalar in events.read_scalars(path):
+            if scalar.tag == STEP_TAG:
+                step_losses[scalar.step] = scalar.value
+            elif scalar.tag == EPOCH_TAG:
+                step_epochs[scalar.step] = int(scalar.value)
+            elif scalar.step >= 0:
+                per_epoch.setdefault(scalar.step, {})[names.get(scalar.tag, scalar.tag)] = scalar.value
+    history = history_class(folder.name)
+    for epoch in sorted(per_epoch):
+        _log_valid(history, epoch, per_epoch[epoch])
+    steps = sorted(step for step in step_losses if step_epochs.get(step, -1) >= 0)
+    if steps:
+        history.log_steps([step_losses[s] for s in steps], [step_epochs[s] for s in steps])
+    return history
+
+
+def _log_valid(history: Any, epoch: int, values: dict[str, float]) -> None:
+    """Log the values whose names a history takes (another tool's tag may be reserved, like 'step')."""
+    try:
+        history.log_epoch(epoch, values)
+    except (TypeError, ValueError):
+        for name, value in values.items():
+            try:
+                history.log_epoch(epoch, {name: value})
+            except (TypeError, ValueError):
+                continue

@@ -1,0 +1,65 @@
+"""The learning rate, read from the optimizer the loop steps with (``LiveLossMonitor(optimizer=...)``).
+
+Read once per epoch, never per step: a torch optimizer's ``param_groups`` (each group's ``lr``; a
+scheduler writes there), a fastai optimizer's ``hypers``, a Keras optimizer's ``learning_rate``.
+Recorded as ``lr`` (the first parameter group) and ``lr/1``, ``lr/2``... for the other groups when
+there are several, in the history, the log and every output, like any value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _torch_groups(optimizer: Any) -> list[float]:
+    return [float(group["lr"]) for group in optimizer.param_groups]
+
+
+def _fastai_groups(optimizer: Any) -> list[float]:
+    return [float(hyper["lr"]) for hyper in optimizer.hypers]
+
+
+def _keras_rate(optimizer: Any) -> list[float]:
+    rate = optimizer.learning_rate
+    value = rate.numpy() if hasattr(rate, "numpy") else rate  # a Keras variable (any backend)
+    return [float(value)]
+
+
+def _reader(optimizer: Any) -> Any:
+    """The function that reads ``optimizer``'s rates, or None when it has none we know of."""
+    groups = getattr(optimizer, "param_groups", None)
+    if isinstance(groups, list) and groups and all(isinstance(g, dict) and "lr" in g for g in groups):
+        return _torch_groups
+    hypers = getattr(optimizer, "hypers", None)
+    if isinstance(hypers, list) and hypers and all(isinstance(h, dict) and "lr" in h for h in hypers):
+        return _fastai_groups
+    if not isinstance(optimizer, type) and hasattr(type(optimizer), "learning_rate"):
+        return _keras_rate
+    return None
+
+
+class LearningRates:
+    """The rates of one optimizer, by name."""
+
+    def __init__(self, optimizer: Any) -> None:
+        reader = _reader(optimizer)
+        if reader is None:
+            raise TypeError(
+                "'optimizer' must be the optimizer the loop steps with (a torch.optim optimizer, whose "
+                "param_groups hold each group's 'lr'; a fastai or Keras optimizer): got "
+                f"{type(optimizer).__name__} {optimizer!r:.80}"
+            )
+        self.optimizer, self._read = optimizer, reader
+        self.read()  # fails now, by name, rather than at the first epoch's end
+
+    def read(self) -> dict[str, float]:
+        try:
+            rates = self._read(self.optimizer)
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise TypeError(
+                f"the learning rate of 'optimizer' ({type(self.optimizer).__name__}) cannot be read as a number: "
+                f"{error}"
+            ) from None
+        named = {"lr" if index == 0 else f"lr/{index}": rate for index, rate in enumerate(rates)}
+        return {name: rate for name, rate in named.items() if not math.isnan(rate)}

@@ -1,0 +1,67 @@
+"""What every output is: the records of a run, in order, and nothing else.
+
+A view draws frames (throttled, a few a second, :class:`losswidget.views.base.View`); an output
+receives every record as it is made: each epoch's values, each batch of step losses, each loop's
+end. The JSONL log, TensorBoard's event files and a W&B or trackio run are outputs; so is anything
+a user writes by subclassing :class:`Output` and passing ``LiveLossMonitor(outputs=[...])``.
+
+Every method may raise: the monitor then turns that output off, says so in a ``losswidget:``
+warning and in the status, and training, the chart and the other outputs go on
+(:mod:`losswidget.outputs.fanout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run an output is opened for. ``number``: 1 for a monitor's first run, 2 after the first
+    ``new_run()``, ...; ``rule``: early stopping's settings (``min_delta``, ``min_delta_se``)."""
+
+    name: str | None
+    number: int = 1
+    rule: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """A name for the run that is never empty: its own name, else ``run<number>``."""
+        return self.name or f"run{self.number}"
+
+
+class Output:
+    """One destination of a run's records. Override what you need; each default does nothing.
+
+    Called on the thread that records (the training loop's, or another that calls ``log``), with
+    the monitor's recording lock held: keep each call short, and never call the monitor back.
+    """
+
+    name = "output"  # how warnings and the status name it
+
+    def open(self, run: RunInfo) -> None:
+        """A run begins: the monitor was made, or ``new_run()`` was called (after :meth:`close`)."""
+
+    def epoch(self, epoch: int, values: Mapping[str, float], steps: int) -> None:
+        """Values logged for ``epoch`` (several calls in one epoch add to it; a later value for a name
+        replaces the earlier). ``steps``: how many step losses the run has recorded so far."""
+
+    def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
+        """Step losses (float64; NaN for a gap), the epoch of each, and the run's index of the first
+        (steps are numbered from 0 in each run)."""
+
+    def end(self, outcome: str, stop_code: str | None) -> None:
+        """A training loop ended (another may follow in the same run): why, in words and as a code."""
+
+    def close(self) -> None:
+        """The run is over (``new_run()``): release what :meth:`open` took."""
+
+    def failure(self, error: BaseException) -> str:
+        """The sentence the status shows once this output has failed with ``error`` and was turned off."""
+        return (
+            f"The output {self.name} failed ({type(error).__name__}: {error}) and was turned off; "
+            "training, the chart and the other outputs go on."
+        )
