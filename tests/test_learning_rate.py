@@ -115,3 +115,49 @@ def test_a_constant_rate_gets_no_panel():
         monitor.log(train=1.0, val=1.0, lr=0.01)
     frame = monitor._build_frame()
     assert not frame.rates and not frame.rate_changes
+
+
+def _scheduled_history(cut_at, epochs, curve, noise=0.0005, seed=1):
+    rng = np.random.default_rng(seed)
+    history = lw.History()
+    for epoch in range(epochs):
+        value = curve(epoch)
+        rate = 0.1 if epoch < cut_at else 0.01
+        history.log_epoch(
+            epoch, {"train": value - 0.05 + rng.normal(0, noise), "val": value + rng.normal(0, noise), "lr": rate}
+        )
+    return history
+
+
+def test_the_diagnosis_says_a_drop_right_after_a_cut_is_the_schedules_doing():
+    history = _scheduled_history(30, 40, lambda e: 0.5 if e < 30 else 0.5 - 0.1 * (1 - math.exp(-(e - 29) / 2)))
+    found = lw.diagnose(history)
+    assert found.kind == "learning"
+    assert "The learning rate was cut at epoch 30 (lr ×0.1): a sudden drop right after it is the schedule's doing" in (
+        found.message
+    )
+    without = lw.History()  # the same curves without the rate: no such sentence
+    for epoch, train, val in zip(history.epochs, history.train, history.val):
+        without.log_epoch(int(epoch), {"train": train, "val": val})
+    assert "schedule" not in lw.diagnose(without).message
+
+
+def test_a_plateau_around_a_cut_does_not_advise_a_schedule_it_already_has():
+    history = _scheduled_history(36, 48, lambda e: 1.0 / (1 + e) + 0.2 if e < 24 else 1 / 25 + 0.2)
+    found = lw.diagnose(history)
+    assert found.kind == "plateau"
+    assert "try a learning-rate schedule" not in found.message
+    assert "More epochs at this learning rate are unlikely to help." in found.message
+    assert "The learning rate was cut at epoch 36 (lr ×0.1), to 0.01" in found.message
+    assert "can be the schedule's doing" in found.message  # how sure: can be, not is
+
+
+def test_an_old_change_or_none_adds_nothing():
+    flat = lambda e: 1.0 / (1 + e) + 0.2 if e < 24 else 1 / 25 + 0.2  # noqa: E731
+    old = lw.diagnose(_scheduled_history(5, 48, flat))  # the cut long before the plateau
+    assert old.kind == "plateau" and "The learning rate was cut" not in old.message
+    assert "More epochs at this learning rate" in old.message  # the run has a schedule all the same
+    plain = lw.History()
+    for epoch in range(48):
+        plain.log_epoch(epoch, {"train": flat(epoch) - 0.05, "val": flat(epoch)})
+    assert "try a learning-rate schedule" in lw.diagnose(plain).message

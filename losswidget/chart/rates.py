@@ -8,35 +8,19 @@ never changed gets no panel: a flat line says nothing a sentence could not.
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 
 from losswidget.chart.marks import Ticks, log_ticks
 from losswidget.core.decimate import decimate
+from losswidget.core.schedule import change_text, rate_changes
+
+__all__ = ["change_text", "is_rate", "rate_panel"]  # change_text: the views' label, from core
 
 MAX_MARKS = 8  # changes marked on the loss chart; a schedule that moves more often is read on its panel
 
 
-def change_text(ratio: float) -> str:
-    """A change's label on the chart: "lr ×0.1"."""
-    return f"lr ×{ratio:.3g}"
-
-
 def is_rate(name: str) -> bool:
     return name == "lr" or name.startswith("lr/")
-
-
-def changes(epochs: np.ndarray, rates: np.ndarray) -> list[tuple[int, float]]:
-    """(epoch, new rate / old rate) wherever a finite rate differs from the one before it."""
-    finite = np.flatnonzero(np.isfinite(rates) & (rates > 0))
-    found = []
-    for before, after in itertools.pairwise(finite):
-        old, new = float(rates[before]), float(rates[after])
-        if not math.isclose(old, new, rel_tol=1e-9):
-            found.append((int(epochs[after]), new / old))
-    return found
 
 
 def rate_panel(history, max_points: int):
@@ -53,5 +37,5 @@ def rate_panel(history, max_points: int):
         return {}, [], (0.1, 1.0), Ticks()
     every = np.concatenate([y[np.isfinite(y)] for _, y in drawn.values()]).astype(np.float64)
     low, high = float(every.min()) / 1.4, float(every.max()) * 1.4  # room above and below, on a log axis
-    marked = changes(history.epochs, history["lr"]) if "lr" in drawn else []
+    marked = rate_changes(history.epochs, history["lr"]) if "lr" in drawn else []
     return drawn, (marked if len(marked) <= MAX_MARKS else []), (low, high), log_ticks(low, high)

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, Evidence, read_evidence
+from losswidget.core.schedule import plateau_advice, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
 
@@ -215,7 +216,14 @@ def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int, noise: floa
 def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> Diagnosis:
     """Say in plain words what the curves of ``history`` show (rules in the module docstring).
     ``evidence``: :func:`~losswidget.core.evidence.read_evidence` of the same history, when the
-    caller has it (the status reads it once for the diagnosis and the advice)."""
+    caller has it (the status reads it once for the diagnosis and the advice). Where the learning
+    rate changed recently, a sentence says what of the curves' bend is the schedule's doing."""
+    found = _diagnose(history, min_epochs, evidence)
+    note = schedule_note(history, found.kind)
+    return Diagnosis(found.kind, found.since_epoch, found.message + note) if note else found
+
+
+def _diagnose(history, min_epochs: int, evidence: Evidence | None) -> Diagnosis:
     min_epochs = check_int("min_epochs", min_epochs, minimum=2)
     for attribute in ("epochs", "train", "val"):
         if not hasattr(history, attribute):
@@ -280,8 +288,7 @@ def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> 
             "plateau",
             flat_since,
             f"{monitored_name} loss has barely changed since epoch {flat_since}: training has "
-            "plateaued. More epochs are unlikely to help; stop here, or try a learning-rate "
-            "schedule.",
+            f"plateaued. {plateau_advice(history)}",
         )
     if has_val:
         message = "training and validation loss are still falling: the model is learning; keep training."
