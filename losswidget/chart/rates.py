@@ -8,6 +8,8 @@ never changed gets no panel: a flat line says nothing a sentence could not.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from losswidget.chart.marks import Ticks, log_ticks
@@ -38,4 +40,19 @@ def rate_panel(history, max_points: int):
     every = np.concatenate([y[np.isfinite(y)] for _, y in drawn.values()]).astype(np.float64)
     low, high = float(every.min()) / 1.4, float(every.max()) * 1.4  # room above and below, on a log axis
     marked = rate_changes(history.epochs, history["lr"]) if "lr" in drawn else []
-    return drawn, (marked if len(marked) <= MAX_MARKS else []), (low, high), log_ticks(low, high)
+    return drawn, (marked if len(marked) <= MAX_MARKS else []), (low, high), rate_ticks(low, high)
+
+
+def rate_ticks(low: float, high: float) -> Ticks:
+    """Decades where two fit (a ~110 px panel has room for about four labels), else the loss axis's
+    1-2-5 ticks; one significant digit, as a rate is written ("0.001", "0.05")."""
+    first, last = math.ceil(math.log10(low)), math.floor(math.log10(high))
+    decades = [10.0**k for k in range(first, last + 1)]
+    if len(decades) > 4:
+        decades = decades[:: math.ceil(len(decades) / 4)]
+    if len(decades) >= 2:
+        return Ticks(tuple(decades), ".1g")
+    fallback = log_ticks(low, high)  # 1-2-5 ticks, or round linear ones on a narrow range
+    if all(float(format(value, ".1g")) == value for value in fallback.values):
+        return Ticks(fallback.values, ".1g")
+    return fallback

@@ -18,6 +18,7 @@ from losswidget.views.style import COLORS, METRIC_COLORS
 from losswidget.views.widget_parts import lines_of
 
 RATE = COLORS["rate"]
+CHANGE_ROW = 1.0 - (0.06 + 0.08 * 2)  # the third label row from the top (widget.py: stop, what-if)
 
 
 class RatePanel:
@@ -29,7 +30,7 @@ class RatePanel:
             x=[], y=[], scales={"x": self.x, "y": self.y}, colors=[RATE], stroke_width=2, interpolation="step-after"
         )
         self.x_axis = bq.Axis(scale=self.x, label="epoch", tick_format="d")
-        self.y_axis = bq.Axis(scale=self.y, side="left", label="learning rate", tick_format=".0e", label_offset="48px")
+        self.y_axis = bq.Axis(scale=self.y, side="left", label="learning rate", tick_format=".1g", label_offset="48px")
         self.figure = bq.Figure(
             marks=[self.lines],
             axes=[self.x_axis, self.y_axis],
@@ -70,7 +71,7 @@ class RatePanel:
             send(
                 self.change_labels,
                 x=np.array([epoch for epoch, _ in marks], np.float32),
-                y=np.full(len(marks), 0.03, np.float32),  # at the foot of the chart, clear of the stop labels
+                y=np.full(len(marks), CHANGE_ROW, np.float32),  # under the stop and what-if labels
                 text=np.array([change_text(ratio) for _, ratio in marks], dtype=object),
                 x_offset=4,
             )

@@ -169,9 +169,9 @@ def render_svg(frame: Frame) -> str:
             panel.vertical(epoch, color)
             panel.label(epoch, label_row, text, color, anchor="end" if epoch > middle else "start")
             label_row += 16
-    for epoch, ratio in frame.rate_changes:  # where the learning rate changed, at the foot of the chart
+    for epoch, ratio in frame.rate_changes:  # where the learning rate changed, in the row under those labels
         panel.vertical(epoch, COLORS["rate"], width=1.5, dash="2 3")
-        panel.label(epoch, TOP + PLOT_HEIGHT - 6, change_text(ratio), COLORS["rate"])
+        panel.label(epoch, TOP + 14 + 32, change_text(ratio), COLORS["rate"])
     if frame.best is not None:
         bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))
         if math.isfinite(by):

@@ -235,3 +235,52 @@ def test_the_validation_band_is_drawn_and_legible_in_light_and_dark(notebook, th
     )
     shown = nb.page.evaluate(f"() => {FILLED}.length")
     assert shown == 0, "the band is still drawn after the toggle"
+
+
+RATE_RUN = """
+import torch, losswidget as lw
+torch.manual_seed(0)
+x = torch.randn(256, 8)
+y = x @ torch.randn(8, 1) + 0.3 * torch.randn(256, 1)
+model = torch.nn.Linear(8, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.2)
+monitor = lw.LiveLossMonitor(patience=None, optimizer=optimizer, name="a step schedule")
+monitor
+"""
+
+RATE_LOOP = """
+for epoch in monitor.epochs(30):
+    loss = torch.nn.functional.mse_loss(model(x[:192]), y[:192])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        monitor.log(train=loss, val=torch.nn.functional.mse_loss(model(x[192:]), y[192:]))
+    scheduler.step()
+print("ENDED", epoch)
+"""
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_the_learning_rate_panel_and_its_changes_on_the_loss_chart(notebook, theme):
+    """Real training with a step schedule: the rate on its own log-scale panel (the third figure, under
+    the metrics one), each cut marked on the loss chart, legible (3:1, as a graphic) in both themes."""
+    nb = notebook([RATE_RUN, RATE_LOOP])
+    set_theme(nb, theme)
+    nb.run_all()
+    nb.wait_for_output("ENDED", timeout=90)
+    nb.wait_for_status(r"Finished 30 epochs")
+    time.sleep(1.0)  # the last frame's messages
+    figures = nb.page.locator(".losswidget .bqplot")
+    assert figures.count() == 3 and figures.nth(2).is_visible() and not figures.nth(1).is_visible()
+    assert "learning rate" in figures.nth(2).locator("text.axislabel").all_text_contents()
+    rate_ticks = tick_boxes(nb, 2)
+    assert all(not overlapping(boxes) for boxes in rate_ticks.values())
+    assert {"0.1", "0.01"} <= {box["text"] for boxes in rate_ticks.values() for box in boxes}
+    marks = figures.nth(0).locator("text", has_text="lr ×")
+    assert marks.all_text_contents() == ["lr ×0.2", "lr ×0.2"]
+    ratios = nb.page.evaluate(CONTRAST, [".losswidget .bqplot text.label.element", ".jp-Notebook"])
+    rate_labels = [ratio for ratio in ratios if ratio[1] == "rgb(0, 158, 115)"]  # style.COLORS["rate"]
+    assert len(rate_labels) == 2 and min(r[0] for r in rate_labels) >= 3.0, f"{theme}: {rate_labels}"
+    nb.page.locator(".losswidget").first.screenshot(path=str(nb.screenshot("rate-" + theme.split()[-1].lower())))
