@@ -3,7 +3,8 @@
 # only checks. Usage: scripts/bootstrap.sh [--browser] [--lessons | --frameworks]
 #   (no level)    everything: the lessons, the framework notebooks and the test tool-chain (test.sh, CI)
 #   --lessons     only what the lesson notebooks 01-06 need (scripts/start.sh)
-#   --frameworks  the lessons and the framework notebooks 07-09 (transformers, Keras, fastai)
+#   --frameworks  the lessons, the framework notebooks 07-09 (transformers, Keras, fastai) and the
+#                 production notebook 12 (trackio, and TensorBoard to look at its event files)
 #   --browser     also Debian's chromium (for the real-browser tests); needs root or sudo
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +84,7 @@ else
     [[ $level == full ]] && extras="test,notebook"
     quiet_pip -e ".[$extras]" "$TORCH"
     if [[ $level != lessons ]]; then
-        quiet_pip "transformers>=4.46" "accelerate>=0.26" "keras>=3.0" "$TORCH"
+        quiet_pip "transformers>=4.46" "accelerate>=0.26" "keras>=3.0" "trackio>=0.40" "tensorboard>=2.15" "$TORCH"
         # fastai without its torchvision and spacy requirements, on purpose: PyPI's torchvision is
         # built for a CUDA torch (its ops fail to load beside the CPU build) and spacy is for
         # fastai.text only. Its other requirements follow.
@@ -92,7 +93,7 @@ else
             pillow scipy "$TORCH"
     fi
     check="import losswidget, torch, ipywidgets, bqplot, jupyterlab, sklearn"
-    [[ $level != lessons ]] && check+=", transformers, accelerate, keras, fastai.learner"
+    [[ $level != lessons ]] && check+=", transformers, accelerate, keras, fastai.learner, trackio, tensorboard"
     KERAS_BACKEND=torch "$VENV/bin/python" -c "$check; assert torch.__version__.startswith('2.13.0')" \
         || { echo "bootstrap: installation failed (see pip's messages above)" >&2; exit 1; }
     echo "$want $level" >"$stamp"

@@ -2,7 +2,8 @@
 # Set up what the lessons need, then open the classroom notebook in JupyterLab.
 #   scripts/start.sh               JupyterLab on http://127.0.0.1:8888, opened on the overfitting lesson
 #   scripts/start.sh --demo        a demo in this terminal instead
-#   scripts/start.sh --frameworks  also install transformers, Keras and fastai (notebooks 07-09)
+#   scripts/start.sh --frameworks  also install transformers, Keras and fastai (notebooks 07-09), trackio and
+#                                  TensorBoard (notebook 12)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=--lessons

@@ -138,7 +138,38 @@ def remedies(notebook: Any) -> None:
     assert _number(r"smaller model, last epoch: .*accuracy ([\d.]+)", text) > 0.5
 
 
+def moving_to_production(notebook: Any) -> None:
+    text = printed(notebook)
+    cuts = [
+        (int(cut), int(earlier), float(before), float(after))
+        for cut, earlier, before, after in re.findall(
+            r"cut at epoch (\d+): .*?\((\d+) epochs earlier\); training loss fell ([\d.]+) in the two epochs "
+            r"before it, ([\d.]+) in the two after",
+            text,
+        )
+    ]
+    assert len(cuts) >= 3, text
+    # "Each cut comes at least 4 epochs after the best validation loss before it"
+    assert all(earlier >= 4 for _, earlier, _, _ in cuts)
+    # "Right after the first cut the training loss falls faster than in the epochs before it"
+    assert cuts[0][3] > cuts[0][2]
+    # "from the third cut on, the rate is too small to change anything, and early stopping ends the run"
+    assert all(after < 0.005 for *_, after in cuts[2:])
+    assert re.search(r"the run ended: early stopping at epoch \d+", text)
+    # "The diagnosis reads the panel too: it says when a bend or a plateau sits right after a cut."
+    assert re.search(r"diagnosis: .*The learning rate was cut at epoch \d+", text)
+    # The TensorBoard files hold the chart's run: same epochs and steps, float32 rounding only.
+    board = re.search(r"TensorBoard run: (\d+) epochs, (\d+) steps", text).groups()
+    chart = re.search(r"the chart: +(\d+) epochs, (\d+) steps", text).groups()
+    assert board == chart
+    assert _number(r"largest difference in validation loss: ([\d.e+-]+)", text) < 1e-6
+    # trackio's store: every epoch, every step, the same validation losses.
+    assert re.search(rf"trackio: {chart[0]} epochs with a validation loss, {chart[1]} steps", text)
+    assert "the same validation losses: True" in text
+
+
 CLAIMS = {
+    "12_moving_to_production": moving_to_production,
     "10_is_it_real": is_it_real,
     "11_remedies": remedies,
     "03_early_stopping_and_noise": early_stopping_and_noise,

@@ -46,6 +46,7 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, kernel, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "trackio"))  # a tracker's local store, not the home folder
     if kernel == "colab":  # Colab's kernel stack (tests/stacks/colab.txt), as a kernel spec of its own
         spec = tmp_path / "jupyter" / "kernels" / "colab"
         spec.mkdir(parents=True)
@@ -90,7 +91,7 @@ def test_notebook_runs(path, kernel, tmp_path, monkeypatch):
     assert notebook.metadata.get("widgets"), "the executed copy keeps the widget state"
 
 
-LESSONS = ("01_", "02_", "03_", "04_", "05_", "10_", "11_")
+LESSONS = ("01_", "02_", "03_", "04_", "05_", "10_", "11_", "12_")
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(LESSONS)], ids=lambda p: p.stem)

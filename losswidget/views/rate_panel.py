@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from losswidget.chart.frame import Frame
-from losswidget.chart.rates import change_text
+from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.style import COLORS, METRIC_COLORS
 from losswidget.views.widget_parts import lines_of
 
@@ -66,6 +66,7 @@ class RatePanel:
         colors = [RATE, *METRIC_COLORS][: len(names)]
         send(self.lines, **lines_of(x, y), colors=colors, labels=names, display_legend=len(names) > 1)
         if marks:
+            left = labels_left(marks, frame.x_range)
             epochs = np.array([[epoch, epoch] for epoch, _ in marks], dtype=np.float32)
             send(self.changes, **lines_of(epochs, np.tile(np.array([0.0, 1.0], np.float32), (len(marks), 1))))
             send(
@@ -73,5 +74,6 @@ class RatePanel:
                 x=np.array([epoch for epoch, _ in marks], np.float32),
                 y=np.full(len(marks), CHANGE_ROW, np.float32),  # under the stop and what-if labels
                 text=np.array([change_text(ratio) for _, ratio in marks], dtype=object),
-                x_offset=4,
+                align="end" if left else "start",
+                x_offset=-4 if left else 4,
             )

@@ -16,7 +16,7 @@ import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.marks import Ticks
-from losswidget.chart.rates import change_text
+from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 720, 300, 150, 110
@@ -169,9 +169,10 @@ def render_svg(frame: Frame) -> str:
             panel.vertical(epoch, color)
             panel.label(epoch, label_row, text, color, anchor="end" if epoch > middle else "start")
             label_row += 16
+    anchor = "end" if labels_left(frame.rate_changes, frame.x_range) else "start"
     for epoch, ratio in frame.rate_changes:  # where the learning rate changed, in the row under those labels
         panel.vertical(epoch, COLORS["rate"], width=1.5, dash="2 3")
-        panel.label(epoch, TOP + 14 + 32, change_text(ratio), COLORS["rate"])
+        panel.label(epoch, TOP + 14 + 32, change_text(ratio), COLORS["rate"], anchor=anchor)
     if frame.best is not None:
         bx, by = float(panel.px(frame.best[0])), float(panel.py(frame.best[1]))
         if math.isfinite(by):
