@@ -27,7 +27,16 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def sources(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+    """Each cell's kind and text, with the markdown's links as they read from docs/lessons/."""
+    return [
+        (cell.cell_type, relocated(cell.source) if cell.cell_type == "markdown" else cell.source)
+        for cell in notebook.cells
+    ]
+
+
+def relocated(markdown: str) -> str:
+    """A lesson's link into docs/ (``../docs/images/x.png`` from notebooks/) as it reads from docs/lessons/."""
+    return markdown.replace("](../docs/", "](../")
 
 
 def render(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -36,6 +45,8 @@ def render(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
     copy.metadata.pop("widgets", None)
     for cell in copy.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "markdown":
+            cell.source = relocated(cell.source)
         if cell.cell_type != "code":
             continue
         outputs = []

@@ -67,8 +67,10 @@ def test_rendering_removes_only_what_needs_a_kernel():
         nbformat.v4.new_output("display_data", data={render_lessons.WIDGET: {"model_id": "n"}, "text/plain": "x"}),
         nbformat.v4.new_output("stream", name="stdout", text="best epoch: 7\n"),
     ]
-    executed.cells = [cell]
+    executed.cells = [cell, nbformat.v4.new_markdown_cell("![TensorBoard](../docs/images/tensorboard.png)")]
     copy = render_lessons.render(executed)
+    assert copy.cells[1].source == "![TensorBoard](../images/tensorboard.png)"  # as it reads from docs/lessons/
+    assert (render_lessons.RENDERED / "../images/tensorboard.png").exists()
     assert "widgets" not in copy.metadata and "execution" not in copy.cells[0].metadata
     assert [dict(o.get("data", {})) for o in copy.cells[0].outputs] == [
         {"image/svg+xml": "<svg/>", "text/plain": "<m>"},
