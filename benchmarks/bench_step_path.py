@@ -14,7 +14,9 @@ second to the next) falls on all of them alike. Variants:
 - a minimal logger method, ``log_step(self, train)``: ``self.values.append(train.item())`` and
   return a flag (the least any Python logging API that reads each step's loss can cost);
 - ``monitor.log_step(train=loss)`` (``display="none"``);
-- the whole path: ``log_step`` every step, ``log(train=, val=)`` and ``epochs()`` at every epoch.
+- the whole path: ``log_step`` every step, ``log(train=, val=)`` and ``epochs()`` at every epoch;
+- the whole path with outputs: the same monitor given ``optimizer=`` (the learning rate, read once an
+  epoch), ``log_file=`` and ``tensorboard=`` (every step written to both files at the flushes).
 
 Prints each variant's median epoch time, its ratio to bare, and its extra cost per step; and what
 one epoch end (``log()`` and the next epoch) costs in the whole path, timed where it runs.
@@ -23,8 +25,10 @@ one epoch end (``log()`` and the next epoch) costs in the whole path, timed wher
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,12 +67,17 @@ def main() -> None:
     loss_fn = torch.nn.functional.mse_loss
     steps_only = lw.LiveLossMonitor(patience=None, display="none")
     whole = lw.LiveLossMonitor(patience=None, display="none")
+    folder = Path(tempfile.mkdtemp(prefix="bench-outputs-"))
+    outputs = lw.LiveLossMonitor(
+        patience=None, display="none", optimizer=optimizer, log_file=folder / "run.jsonl", tensorboard=folder / "tb"
+    )
     steps_loop = iter(steps_only.epochs(1))  # one long epoch: log_step alone
     whole_loop = iter(whole.epochs(args.epochs + 1))
-    next(steps_loop), next(whole_loop)
+    outputs_loop = iter(outputs.epochs(args.epochs + 1))
+    next(steps_loop), next(whole_loop), next(outputs_loop)
     kept: list[float] = []
     minimal = MinimalLogger()
-    epoch_ends: list[float] = []  # log() + the next epoch, timed inside the whole path
+    epoch_ends: dict[str, list[float]] = {"whole": [], "outputs": []}  # log() + the next epoch, timed where it runs
 
     def epoch(variant: str) -> float:
         started = time.perf_counter()
@@ -86,12 +95,15 @@ def main() -> None:
                 steps_only.log_step(train=loss)
             elif variant == "whole":
                 whole.log_step(train=loss)
-        if variant == "whole":
+            elif variant == "outputs":
+                outputs.log_step(train=loss)
+        if variant in ("whole", "outputs"):
+            monitor, loop = (whole, whole_loop) if variant == "whole" else (outputs, outputs_loop)
             train, val = loss.item(), loss.item()
             ended = time.perf_counter()
-            whole.log(train=train, val=val)
-            next(whole_loop)
-            epoch_ends.append(time.perf_counter() - ended)
+            monitor.log(train=train, val=val)
+            next(loop)
+            epoch_ends[variant].append(time.perf_counter() - ended)
         return time.perf_counter() - started
 
     labels = {
@@ -100,6 +112,7 @@ def main() -> None:
         "minimal": "a minimal logger method: values.append(train.item()), return a flag",
         "log_step": "monitor.log_step(train=loss)",
         "whole": "log_step + log() + epochs() (the whole path)",
+        "outputs": "the whole path with optimizer=, log_file= and tensorboard=",
     }
     times: dict[str, list[float]] = {variant: [] for variant in labels}
     order = list(labels)
@@ -108,8 +121,10 @@ def main() -> None:
             times[variant].append(epoch(variant))
         kept.clear()
         minimal.values.clear()
-    steps_loop.close()  # end both loops now, not at interpreter shutdown
+    steps_loop.close()  # end the loops now, not at interpreter shutdown
     whole_loop.close()
+    outputs_loop.close()
+    shutil.rmtree(folder, ignore_errors=True)
     bare = statistics.median(times["bare"])
     print(f"{args.epochs} epochs of {STEPS} steps per variant, alternating; bare step {bare / STEPS * 1e6:.0f} µs")
     print("| variant | ratio to bare | extra per step |")
@@ -117,7 +132,8 @@ def main() -> None:
     for variant, label in labels.items():
         median = statistics.median(times[variant])
         print(f"| {label} | {median / bare:.4f} | {(median - bare) / STEPS * 1e6:.2f} µs |")
-    print(f"one epoch end (log() + the next epoch), median: {statistics.median(epoch_ends) * 1e6:.0f} µs")
+    for variant, ends in epoch_ends.items():
+        print(f"one epoch end (log() + the next epoch), {variant}, median: {statistics.median(ends) * 1e6:.0f} µs")
 
 
 if __name__ == "__main__":

@@ -381,3 +381,22 @@ def test_wandb_offline_runs_the_same_code_path(tmp_path):
         "epoch": 2,
         "loss/train_step": 1.0 - 0.0625 * 10,
     }
+
+
+def test_every_record_of_a_batch_carries_the_crc_of_its_own_bytes():
+    """The batch CRCs (the constant part once, one lookup per varying byte) against the plain CRC-32C of
+    each record, across the varint widths of the step (1 to 4 bytes here) and random values."""
+    import struct
+
+    rng = np.random.default_rng(0)
+    steps = np.concatenate([np.arange(0, 130), np.arange(16_380, 16_390), np.arange(2**21 - 2, 2**21 + 2)])
+    data = events.step_events("loss/train_step", steps, rng.normal(size=steps.size), {"epoch": steps // 7})
+    at, seen = 0, 0
+    while at < len(data):
+        (length,) = struct.unpack_from("<Q", data, at)
+        record = data[at + 12 : at + 12 + length]
+        (stored,) = struct.unpack_from("<I", data, at + 12 + length)
+        assert stored == events._masked(events.crc32c(record)), f"record {seen}"
+        at, seen = at + 12 + length + 4, seen + 1
+    assert seen == steps.size
+    assert events.crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value

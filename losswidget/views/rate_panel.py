@@ -15,7 +15,7 @@ import numpy as np
 from losswidget.chart.frame import Frame
 from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.style import COLORS, METRIC_COLORS
-from losswidget.views.widget_parts import lines_of
+from losswidget.views.widget_parts import lines_of, padded
 
 RATE = COLORS["rate"]
 CHANGE_ROW = 1.0 - (0.06 + 0.08 * 2)  # the third label row from the top (widget.py: stop, what-if)
@@ -53,11 +53,7 @@ class RatePanel:
         if not shown:
             return
         names = list(frame.rates)
-        length = max(frame.rates[name][0].size for name in names)
-        x = np.full((len(names), length), np.nan, dtype=np.float32)
-        y = np.full((len(names), length), np.nan, dtype=np.float32)
-        for row, name in enumerate(names):
-            x[row, : frame.rates[name][0].size], y[row, : frame.rates[name][1].size] = frame.rates[name]
+        x, y = padded(list(frame.rates.values()))
         send(self.x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         send(self.y, min=float(frame.rate_range[0]), max=float(frame.rate_range[1]))
         ticks(self.y_axis, frame.rate_ticks)

@@ -21,7 +21,7 @@ from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, past_color
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
-from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, same_as_sent
+from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
 
 class WidgetView(ChartWidgets):
@@ -248,12 +248,7 @@ class WidgetView(ChartWidgets):
     def _render_past(self, frame: Frame) -> None:
         if not frame.runs:
             return
-        length = max(curve.epochs.size for curve in frame.runs)
-        x = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
-        y = np.full((len(frame.runs), length), np.nan, dtype=np.float32)
-        for row, curve in enumerate(frame.runs):
-            x[row, : curve.epochs.size] = curve.epochs
-            y[row, : curve.epochs.size] = curve.values
+        x, y = padded([(curve.epochs, curve.values) for curve in frame.runs])
         self._set(
             self.past_lines,
             **lines_of(x, y),
@@ -265,13 +260,7 @@ class WidgetView(ChartWidgets):
         if not frame.metrics:
             return
         names = list(frame.metrics)
-        length = max(frame.metrics[name][0].size for name in names)
-        x = np.full((len(names), length), np.nan, dtype=np.float32)
-        y = np.full((len(names), length), np.nan, dtype=np.float32)
-        for row, name in enumerate(names):
-            mx, my = frame.metrics[name]
-            x[row, : mx.size] = mx
-            y[row, : my.size] = my
+        x, y = padded(list(frame.metrics.values()))
         self._set(self.metric_x, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
         self._set(self.metric_y, min=float(frame.metric_range[0]), max=float(frame.metric_range[1]))
         self._set_ticks(self.metric_y_axis, frame.metric_ticks)

@@ -53,6 +53,16 @@ def lines_of(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     return {"x": x, "y": y}
 
 
+def padded(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Curves of different lengths as one 2-D x and y for a multi-line mark, NaN after each end."""
+    length = max(x.size for x, _ in series)
+    x = np.full((len(series), length), np.nan, dtype=np.float32)
+    y = np.full((len(series), length), np.nan, dtype=np.float32)
+    for row, (xs, ys) in enumerate(series):
+        x[row, : xs.size], y[row, : ys.size] = xs, ys
+    return x, y
+
+
 class ChartWidgets:
     """bqplot figure + Stop button + smoothing/patience sliders + log-scale toggle + status."""
 
