@@ -264,3 +264,13 @@ def test_a_log_file_symlinked_to_a_full_device_is_refused_by_name(tmp_path):
     link.symlink_to("/dev/full")
     with pytest.raises(ValueError, match=r"'log_file' .* is a device, not a regular file"):
         lw.LiveLossMonitor(log_file=link, display="none")
+
+
+def test_a_meta_step_before_an_epochs_values_keeps_those_values_and_is_refused_as_the_epoch_ends():
+    torch = pytest.importorskip("torch")
+    monitor = lw.LiveLossMonitor(display="none")
+    with pytest.raises(ValueError, match=r"'train' given to log_step is a tensor on the 'meta' device.*1 such step"):
+        for _ in monitor.epochs(2):
+            monitor.log_step(torch.ones((), device="meta") * 2)
+            monitor.log(train=0.5, val=0.75)  # flushes the steps for the outputs: the refusal waits
+    assert monitor.history.val.tolist() == [0.75] and np.isnan(monitor.history.step_train[0])

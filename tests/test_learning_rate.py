@@ -161,3 +161,17 @@ def test_an_old_change_or_none_adds_nothing():
     for epoch in range(48):
         plain.log_epoch(epoch, {"train": flat(epoch) - 0.05, "val": flat(epoch)})
     assert "try a learning-rate schedule" in lw.diagnose(plain).message
+
+
+def test_a_rate_that_can_no_longer_be_read_is_said_once_and_training_goes_on():
+    model = _model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    monitor = lw.LiveLossMonitor(display="none", optimizer=optimizer)
+    with pytest.warns(UserWarning, match=r"losswidget: the learning rate of 'optimizer' \(SGD\) cannot be read"):
+        for epoch in monitor.epochs(3):
+            if epoch == 1:
+                optimizer.param_groups[0]["lr"] = "a schedule's mistake"
+            monitor.log(train=1.0, val=1.0)
+    assert len(monitor.history) == 3 and monitor.optimizer is None
+    # epoch 1's rate was read as it began, before the change; epoch 2's could not be
+    assert monitor.history["lr"][:2].tolist() == [0.1, 0.1] and np.isnan(monitor.history["lr"][2])

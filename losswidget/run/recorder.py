@@ -95,37 +95,42 @@ class Recorder:
             self.steps.has_tensors = True
         return value
 
-    def flush_steps(self) -> None:
+    def flush_steps(self, say_meta: bool = True) -> None:
         """Move the pending step values into the history. It may run on any thread while
-        ``log_step`` appends on others: only the values read are removed, under the lock."""
+        ``log_step`` appends on others: only the values read are removed, under the lock.
+        ``say_meta=False``: meta-device steps (recorded as gaps) are refused by a later flush, not
+        this one (an epoch's values logged after them are recorded first)."""
         with self.lock:
             self.check_process()
-            steps = self.steps
-            pending = steps.values
-            count = len(pending)
-            if not count:
-                return
-            taken = pending[:count]
-            # has_tensors can be a step behind another thread's append: a list it missed is converted too
-            values = self._as_floats(taken) if steps.has_tensors else taken
-            epoch = self.epoch_now
-            try:
-                self.history.log_steps(values, epoch)
-            except TypeError:
-                if values is not taken:
-                    raise
-                values = self._as_floats(taken)
-                self.history.log_steps(values, epoch)
-            del pending[:count]  # only once recorded: a failing conversion keeps the values for the next try
-            steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
-            if self.outputs:
-                first = self.history.n_steps - count
-                self.outputs.steps(np.asarray(values, dtype=np.float64), self.history.step_epoch[first:].copy(), first)
-            if self._meta_steps:
+            if self.steps.values:
+                self._move_steps()
+            if self._meta_steps and say_meta:
                 count, self._meta_steps = self._meta_steps, 0
                 raise ValueError(
                     f"'train' given to log_step {META_TEXT}; {count} such step(s) were recorded as gaps (NaN)"
                 )
+
+    def _move_steps(self) -> None:
+        """The pending steps into the history and the outputs (the caller holds the lock)."""
+        steps = self.steps
+        pending = steps.values
+        count = len(pending)
+        taken = pending[:count]
+        # has_tensors can be a step behind another thread's append: a list it missed is converted too
+        values = self._as_floats(taken) if steps.has_tensors else taken
+        epoch = self.epoch_now
+        try:
+            self.history.log_steps(values, epoch)
+        except TypeError:
+            if values is not taken:
+                raise
+            values = self._as_floats(taken)
+            self.history.log_steps(values, epoch)
+        del pending[:count]  # only once recorded: a failing conversion keeps the values for the next try
+        steps.has_tensors = any(not isinstance(v, float) for v in pending)  # usually empty: O(1)
+        if self.outputs:
+            first = self.history.n_steps - count
+            self.outputs.steps(np.asarray(values, dtype=np.float64), self.history.step_epoch[first:].copy(), first)
 
     def _as_floats(self, taken: list[Any]) -> np.ndarray:
         """Pending values (floats and tensors) as one array: the tensors in one copy."""
@@ -171,9 +176,10 @@ class Recorder:
     def log_epoch(self, values: dict[str, float]) -> tuple[int, list[str]]:
         """Record one epoch's values; (its epoch, the names that replaced a value logged earlier).
         The caller holds :attr:`lock` (its decision on the values belongs with them)."""
-        self.flush_steps()  # which checks the process; the outputs get the steps before the epoch's values
+        # Which checks the process; the outputs get the steps before the epoch's values.
+        self.flush_steps(say_meta=not self.epoch_open)
         if self.rates is not None and not self.epoch_open:  # an epoch of its own (outside epochs())
-            rates, self._epoch_rates = self._epoch_rates or self.rates.read(), {}  # as it began, else now
+            rates, self._epoch_rates = self._epoch_rates or self._read_rates(), {}  # as it began, else now
             values = {**rates, **values}
         epoch = self.epoch_now
         replaced = self.history.log_checked_epoch(epoch, values)
@@ -192,7 +198,19 @@ class Recorder:
     def note_rates(self) -> None:
         """An epoch begins: the learning rates it trains with (a scheduler may change them before
         its values are logged)."""
-        self._epoch_rates = self.rates.read() if self.rates is not None else {}
+        self._epoch_rates = self._read_rates()
+
+    def _read_rates(self) -> dict[str, float]:
+        """The optimizer's rates now; one that can no longer be read (a rate replaced by something
+        that is not a number) is said once and recording it stops: training never fails for it."""
+        if self.rates is None:
+            return {}
+        try:
+            return self.rates.read()
+        except TypeError as error:
+            self.rates = None
+            warnings.warn(f"losswidget: {error}; the learning rate is no longer recorded", stacklevel=user_stacklevel())
+            return {}
 
     def close_epoch(self) -> bool:
         """End the open epoch; False when nothing was logged in it (its number is used again)."""
