@@ -42,9 +42,6 @@ class Outputs:
         self._problems: list[str] = []
         self.run = RunInfo(None)
 
-    def __iter__(self):
-        return iter(self._outputs)
-
     def __len__(self) -> int:
         return len(self._outputs)
 
