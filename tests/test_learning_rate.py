@@ -175,3 +175,32 @@ def test_a_rate_that_can_no_longer_be_read_is_said_once_and_training_goes_on():
     assert len(monitor.history) == 3 and monitor.optimizer is None
     # epoch 1's rate was read as it began, before the change; epoch 2's could not be
     assert monitor.history["lr"][:2].tolist() == [0.1, 0.1] and np.isnan(monitor.history["lr"][2])
+
+
+def test_each_run_reads_its_own_optimizer():
+    first, second = _model(), _model()
+    monitor = lw.LiveLossMonitor(display="none", optimizer=torch.optim.SGD(first.parameters(), lr=0.1))
+    monitor.log(train=1.0)
+    with pytest.raises(TypeError, match="'optimizer' must be the optimizer the loop steps with"):
+        monitor.new_run("bad", model=second, optimizer="sgd")
+    assert monitor.model is None and len(monitor.runs) == 0  # the rejected call changed nothing
+    monitor.new_run("second", optimizer=torch.optim.SGD(second.parameters(), lr=0.3))
+    monitor.log(train=1.0)
+    assert monitor.history["lr"].tolist() == [0.3] and monitor.runs[0]["lr"].tolist() == [0.1]
+
+
+def test_fit_gives_the_monitor_the_optimizer_that_steps_in_each_run():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    train, val = (
+        TensorDataset(torch.randn(32, 3), torch.randn(32, 1)),
+        TensorDataset(torch.randn(8, 3), torch.randn(8, 1)),
+    )
+    monitor = lw.LiveLossMonitor(display="none", patience=None)
+    for name, rate in (("first", 0.01), ("second", 0.02)):
+        if name == "second":
+            monitor.new_run(name)
+        model = _model()
+        optimizer = torch.optim.SGD(model.parameters(), lr=rate)
+        lw.fit(model, DataLoader(train, 8), DataLoader(val, 8), torch.nn.MSELoss(), optimizer, 2, monitor=monitor)
+        assert monitor.optimizer is optimizer and monitor.history["lr"].tolist() == [rate, rate]

@@ -108,7 +108,7 @@ class FrameworkRun:
             self.monitor = LiveLossMonitor(**{"model": model, **self._arguments})  # a model given wins
         elif self.monitor.model is None and model is not None:
             self.monitor.model = model
-        if self.monitor.optimizer is None and optimizer is not None:  # its learning rate, charted
+        if optimizer is not None:  # the one that steps in this fit: its learning rate, charted
             self.monitor.optimizer = optimizer
         if self.monitor.running:  # a previous fit that ended by an exception never said so
             self.monitor.end_loop(finished=False)

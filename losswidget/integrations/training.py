@@ -195,8 +195,7 @@ def fit(
         raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")
     if monitor.model is None:
         monitor.model = model
-    if monitor.optimizer is None:  # the monitor records its learning rates (lr, lr/1...) once an epoch
-        monitor.optimizer = optimizer
+    monitor.optimizer = optimizer  # the one that steps: its learning rates (lr, lr/1...), once an epoch
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     # Validation per example (its mean and standard error) where that costs nothing and means the
     # same: a torch loss module with the plain mean (a class-weighted mean is another quantity).

@@ -9,6 +9,7 @@ from typing import Any
 
 from losswidget.core.history import History
 from losswidget.core.validate import check_bool, check_int
+from losswidget.model.rates import LearningRates
 
 
 class RunsFace:
@@ -39,14 +40,18 @@ class RunsFace:
         """A loop runs here, or a background run is going (the feed owns the answer)."""
         return self._feed.running
 
-    def new_run(self, name: str | None = None, model: Any = None) -> Any:
-        """Start a fresh run; the current one stays on the chart, faded, for comparison."""
+    def new_run(self, name: str | None = None, model: Any = None, optimizer: Any = None) -> Any:
+        """Start a fresh run; the current one stays on the chart, faded, for comparison. ``model``,
+        ``optimizer``: the new run's, when they are new (its weights kept, its learning rate read)."""
         if self._loop.active:
             raise RuntimeError("cannot start a new run while epochs() is running")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"'name' must be a string or None: {name!r}")
+        rates = None if optimizer is None else LearningRates(optimizer)  # checked before anything changes
         if model is not None:
             self.model = model
+        if rates is not None:
+            self._recorder.rates = rates
         finished = self._recorder.new_history(name)
         if len(finished):
             finished.name = finished.name or f"run {len(self._past) + 1}"
