@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pytest
@@ -88,3 +89,31 @@ def test_bad_input():
         lw.diagnose([1, 2, 3])
     with pytest.raises(ValueError, match="'min_epochs' must be >= 2: 1"):
         lw.diagnose(lw.History(), min_epochs=1)
+
+
+def _level_above_best(seed=0):
+    """Validation falls to its best at epoch 20, rises 0.02 over 4 epochs, then stays level; training
+    flattens at epoch 20 (noise 0.0005 on both)."""
+    rng = np.random.default_rng(seed)
+    history = lw.History()
+    for epoch in range(48):
+        val = 1.0 / (1 + epoch) + 0.25 if epoch <= 20 else 1 / 21 + 0.25 + 0.02 * min(1.0, (epoch - 20) / 4)
+        train = 1.0 / (1 + epoch) + 0.2 if epoch <= 20 else 1 / 21 + 0.2
+        history.log_epoch(epoch, {"train": train + rng.normal(0, 0.0005), "val": val + rng.normal(0, 0.0005)})
+    return history
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_flat_training_loss_is_never_said_to_keep_falling(seed):
+    """Overfitting needs training to fall from the best epoch on: a trailing mean at the best epoch
+    still held the fall before it, and the sentence read 'training loss kept falling (0.247 → 0.248)'."""
+    found = lw.diagnose(_level_above_best(seed))
+    assert found.kind != "overfitting" and "kept falling" not in found.message
+
+
+def test_a_plateau_above_an_earlier_best_says_how_far_above_and_how_sure():
+    found = lw.diagnose(_level_above_best())
+    assert found.kind == "plateau"
+    assert re.search(
+        r"validation loss has stayed level since epoch \d+, 0\.0\d+ above its best at epoch 20 \(larger", found.message
+    )

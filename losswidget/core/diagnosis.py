@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losswidget.core.evidence import CLEAR, Evidence, read_evidence
+from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
 from losswidget.core.schedule import plateau_advice, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
@@ -142,8 +142,11 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     rise = vs[-1] - vs[best:].min()
     noise = ev.val.noise
     threshold = max(noise, 0.01 * abs(v[best]))  # a floor for noise-free curves: 1 % of the minimum
-    train_drop = ts[best] - ts[-1]
-    if rise <= threshold or train_drop <= max(2 * ev.train.noise, 0.01 * abs(ts[best])):
+    # Training from the best epoch on (a trailing mean at the best epoch still holds the fall before it,
+    # and would call a flat training loss "still falling"); the raw values quoted must fall too.
+    train_then = float(np.mean(t[best : best + window]))
+    train_drop = train_then - ts[-1]
+    if rise <= threshold or train_drop <= max(2 * ev.train.noise, 0.01 * abs(train_then)) or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
     units = ev.in_noise(rise)
@@ -195,24 +198,6 @@ def _overfitting_begins(
     )
 
 
-def _flat_since(epochs: np.ndarray, values: np.ndarray, window: int, noise: float) -> tuple[int | None, float]:
-    """(Epoch from which ``values`` stopped falling meaningfully, or None if still falling; the
-    smallest drop the noise lets this window see, as a share of the loss). ``noise``: the curve's,
-    from the evidence."""
-    smoothed = smooth(values, window)
-    recent = max(5, values.size // 4)
-    if values.size < recent + 1:
-        return None, 0.0
-    drop = smoothed[-recent - 1] - smoothed[-1]
-    # Still falling: the smoothed drop beats twice the noise of a difference of two window means
-    # (noise * sqrt(2 / window)), and 1 % of the value.
-    threshold = max(CLEAR * noise * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
-    resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
-    if drop >= threshold:
-        return None, resolution
-    return int(epochs[-recent - 1]), resolution
-
-
 def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> Diagnosis:
     """Say in plain words what the curves of ``history`` show (rules in the module docstring).
     ``evidence``: :func:`~losswidget.core.evidence.read_evidence` of the same history, when the
@@ -255,7 +240,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None) -> Diagnosis:
 
     reading = ev.val if has_val else ev.train
     noise = reading.noise if reading is not None else 0.0
-    flat_since, resolution = _flat_since(epochs[finite], monitored[finite], window, noise)
+    flat_since, resolution = flat_since_epoch(epochs[finite], monitored[finite], window, noise)
     if flat_since is not None and resolution > TOO_NOISY:
         return Diagnosis(
             "insufficient data",
@@ -284,11 +269,18 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None) -> Diagnosis:
                     f"epoch {flat_since}: the model is too simple for the data. Try a larger model, "
                     "better features or a higher learning rate.",
                 )
+        # Level, but clearly above an earlier best: said with its size, as the status's rise line says it.
+        above = has_val and ev.best_epoch is not None and ev.best_epoch < flat_since and ev.in_noise(ev.rise) >= CLEAR
+        level = (
+            f"stayed level since epoch {flat_since}, {_g(ev.rise)} above its best at epoch {ev.best_epoch} "
+            f"({ev.sureness(ev.rise)})"
+            if above
+            else f"barely changed since epoch {flat_since}"
+        )
         return Diagnosis(
             "plateau",
             flat_since,
-            f"{monitored_name} loss has barely changed since epoch {flat_since}: training has "
-            f"plateaued. {plateau_advice(history)}",
+            f"{monitored_name} loss has {level}: training has plateaued. {plateau_advice(history)}",
         )
     if has_val:
         message = "training and validation loss are still falling: the model is learning; keep training."

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.replay import best_of
+from losswidget.core.smoothing import smooth
 
 __all__ = [
     "CurveEvidence",
@@ -122,6 +123,24 @@ def read_evidence(history: Any, best: Any = _REPLAY) -> Evidence:
     best_epoch, best = best_pair if best_pair is not None else (None, math.nan)
     latest = float(finite[-1]) if finite.size else math.nan
     return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest)
+
+
+def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, noise: float) -> tuple[int | None, float]:
+    """(Epoch from which ``values`` stopped falling meaningfully, or None if still falling; the
+    smallest drop the noise lets this window see, as a share of the loss). ``noise``: the curve's,
+    from the evidence."""
+    smoothed = smooth(values, window)
+    recent = max(5, values.size // 4)
+    if values.size < recent + 1:
+        return None, 0.0
+    drop = smoothed[-recent - 1] - smoothed[-1]
+    # Still falling: the smoothed drop beats twice the noise of a difference of two window means
+    # (noise * sqrt(2 / window)), and 1 % of the value.
+    threshold = max(CLEAR * noise * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
+    resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
+    if drop >= threshold:
+        return None, resolution
+    return int(epochs[-recent - 1]), resolution
 
 
 # -- validation losses per example: the noise from the data itself ------------------------------
