@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
@@ -303,15 +302,14 @@ def test_a_tracker_that_raises_leaves_the_run_whole():
 
 def _run_script(parts, tmp_path, **env):
     source = "\n".join(textwrap.dedent(part) for part in parts)
-    with warnings.catch_warnings():
-        completed = subprocess.run(
-            [sys.executable, "-c", source],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-            env={**os.environ, **env},
-        )
+    completed = subprocess.run(
+        [sys.executable, "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads((tmp_path / "out.json").read_text())
 

@@ -35,10 +35,10 @@ def rate_panel(history, max_points: int):
     """(the rates to draw {name: (x, y)}, the changes to mark, the panel's y range, its ticks)."""
     epochs = history.epochs.astype(np.float64)
     drawn = {}
-    for name in history.metric_names:
+    for name in filter(is_rate, history.metric_names):
         values = history[name]
         finite = values[np.isfinite(values) & (values > 0)]
-        if is_rate(name) and finite.size and finite.min() != finite.max():
+        if finite.size and finite.min() != finite.max():
             x, y = decimate(epochs, np.where(values > 0, values, np.nan), max_points)
             drawn[name] = (x.astype(np.float32), y.astype(np.float32))
     if not drawn:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
-from losswidget.core.schedule import plateau_advice, schedule_note
+from losswidget.core.schedule import history_changes, plateau_advice, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
 
@@ -203,16 +203,17 @@ def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> 
     ``evidence``: :func:`~losswidget.core.evidence.read_evidence` of the same history, when the
     caller has it (the status reads it once for the diagnosis and the advice). Where the learning
     rate changed recently, a sentence says what of the curves' bend is the schedule's doing."""
-    found = _diagnose(history, min_epochs, evidence)
-    note = schedule_note(history, found.kind)
-    return Diagnosis(found.kind, found.since_epoch, found.message + note) if note else found
-
-
-def _diagnose(history, min_epochs: int, evidence: Evidence | None) -> Diagnosis:
     min_epochs = check_int("min_epochs", min_epochs, minimum=2)
     for attribute in ("epochs", "train", "val"):
         if not hasattr(history, attribute):
             raise TypeError(f"'history' must be a losswidget History: got {type(history).__name__}")
+    changes = history_changes(history)
+    found = _diagnose(history, min_epochs, evidence, bool(changes))
+    note = schedule_note(history, found.kind, changes)
+    return Diagnosis(found.kind, found.since_epoch, found.message + note) if note else found
+
+
+def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bool) -> Diagnosis:
     epochs = np.asarray(history.epochs)
     train = np.asarray(history.train, dtype=np.float64)
     val = np.asarray(history.val, dtype=np.float64)
@@ -280,7 +281,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None) -> Diagnosis:
         return Diagnosis(
             "plateau",
             flat_since,
-            f"{monitored_name} loss has {level}: training has plateaued. {plateau_advice(history)}",
+            f"{monitored_name} loss has {level}: training has plateaued. {plateau_advice(scheduled)}",
         )
     if has_val:
         message = "training and validation loss are still falling: the model is learning; keep training."

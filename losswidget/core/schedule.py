@@ -27,21 +27,25 @@ def change_text(ratio: float) -> str:
     return f"lr ×{ratio:.3g}"
 
 
-def plateau_advice(history) -> str:
+def history_changes(history) -> list[tuple[int, float]]:
+    """Where a history's recorded learning rate (``lr``) changed; [] without one."""
+    if "lr" not in getattr(history, "metric_names", ()):
+        return []
+    return rate_changes(np.asarray(history.epochs), np.asarray(history["lr"], dtype=np.float64))
+
+
+def plateau_advice(scheduled: bool) -> str:
     """What a plateau's diagnosis advises: a schedule, unless the run's learning rate already changed."""
-    if "lr" in history and rate_changes(np.asarray(history.epochs), np.asarray(history["lr"])):
+    if scheduled:
         return "More epochs at this learning rate are unlikely to help."
     return "More epochs are unlikely to help; stop here, or try a learning-rate schedule."
 
 
-def schedule_note(history, kind: str) -> str:
-    """The sentence a diagnosis of ``kind`` adds when the rate changed in the recent quarter of the
-    run (at least the last 5 epochs), or ""."""
-    if "lr" not in history or kind == "insufficient data":
-        return ""
+def schedule_note(history, kind: str, changes: list[tuple[int, float]]) -> str:
+    """The sentence a diagnosis of ``kind`` adds when the rate changed (``changes``, from
+    :func:`history_changes`) in the recent quarter of the run (at least the last 5 epochs), or ""."""
     epochs = np.asarray(history.epochs)
-    changes = rate_changes(epochs, np.asarray(history["lr"], dtype=np.float64))
-    if not changes or not epochs.size:
+    if not changes or not epochs.size or kind == "insufficient data":
         return ""
     recent = max(5, epochs.size // 4)
     epoch, ratio = changes[-1]

@@ -14,7 +14,7 @@ import numpy as np
 
 from losswidget.chart.frame import Frame
 from losswidget.chart.rates import change_text, labels_left
-from losswidget.views.style import COLORS, METRIC_COLORS
+from losswidget.views.style import COLORS, rate_color
 from losswidget.views.widget_parts import lines_of, padded
 
 RATE = COLORS["rate"]
@@ -59,7 +59,7 @@ class RatePanel:
         ticks(self.y_axis, frame.rate_ticks)
         ticks(self.x_axis, frame.x_ticks)
         send(self.x_axis, label=frame.x_label)
-        colors = [RATE, *METRIC_COLORS][: len(names)]
+        colors = [rate_color(index) for index in range(len(names))]
         send(self.lines, **lines_of(x, y), colors=colors, labels=names, display_legend=len(names) > 1)
         if marks:
             left = labels_left(marks, frame.x_range)

@@ -20,6 +20,11 @@ PAST_COLORS = ["#7f7f7f", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#e377c2"]
 VAL_DASH = "7 4"  # validation is dashed everywhere: colour is never the only thing telling the curves apart
 
 
+def rate_color(index: int) -> str:
+    """The learning rate's colour for parameter group ``index`` (the first in the rate's own colour)."""
+    return COLORS["rate"] if index == 0 else METRIC_COLORS[(index - 1) % len(METRIC_COLORS)]
+
+
 def past_color(index: int) -> str:
     return PAST_COLORS[index % len(PAST_COLORS)]
 

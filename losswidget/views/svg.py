@@ -17,7 +17,7 @@ import numpy as np
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.marks import Ticks
 from losswidget.chart.rates import change_text, labels_left
-from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color
+from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color, rate_color
 
 WIDTH, PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 720, 300, 150, 110
 LEFT, RIGHT, TOP, BOTTOM = 64, 20, 24, 36
@@ -218,7 +218,7 @@ def render_svg(frame: Frame) -> str:
         )
         rate_panel.axes("learning rate")
         for index, (name, (rx, ry)) in enumerate(frame.rates.items()):
-            color = COLORS["rate"] if index == 0 else METRIC_COLORS[(index - 1) % len(METRIC_COLORS)]
+            color = rate_color(index)
             rate_panel.steps(rx, ry, color)
             if len(frame.rates) > 1:  # one rate: the axis names it
                 rate_panel.label(frame.x_range[0], rate_panel.top + 14 + 16 * index, name, color)

@@ -76,14 +76,22 @@ def set_theme(nb, theme: str) -> None:
     nb.page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
 
 
-@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
-def test_a_finished_chart_reads_well_in_light_and_dark(notebook, theme):
-    nb = notebook([TRAINING, LOOP.format(epochs=120, pause=0.0)])
-    set_theme(nb, theme)
+def finished_in_theme(notebook, cells: list[str], theme: str | None, finished: str):
+    """Run ``cells`` in JupyterLab (in ``theme``; None: the default) until the loop ended and the status
+    says ``finished``."""
+    nb = notebook(cells)
+    if theme is not None:
+        set_theme(nb, theme)
     nb.run_all()
     nb.wait_for_output("ENDED", timeout=90)
-    nb.wait_for_status(r"Finished 120 epochs")
+    nb.wait_for_status(finished)
     time.sleep(1.0)  # the last frame's messages
+    return nb
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_a_finished_chart_reads_well_in_light_and_dark(notebook, theme):
+    nb = finished_in_theme(notebook, [TRAINING, LOOP.format(epochs=120, pause=0.0)], theme, r"Finished 120 epochs")
     nb.screenshot(theme.split()[-1].lower())
     for figure in (0, 1):  # the loss chart and the metrics panel
         labelled = {axis: boxes for axis, boxes in tick_boxes(nb, figure).items() if boxes}
@@ -132,13 +140,8 @@ def test_stop_from_the_keyboard_during_a_blocking_loop(notebook):
 
 
 def test_presentation_size_is_large_and_still_tidy(notebook):
-    nb = notebook(
-        [TRAINING.replace('name="classroom"', 'name="classroom", presentation=True'), LOOP.format(epochs=60, pause=0.0)]
-    )
-    nb.run_all()
-    nb.wait_for_output("ENDED", timeout=90)
-    nb.wait_for_status(r"Finished 60 epochs")
-    time.sleep(1.0)
+    presenting = TRAINING.replace('name="classroom"', 'name="classroom", presentation=True')
+    nb = finished_in_theme(notebook, [presenting, LOOP.format(epochs=60, pause=0.0)], None, r"Finished 60 epochs")
     sizes = nb.page.evaluate(
         "() => Array.from(document.querySelectorAll('.losswidget .bqplot .tick text'))"
         ".map(t => parseFloat(getComputedStyle(t).fontSize))"
@@ -213,12 +216,7 @@ BAND_CONTRAST = """
 
 @pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
 def test_the_validation_band_is_drawn_and_legible_in_light_and_dark(notebook, theme):
-    nb = notebook([BAND_RUN, BAND_LOOP])
-    set_theme(nb, theme)
-    nb.run_all()
-    nb.wait_for_output("ENDED", timeout=90)
-    nb.wait_for_status(r"Finished 40 epochs")
-    time.sleep(1.0)  # the last frame's messages
+    nb = finished_in_theme(notebook, [BAND_RUN, BAND_LOOP], theme, r"Finished 40 epochs")
     band = nb.page.evaluate(BAND_CONTRAST.replace("__FILLED__", FILLED))
     assert band is not None, "no filled band in the chart"
     assert band["height"] > 10 and 0 < band["alpha"] < 0.5, band
@@ -266,12 +264,7 @@ print("ENDED", epoch)
 def test_the_learning_rate_panel_and_its_changes_on_the_loss_chart(notebook, theme):
     """Real training with a step schedule: the rate on its own log-scale panel (the third figure, under
     the metrics one), each cut marked on the loss chart, legible (3:1, as a graphic) in both themes."""
-    nb = notebook([RATE_RUN, RATE_LOOP])
-    set_theme(nb, theme)
-    nb.run_all()
-    nb.wait_for_output("ENDED", timeout=90)
-    nb.wait_for_status(r"Finished 30 epochs")
-    time.sleep(1.0)  # the last frame's messages
+    nb = finished_in_theme(notebook, [RATE_RUN, RATE_LOOP], theme, r"Finished 30 epochs")
     figures = nb.page.locator(".losswidget .bqplot")
     assert figures.count() == 3 and figures.nth(2).is_visible() and not figures.nth(1).is_visible()
     assert "learning rate" in figures.nth(2).locator("text.axislabel").all_text_contents()
