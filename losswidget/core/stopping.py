@@ -126,7 +126,8 @@ class EarlyStopping:
         return self.min_delta + self.min_delta_se * se
 
     def is_improvement(self, value: float, se: float | None = None) -> bool:
-        if math.isinf(self.best):  # the first counted value: no noise to beat
+        # The first counted value, or a non-finite one (kept with check_finite=False): no noise to beat.
+        if math.isinf(self.best) or not math.isfinite(value):
             return value < self.best if self.mode == "min" else value > self.best
         if self.mode == "min":
             return value + self.margin(se) < self.best

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["changed_since_logged", "detach_scalar", "is_tensor", "may_alias", "tensors_to_floats", "to_float"]
+__all__ = [
+    "as_series",
+    "changed_since_logged",
+    "describe_shape",
+    "detach_scalar",
+    "is_tensor",
+    "may_alias",
+    "tensors_to_floats",
+    "to_float",
+]
 
 
 def is_tensor(value: Any) -> bool:
@@ -21,7 +30,7 @@ def is_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
 
-def _shape_text(shape: tuple) -> str:
+def describe_shape(shape: tuple) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -35,7 +44,7 @@ def _check_tensor(value: Any, name: str) -> None:
     numel = value.numel()
     if numel != 1:
         raise ValueError(
-            f"{name!r} must be a scalar: got a tensor of shape {_shape_text(tuple(value.shape))}; "
+            f"{name!r} must be a scalar: got a tensor of shape {describe_shape(tuple(value.shape))}; "
             "log a scalar, e.g. loss.mean()"
         )
     if value.is_complex():
@@ -131,6 +140,7 @@ def tensors_to_floats(tensors: list) -> np.ndarray:
     return stacked.reshape(-1).to("cpu", torch.float64).numpy()
 
 
+_NUMPY_FLOATS = {"torch.float16", "torch.float32", "torch.float64"}
 _KINDS = {"U": "text", "S": "bytes", "O": "objects that are not numbers", "M": "dates", "m": "durations"}
 
 
@@ -138,6 +148,10 @@ def as_series(values: Any, name: str) -> np.ndarray:
     """``values`` as a 1-D float64 array: a sequence, an array or a tensor (detached, copied to the
     CPU). A complex, text or ragged input is refused naming ``name`` and what it got."""
     if is_tensor(values):
+        if values.device.type == "meta":
+            raise ValueError(f"{name!r} {META_TEXT}")
+        if values.is_floating_point() and str(values.dtype) not in _NUMPY_FLOATS:  # bfloat16, float8: numpy has none
+            values = values.double()
         values = values.detach().cpu().numpy()
     try:
         array = np.asarray(values)
@@ -193,7 +207,7 @@ def to_float(value: Any, name: str) -> float:
     if isinstance(value, np.ndarray):
         if value.size != 1:
             raise ValueError(
-                f"{name!r} must be a scalar: got an array of shape {_shape_text(value.shape)}; "
+                f"{name!r} must be a scalar: got an array of shape {describe_shape(value.shape)}; "
                 "log a scalar, e.g. values.mean()"
             )
         return to_float(value.reshape(()).item(), name)

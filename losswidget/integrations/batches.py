@@ -84,6 +84,42 @@ def scalar(value: Any, what: str, needs_grad: bool = False) -> Any:
     return value.reshape(())
 
 
+def positions_counted(loss_fn: Any, targets: Any, size: int) -> Any:
+    """Per example, what a loss with ``ignore_index`` (``nn.CrossEntropyLoss``, ``NLLLoss``) divides by
+    for class-index targets: its positions not ignored, each weighted by its class with ``weight``, as a
+    float64 tensor of ``size``; None for a loss that averages over every position alike."""
+    torch = import_torch()
+    ignore = getattr(loss_fn, "ignore_index", None)
+    if type(ignore) is not int or not isinstance(targets, torch.Tensor) or targets.is_floating_point():
+        return None
+    if targets.dtype == torch.bool or targets.is_complex():
+        return None
+    kept = targets != ignore
+    weight = getattr(loss_fn, "weight", None)
+    if isinstance(weight, torch.Tensor):
+        counted = weight.to(targets.device, torch.float64)[torch.where(kept, targets, 0)] * kept
+    else:
+        counted = kept.to(torch.float64)
+    return counted.reshape(size, -1).sum(dim=1)
+
+
+def batch_weight(loss_fn: Any, targets: Any, size: int) -> Any:
+    """What a batch's mean loss stands for in an epoch's mean: its examples, or for a loss with
+    ``ignore_index`` the positions it counted (:func:`positions_counted`), so that the epoch's loss is
+    the loss's own mean over the whole set, not a mean of batch means."""
+    counted = positions_counted(loss_fn, targets, size)
+    return size if counted is None else counted.sum()
+
+
+def weighted(loss: Any, weight: Any) -> Any:
+    """``loss * weight`` in float64; a batch whose every position was ignored (a NaN mean) adds 0."""
+    torch = import_torch()
+    loss = loss.detach().to(torch.float64)
+    if isinstance(weight, int):
+        return loss * weight
+    return torch.where(weight > 0, loss * weight, torch.zeros_like(loss))
+
+
 def short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -133,6 +169,33 @@ def check_device(model: Any, device: Any) -> Any:
             f"the model is on {model_device} but device={str(device)!r}: move it first with model.to({str(device)!r})"
         )
     return device
+
+
+def stepped_per_batch(scheduler: Any, epochs: int, train_loader: Any) -> bool:
+    """True for a schedule made per optimisation step (OneCycleLR, CyclicLR): fit steps it after every
+    batch, not once an epoch. A OneCycleLR too short for the steps fit will take is refused now, by
+    its numbers, rather than by torch in the middle of a run."""
+    torch = import_torch()
+    schedules = torch.optim.lr_scheduler
+    if not isinstance(scheduler, (schedules.OneCycleLR, schedules.CyclicLR)):
+        return False
+    batches = _length(train_loader)
+    if isinstance(scheduler, schedules.OneCycleLR) and batches is not None:
+        left = scheduler.total_steps - scheduler.last_epoch
+        if left < epochs * batches:
+            raise ValueError(
+                f"fit(): 'scheduler' is a OneCycleLR with {left} steps left (total_steps={scheduler.total_steps}), "
+                f"and fit steps it after every batch: {epochs} epochs of {batches} batches take {epochs * batches}. "
+                f"Build it with epochs={epochs}, steps_per_epoch=len(train_loader)"
+            )
+    return True
+
+
+def _length(loader: Any) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def check_metrics(metrics: dict[str, Metric] | None, taken: tuple[str, ...]) -> dict[str, Metric]:

@@ -7,7 +7,6 @@ per-step logging without device synchronisation, and best weights restored.
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from losswidget.core.validate import check_bool, check_int
 from losswidget.integrations.batches import (
     Metric,
     batch_size,
+    batch_weight,
     check_device,
     check_loader,
     check_metrics,
@@ -25,8 +25,11 @@ from losswidget.integrations.batches import (
     inputs_and_targets,
     known_empty,
     scalar,
+    stepped_per_batch,
     to_device,
+    weighted,
 )
+from losswidget.integrations.per_example import PerExampleLosses
 
 __all__ = ["accuracy", "evaluate", "fit"]
 
@@ -48,10 +51,14 @@ def evaluate(
     ``metrics={"acc": accuracy}`` returns ``{"loss": ..., "acc": ...}``, each
     weighted the same way; otherwise a float. One device synchronisation, at the end.
 
+    A loss with ``ignore_index`` (``nn.CrossEntropyLoss``, ``NLLLoss``: padded sequences) is the
+    loss's own mean over the whole set: each batch weighted by the positions it counted.
+
     ``per_example=True``: the loss is one value per example instead, a 1-D float64 CPU tensor in
-    the loader's order, for ``monitor.log(val=...)`` (its mean, and its standard error). A torch
-    loss module is asked with ``reduction="none"`` (on a copy: yours is untouched); any other
-    ``loss_fn`` is called once per example.
+    the loader's order, for ``monitor.log(val=...)`` (its mean, and its standard error), whose mean
+    is the loss above (:mod:`losswidget.integrations.per_example`). A torch loss module is asked with
+    ``reduction="none"`` (on a copy: yours is untouched); any other ``loss_fn`` is called once per
+    example; values that do not reproduce the loss's own batch mean are refused.
     """
     torch = import_torch()
     check_model(model, "evaluate")
@@ -66,7 +73,8 @@ def evaluate(
     try:
         with torch.no_grad():
             total = torch.zeros((), dtype=torch.float64, device=device)
-            each_loss, losses = (_per_example_loss(loss_fn) if per_example else None), []
+            weight = torch.zeros((), dtype=torch.float64, device=device)  # what the loss's mean divides by
+            losses = PerExampleLosses(loss_fn, device) if per_example else None
             metric_totals = {name: torch.zeros((), dtype=torch.float64, device=device) for name in metrics}
             count = 0
             for batch in loader:
@@ -74,10 +82,12 @@ def evaluate(
                 inputs, targets = to_device(inputs, device), to_device(targets, device)
                 outputs = model(inputs)
                 size = batch_size(targets)
-                if each_loss is not None:
-                    losses.append(each_loss(outputs, targets, size).to(torch.float64))
+                if losses is not None:
+                    losses.add(outputs, targets, size)
                 else:
-                    total += scalar(loss_fn(outputs, targets), "loss_fn").to(torch.float64) * size
+                    counted = batch_weight(loss_fn, targets, size)
+                    total += weighted(scalar(loss_fn(outputs, targets), "loss_fn"), counted)
+                    weight += counted
                 for name, metric in metrics.items():
                     metric_totals[name] += scalar(metric(outputs, targets), f"metric {name!r}").to(torch.float64) * size
                 count += size
@@ -85,37 +95,11 @@ def evaluate(
         model.train(was_training)
     if count == 0:
         raise ValueError("the loader yielded no batches: an empty loader has no mean loss (check its dataset)")
-    if each_loss is not None:
-        loss = torch.cat(losses).cpu()
-        if not metrics:
-            return loss
-        return {"loss": loss, **dict(zip(metrics, torch.stack(list(metric_totals.values())).div(count).tolist()))}
+    loss = losses.result() if losses is not None else total / weight
     if not metrics:
-        return float(total / count)
-    values = torch.stack([total, *metric_totals.values()]).div(count).tolist()
-    return dict(zip(["loss", *metrics], values))
-
-
-def _per_example_loss(loss_fn: Any) -> Callable[[Any, Any, int], Any]:
-    """A function (outputs, targets, batch size) -> one loss per example, from a batch-mean ``loss_fn``."""
-    if isinstance(getattr(loss_fn, "reduction", None), str):
-        unreduced = copy.copy(loss_fn)
-        unreduced.reduction = "none"
-
-        def module_losses(outputs: Any, targets: Any, size: int) -> Any:
-            values = unreduced(outputs, targets)
-            return values.reshape(size, -1).mean(dim=1) if values.numel() != size else values.reshape(size)
-
-        return module_losses
-
-    def one_by_one(outputs: Any, targets: Any, size: int) -> Any:
-        import torch
-
-        return torch.stack(
-            [scalar(loss_fn(outputs[i : i + 1], targets[i : i + 1]), "loss_fn").detach() for i in range(size)]
-        )
-
-    return one_by_one
+        return loss if losses is not None else float(loss)
+    metric_values = torch.stack(list(metric_totals.values())).div(count).tolist()
+    return {"loss": loss if losses is not None else float(loss), **dict(zip(metrics, metric_values))}
 
 
 def _warn_if_overlapping(train_loader: Any, val_loader: Any) -> None:
@@ -164,7 +148,8 @@ def fit(
     without device synchronisation), the sample-weighted mean training loss,
     validation through :func:`evaluate` (per example, with its standard error, for a torch loss
     module with the plain mean), the learning rate, ``scheduler.step()``
-    (``step(val)`` for ReduceLROnPlateau), and early stopping with best weights
+    (``step(val)`` for ReduceLROnPlateau; after every batch for the schedules made per step,
+    OneCycleLR and CyclicLR), and early stopping with best weights
     restored. Creates and displays a :class:`LiveLossMonitor` when none is given;
     pass one to continue an earlier run (epoch numbers continue).
     """
@@ -185,6 +170,7 @@ def fit(
             raise ValueError(f"'{name}' yields no batches (its dataset is empty or smaller than a dropped batch)")
     if not hasattr(optimizer, "param_groups"):
         raise TypeError(f"'optimizer' must be a torch.optim optimizer: got {type(optimizer).__name__}")
+    per_batch = stepped_per_batch(scheduler, epochs, train_loader)
     device = check_device(model, device)
     if val_loader is not None:
         _warn_if_overlapping(train_loader, val_loader)
@@ -212,6 +198,7 @@ def fit(
     for _epoch in monitor.epochs(epochs):
         model.train()
         total = torch.zeros((), dtype=torch.float64, device=device)
+        weight = torch.zeros((), dtype=torch.float64, device=device)  # as in evaluate: what the mean divides by
         count = 0
         for step, batch in enumerate(train_loader):
             inputs, targets = inputs_and_targets(batch, unpack)
@@ -221,14 +208,18 @@ def fit(
             loss = scalar(loss_fn(outputs, targets), "loss_fn", needs_grad=True)
             loss.backward()
             optimizer.step()
+            if per_batch:
+                scheduler.step()
             size = batch_size(targets)
-            total += loss.detach().to(torch.float64) * size
+            counted = batch_weight(loss_fn, targets, size)
+            total += weighted(loss, counted)
+            weight += counted
             count += size
             if step % log_every == 0 and monitor.log_step(train=loss):
                 break  # Stop pressed: end this epoch now
         values: dict[str, Any] = {}
         if count:
-            values["train"] = float(total / count)
+            values["train"] = float(total / weight)
         if val_loader is not None:
             result = evaluate(model, val_loader, loss_fn, device=device, metrics=metrics, unpack=unpack, **each)
             if isinstance(result, dict):
@@ -237,7 +228,7 @@ def fit(
             else:
                 values["val"] = result
         monitor.log(**values)
-        if scheduler is not None and not monitor.should_stop:
+        if scheduler is not None and not per_batch and not monitor.should_stop:
             if plateau:
                 val_now = float(monitor.history.val[-1]) if "val" in values else math.nan
                 if math.isfinite(val_now):

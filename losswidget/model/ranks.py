@@ -5,6 +5,9 @@ What crosses processes, and when (all through ``torch.distributed`` itself):
 - each ``log()``: one all-reduce of the logged values (averaged over the ranks) and
   a checksum of their names, so a rank that logs different names fails loudly
   instead of silently mixing values;
+- each ``log()`` of per-example validation losses (each rank its own shard): one all-gather of each
+  rank's count, mean and spread, and of its differences from the best epoch's losses, so that every
+  rank reads the whole set's mean, standard error and paired test (:mod:`losswidget.core.pooled`);
 - each epoch boundary of ``epochs()``: one all-reduce of "did anyone ask to stop"
   (the Stop button and control file on rank 0, ``stop()`` or an interrupt on any rank).
 
@@ -63,6 +66,13 @@ class Ranks:
                 "every rank must call log() with the same names, in the same order of calls"
             )
         return {name: reduced[index] / self.world_size for index, name in enumerate(names)}
+
+    def gather(self, row: list[float]) -> list[list[float]]:
+        """Every rank's ``row`` (all of one length), in rank order, on every rank."""
+        tensor = self._torch.tensor(row, dtype=self._torch.float64, device=self._device)
+        rows = [self._torch.empty_like(tensor) for _ in range(self.world_size)]
+        self._dist.all_gather(rows, tensor)
+        return [part.cpu().tolist() for part in rows]
 
     def any(self, flag: bool) -> bool:
         """True on every rank if ``flag`` is true on any rank."""

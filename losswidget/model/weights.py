@@ -20,7 +20,49 @@ def check_model(model: Any) -> Any:
         raise TypeError(
             f"'model' must be a torch.nn.Module (something with state_dict/load_state_dict): got {type(model).__name__}"
         )
+    on_meta = meta_tensors(model)
+    if on_meta:
+        raise ValueError(
+            f"'model' has {on_meta} on the 'meta' device (shapes without values), whose best weights "
+            "cannot be kept: materialise it first, e.g. model.to_empty(device='cpu'), then load or "
+            "initialise its weights"
+        )
     return model
+
+
+def meta_tensors(model: Any) -> str | None:
+    """The model's parameters and buffers on the 'meta' device, named (None when there are none)."""
+    named = getattr(model, "named_parameters", None), getattr(model, "named_buffers", None)
+    if not all(callable(each) for each in named):
+        return None
+    names = [name for each in named for name, tensor in each() if getattr(tensor, "is_meta", False)]
+    return _names(names) if names else None
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(name) for name in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def misfit(model: Any, state: dict) -> str | None:
+    """How ``state`` no longer fits ``model`` (a layer added, removed or resized since it was taken), in
+    words; None when it loads. Checked before loading: torch's load_state_dict loads what fits before it
+    raises, which would leave the model half old, half new."""
+    current = model.state_dict()
+    added = [name for name in current if name not in state]
+    removed = [name for name in state if name not in current]
+    resized = [
+        f"{name!r} is {tuple(current[name].shape)} now, {tuple(state[name].shape)} then"
+        for name in current
+        if name in state
+        and hasattr(current[name], "shape")
+        and hasattr(state[name], "shape")
+        and tuple(current[name].shape) != tuple(state[name].shape)
+    ]
+    problems = [f"the model has {_names(added)} that it did not have then"] if added else []
+    problems += [f"it no longer has {_names(removed)}"] if removed else []
+    problems += resized[:3]
+    return "; ".join(problems) or None
 
 
 def snapshot(model: Any) -> dict:

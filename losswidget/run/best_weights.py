@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from losswidget.core.validate import check_regular_file
-from losswidget.model.weights import restore, save_state, snapshot
+from losswidget.model.weights import meta_tensors, misfit, restore, save_state, snapshot
 
 
 def check_weights_file(path: Any) -> Path | None:
@@ -119,9 +119,35 @@ class BestWeights:
         if self._saver is not None:
             self._saver.submit(self.state)
 
-    def restore(self) -> int | None:
-        """Load the best weights into the model; the epoch restored, or None when there is nothing to load."""
+    def check_model(self) -> None:
+        """Before an epoch's values are recorded: a parameter or buffer moved to the 'meta' device since
+        the model was given would make the best epoch's snapshot fail after the epoch was recorded."""
+        on_meta = None if self.model is None else meta_tensors(self.model)
+        if on_meta:
+            raise ValueError(
+                f"the monitor's model has {on_meta} on the 'meta' device (shapes without values): its weights "
+                "cannot be kept as the best; materialise them (model.to_empty(device='cpu'), then load or "
+                "initialise them) before logging"
+            )
+
+    def restore(self, strict: bool = False) -> int | None:
+        """Load the best weights into the model; the epoch restored, or None when there is nothing to load.
+
+        Weights that no longer fit the model (a layer added, removed or resized since the best epoch)
+        are not loaded: at a loop's end the model keeps its current weights, with a warning, and the run
+        ends as it would (its end record written); ``strict`` (``restore_best()``) raises instead."""
         if self.model is None or self.state is None:
+            return None
+        problem = misfit(self.model, self.state)
+        if problem is not None:
+            words = f"the best weights (epoch {self.epoch}) no longer fit the model: {problem}"
+            if strict:
+                raise RuntimeError(f"{words}; start a new run for a changed model: monitor.new_run(model=model)")
+            warnings.warn(
+                f"losswidget: {words}. The model keeps its current weights; change a model between runs "
+                "(monitor.new_run(model=model)), not within one",
+                stacklevel=5,
+            )
             return None
         restore(self.model, self.state)
         self.restored_epoch = self.epoch

@@ -123,7 +123,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._ranks = Ranks.detect()
         if self._ranks is not None and self._ranks.rank != 0:  # rank 0 draws and writes
             display, log_file, best_weights_file, tensorboard, outputs = "none", None, None, None, None
-        self._guards, self._samples = TeachingGuards(), ValidationSamples(self._stopper)
+        self._guards, self._samples = TeachingGuards(), ValidationSamples(self._stopper, self._ranks)
         self._best = BestWeights(check_weights_file(best_weights_file))
         self.model = model
         self._recorder = Recorder(name)
@@ -210,6 +210,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             values["train"] = to_float(train, "train")
         if val is not None:  # a number, or one loss per validation example (its mean and standard error)
             losses = self._samples.values_of(val, values)
+            self._best.check_model()  # the best epoch's snapshot must not fail once the epoch is recorded
         for name, value in metrics.items():
             values[check_metric_name(name)] = to_float(value, name)
         if not values:
@@ -243,7 +244,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         """Load the best epoch's weights into the model; returns that epoch."""
         if self.model is None:
             raise RuntimeError("no model to restore: pass model=... to LiveLossMonitor")
-        epoch = self._best.restore()
+        epoch = self._best.restore(strict=True)
         if epoch is None:
             raise RuntimeError("no best weights yet: log a finite validation loss first")
         self._request_redraw()

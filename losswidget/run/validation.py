@@ -1,29 +1,36 @@
 """Per-example validation losses: ``monitor.log(val=losses)`` with one loss per validation example
 (a 1-D tensor or array) records their mean as the epoch's ``val`` and its standard error as
 ``val_se``, and keeps the best epoch's losses, so that the status can say whether the rise since
-the best epoch is larger than the noise (:func:`losswidget.core.evidence.rise_test`: paired when
-the same examples come in the same order, as a validation loader without ``shuffle`` gives them).
+the best epoch is larger than the noise (paired when the same examples come in the same order, as a
+validation loader without ``shuffle`` gives them).
 
-The best epoch is asked of its owner (early stopping) after each epoch's decision. With
-``min_delta_se`` set, the same test sizes each epoch's improvement before the decision: its standard
-error against the best epoch before it is recorded as ``val_diff_se`` (so that a replay, the patience
-slider's "what if" or a watcher, decides as the run did), and early stopping counts an improvement
-only beyond ``min_delta_se`` of them.
+The rise against the best epoch before this one is read as each epoch is logged, before its decision.
+With ``min_delta_se`` set, its standard error is recorded as ``val_diff_se`` (so that a replay, the
+patience slider's "what if" or a watcher, decides as the run did), and early stopping counts an
+improvement only beyond ``min_delta_se`` of them.
+
+Under DDP each rank logs its own shard's losses: the counts, means and spreads, and the differences
+from the best epoch's losses, are pooled over the ranks (:mod:`losswidget.core.pooled`), so every
+rank records the whole set's ``val``, ``val_se`` and ``val_diff_se`` and decides alike.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
-from losswidget.core.evidence import RiseTest, rise_test, sample_mean
+from losswidget.core.evidence import RiseTest
+from losswidget.core.pooled import Moments, pooled_rise
 from losswidget.core.replay import DIFF_SE
 from losswidget.core.stopping import EarlyStopping
-from losswidget.core.values import as_series, to_float
+from losswidget.core.values import as_series, describe_shape, to_float
 
-_Losses = tuple[int, np.ndarray, float]  # (epoch, losses, standard error)
+_Losses = tuple[int, np.ndarray, float, float]  # (epoch, losses, standard error, mean): the whole set's
+FEW = 30  # fewer per-example values than this may be batch losses: said once a run
+MARK = "losswidget_per_example"  # lw.evaluate(..., per_example=True) sets it on its tensor: no doubt there
 
 
 def per_example(value: Any) -> bool:
@@ -32,9 +39,35 @@ def per_example(value: Any) -> bool:
     return shape is not None and len(shape) == 1 and shape[0] > 1
 
 
+def check_one_or_per_example(value: Any) -> None:
+    """Refuse, in per-example words, what is neither one number nor a 1-D series of losses."""
+    shape = getattr(value, "shape", None)
+    if isinstance(value, (list, tuple)) and len(value) != 1:
+        raise TypeError(
+            f"'val' must be one number, or one loss per validation example as a 1-D tensor or array: got a "
+            f"{type(value).__name__} of length {len(value)}. Per-example losses: torch.tensor(losses) (or "
+            "lw.evaluate(..., per_example=True)); batch losses: log their mean weighted by batch size "
+            "(lw.evaluate(model, loader, loss_fn) gives it)"
+        )
+    if shape is None or len(shape) == 0 or per_example(value) or int(np.prod(shape)) == 1:
+        return
+    what = f"a {'tensor' if hasattr(value, 'detach') else 'array'} of shape {describe_shape(tuple(shape))}"
+    if int(np.prod(shape)) == 0:
+        raise ValueError(
+            f"'val' is empty ({what}): per-example losses need one loss per validation example; did the "
+            "validation loader yield no batches?"
+        )
+    raise ValueError(
+        f"'val' must be one number, or one loss per validation example as a 1-D tensor or array: got {what}. "
+        "Per-example losses of shape (N, 1): losses.reshape(-1); a loss per position (N, T): each example's "
+        "mean, losses.mean(dim=1); one number: losses.mean()"
+    )
+
+
 class ValidationSamples:
-    def __init__(self, stopper: EarlyStopping) -> None:
-        self._stopper = stopper
+    def __init__(self, stopper: EarlyStopping, ranks: Any = None) -> None:
+        self._stopper, self._ranks = stopper, ranks
+        self._warned_few = self._marked = False
         self.reset()
 
     def reset(self) -> None:
@@ -42,10 +75,14 @@ class ValidationSamples:
         self._latest: _Losses | None = None
         self._best: _Losses | None = None
         self._before: _Losses | None = None  # the best before the best epoch's own (a relogged val)
+        self._rise: tuple[int, RiseTest] | None = None  # the latest epoch against the best before it
+        self._now: tuple[np.ndarray, float, float] | None = None  # this log's losses, pooled se and mean
+        self._warned_few = False
 
-    def values_of(self, val: Any, values: dict[str, float]) -> tuple[np.ndarray, float] | None:
+    def values_of(self, val: Any, values: dict[str, float]) -> np.ndarray | None:
         """Put ``val``'s epoch values into ``values`` (``val``, and ``val_se`` for per-example losses);
-        returns the losses and their standard error for :meth:`logged`, or None for a number."""
+        returns the losses for :meth:`against_best`, or None for a number."""
+        check_one_or_per_example(val)
         if not per_example(val):
             if self._stopper.min_delta_se:
                 raise ValueError(
@@ -57,24 +94,52 @@ class ValidationSamples:
             values["val"] = to_float(val, "val")
             return None
         losses = as_series(val, "val")
-        mean, se, _ = sample_mean(losses)
-        values["val"], values["val_se"] = mean, se
-        return losses, se
+        self._marked = getattr(val, MARK, False) is True
+        moments = Moments.of(losses)
+        values["val"], values["val_se"] = moments.mean, moments.se
+        return losses
 
-    def against_best(self, epoch: int, losses: tuple[np.ndarray, float] | None, values: dict[str, float]) -> None:
-        """Before the epoch's decision, with ``min_delta_se``: put the standard error of this epoch's
-        ``val`` minus the best one before it into ``values`` as ``val_diff_se`` (none before a best)."""
-        if losses is None or not self._stopper.min_delta_se:
-            return
-        best = self._before if self._best is not None and self._best[0] == epoch else self._best
-        if best is not None:
-            values[DIFF_SE] = rise_test(losses[0], best[1], losses[1], best[2]).se
-
-    def logged(self, epoch: int, best_epoch: int | None, losses: tuple[np.ndarray, float] | None) -> None:
-        """After the epoch's decision: keep its losses, and the best epoch's."""
+    def against_best(self, epoch: int, losses: np.ndarray | None, values: dict[str, float]) -> None:
+        """Before the epoch's decision, with every value accepted: pool the losses over the ranks
+        (``val``, ``val_se``), read the rise against the best epoch before this one, and with
+        ``min_delta_se`` put its standard error into ``values`` as ``val_diff_se``."""
+        self._now = None
         if losses is None:
             return
-        self._latest = (epoch, *losses)
+        best = self._before if self._best is not None and self._best[0] == epoch else self._best
+        paired = best is not None and best[1].size == losses.size
+        row = Moments.of(losses).row() + Moments.of(losses - best[1] if paired else ()).row() + [float(paired)]
+        rows = [row] if self._ranks is None else self._ranks.gather(row)  # all ranks log together
+        latest = Moments.pooled([Moments(int(r[0]), r[1], r[2]) for r in rows])
+        values["val"], values["val_se"] = latest.mean, latest.se
+        self._now = (losses, latest.se, latest.mean)
+        self._rise = None
+        if best is not None:
+            all_paired = all(r[6] for r in rows)
+            difference = Moments.pooled([Moments(int(r[3]), r[4], r[5]) for r in rows]) if all_paired else None
+            rise = pooled_rise(latest, best[3], best[2], difference)
+            self._rise = (best[0], rise)
+            if self._stopper.min_delta_se:
+                values[DIFF_SE] = rise.se
+        self._say_if_few(latest.n)
+
+    def _say_if_few(self, n: int) -> None:
+        if n >= FEW or self._warned_few or self._marked:
+            return
+        self._warned_few = True
+        warnings.warn(
+            f"losswidget: val= got {n} values, taken as one loss per validation example (their mean, and a "
+            f"standard error from {n} values); if they are batch losses (torch.stack(batch_losses)), log their "
+            "mean weighted by batch size instead: lw.evaluate(model, loader, loss_fn) gives it, and "
+            "lw.evaluate(..., per_example=True) the per-example losses",
+            stacklevel=4,
+        )
+
+    def logged(self, epoch: int, best_epoch: int | None, losses: np.ndarray | None) -> None:
+        """After the epoch's decision: keep its losses, and the best epoch's."""
+        if losses is None or self._now is None:
+            return
+        self._latest = (epoch, *self._now)
         if self._best is not None and self._best[0] == epoch and best_epoch != epoch:
             self._best = self._before  # a val logged again in the best epoch, now no improvement
         elif best_epoch == epoch:
@@ -84,11 +149,11 @@ class ValidationSamples:
 
     def test(self, best_epoch: int | None) -> tuple[int, RiseTest] | None:
         """The latest epoch against the best one (both given per example), or None."""
-        if self._latest is None or self._best is None or best_epoch != self._best[0]:
+        if self._latest is None or self._rise is None or best_epoch != self._rise[0]:
             return None
         if self._latest[0] == best_epoch or not math.isfinite(self._latest[2]):
             return None
-        return best_epoch, rise_test(self._latest[1], self._best[1], self._latest[2], self._best[2])
+        return self._rise
 
     def sentence(self, best_epoch: int | None) -> str | None:
         found = self.test(best_epoch)
