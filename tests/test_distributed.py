@@ -64,9 +64,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_ranks(tmp_path: Path, scenario: str, world: int = 2) -> list[dict]:
+def run_ranks(tmp_path: Path, scenario: str, world: int = 2, worker: str = WORKER) -> list[dict]:
     script = tmp_path / "worker.py"
-    script.write_text(textwrap.dedent(WORKER))
+    script.write_text(textwrap.dedent(worker))
     port = free_port()
     processes = []
     for rank in range(world):
@@ -123,3 +123,50 @@ def test_a_watchers_request_reaches_every_rank(tmp_path):
     ranks = run_ranks(tmp_path, "request")
     assert ranks[0]["last"] == ranks[1]["last"]
     assert ranks[0]["last"] <= 7 and ranks[0]["reason"] == "from a watcher"
+
+
+# Each rank validates its own shard (every other example of one validation set of 400), per example,
+# with min_delta_se: the whole set's mean, standard error and paired test must be read on every rank.
+LOSSES = """
+import numpy as np
+def full_losses(epoch):
+    base = np.random.default_rng(7).gamma(2.0, 0.2, 400)
+    truth = [0.3, 0.2, 0.15, 0.14, 0.137, 0.135, 0.134, 0.15, 0.17, 0.2, 0.25, 0.3][min(epoch, 11)]
+    return base + truth + np.random.default_rng(100 + epoch).normal(0.0, 0.05, 400)
+"""
+
+SHARD_WORKER = """
+import json, os, sys, torch, torch.distributed as dist, losswidget as lw
+dist.init_process_group("gloo")
+rank, out = dist.get_rank(), sys.argv[2]
+monitor = lw.LiveLossMonitor(patience=3, min_delta_se=2.0, display="none")
+for epoch in monitor.epochs(30):
+    monitor.log(train=1.0, val=torch.tensor(full_losses(epoch)[rank::2]))
+history = monitor.history
+result = {
+    "last": epoch, "best": monitor.best_epoch, "val": history.val.tolist(), "val_se": history["val_se"].tolist(),
+    "diff_se": [x if x == x else None for x in history["val_diff_se"].tolist()],
+    "status": [line for line in monitor.status_lines if line.startswith("Validation +")],
+}
+with open(os.path.join(out, f"rank{rank}.json"), "w") as stream:
+    json.dump(result, stream)
+dist.destroy_process_group()
+"""
+
+
+def test_per_example_shards_are_pooled_so_every_rank_decides_as_one_process_on_the_whole_set(tmp_path):
+    namespace: dict = {}
+    exec(LOSSES, namespace)
+    whole = lw.LiveLossMonitor(patience=3, min_delta_se=2.0, display="none")  # one process, all 400 examples
+    for epoch in whole.epochs(30):
+        whole.log(train=1.0, val=torch.tensor(namespace["full_losses"](epoch)))
+    ranks = run_ranks(tmp_path, "shards", worker=LOSSES + SHARD_WORKER)
+    expected = whole.history
+    for rank in ranks:
+        assert rank["last"] == len(expected) - 1 and rank["best"] == whole.best_epoch
+        assert rank["val"] == pytest.approx(expected.val.tolist(), rel=1e-12)
+        assert rank["val_se"] == pytest.approx(expected["val_se"].tolist(), rel=1e-9)  # not the shards' mean SE
+        diff = [x if x == x else None for x in expected["val_diff_se"].tolist()]
+        assert rank["diff_se"][1:] == pytest.approx(diff[1:], rel=1e-9) and diff[1] is not None
+    status = [line for line in whole.status_lines if line.startswith("Validation +")]
+    assert ranks[0]["status"] == status and "the same 400 examples" in status[0]

@@ -9,6 +9,7 @@ there are several, in the history, the log and every output, like any value.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 
@@ -63,3 +64,37 @@ class LearningRates:
             ) from None
         named = {"lr" if index == 0 else f"lr/{index}": rate for index, rate in enumerate(rates)}
         return {name: rate for name, rate in named.items() if not math.isnan(rate)}
+
+
+def steps_another_model(optimizer: Any, model: Any) -> bool:
+    """True when ``optimizer`` is a torch optimizer that steps none of ``model``'s parameters (the
+    previous run's optimizer, after ``new_run(model=...)``); False when it does, or cannot be told."""
+    groups = getattr(optimizer, "param_groups", None)
+    parameters = getattr(model, "parameters", None)
+    if not isinstance(groups, list) or not callable(parameters):
+        return False
+    stepped = {id(p) for group in groups if isinstance(group, dict) for p in group.get("params", ())}
+    return bool(stepped) and not any(id(p) in stepped for p in parameters())
+
+
+class RatesOfAnotherModel:
+    """In place of the rates of an optimizer that no longer steps the monitor's model: records no rate
+    (the old one would be a wrong fact), and says so once, at the first epoch that would have had one.
+    ``monitor.optimizer = ...`` (fit() does it) replaces it with the new optimizer's rates."""
+
+    optimizer = None
+
+    def __init__(self, old: Any) -> None:
+        self._old_name = type(old).__name__
+        self._said = False
+
+    def read(self) -> dict[str, float]:
+        if not self._said:
+            self._said = True
+            warnings.warn(
+                f"losswidget: no learning rate is recorded in this run: new_run(model=...) gave a new model, and "
+                f"the previous run's optimizer ({self._old_name}) does not train it; pass the new one, "
+                "monitor.new_run(name, model=model, optimizer=optimizer) (fit() passes its own)",
+                stacklevel=2,
+            )
+        return {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from losswidget.core.history import History
 from losswidget.core.validate import check_bool, check_int
-from losswidget.model.rates import LearningRates
+from losswidget.model.rates import LearningRates, RatesOfAnotherModel, steps_another_model
 
 
 class RunsFace:
@@ -50,6 +50,9 @@ class RunsFace:
         rates = None if optimizer is None else LearningRates(optimizer)  # checked before anything changes
         if model is not None:
             self.model = model
+            old = self._recorder.rates
+            if rates is None and old is not None and steps_another_model(old.optimizer, model):
+                rates = RatesOfAnotherModel(old.optimizer)  # the old optimizer's rate would be a wrong fact
         if rates is not None:
             self._recorder.rates = rates
         finished = self._recorder.new_history(name)
