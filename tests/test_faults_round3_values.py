@@ -104,6 +104,7 @@ def test_a_non_finite_example_with_check_finite_off_and_min_delta_se_is_recorded
     monitor.log(train=0.8, val=torch.tensor(base))
     assert len(monitor.history) == 3 and math.isinf(monitor.history.val[1])
     assert monitor.best_epoch == 2 and not monitor.should_stop
+    assert monitor._build_frame() is not None and monitor.status_lines  # the "what if" replay reads it too
 
 
 def test_bfloat16_per_example_losses_are_taken():

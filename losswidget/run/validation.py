@@ -58,9 +58,9 @@ def check_one_or_per_example(value: Any) -> None:
             "validation loader yield no batches?"
         )
     raise ValueError(
-        f"'val' must be one number, or one loss per validation example as a 1-D tensor or array: got {what}. "
-        "Per-example losses of shape (N, 1): losses.reshape(-1); a loss per position (N, T): each example's "
-        "mean, losses.mean(dim=1); one number: losses.mean()"
+        f"'val' must be one number, or one loss per validation example as a 1-D tensor or array: got {what}; "
+        "log a scalar, e.g. losses.mean(), or per-example losses in 1-D: losses.reshape(-1) for shape (N, 1), "
+        "each example's mean, losses.mean(dim=1), for a loss per position (N, T)"
     )
 
 
