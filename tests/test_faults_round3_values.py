@@ -59,6 +59,15 @@ def test_a_masked_loss_per_example_agrees_with_the_losss_own_mean_over_the_whole
     monitor = lw.LiveLossMonitor(display="none")
     monitor.log(val=losses)
     assert monitor.history.val[-1] == pytest.approx(truth, rel=1e-6)
+    # Their standard error is the whole-set loss's own: sequences resampled with their lengths.
+    with torch.no_grad():
+        each = nn.CrossEntropyLoss(ignore_index=-100, weight=loss_fn.weight, reduction="none")
+        sums = each(model(data.tensors[0]), data.tensors[1]).double().sum(dim=1).numpy()
+    kept = (data.tensors[1] != -100).double()
+    counts = (kept * (loss_fn.weight.double()[data.tensors[1].clamp(min=0)] if weighted else 1.0)).sum(dim=1).numpy()
+    rows = np.random.default_rng(0).integers(0, 48, (4000, 48))
+    bootstrap = sums[rows].sum(axis=1) / counts[rows].sum(axis=1)
+    assert monitor.history["val_se"][-1] == pytest.approx(bootstrap.std(), rel=0.1)
 
 
 def test_fit_records_the_validation_loss_evaluate_gives_for_padded_sequences():
