@@ -138,10 +138,15 @@ def check_model(model: Any, function: str) -> None:
         raise TypeError(f"{function}(): 'model' must be a model instance, not the class {model.__name__}")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{function}(): 'model' must be a torch.nn.Module: got {type(model).__name__}")
-    if any(parameter.is_meta for parameter in model.parameters()):
+    meta = [
+        [name for name, tensor in named() if tensor.is_meta] for named in (model.named_parameters, model.named_buffers)
+    ]
+    if meta[0] or meta[1]:
+        kind, names = ("parameters", meta[0]) if meta[0] else ("buffers", meta[1])
+        shown = ", ".join(map(repr, names[:3])) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ValueError(
-            f"{function}(): 'model' has parameters on the 'meta' device (shapes without values): materialise it "
-            "first, e.g. model.to_empty(device='cpu') and then load or initialise its weights"
+            f"{function}(): 'model' has {kind} on the 'meta' device ({shown}: shapes without values): materialise "
+            "it first, e.g. model.to_empty(device='cpu') and then load or initialise its weights"
         )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from losswidget.core.validate import check_regular_file
-from losswidget.model.weights import meta_tensors, misfit, restore, save_state, snapshot
+from losswidget.model.weights import misfit, restore, save_state, snapshot
 
 
 def check_weights_file(path: Any) -> Path | None:
@@ -118,17 +118,6 @@ class BestWeights:
         self.epoch = epoch
         if self._saver is not None:
             self._saver.submit(self.state)
-
-    def check_model(self) -> None:
-        """Before an epoch's values are recorded: a parameter or buffer moved to the 'meta' device since
-        the model was given would make the best epoch's snapshot fail after the epoch was recorded."""
-        on_meta = None if self.model is None else meta_tensors(self.model)
-        if on_meta:
-            raise ValueError(
-                f"the monitor's model has {on_meta} on the 'meta' device (shapes without values): its weights "
-                "cannot be kept as the best; materialise them (model.to_empty(device='cpu'), then load or "
-                "initialise them) before logging"
-            )
 
     def restore(self, strict: bool = False) -> int | None:
         """Load the best weights into the model; the epoch restored, or None when there is nothing to load.

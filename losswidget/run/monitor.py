@@ -210,7 +210,6 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
             values["train"] = to_float(train, "train")
         if val is not None:  # a number, or one loss per validation example (its mean and standard error)
             losses = self._samples.values_of(val, values)
-            self._best.check_model()  # the best epoch's snapshot must not fail once the epoch is recorded
         for name, value in metrics.items():
             values[check_metric_name(name)] = to_float(value, name)
         if not values:
