@@ -143,6 +143,8 @@ def test_per_example_values_of_the_wrong_form_are_refused_in_words_and_leave_the
 
 def _stepwise(model, monitor, values):
     for epoch in monitor.epochs(len(values)):
+        with torch.no_grad():
+            model[0].weight += 1.0  # training moves the weights
         if epoch == 3:
             model.extra = nn.Linear(2, 2)  # a layer added after the best epoch (1)
         monitor.log(train=1.0, val=values[epoch])
@@ -155,6 +157,7 @@ def test_weights_that_no_longer_fit_the_model_are_not_loaded_and_the_run_ends_wi
     monitor = lw.LiveLossMonitor(patience=3, model=model, log_file=log, display="none")
     with pytest.warns(UserWarning, match=r"losswidget: the best weights \(epoch 1\) no longer fit the model: "):
         _stepwise(model, monitor, [0.5, 0.3, 0.4, 0.5, 0.6, 0.7])  # early stopping at epoch 4 restores
+    assert torch.equal(model[0].weight, monitor._best.state["0.weight"] + 3.0)  # epoch 4's, none loaded
     assert monitor.stop_code.value == "patience" and "restored" not in monitor._loop.outcome
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert records[-1]["kind"] == "end" and "Stopped" in records[-1]["outcome"]
