@@ -68,6 +68,7 @@ class ValidationSamples:
     def __init__(self, stopper: EarlyStopping, ranks: Any = None) -> None:
         self._stopper, self._ranks = stopper, ranks
         self._warned_few = self._marked = False
+        self._moments = Moments(0, 0.0, 0.0)
         self.reset()
 
     def reset(self) -> None:
@@ -95,8 +96,8 @@ class ValidationSamples:
             return None
         losses = as_series(val, "val")
         self._marked = getattr(val, MARK, False) is True
-        moments = Moments.of(losses)
-        values["val"], values["val_se"] = moments.mean, moments.se
+        self._moments = Moments.of(losses)  # this rank's, for against_best in the same log() call
+        values["val"], values["val_se"] = self._moments.mean, self._moments.se
         return losses
 
     def against_best(self, epoch: int, losses: np.ndarray | None, values: dict[str, float]) -> None:
@@ -108,7 +109,7 @@ class ValidationSamples:
             return
         best = self._before if self._best is not None and self._best[0] == epoch else self._best
         paired = best is not None and best[1].size == losses.size
-        row = Moments.of(losses).row() + Moments.of(losses - best[1] if paired else ()).row() + [float(paired)]
+        row = self._moments.row() + Moments.of(losses - best[1] if paired else ()).row() + [float(paired)]
         rows = [row] if self._ranks is None else self._ranks.gather(row)  # all ranks log together
         latest = Moments.pooled([Moments(int(r[0]), r[1], r[2]) for r in rows])
         values["val"], values["val_se"] = latest.mean, latest.se
