@@ -103,7 +103,7 @@ class SafeStream:
     def __init__(self, stream: Any = None) -> None:
         self._stream = stream
         self.off = False
-        self._ascii: bool | None = None  # decided at the first write
+        self._ascii, self._ascii_for = False, None  # whether the stream _ascii_for gets ASCII
 
     @property
     def stream(self) -> Any:
@@ -111,9 +111,11 @@ class SafeStream:
 
     @property
     def ascii(self) -> bool:
-        """Whether the stream gets ASCII (its encoding cannot show the line's symbols)."""
-        if self._ascii is None:
-            self._ascii = not can_show_symbols(self.stream)
+        """Whether the stream gets ASCII (its encoding cannot show the line's symbols); asked again
+        when ``sys.stdout`` is replaced."""
+        stream = self.stream
+        if stream is not self._ascii_for:
+            self._ascii, self._ascii_for = not can_show_symbols(stream), stream
         return self._ascii
 
     def is_terminal(self) -> bool:
