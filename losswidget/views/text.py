@@ -1,12 +1,12 @@
 """Plain-Python view: progress in a terminal, no widgets.
 
 On a terminal (a TTY), one line redrawn in place as tqdm draws it (``'\\r'`` and the line, padded
-over the previous one, never wider than the terminal, measured in columns: a CJK name takes two a
-character): the epoch, a bar, elapsed time and the ETA,
-the losses and the best epoch, and a sparkline of the validation loss. A permanent line stays
-behind when the best epoch has moved (at most one every few seconds) and when the loop ends, then
-the same summary as everywhere else (the frame's status lines). Anywhere else (a pipe, a log file,
-CI) a plain line every few seconds: redraws would only fill the log with carriage returns.
+over the previous one, never wider than the terminal, measured in columns: a CJK character or an
+emoji takes two): the epoch, a bar, elapsed time and the ETA, the losses and the best epoch, and
+a sparkline of the validation loss. A permanent line stays behind when the best epoch has moved
+(at most one every few seconds) and when the loop ends, then the same summary as everywhere else
+(the frame's status lines). Anywhere else (a pipe, a log file, CI) a plain line every few seconds:
+redraws would only fill the log with carriage returns.
 Every write goes through :class:`~losswidget.views.text_stream.SafeStream`: ASCII where the
 encoding has no room for the symbols, and the display off (one warning) where the stream fails.
 """
