@@ -10,6 +10,7 @@ is never worth a training run (tqdm's rule, STYLE.md "A display never costs a ru
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import unicodedata
@@ -43,15 +44,18 @@ _PROBE = "▁█·–…"  # if the stream's encoding has these, it has the line
 def columns(text: str) -> int:
     """Terminal columns of ``text``: two for a wide or fullwidth character (and for a narrow one
     turned into an emoji by U+FE0F), none for a combining mark or a format character."""
-    total = 0
-    for char in text:
-        if char == "\ufe0f":  # emoji presentation: the character before it takes two columns
-            total += 1
-        elif unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        else:
-            total += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return total
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_columns, text))
+
+
+@functools.lru_cache(maxsize=4096)  # a line is redrawn ten times a second from a few dozen characters
+def _char_columns(char: str) -> int:
+    if char == "\ufe0f":  # emoji presentation: the character before it takes two columns
+        return 1
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def clip(text: str, width: int, ellipsis: str = "…") -> str:
@@ -63,7 +67,7 @@ def clip(text: str, width: int, ellipsis: str = "…") -> str:
         return ""
     kept, used = [], 0
     for char in text:
-        used += columns(char)
+        used += _char_columns(char)
         if used > room:
             break
         kept.append(char)
