@@ -36,6 +36,8 @@ from losswidget.views.base import Controls
 
 __all__ = ["RunWatcher", "watch"]
 
+MAX_INTERVAL = 3600.0  # seconds between reads; poll() reads at any time (a thread cannot wait 1e10 s)
+
 
 class WatchFeed:
     """The watcher's frames and status, from its followers and settings: the display draws from it."""
@@ -118,6 +120,7 @@ class RunWatcher:
     """
 
     def __init__(self, paths: list[Path], interval: float = 0.5, display: str = "auto") -> None:
+        interval = check_interval(interval)
         self.followers = [FileFollower(path) for path in paths]
         self.settings = ChartSettings()
         self.settings.on_change = self._setting_changed
@@ -242,5 +245,16 @@ def watch(paths: Any, *, interval: float = 0.5, display: str = "auto") -> RunWat
             raise IsADirectoryError(f"watch() follows .jsonl log files: {str(path)!r} is a directory")
         if path.suffix.lower() != ".jsonl":
             raise ValueError(f"watch() follows .jsonl logs written with log_file=...: {str(path)!r}")
-    interval = check_float("interval", interval, minimum=0.05)
+    interval = check_interval(interval)
     return RunWatcher(paths, interval=interval, display=display)
+
+
+def check_interval(interval: Any) -> float:
+    """Seconds between reads: at least 0.05, at most an hour."""
+    interval = check_float("interval", interval, minimum=0.05)
+    if interval > MAX_INTERVAL:
+        raise ValueError(
+            f"'interval' must be <= {MAX_INTERVAL:g} seconds (an hour): {interval:g}; "
+            "watcher.poll() reads the files at any time"
+        )
+    return interval

@@ -51,7 +51,8 @@ def _parse_csv_number(text: str) -> float:
 
 def read_csv(path: Path, history_class: Any) -> Any:
     history = history_class()
-    with open(path, encoding="utf-8", newline="") as stream:
+    # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is read as nothing, and no mark is fine.
+    with open(path, encoding="utf-8-sig", newline="") as stream:
         reader = csv.reader(stream)
         try:
             header = next(reader, None)

@@ -33,6 +33,27 @@ from losswidget.integrations.per_example import PerExampleLosses
 
 __all__ = ["accuracy", "evaluate", "fit"]
 
+# The closing sentence's way back to the best weights, for the monitor fit makes (the user has none).
+FIT_RESTORE_HINT = (
+    "the model keeps the last epoch's weights; to load the best epoch's, pass "
+    "monitor=lw.LiveLossMonitor(model=model) to fit and call monitor.restore_best() after it"
+)
+
+
+def check_loss_fn(loss_fn: Any, caller: str) -> None:
+    """A loss is a function or a module instance: the class itself (``nn.MSELoss``) would be called
+    with (outputs, targets) as its constructor's arguments and fail deep in torch."""
+    if isinstance(loss_fn, type):
+        module = loss_fn.__module__
+        name = loss_fn.__qualname__
+        if module.startswith("torch.nn.") and getattr(import_torch().nn, name, None) is loss_fn:
+            name = f"torch.nn.{name}"  # as it is written: torch.nn.MSELoss, not torch.nn.modules.loss.MSELoss
+        elif module not in ("__main__", "builtins"):
+            name = f"{module}.{name}"
+        raise TypeError(f"{caller}(): 'loss_fn' is the class {name}: pass an instance, {name}()")
+    if not callable(loss_fn):
+        raise TypeError(f"{caller}(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+
 
 def evaluate(
     model: Any,
@@ -64,8 +85,7 @@ def evaluate(
     check_model(model, "evaluate")
     check_loader("loader", loader, "evaluate")
     per_example = check_bool("per_example", per_example)
-    if not callable(loss_fn):
-        raise TypeError(f"evaluate(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    check_loss_fn(loss_fn, "evaluate")
     metrics = check_metrics(metrics, ("loss",))  # evaluate() returns the loss under "loss"
     device = check_device(model, device)
     was_training = model.training
@@ -160,8 +180,7 @@ def fit(
     epochs = check_int("epochs", epochs, minimum=0)
     log_every = check_int("log_every", log_every, minimum=1)
     metrics = check_metrics(metrics, ("loss", "train", "val", "lr"))  # fit() records these itself
-    if not callable(loss_fn):
-        raise TypeError(f"fit(): 'loss_fn' must be callable: got {type(loss_fn).__name__}")
+    check_loss_fn(loss_fn, "fit")
     check_loader("train_loader", train_loader, "fit")
     if val_loader is not None:
         check_loader("val_loader", val_loader, "fit")
@@ -176,6 +195,7 @@ def fit(
         _warn_if_overlapping(train_loader, val_loader)
     if monitor is None:
         monitor = LiveLossMonitor(model=model)
+        monitor._loop.restore_hint = FIT_RESTORE_HINT  # the caller holds no monitor to restore from
         monitor.show()
     elif not isinstance(monitor, LiveLossMonitor):
         raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")

@@ -38,6 +38,9 @@ class Loop:
         self.epochs_done = 0
         self.started = 0.0
         self.outcome: str | None = None
+        # How the user loads the best weights after a loop that ran to its end (fit's own monitor:
+        # the caller holds no monitor, so fit says it another way).
+        self.restore_hint = "monitor.restore_best() loads its weights"
 
     @property
     def elapsed(self) -> float:
@@ -115,7 +118,7 @@ class Loop:
             return f"The loop ended early at epoch {open_epoch}.{self.restored_text()}"
         best, hint = self._stopper.best_epoch, ""
         if self._best.model is not None and best is not None and best != self._recorder.history.last_epoch:
-            hint = f" The best epoch was {best}: monitor.restore_best() loads its weights."
+            hint = f" The best epoch was {best}: {self.restore_hint}."
         return f"Finished {self.epochs_done} epochs.{hint}"
 
     def _explain_after_cell(self, epoch: int | None) -> None:

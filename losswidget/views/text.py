@@ -1,28 +1,32 @@
 """Plain-Python view: progress in a terminal, no widgets.
 
 On a terminal (a TTY), one line redrawn in place as tqdm draws it (``'\\r'`` and the line, padded
-over the previous one, never wider than the terminal): the epoch, a bar, elapsed time and the ETA,
-the losses and the best epoch, and a sparkline of the validation loss. A permanent line stays
-behind when the best epoch has moved (at most one every few seconds) and when the loop ends, then
-the same summary as everywhere else (the frame's status lines). Anywhere else (a pipe, a log file,
-CI) a plain line every few seconds: redraws would only fill the log with carriage returns.
+over the previous one, never wider than the terminal, measured in columns: a CJK character or an
+emoji takes two): the epoch, a bar, elapsed time and the ETA, the losses and the best epoch, and
+a sparkline of the validation loss. A permanent line stays behind when the best epoch has moved
+(at most one every few seconds) and when the loop ends, then the same summary as everywhere else
+(the frame's status lines). Anywhere else (a pipe, a log file, CI) a plain line every few seconds:
+redraws would only fill the log with carriage returns.
+Every write goes through :class:`~losswidget.views.text_stream.SafeStream`: ASCII where the
+encoding has no room for the symbols, and the display off (one warning) where the stream fails.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
-import sys
 import time
 from typing import TextIO
 
 import numpy as np
 
 from losswidget.chart.frame import Frame, format_duration
+from losswidget.views.text_stream import SafeStream, clip, columns, pad, to_ascii
 
 PRINT_INTERVAL = 2.0  # seconds between plain lines, and between permanent lines on a terminal
 REDRAW_INTERVAL = 0.1  # seconds between redraws of the line on a terminal (tqdm's mininterval)
 SPARKS = "▁▂▃▄▅▆▇█"
+BLOCKS, ASCII_BLOCKS = " ▏▎▍▌▋▊▉█", " 1234567#"  # a bar's eighths (tqdm's ascii bar: digits and '#')
 SPARK_POINTS = 12
 BAR_WIDTH = 16
 
@@ -44,18 +48,19 @@ def sparkline(values: np.ndarray, points: int = SPARK_POINTS) -> str:
     return "".join(SPARKS[level] for level in levels)
 
 
-def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    """A bar of ``width`` cells, eighths included: ``[███▍        ]``."""
+def bar(fraction: float, width: int = BAR_WIDTH, blocks: str = BLOCKS) -> str:
+    """A bar of ``width`` cells, eighths included: ``[███▍        ]`` (``[###3        ]`` in ASCII)."""
     fraction = min(max(fraction, 0.0), 1.0)
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
-    partial = " ▏▎▍▌▋▊▉"[part] if full < width else ""
-    return "[" + ("█" * full + partial).ljust(width) + "]"
+    partial = blocks[part] if full < width else ""
+    return "[" + (blocks[8] * full + partial).ljust(width) + "]"
 
 
-def meter(frame: Frame, width: int) -> str:
-    """One terminal line for ``frame``, at most ``width`` characters: the parts that do not fit
-    are left out, the least important first (the sparkline, the bar, the times)."""
+def meter(frame: Frame, width: int, ascii: bool = False) -> str:
+    """One terminal line for ``frame``, at most ``width`` columns: the parts that do not fit
+    are left out, the least important first (the sparkline, the bar, the times). ``ascii``: the
+    line in ASCII (no sparkline: eight heights have no ASCII picture)."""
     progress = frame.progress
     head = frame.title + " " if frame.title else ""
     if progress is not None and progress.epoch is not None:
@@ -67,11 +72,11 @@ def meter(frame: Frame, width: int) -> str:
             times += f"<{format_duration(progress.eta)}"
     shown_bar = ""
     if progress is not None and progress.total:
-        shown_bar = bar(progress.done / progress.total)
+        shown_bar = bar(progress.done / progress.total, blocks=ASCII_BLOCKS if ascii else BLOCKS)
     # Numbers in fixed widths, so that the line keeps its length and its layout from one redraw to
     # the next (a part that came and went with a digit more or less would make the line jump).
     losses, best = _losses(frame, number="<7.4g", best_at="@")
-    spark = sparkline(frame.val)
+    spark = "" if ascii else sparkline(frame.val)
     with_best = " · ".join([*losses, best] if best else losses)
     for parts in (
         [head, shown_bar, times, with_best, spark],
@@ -81,9 +86,11 @@ def meter(frame: Frame, width: int) -> str:
         [head, " · ".join(losses)],
     ):
         line = "  ".join(part for part in parts if part).strip()
-        if len(line) <= width:
+        if ascii:
+            line = to_ascii(line, "ascii")
+        if columns(line) <= width:
             return line
-    return line[: max(width - 1, 0)] + "…" if width > 0 else ""
+    return clip(line, width, "." if ascii else "…")
 
 
 def _losses(frame: Frame, number: str = ".4g", best_at: str = "at epoch") -> tuple[list[str], str]:
@@ -116,7 +123,8 @@ def record(frame: Frame) -> str:
 
 
 class TextView:
-    """Terminal progress: a redrawn line on a TTY, sparse lines elsewhere; the outcome at the end."""
+    """Terminal progress: a redrawn line on a TTY, sparse lines elsewhere; the outcome at the end.
+    A stream that fails turns this view off with one warning; training goes on."""
 
     def __init__(
         self,
@@ -125,15 +133,20 @@ class TextView:
         redraw_interval: float = REDRAW_INTERVAL,
     ) -> None:
         self.controls: list = []
-        self._stream = stream
+        self._out = SafeStream(stream)
         self._interval = interval
         self._redraw_interval = redraw_interval
         self._last_print = -math.inf  # plain lines; permanent lines on a terminal
         self._last_redraw = -math.inf
         self._last_line = ""
-        self._drawn = 0  # characters of the line drawn in place now (0: none)
+        self._drawn = 0  # columns of the line drawn in place now (0: none)
         self._recorded_best: tuple | None = None
         self.shown = True
+
+    @property
+    def off(self) -> bool:
+        """True once the stream has failed: nothing more is written."""
+        return self._out.off
 
     def show(self) -> None:
         pass
@@ -141,22 +154,13 @@ class TextView:
     def sync_controls(self, settings: object) -> None:
         pass  # no controls in a terminal: Ctrl-C stops
 
-    def _out(self) -> TextIO:
-        return self._stream or sys.stdout
-
-    def _is_terminal(self) -> bool:
-        try:
-            return bool(self._out().isatty())
-        except (AttributeError, ValueError, OSError):  # a closed or odd stream: plain lines
-            return False
-
     def _print(self, text: str) -> None:
         self._clear()
-        print(text, file=self._out(), flush=True)
+        self._out.write(text + "\n")
 
     def _clear(self) -> None:
         if self._drawn:
-            self._out().write("\r" + " " * self._drawn + "\r")
+            self._out.write("\r" + " " * self._drawn + "\r")
             self._drawn = 0
 
     def _line(self, frame: Frame) -> str:
@@ -165,8 +169,10 @@ class TextView:
         return " · ".join(parts + _said(frame))
 
     def render(self, frame: Frame) -> None:
+        if self.off:
+            return
         now = time.monotonic()
-        if self._is_terminal():
+        if self._out.is_terminal():
             self._redraw(frame, now)
             return
         line = self._line(frame)
@@ -182,14 +188,14 @@ class TextView:
                 self._print(record(frame))
             self._recorded_best, self._last_print = frame.best, now
         width = max(shutil.get_terminal_size((80, 24)).columns - 1, 10)  # the last column would wrap
-        line = meter(frame, width)
-        stream = self._out()
-        stream.write("\r" + line.ljust(self._drawn))
-        stream.flush()
-        self._drawn, self._last_redraw = len(line), now
+        line = meter(frame, width, ascii=self._out.ascii)
+        if self._out.write("\r" + pad(line, self._drawn)):
+            self._drawn, self._last_redraw = columns(line), now
 
     def finish(self, frame: Frame) -> None:
-        if self._is_terminal():
+        if self.off:
+            return
+        if self._out.is_terminal():
             self._print(record(frame))
         else:
             line = self._line(frame)
