@@ -182,8 +182,10 @@ def test_past_runs_are_drawn_faded_with_labels(monitor):
     monitor.log(val=0.3)
     monitor._draw()  # frames are throttled: draw the latest state now
     view = monitor._display.view
-    assert list(view.past_lines.labels) == ["run 1 (val)"]
+    assert list(view.past_lines.labels) == ["run 1"]  # the legend names the run; its validation is dashed
+    assert view.past_lines.line_style == "dashed"
     assert list(view.past_lines.y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # the earlier run's curve
+    assert np.isnan(view.past_train.y).all()  # it logged no training loss: nothing drawn for it
     assert all(opacity < 1 for opacity in view.past_lines.opacities)  # faded
     assert COLORS["val"] not in list(view.past_lines.colors)  # not drawn as the live validation line
     assert list(view.val_points.y) == pytest.approx([0.3])  # the live run starts over

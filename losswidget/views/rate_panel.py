@@ -37,6 +37,7 @@ class RatePanel:
             animation_duration=0,
             fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="150px", display="none"),
+            display_toolbar=False,
         )
         # On the loss chart: where the rate changed.
         self.changes = bq.Lines(x=[], y=[], scales=height_scales, colors=[RATE], line_style="dotted", stroke_width=1.5)

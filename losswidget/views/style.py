@@ -12,6 +12,7 @@ COLORS = {
     "past": "#b0b0b0",
     "band": "#d55e00",  # the validation colour, filled at BAND_OPACITY: legible under both themes' curves
     "rate": "#009e73",  # the learning rate (Okabe-Ito bluish green): not a loss colour, not a marker's
+    "note": "#444444",  # a legend's words about the curves (smoothing, earlier runs): 9.7:1 on white
 }
 BAND_OPACITY = 0.15  # the validation line over the band keeps 3:1 on white (3.2), 4:1 on a dark theme
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
@@ -30,5 +31,6 @@ def past_color(index: int) -> str:
 
 
 def legend_color(role: str, index: int = 0) -> str:
-    """The colour of a legend entry's role ("train", "val", "best", or "past" with its index)."""
+    """The colour of a legend entry's role ("train", "steps", "val", "band", "best", "note", or "past"
+    with its index)."""
     return past_color(index) if role == "past" else COLORS[role]
