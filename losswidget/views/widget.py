@@ -182,9 +182,11 @@ class WidgetView(ChartWidgets):
         """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones).
 
         The format goes first, in a message of its own: bqplot redraws an axis for new tick values in
-        a (zero-length) d3 transition that runs on the next animation frame with the formatter it was
-        given, so values and format in one message drew the new values in the old format ("0, 1, 1"
-        for 0, 0.5, 1 after ticks in whole numbers)."""
+        a (zero-length) d3 transition that runs on the next animation frame with the formatter the axis
+        has when the values' change event fires. In one message the two events fire in the order of the
+        state's keys, which ``hold_sync`` takes from a set (string hashing differs from kernel to
+        kernel): where the values came first, they were drawn in the old format ("0, 1, 1" for 0, 0.5,
+        1 after whole-number ticks; "0.00, 10.00, 20.00")."""
         values = np.array(ticks.values, dtype=np.float64) if len(ticks.values) >= 2 else None
         self._set(axis, tick_format=ticks.format)
         self._set(axis, tick_values=values)
