@@ -187,7 +187,7 @@ def test_earlier_runs_show_their_training_curve_and_metrics_too():
 
 def test_an_epochs_steps_are_centred_on_it_and_the_legend_says_so():
     monitor = lw.LiveLossMonitor(patience=None, display="none")
-    for epoch in monitor.epochs(3):
+    for _epoch in monitor.epochs(3):
         for step in range(4):
             monitor.log_step(train=1.0 - 0.1 * step)
         monitor.log(train=0.85, val=1.0)
