@@ -19,6 +19,7 @@ from losswidget.views.widget_parts import lines_of, padded
 PLOT_WIDTH, PLOT_HEIGHT = 640.0, 280.0
 LABEL_SIZE = 13  # px: the markers' labels (widget_parts)
 ROWS = (0.94, 0.86, 0.78, 0.06, 0.14, 0.22)  # label rows on the 0..1 height scale: top first, then bottom
+CHANGE_ROW = ROWS[2]  # the row of the learning rate's change labels (views/rate_panel)
 
 
 def _curve_points(frame: Frame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -46,6 +47,9 @@ def label_places(frame: Frame) -> list[tuple[float, float, bool]]:
     """For each of ``marker_labels(frame)`` (None where it is not drawn): (epoch, row on the 0..1
     scale, text left of the line) - on the side where it fits, in the quietest row not taken."""
     points = _curve_points(frame)
+    if frame.rate_changes:  # the learning rate's change labels keep their row (rate_panel.CHANGE_ROW)
+        xs = np.arange(0.0, PLOT_WIDTH, 2.0)
+        points.append((xs, np.full(xs.size, PLOT_HEIGHT * (1 - CHANGE_ROW) + 4 - 5.0)))
     x0, x1 = frame.x_range
     middle = (x0 + x1) / 2
     places: list[Any] = []
