@@ -16,7 +16,16 @@ import numpy as np
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.layout import fit_text, text_width, wrap_rows
-from losswidget.views.style import BAND_OPACITY, COLORS, METRIC_COLORS, VAL_DASH, legend_color, past_color, rate_color
+from losswidget.views.style import (
+    BAND_OPACITY,
+    COLORS,
+    METRIC_COLORS,
+    STEP_OPACITY,
+    VAL_DASH,
+    legend_color,
+    past_color,
+    rate_color,
+)
 from losswidget.views.svg_panel import FONT, WIDTH, Panel, left_margin
 
 PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 300, 150, 110
@@ -101,7 +110,7 @@ def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
             curve.epochs, curve.values, color, width=1.5, opacity=0.8, dash=VAL_DASH if curve.shows_val else ""
         )
     if frame.steps_x.size:
-        panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=0.7)
+        panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=STEP_OPACITY)
         if frame.smoothing > 1:
             panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
     if frame.val_low.size:

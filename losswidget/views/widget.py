@@ -20,7 +20,7 @@ from losswidget.views.base import Controls
 from losswidget.views.fast_send import can_send_directly, send_arrays
 from losswidget.views.layout import text_width
 from losswidget.views.rate_panel import RatePanel
-from losswidget.views.style import METRIC_COLORS
+from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
 from losswidget.views.widget_marks import render_markers, render_past
@@ -139,7 +139,7 @@ class WidgetView(ChartWidgets):
         smoothed = frame.smoothing > 1
         if frame.steps_x.size:  # the smoothed steps only where smoothing is on (else the same line twice)
             self._set(self.step_lines, **lines_of(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
-            self._set(self.step_lines, opacities=[0.7, 0.8 if smoothed else 0.0])
+            self._set(self.step_lines, opacities=[STEP_OPACITY, 0.8 if smoothed else 0.0])
         raw = smoothed and not frame.dots  # the raw curves stay visible under the smoothed ones
         if raw:
             self._set(self.raw_lines, **lines_of(frame.epochs, np.vstack([frame.train, frame.val])))

@@ -15,7 +15,7 @@ import numpy as np
 
 from losswidget.chart.marks import BAND
 from losswidget.views.base import Controls
-from losswidget.views.style import BAND_OPACITY, COLORS
+from losswidget.views.style import BAND_OPACITY, COLORS, STEP_OPACITY
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
@@ -89,7 +89,7 @@ class ChartWidgets:
             y=[],
             scales=scales,
             colors=[COLORS["steps"], TRAIN],
-            opacities=[0.6, 1.0],
+            opacities=[STEP_OPACITY, 1.0],
             stroke_width=1.0,
             labels=["train (steps)", "train (steps, smoothed)"],
         )
