@@ -72,8 +72,8 @@ def legend_layout(frame: Frame) -> tuple[list[tuple[float, float, str, object]],
 
 
 def _legend(frame: Frame) -> tuple[list[str], int]:
-    parts, placed_rows = [], legend_layout(frame)
-    placed, rows = placed_rows
+    parts: list[str] = []
+    placed, rows = legend_layout(frame)
     for x, baseline, label, entry in placed:
         color, top = legend_color(entry.role, entry.index), baseline - 10
         if entry.role == "band":
@@ -94,7 +94,7 @@ def _legend(frame: Frame) -> tuple[list[str], int]:
             line = f'x1="{x:.0f}" x2="{x + 18:.0f}" y1="{baseline - 4:.0f}" y2="{baseline - 4:.0f}"'
             parts.append(f'<line {line} stroke="{color}" stroke-width="{width}"{dashes}/>')
         text_x = x if entry.role == "note" else x + SWATCH
-        style = ' fill="#444" font-style="italic"' if entry.role == "note" else ""
+        style = f' fill="{color}" font-style="italic"' if entry.role == "note" else ""
         parts.append(f'<text x="{text_x:.0f}" y="{baseline:.0f}"{style}>{html.escape(label)}</text>')
     return parts, rows
 
@@ -195,9 +195,8 @@ def _metric_panel(frame: Frame, left: float, top: float) -> Panel:
     ]
     past = sorted({name for curve in frame.runs for name in curve.metrics})
     if past:
-        keys.append(
-            (f"earlier runs' {', '.join(frame.metric_labels.get(n, n) for n in past)}: faint, in their colours", "#444")
-        )
+        names = ", ".join(frame.metric_labels.get(name, name) for name in past)
+        keys.append((f"earlier runs' {names}: faint, in their colours", COLORS["note"]))
     _key_block(panel, keys)
     return panel
 
