@@ -599,3 +599,15 @@ def test_the_widget_legend_names_every_run_and_wraps(monitor):
     assert "white-space: nowrap" not in legend and "display: inline-block" in legend  # rows wrap between entries
     assert view.legend.layout.min_width == "0"  # the HBox lets it shrink to the widget's width
     assert len(view.past_metric_lines.y) == 12  # each earlier run's accuracy, faint in the metric panel
+
+
+@pytest.mark.parametrize("values", [(0.12, 0.9), (0.0, 1.4), (0.5, 0.51), (0.001, 0.003)])
+def test_a_metric_axis_always_gets_at_least_two_round_ticks(values):
+    """An accuracy from 0.12 to 0.9 got one tick label ("0.5"): a step of 0.5 was the first round step
+    over a third of the range. A finer round step is taken until two fit."""
+    from losswidget.chart.marks import metric_range
+
+    (low, high), ticks = metric_range([np.array(values)])
+    labels = ticks.labels()
+    assert len(labels) >= 2 and len(set(labels)) == len(labels)
+    assert low <= ticks.values[0] and ticks.values[-1] <= high

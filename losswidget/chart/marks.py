@@ -78,9 +78,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def linear_ticks(low: float, high: float, count: int) -> Ticks:
-    """The round ticks inside [low, high], with the format their step needs."""
+    """The round ticks inside [low, high], with the format their step needs: at least two where a
+    finer step gives them (0.12-0.9 in about three ticks has only 0.5 at a step of 0.5: 0.25 steps)."""
     slack = 1e-4 * (high - low)  # float32 data: a tick at an end counts as inside
-    ticks = [t for t in nice_ticks(low, high, count) if low - slack <= t <= high + slack]
+    for wanted in (count, count + 1, count + 2, 2 * count):
+        ticks = [t for t in nice_ticks(low, high, wanted) if low - slack <= t <= high + slack]
+        if len(ticks) >= 2:
+            break
     if len(ticks) < 2:
         return Ticks(tuple(ticks), ".3g")
     step = ticks[1] - ticks[0]

@@ -15,88 +15,37 @@ import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.chart.rates import change_text, labels_left
-from losswidget.views.layout import fit_text, text_width, wrap_rows
+from losswidget.views.layout import fit_text, text_width
 from losswidget.views.style import (
     BAND_OPACITY,
     COLORS,
     METRIC_COLORS,
     STEP_OPACITY,
     VAL_DASH,
-    legend_color,
     past_color,
     rate_color,
 )
 from losswidget.views.svg_panel import FONT, WIDTH, Panel, left_margin
+from losswidget.views.svg_text import (
+    LEGEND_ROW,
+    MARGIN,
+    key_height,
+    key_rows,
+    keys_above,
+    legend,
+    metric_keys,
+    rate_keys,
+    wrap_words,
+)
 
 PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 300, 150, 110
 BOTTOM = 36  # under a panel: its tick labels and the x axis' title
 LINE_HEIGHT = 18
-LEGEND_ROW, LEGEND_GAP, SWATCH = 18, 16, 22  # px: a legend row, between entries, a swatch and its gap
-MARGIN = 8  # px: text keeps this far from the image's edges
 PAST_DASHES = ("", "4 3", "1 3", "8 3 2 3")  # an earlier run's metrics, told apart by dash in its colour
 
 
 def _fmt(value: float) -> str:
     return f"{value:.3g}"
-
-
-def wrap_words(line: str, room: float) -> list[str]:
-    """``line`` in pieces no wider than ``room`` pixels, broken between words (a word wider than that
-    is shortened with "…")."""
-    pieces: list[str] = []
-    for word in line.split():
-        word = fit_text(word, room, FONT)
-        if pieces and text_width(pieces[-1] + " " + word, FONT) <= room:
-            pieces[-1] += " " + word
-        else:
-            pieces.append(word)
-    return pieces or [""]
-
-
-def legend_layout(frame: Frame) -> tuple[list[tuple[float, float, str, object]], int]:
-    """Each legend entry's (x, baseline, label as drawn, entry) and the number of rows: wrapped so that
-    every entry, whatever their number and length, lies inside the image."""
-    room = WIDTH - 2 * MARGIN
-    labels = [fit_text(entry.label, room - SWATCH, FONT) for entry in frame.legend]
-    widths = [
-        (0 if entry.role == "note" else SWATCH) + text_width(label, FONT) for entry, label in zip(frame.legend, labels)
-    ]
-    rows = wrap_rows(widths, room, LEGEND_GAP)
-    placed = []
-    for row, indices in enumerate(rows):
-        x = float(MARGIN)
-        for index in indices:
-            placed.append((x, 14.0 + LEGEND_ROW * row, labels[index], frame.legend[index]))
-            x += widths[index] + LEGEND_GAP
-    return placed, len(rows)
-
-
-def _legend(frame: Frame) -> tuple[list[str], int]:
-    parts: list[str] = []
-    placed, rows = legend_layout(frame)
-    for x, baseline, label, entry in placed:
-        color, top = legend_color(entry.role, entry.index), baseline - 10
-        if entry.role == "band":
-            swatch = (
-                f'x="{x:.0f}" y="{top:.0f}" width="18" height="12" fill="{color}" fill-opacity="{BAND_OPACITY * 2}"'
-            )
-            parts.append(f"<rect {swatch}/>")
-        elif entry.role == "best":
-            middle = baseline - 4
-            parts.append(
-                f'<path d="M{x + 9:.0f},{middle - 6:.0f} L{x + 15:.0f},{middle:.0f} L{x + 9:.0f},{middle + 6:.0f} '
-                f'L{x + 3:.0f},{middle:.0f} Z" fill="{color}"/>'
-            )
-        elif entry.role != "note":
-            dashed = entry.role == "val" or (entry.role == "past" and frame.runs[entry.index].shows_val)
-            dashes = f' stroke-dasharray="{VAL_DASH}"' if dashed else ""
-            width = 1.5 if entry.role == "steps" else 3
-            line = f'x1="{x:.0f}" x2="{x + 18:.0f}" y1="{baseline - 4:.0f}" y2="{baseline - 4:.0f}"'
-            parts.append(f'<line {line} stroke="{color}" stroke-width="{width}"{dashes}/>')
-        text_x = x if entry.role == "note" else x + SWATCH
-        style = f' fill="{color}" font-style="italic"' if entry.role == "note" else ""
-        parts.append(f'<text x="{text_x:.0f}" y="{baseline:.0f}"{style}>{html.escape(label)}</text>')
-    return parts, rows
 
 
 def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
@@ -185,41 +134,12 @@ def _metric_panel(frame: Frame, left: float, top: float) -> Panel:
     for index, curve in enumerate(frame.runs):  # earlier runs' metrics: faint, in the run's colour
         for name, (mx, my) in curve.metrics.items():
             order = names.index(name) if name in names else len(names) + list(curve.metrics).index(name)
-            panel.polyline(
-                mx, my, past_color(index), width=1.2, opacity=0.6, dash=PAST_DASHES[order % len(PAST_DASHES)]
-            )
+            dash = PAST_DASHES[order % len(PAST_DASHES)]
+            panel.polyline(mx, my, past_color(index), width=1.2, opacity=0.6, dash=dash)
     for index, (mx, my) in enumerate(frame.metrics.values()):
         panel.polyline(mx, my, METRIC_COLORS[index % len(METRIC_COLORS)])
-    keys = [
-        (frame.metric_labels.get(name, name), METRIC_COLORS[i % len(METRIC_COLORS)]) for i, name in enumerate(names)
-    ]
-    past = sorted({name for curve in frame.runs for name in curve.metrics})
-    if past:
-        names = ", ".join(frame.metric_labels.get(name, name) for name in past)
-        keys.append((f"earlier runs' {names}: faint, in their colours", COLORS["note"]))
-    _key_block(panel, keys)
+    keys_above(panel, key_rows(metric_keys(frame), left))
     return panel
-
-
-def _key_block(panel: Panel, keys: list[tuple[str, str]]) -> None:
-    """Names of a panel's lines, stacked in the corner of the plot where they hide the fewest points."""
-    if not keys:
-        return
-    room = panel.right - panel.left - 8
-    texts = [(fit_text(text, room, FONT), color) for text, color in keys]
-    width = max(text_width(text, FONT) for text, _ in texts)
-    height = 16 * len(texts)
-    corners = [(panel.left + 4, panel.top + 14), (panel.right - 4 - width, panel.top + 14)]
-    corners += [(panel.left + 4, panel.bottom - height + 10), (panel.right - 4 - width, panel.bottom - height + 10)]
-    counts = []
-    for x, y in corners:
-        count = 0
-        for xs, ys in panel.obstacles:
-            count += int(np.count_nonzero((xs >= x) & (xs <= x + width) & (ys >= y - FONT) & (ys <= y + height - 12)))
-        counts.append(count)
-    x, y = corners[int(np.argmin(counts))]
-    for row, (text, color) in enumerate(texts):
-        panel.text(x, y + 16 * row, text, color)
 
 
 def _rate_panel(frame: Frame, left: float, top: float) -> Panel:
@@ -227,8 +147,7 @@ def _rate_panel(frame: Frame, left: float, top: float) -> Panel:
     panel.axes("learning rate")
     for index, (rx, ry) in enumerate(frame.rates.values()):
         panel.steps(rx, ry, rate_color(index))
-    if len(frame.rates) > 1:  # one rate: the axis names it
-        _key_block(panel, [(name, rate_color(index)) for index, name in enumerate(frame.rates)])
+    keys_above(panel, key_rows(rate_keys(frame), left))
     return panel
 
 
@@ -238,10 +157,11 @@ def render_svg(frame: Frame) -> str:
     left = left_margin(frame.y_ticks, frame.metric_ticks if has_metrics else frame.y_ticks, frame.rate_ticks)
     lines = [*frame.status, frame.clip_note] if frame.clip_note else frame.status
     status = [piece for line in lines for piece in wrap_words(line, WIDTH - left - MARGIN)]
-    legend, legend_rows = _legend(frame)
+    legend_parts, legend_rows = legend(frame)
     top = LEGEND_ROW * legend_rows + 10
-    metric_top = top + PLOT_HEIGHT + BOTTOM
+    metric_top = top + PLOT_HEIGHT + BOTTOM + (key_height(metric_keys(frame), left) if has_metrics else 0)
     rate_top = metric_top + (METRIC_HEIGHT + BOTTOM if has_metrics else 0)
+    rate_top += key_height(rate_keys(frame), left) if frame.rates else 0
     status_top = rate_top + (RATE_HEIGHT + BOTTOM if frame.rates else 0)
     height = status_top + LINE_HEIGHT * (len(status) + 2)
     panels = [_loss_panel(frame, left, top)]
@@ -249,7 +169,7 @@ def render_svg(frame: Frame) -> str:
         panels.append(_metric_panel(frame, left, metric_top))
     if frame.rates:
         panels.append(_rate_panel(frame, left, rate_top))
-    parts = [part for panel in panels for part in (*panel.parts, panel.clipped_data())] + legend
+    parts = [part for panel in panels for part in (*panel.parts, panel.clipped_data())] + legend_parts
     if frame.title:
         title = html.escape(fit_text(frame.title, (WIDTH - left - MARGIN) / 1.1, FONT))
         parts.append(f'<text x="{left}" y="{status_top + 4}" font-weight="bold">{title}</text>')
