@@ -196,7 +196,7 @@ class WidgetView(ChartWidgets):
         widest = max((text_width(label, 20 if big else 12) for label in ticks.labels()), default=0.0)
         offset = max(60 if big else 48, math.ceil(widest) + 18)
         self._set(axis, label_offset=f"{offset}px")
-        self._set(figure, fig_margin={**figure.fig_margin, "left": offset + 12})
+        self._set(figure, fig_margin={**figure.fig_margin, "left": offset + (24 if big else 12)})  # the title's glyphs
 
     def _render_size(self, frame: Frame) -> None:
         """Classroom (default) or presentation size: text, line widths and the chart's height."""
