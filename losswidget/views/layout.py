@@ -10,7 +10,6 @@ measure what the layout measured.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -81,15 +80,17 @@ def quietest_row(
 
 def densify(xs: np.ndarray, ys: np.ndarray, step: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     """Points every ``step`` pixels along a polyline (its vertices alone miss a steep segment that
-    crosses a label between two epochs), NaN gaps dropped."""
+    crosses a label between two epochs), NaN gaps dropped; vectorised: a frame of 2,000 steps costs
+    a few array operations."""
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
     ok = np.isfinite(xs) & np.isfinite(ys)
-    out_x, out_y = [xs[ok]], [ys[ok]]
-    both = ok[:-1] & ok[1:]
-    for i in np.flatnonzero(both):
-        length = math.hypot(xs[i + 1] - xs[i], ys[i + 1] - ys[i])
-        if length > step:
-            t = np.linspace(0.0, 1.0, int(length / step) + 2)[1:-1]
-            out_x.append(xs[i] + t * (xs[i + 1] - xs[i]))
-            out_y.append(ys[i] + t * (ys[i + 1] - ys[i]))
-    return np.concatenate(out_x), np.concatenate(out_y)
+    start = np.flatnonzero(ok[:-1] & ok[1:])  # segments between two drawn points
+    dx, dy = xs[start + 1] - xs[start], ys[start + 1] - ys[start]
+    inner = np.maximum(np.ceil(np.hypot(dx, dy) / step).astype(np.int64) - 1, 0)  # points inside each segment
+    segment = np.repeat(np.arange(start.size), inner)
+    rank = np.arange(segment.size) - np.repeat(np.cumsum(inner) - inner, inner) + 1
+    t = rank / (inner[segment] + 1)
+    return (
+        np.concatenate([xs[ok], xs[start[segment]] + t * dx[segment]]),
+        np.concatenate([ys[ok], ys[start[segment]] + t * dy[segment]]),
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.chart.frame import STATUS_INTERVAL, Frame
+from losswidget.chart.frame import STATUS_INTERVAL, Frame, marker_labels
 from losswidget.chart.marks import Ticks
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
@@ -23,7 +23,7 @@ from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
-from losswidget.views.widget_marks import render_markers, render_past
+from losswidget.views.widget_marks import label_places, render_markers, render_past
 from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
 
@@ -42,6 +42,8 @@ class WidgetView(ChartWidgets):
         self._status_prompt: tuple = ()
         self._status_sent_at = -float("inf")
         self._handle: Any = None
+        self._placed: tuple = ((), -float("inf"), [])  # the markers' labels: (key, when, places)
+        self._room: dict[int, tuple] = {}  # each axis' ticks and size when its room was made
         self.shown = False
 
     # -- display -----------------------------------------------------------------------
@@ -151,7 +153,7 @@ class WidgetView(ChartWidgets):
             if frame.dots:
                 self._set(points, x=frame.epochs, y=values, opacities=np.array([0.5 if smoothed else 1.0]))
             self._set(points, visible=frame.dots)
-        render_markers(self, frame, self._set)
+        render_markers(self, frame, self._set, self._label_places(frame))
         render_past(self, frame, self._set)
         self._render_metrics(frame)
         self.rate_panel.render(frame, self._set, self._set_ticks)
@@ -191,8 +193,21 @@ class WidgetView(ChartWidgets):
         self._set(axis, tick_format=ticks.format)
         self._set(axis, tick_values=values)
 
+    def _label_places(self, frame: Frame) -> list:
+        """Where the markers' labels go: placed again when a label or the scale changed, else at most
+        once a ``STATUS_INTERVAL`` as the curves and axes grow (a frame's budget is a millisecond or two:
+        placing them is a third of one)."""
+        key = (marker_labels(frame), frame.log_y, len(frame.runs))
+        now = time.monotonic()
+        if key != self._placed[0] or now - self._placed[1] >= STATUS_INTERVAL:
+            self._placed = (key, now, label_places(frame))
+        return self._placed[2]
+
     def _make_room(self, figure: Any, axis: Any, ticks: Ticks, big: bool) -> None:
         """The axis title clear of its widest tick label ("0.0012" on the rate panel overlapped it)."""
+        if self._room.get(id(axis)) == (ticks, big):
+            return
+        self._room[id(axis)] = (ticks, big)
         widest = max((text_width(label, 20 if big else 12) for label in ticks.labels()), default=0.0)
         offset = max(60 if big else 48, math.ceil(widest) + 18)
         self._set(axis, label_offset=f"{offset}px")

@@ -36,16 +36,27 @@ def _curve_points(frame: Frame) -> list[tuple[np.ndarray, np.ndarray]]:
                 y = np.log10(np.where(y > 0, y, np.nan))
         px = (np.asarray(x, dtype=np.float64) - x0) / ((x1 - x0) or 1.0) * PLOT_WIDTH
         py = PLOT_HEIGHT - (y - y0) / ((y1 - y0) or 1.0) * PLOT_HEIGHT
-        return densify(px, np.clip(py, -50, PLOT_HEIGHT + 50))
+        return px, np.clip(py, -50, PLOT_HEIGHT + 50)
 
     curves = [(frame.epochs, frame.train_smooth), (frame.epochs, frame.val_smooth), (frame.steps_x, frame.steps_raw)]
     curves += [(curve.epochs, values) for curve in frame.runs for values in (curve.values, curve.train) if values.size]
     return [pixels(x, y) for x, y in curves if np.size(x)]
 
 
+def _near(xs: np.ndarray, ys: np.ndarray, span: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a curve (x ascending) over ``span``, one point beyond each end, densified: a
+    frame looks at the few points under a label, not at 2,000 steps."""
+    first = max(int(np.searchsorted(xs, span[0])) - 1, 0)
+    last = int(np.searchsorted(xs, span[1])) + 1
+    return densify(xs[first:last], ys[first:last])
+
+
 def label_places(frame: Frame) -> list[tuple[float, float, bool]]:
     """For each of ``marker_labels(frame)`` (None where it is not drawn): (epoch, row on the 0..1
     scale, text left of the line) - on the side where it fits, in the quietest row not taken."""
+    labels = marker_labels(frame)
+    if all(epoch is None for _, epoch, _ in labels):  # most frames: nothing to place
+        return [None] * len(labels)
     points = _curve_points(frame)
     if frame.rate_changes:  # the learning rate's change labels keep their row (rate_panel.CHANGE_ROW)
         xs = np.arange(0.0, PLOT_WIDTH, 2.0)
@@ -53,7 +64,7 @@ def label_places(frame: Frame) -> list[tuple[float, float, bool]]:
     x0, x1 = frame.x_range
     middle = (x0 + x1) / 2
     places: list[Any] = []
-    for _kind, epoch, text in marker_labels(frame):
+    for _kind, epoch, text in labels:
         if epoch is None:
             places.append(None)
             continue
@@ -62,16 +73,17 @@ def label_places(frame: Frame) -> list[tuple[float, float, bool]]:
         left = (epoch > middle and at - 6 - width >= 0) or at + 6 + width > PLOT_WIDTH
         span = (at - 6 - width, at - 6) if left else (at + 6, at + 6 + width)
         baselines = [PLOT_HEIGHT * (1 - row) + 4 for row in ROWS]
-        row = quietest_row(baselines, span, points, LABEL_SIZE)
+        row = quietest_row(baselines, span, [_near(xs, ys, span) for xs, ys in points], LABEL_SIZE)
         places.append((epoch, ROWS[row], left))
         xs = np.arange(span[0], span[1], 2.0)  # taken: the next label avoids this box
         points.append((xs, np.full(xs.size, baselines[row] - 5.0)))
     return places
 
 
-def render_markers(view: Any, frame: Frame, send: Callable[..., None]) -> None:
+def render_markers(view: Any, frame: Frame, send: Callable[..., None], places: list) -> None:
+    """The stop and what-if lines with their labels at ``places`` (:func:`label_places`), and the ◆."""
     lines_x = []
-    for (kind, epoch, text), place in zip(marker_labels(frame), label_places(frame)):
+    for (kind, epoch, text), place in zip(marker_labels(frame), places):
         label = view.stop_label if kind == "stop" else view.what_if_label
         lines_x.append([np.nan, np.nan] if epoch is None else [epoch, epoch])
         if place is None:
