@@ -352,7 +352,9 @@ def test_presentation_size_for_a_projector_and_back():
     assert view.val_line.stroke_width == 5.0 and "font-size: 20px" in view.status.value
     assert "losswidget-presentation" in view.root._dom_classes
     assert "text.axislabel { font-size: 20px" in view.legend.value  # bqplot's axes have no label style
-    assert view.figure.fig_margin["bottom"] == 64 and view.metric_figure.fig_margin["left"] == 72
+    assert view.figure.fig_margin["bottom"] == 64 and view.figure.fig_margin["left"] >= 72
+    offset = int(view.y_axis.label_offset[:-2])  # the title beyond its 20 px tick labels, its glyphs inside
+    assert offset >= 60 and view.figure.fig_margin["left"] == offset + 24
     monitor.presentation = False  # mid-run too: the next frame is classroom size again
     assert view.figure.layout.height == "340px" and view.y_axis.tick_style == {}
     assert view.val_line.stroke_width == 2.5 and "font-size: 13px" in view.status.value
