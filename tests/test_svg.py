@@ -71,3 +71,175 @@ def test_nice_ticks():
     assert nice_ticks(3, 3) == [3]
     ticks = np.array(nice_ticks(0.0123, 0.0456))
     assert ticks.min() >= 0.0123 and ticks.max() <= 0.0456
+
+
+# -- every label inside the image, every run named ------------------------------------------------
+
+LONG_NAMES = [f"run {k:02d}: width {2**k} dropout 0.{k} lr 0.001 ".ljust(40, "x")[:40] for k in range(12)]
+
+
+def many_runs_monitor(names=LONG_NAMES, epochs=60):
+    """A comparison of many long-named runs with metrics, a stepped live run whose best epoch is its last
+    (at the plot's right edge), and a learning rate on small values (wide tick labels)."""
+    monitor = lw.LiveLossMonitor(patience=None, display="none", name="a live run with a name as long as theirs")
+    for k, name in enumerate(names):
+        history = lw.History(name)
+        for epoch in range(40):
+            loss = 2 / (epoch + 1 + k) + 0.1
+            history.log_epoch(epoch, {"train": loss, "val": loss + 0.1 + 0.002 * k * epoch, "acc": 0.5 + 0.01 * epoch})
+        monitor.add_run(history)
+    for epoch in range(epochs):
+        for step in range(5):
+            monitor.log_step(train=2.3 * math.exp(-epoch / 40) + 0.01 * step)
+        monitor.log(train=2.3 * math.exp(-epoch / 40), val=2.35 * math.exp(-epoch / 45), acc=0.5 + 0.005 * epoch)
+    return monitor
+
+
+def text_boxes(svg):
+    """(text, left, top, right, bottom, rotated) of every <text>, measured as the layout measures it."""
+    from losswidget.views.layout import text_width
+
+    boxes = []
+    for element in parse(svg).iter():
+        if not element.tag.endswith("text") or element.tag.endswith("textPath"):
+            continue
+        text = element.text or ""
+        size = 12.0
+        width = text_width(text, size, bold=element.get("font-weight") == "bold")
+        x, y = float(element.get("x")), float(element.get("y"))
+        anchor = element.get("text-anchor", "start")
+        start = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        rotated = "rotate(-90" in element.get("transform", "")
+        if rotated:  # the axis titles: the text runs upwards, centred at y
+            boxes.append((text, x - size, y - width / 2, x + 0.3 * size, y + width / 2, True))
+        else:
+            boxes.append((text, start, y - size, start + width, y + 0.3 * size, False))
+    return boxes
+
+
+def overlaps(a, b):
+    return a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+
+
+def test_every_label_lies_inside_the_image_and_every_run_is_named():
+    svg = render_svg(many_runs_monitor()._build_frame())
+    root = parse(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    boxes = text_boxes(svg)
+    outside = [box for box in boxes if box[1] < 0 or box[2] < 0 or box[3] > width or box[4] > height]
+    assert not outside, outside
+    texts = [box[0] for box in boxes]
+    for name in LONG_NAMES:
+        assert name in texts  # named in full: 40 characters fit a legend row
+    legend = [box for box in boxes if box[0] in LONG_NAMES]
+    assert not [(a[0], b[0]) for i, a in enumerate(legend) for b in legend[i + 1 :] if overlaps(a, b)]
+
+
+def test_a_name_longer_than_the_image_is_shortened_inside_it_and_still_told_apart():
+    names = ["a" * 150 + " first", "a" * 150 + " second"]
+    svg = render_svg(many_runs_monitor(names, epochs=5)._build_frame())
+    boxes = text_boxes(svg)
+    assert all(0 <= box[1] and box[3] <= 720 for box in boxes)
+    shortened = [box[0] for box in boxes if box[0].startswith("aaa")]
+    assert len(shortened) == 2 and all("…" in text for text in shortened)
+    assert shortened[0].endswith(" first") and shortened[1].endswith(" second")  # the end tells them apart
+
+
+def test_the_best_label_at_the_right_edge_stays_inside_the_plot():
+    frame = many_runs_monitor([], epochs=60)._build_frame()
+    assert frame.best[0] == 59 and frame.x_range[1] == 59  # the best epoch is the plot's right edge
+    boxes = text_boxes(render_svg(frame))
+    (best,) = [box for box in boxes if box[0] == "best: epoch 59"]
+    assert 0 < best[1] and best[3] <= 720 - 20  # inside the plot (its right edge)
+
+
+def test_axis_titles_clear_of_their_tick_labels():
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in range(30):
+        monitor.log(train=1 / (epoch + 1), val=1.2 / (epoch + 1), lr=0.0012 * 0.92**epoch)
+    frame = monitor._build_frame()
+    assert len(frame.rate_ticks.labels()[0]) >= 5  # wide labels ("0.001", "0.0012")
+    boxes = text_boxes(render_svg(frame))
+    titles = [box for box in boxes if box[5]]
+    assert {box[0] for box in titles} == {"loss", "learning rate"}
+    ticks = [box for box in boxes if not box[5] and box[1] < 64 + 20]
+    assert not [(t[0], b[0]) for t in titles for b in ticks if overlaps(t, b)]
+
+
+def test_earlier_runs_show_their_training_curve_and_metrics_too():
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in range(10):
+        monitor.log(train=1 / (epoch + 1), val=1.5 / (epoch + 1), acc=0.1 * epoch)
+    monitor.new_run("wider")
+    for epoch in range(10):
+        monitor.log(train=0.5 / (epoch + 1), val=0.9 / (epoch + 1), acc=0.2 + 0.05 * epoch)
+    frame = monitor._build_frame()
+    (past,) = frame.runs
+    assert past.train.tolist() == pytest.approx([1 / (e + 1) for e in range(10)])  # training, besides validation
+    assert past.metrics["acc"][1].tolist() == pytest.approx([0.1 * e for e in range(10)])
+    svg = render_svg(frame)
+    gray = 'stroke="#7f7f7f"'  # style.past_color(0)
+    assert svg.count(f'{gray} stroke-width="1"') == 1  # its training curve, thin
+    assert svg.count(f'{gray} stroke-width="1.5" stroke-opacity="0.8" stroke-dasharray') == 1  # validation, dashed
+    assert svg.count(f'{gray} stroke-width="1.2"') == 1  # its accuracy, in the metric panel
+    assert "earlier runs: dashed validation, thin solid train" in svg
+
+
+def test_an_epochs_steps_are_centred_on_it_and_the_legend_says_so():
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for _epoch in monitor.epochs(3):
+        for step in range(4):
+            monitor.log_step(train=1.0 - 0.1 * step)
+        monitor.log(train=0.85, val=1.0)
+    frame = monitor._build_frame()
+    x = frame.steps_x.astype(np.float64)
+    assert x.min() >= -0.5 and frame.x_range[0] == -0.5  # not from -1: epoch 0 is centred on 0
+    for epoch in range(3):  # the epoch's mean is drawn at the mean x of its steps
+        assert x[4 * epoch : 4 * epoch + 4].mean() == pytest.approx(epoch)
+    labels = [entry.label for entry in frame.legend]
+    assert "train (epoch mean)" in labels and any("centred on its epoch" in label for label in labels)
+
+
+def test_smoothing_keeps_the_raw_curves_and_says_how_much_it_lags():
+    monitor = lw.LiveLossMonitor(patience=None, display="none", smoothing=5)
+    for epoch in range(100):  # beyond the dots' limit: lines only
+        monitor.log(train=1 / (epoch + 1) + 0.01 * (epoch % 3), val=1.2 / (epoch + 1) + 0.01 * (epoch % 2))
+    frame = monitor._build_frame()
+    notes = [entry.label for entry in frame.legend if entry.role == "note"]
+    assert notes == ["smoothed: mean of the last 5 epochs (lags by 2 epochs); faint: raw"]
+    svg = render_svg(frame)
+    assert svg.count('stroke-width="1" stroke-opacity="0.35"') == 2  # raw train and validation, faint
+
+
+def test_the_loss_axis_names_the_loss_and_fits_metrics_say_they_are_validations():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    x, y = torch.randn(96, 4), torch.randint(0, 3, (96,))
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[:64], y[:64]), batch_size=16)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[64:], y[64:]), batch_size=32)
+    model = torch.nn.Linear(4, 3)
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    lw.fit(model, train, val, torch.nn.CrossEntropyLoss(), optimizer, 2, monitor=monitor, metrics={"acc": lw.accuracy})
+    frame = monitor._build_frame()
+    assert frame.y_label == "cross-entropy loss" and frame.metric_labels == {"acc": "val acc"}
+    svg = render_svg(frame)
+    assert ">cross-entropy loss</text>" in svg and ">val acc</text>" in svg
+    monitor.log_scale = True
+    assert monitor._build_frame().y_label == "cross-entropy loss (log)"
+
+
+def test_a_loss_name_given_is_kept_and_a_bad_one_refused():
+    monitor = lw.LiveLossMonitor(display="none", loss_name="MSE")
+    assert monitor._build_frame().y_label == "MSE loss"
+    for bad in ("", "x" * 41, 3):
+        with pytest.raises(ValueError, match="'loss_name' must be None or a non-empty string"):
+            lw.LiveLossMonitor(display="none", loss_name=bad)
+        with pytest.raises(ValueError, match="'loss_name'"):
+            monitor.loss_name = bad
+    assert monitor.loss_name == "MSE"  # a refused value changes nothing
+    with pytest.raises(ValueError, match="'metric_source' must be one of 'validation', 'training': 'test'"):
+        monitor.metric_source = "test"
+    monitor.metric_source = "training"
+    monitor.log(train=1.0, acc=0.5, train_acc=0.4)
+    assert monitor._build_frame().metric_labels == {"acc": "train acc", "train_acc": "train_acc"}

@@ -182,8 +182,10 @@ def test_past_runs_are_drawn_faded_with_labels(monitor):
     monitor.log(val=0.3)
     monitor._draw()  # frames are throttled: draw the latest state now
     view = monitor._display.view
-    assert list(view.past_lines.labels) == ["run 1 (val)"]
+    assert list(view.past_lines.labels) == ["run 1"]  # the legend names the run; its validation is dashed
+    assert view.past_lines.line_style == "dashed"
     assert list(view.past_lines.y) == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # the earlier run's curve
+    assert np.isnan(view.past_train.y).all()  # it logged no training loss: nothing drawn for it
     assert all(opacity < 1 for opacity in view.past_lines.opacities)  # faded
     assert COLORS["val"] not in list(view.past_lines.colors)  # not drawn as the live validation line
     assert list(view.val_points.y) == pytest.approx([0.3])  # the live run starts over
@@ -350,7 +352,9 @@ def test_presentation_size_for_a_projector_and_back():
     assert view.val_line.stroke_width == 5.0 and "font-size: 20px" in view.status.value
     assert "losswidget-presentation" in view.root._dom_classes
     assert "text.axislabel { font-size: 20px" in view.legend.value  # bqplot's axes have no label style
-    assert view.figure.fig_margin["bottom"] == 64 and view.metric_figure.fig_margin["left"] == 72
+    assert view.figure.fig_margin["bottom"] == 64 and view.figure.fig_margin["left"] >= 72
+    offset = int(view.y_axis.label_offset[:-2])  # the title beyond its 20 px tick labels, its glyphs inside
+    assert offset >= 60 and view.figure.fig_margin["left"] == offset + 24
     monitor.presentation = False  # mid-run too: the next frame is classroom size again
     assert view.figure.layout.height == "340px" and view.y_axis.tick_style == {}
     assert view.val_line.stroke_width == 2.5 and "font-size: 13px" in view.status.value
@@ -501,3 +505,111 @@ def test_the_widget_draws_the_band_and_its_toggle_turns_it_off(monitor):
     assert not band.visible
     monitor.band = True  # from code: the toggle shows it
     assert view.band_toggle.value is True
+
+
+def axis_frontend(messages, axis, tick_format):
+    """The tick labels a bqplot frontend shows after each ``tick_values`` update, imitating its axis: new
+    values are drawn in a d3 transition with the formatter the axis has when their change event fires.
+    Within one message the events fire in the order of the state's keys, which ``hold_sync`` takes from
+    a set (Python's string hashing: it differs from kernel to kernel): the worst order is taken here,
+    values before format. ``tick_format``: the frontend's format before ``messages``."""
+    drawn = []
+    for message in updates_for(messages, axis):
+        state, paths = message["data"]["state"], [tuple(p) for p in message["data"]["buffer_paths"]]
+        buffers = dict(zip(paths, message["buffers"], strict=True))
+        if "tick_values" in state:
+            values = state["tick_values"]
+            if isinstance(values, dict):
+                values = np.frombuffer(bytes(buffers[("tick_values", "value")]), dtype=values["dtype"]).tolist()
+            if values:
+                drawn.append([format(value, tick_format) for value in values])
+        if "tick_format" in state:
+            tick_format = state["tick_format"]
+    return drawn, tick_format
+
+
+@pytest.mark.parametrize("first", [(0.0, 5.2), (0.0, 60.0), (0.0, 0.05)])
+def test_tick_labels_mid_run_never_repeat_and_keep_the_decimals_their_step_needs(recording_comms, first):
+    """The live chart showed "0, 1, 1" on a 0-1.4 axis and "0.00, 10.00, 20.00, 30.00": new tick values
+    in the previous ticks' format. The format now reaches bqplot before the values it belongs to."""
+    from losswidget.chart.frame import Frame
+    from losswidget.chart.marks import loss_ticks
+    from losswidget.chart.settings import ChartSettings
+    from losswidget.views.base import Controls
+    from losswidget.views.widget import WidgetView
+
+    view = WidgetView(Controls(ChartSettings(1, 5), lambda: None, lambda: "monitor"))
+    shown_format = view.y_axis.tick_format
+    expected = {(0.0, 1.4): ["0.0", "0.5", "1.0"], (0.0, 30.0): ["0", "10", "20", "30"]}
+    expected[(0.001, 0.003)] = ["0.0010", "0.0015", "0.0020", "0.0025", "0.0030"]
+    for y_range in [first, (0.0, 1.4), first, (0.0, 30.0), first, (0.001, 0.003), (0.0, 1.4), (0.0, 30.0)]:
+        ticks = loss_ticks(y_range, False)
+        assert len(set(ticks.labels())) == len(ticks.labels())  # the frame's own labels never repeat
+        if y_range in expected:
+            assert ticks.labels() == expected[y_range]
+        recording_comms.clear()
+        view.render(Frame(x_range=(0.0, 10.0), y_range=y_range, y_ticks=ticks))
+        drawn, shown_format = axis_frontend(recording_comms, view.y_axis, shown_format)
+        assert drawn == [ticks.labels()] and shown_format == ticks.format, y_range
+
+
+def test_no_toolbar_over_the_curves(monitor):
+    view = monitor._display.view
+    assert not view.figure.display_toolbar and not view.metric_figure.display_toolbar
+    assert not view.rate_panel.figure.display_toolbar
+
+
+def test_the_what_if_label_avoids_the_steep_early_curves(monitor):
+    """patience 5 stops at epoch 8, where the validation curve climbs steeply through the top of the
+    plot: its label goes to a row that no curve crosses."""
+    from losswidget.views.layout import text_width
+    from losswidget.views.widget_marks import LABEL_SIZE, PLOT_WIDTH
+
+    view = monitor._display.view
+    values = [1.0, 0.6, 0.4, 0.3, 0.35, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.0, 2.05, 2.1]
+    values += [2.1 + 0.01 * e for e in range(14)]  # best at epoch 3, then a steep rise to the top
+    for epoch in monitor.epochs(len(values)):
+        monitor.log(train=0.5 + 0.5 / (epoch + 1), val=values[epoch])
+    frame = monitor._build_frame()
+    assert frame.what_if == (8, 5)
+    row = float(view.what_if_label.y[0])
+    x0, x1 = frame.x_range
+    text = view.what_if_label.text[0]
+    span = text_width(text, LABEL_SIZE) / PLOT_WIDTH * (x1 - x0)  # the label's width, in epochs
+    start = 8 + 6 / PLOT_WIDTH * (x1 - x0)
+    if view.what_if_label.align == "end":
+        start = 8 - 6 / PLOT_WIDTH * (x1 - x0) - span
+    xs = np.linspace(start, start + span, 50)
+    y0, y1 = frame.y_range
+    for curve in (frame.train_smooth, frame.val_smooth):
+        heights = (np.interp(xs, frame.epochs, curve) - y0) / (y1 - y0)  # on the labels' 0..1 scale
+        assert not ((heights > row - 0.02) & (heights < row + 0.06)).any(), (row, heights.min(), heights.max())
+
+
+def test_the_widget_legend_names_every_run_and_wraps(monitor):
+    names = [f"run {k:02d}: width {2**k} dropout 0.{k} lr 0.001 ".ljust(40, "x")[:40] for k in range(12)]
+    for name in names:
+        history = lw.History(name)
+        for epoch in range(5):
+            history.log_epoch(epoch, {"train": 1 / (epoch + 1), "val": 1.2 / (epoch + 1), "acc": 0.1 * epoch})
+        monitor.add_run(history)
+    monitor.log(train=1.0, val=1.1, acc=0.2)
+    monitor._draw()
+    view = monitor._display.view
+    legend = view.legend.value
+    assert all(f"</span> {name}</span>" in legend for name in names)
+    assert "white-space: nowrap" not in legend and "display: inline-block" in legend  # rows wrap between entries
+    assert view.legend.layout.min_width == "0"  # the HBox lets it shrink to the widget's width
+    assert len(view.past_metric_lines.y) == 12  # each earlier run's accuracy, faint in the metric panel
+
+
+@pytest.mark.parametrize("values", [(0.12, 0.9), (0.0, 1.4), (0.5, 0.51), (0.001, 0.003)])
+def test_a_metric_axis_always_gets_at_least_two_round_ticks(values):
+    """An accuracy from 0.12 to 0.9 got one tick label ("0.5"): a step of 0.5 was the first round step
+    over a third of the range. A finer round step is taken until two fit."""
+    from losswidget.chart.marks import metric_range
+
+    (low, high), ticks = metric_range([np.array(values)])
+    labels = ticks.labels()
+    assert len(labels) >= 2 and len(set(labels)) == len(labels)
+    assert low <= ticks.values[0] and ticks.values[-1] <= high

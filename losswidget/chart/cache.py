@@ -60,7 +60,8 @@ class StepCache:
         return self._smoothed.values
 
     def _step_positions(self, history: History, index: np.ndarray, open_epoch: int | None) -> np.ndarray:
-        """x of each step in epochs: the steps of epoch e fill (e - 1, e]."""
+        """x of each step in epochs: the steps of epoch e fill [e - 0.5, e + 0.5), centred on e, so the
+        epoch's mean (drawn at e) sits among its own steps, where a steadily falling loss passes it."""
         step_epoch = history.step_epoch
         epochs = step_epoch[index]
         first = np.searchsorted(step_epoch, epochs, side="left")
@@ -71,7 +72,7 @@ class StepCache:
                 step_epoch, open_epoch - 1, side="left"
             )
             count = np.where(epochs == open_epoch, np.maximum(count, previous), count)
-        return epochs - 1 + (index - first + 1) / np.maximum(count, 1)
+        return epochs - 0.5 + (index - first + 0.5) / np.maximum(count, 1)
 
     def steps(self, history: History, window: int, log_y: bool, open_epoch: int | None):
         values = history.step_train

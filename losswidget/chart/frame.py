@@ -45,10 +45,18 @@ class PastRun:
     epochs: np.ndarray
     train: np.ndarray
     val: np.ndarray
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)  # drawn faded in the metric panel
 
     @classmethod
     def of(cls, history: History) -> PastRun:
-        return cls(history.name or "", history.epochs.astype(np.float64), history.train.copy(), history.val.copy())
+        metrics = {name: history[name].copy() for name in history.metric_names if _is_drawn_metric(name)}
+        epochs = history.epochs.astype(np.float64)
+        return cls(history.name or "", epochs, history.train.copy(), history.val.copy(), metrics)
+
+
+def _is_drawn_metric(name: str) -> bool:
+    """A metric of the metric panel: not the validation loss's standard errors, not a learning rate."""
+    return name not in ("val_se", DIFF_SE) and not is_rate(name)
 
 
 def format_duration(seconds: float) -> str:
@@ -113,6 +121,8 @@ class Frame:
     title: str = ""
     stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
     x_label: str = "epoch"  # what one point on the x axis is ("evaluation (every 50 steps)" for a Trainer)
+    y_label: str = "loss"  # the loss axis' title, naming the loss where known ("cross-entropy loss")
+    metric_labels: dict[str, str] = field(default_factory=dict)  # metric: its name in the panel ("val acc")
     presentation: bool = False  # projector size: large text, thick lines, a tall chart
 
 
@@ -151,6 +161,8 @@ def build_frame(
     x_label: str = "epoch",
     presentation: bool = False,
     band: bool = True,
+    loss_name: str | None = None,
+    metric_source: str | None = None,
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = cache.steps(history, smoothing, log_y, open_epoch)
     what_if_at = cache.what_if(history, what_if)
@@ -173,7 +185,7 @@ def build_frame(
     shown = {name: shown_values(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
-        if name in ("val_se", DIFF_SE) or is_rate(name):
+        if not _is_drawn_metric(name):
             continue  # the validation loss's standard errors (the val curve's) and the rates (their own panel)
         values = history[name]
         if np.isfinite(values).any():
@@ -181,7 +193,7 @@ def build_frame(
             metrics[name] = (as_float32(mx), as_float32(shown_values(my, False)))
     curves = marks.past_curves(runs or [], log_y)
     y_arrays = [steps_raw, shown["train"], shown["val"], *(shown[k] for k in ("val_low", "val_high") if k in shown)]
-    y_arrays += [curve.values for curve in curves]
+    y_arrays += [values for curve in curves for values in (curve.values, curve.train)]
     *wanted, clipped = value_range(y_arrays, log_y)
     y_range = cache.stable_range((wanted[0], wanted[1]), log_y)
     clip_note = ""
@@ -198,8 +210,9 @@ def build_frame(
     candidates += [float(curve.epochs[-1]) for curve in curves if curve.epochs.size]
     # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
     last = epoch_axis_end(max(candidates), planned_last)
-    first = -1.0 if steps_x.size and steps_x.min() < 0 else 0.0
-    metric_range, metric_ticks = marks.metric_range([values for _, values in metrics.values()])
+    first = -0.5 if steps_x.size and steps_x.min() < 0 else 0.0  # epoch 0's steps are centred on 0
+    past_metrics = [values for curve in curves for _, values in curve.metrics.values()]
+    metric_range, metric_ticks = marks.metric_range([values for _, values in metrics.values()] + past_metrics)
     rates, rate_changes, rate_range, rate_ticks = rate_panel(history, cache.max_points)
     return Frame(
         x_range=(first, last),
@@ -231,12 +244,24 @@ def build_frame(
         rate_changes=rate_changes,
         rate_range=rate_range,
         rate_ticks=rate_ticks,
-        legend=marks.legend(curves, best is not None, "val_low" in shown),
+        legend=marks.legend(
+            curves,
+            best is not None,
+            "val_low" in shown,
+            steps_shown=bool(steps_x.size),
+            smoothing=smoothing,
+            x_label=x_label,
+        ),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],
         progress=progress,
         title=title,
         stop_control=stop_control,
         x_label=x_label,
+        y_label=marks.loss_label(loss_name, log_y),
+        metric_labels={
+            name: marks.metric_label(name, metric_source)
+            for name in [*metrics, *(name for curve in curves for name in curve.metrics)]
+        },
         presentation=presentation,
     )

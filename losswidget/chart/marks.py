@@ -8,7 +8,7 @@ so the picture a notebook keeps cannot disagree with the chart a student watched
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,18 +36,24 @@ class Ticks:
 @dataclass(frozen=True)
 class LegendEntry:
     label: str
-    role: str  # "train", "val", "best", or "past" (then ``index`` names which earlier run)
+    # "train", "steps", "val", "band", "best", "note" (words, no swatch), or "past" (then ``index``
+    # names which earlier run)
+    role: str
     index: int = 0
 
 
 @dataclass
 class PastCurve:
-    """One earlier run as drawn: its validation curve, or its training curve when it logged none."""
+    """One earlier run as drawn: its validation curve (or its training curve when it logged none), its
+    training curve beside it (fainter, thinner) and its metrics, for the comparisons a lesson makes."""
 
     name: str
-    label: str  # "run 1 (val)" or "run 1 (train)": says which curve is shown
+    label: str  # the run's name; "run 1 (train only)" when it logged no validation
     epochs: np.ndarray
     values: np.ndarray  # float64; NaN where nothing is drawn (and, on a log axis, at values <= 0)
+    train: np.ndarray = field(default_factory=lambda: np.empty(0))  # empty when ``values`` is the training
+    metrics: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name: (epochs, values)
+    shows_val: bool = True  # ``values`` is the validation curve (False: the run logged none)
 
 
 def val_band(val: np.ndarray, se: np.ndarray, log_y: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +78,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def linear_ticks(low: float, high: float, count: int) -> Ticks:
-    """The round ticks inside [low, high], with the format their step needs."""
+    """The round ticks inside [low, high], with the format their step needs: at least two where a
+    finer step gives them (0.12-0.9 in about three ticks has only 0.5 at a step of 0.5: 0.25 steps)."""
     slack = 1e-4 * (high - low)  # float32 data: a tick at an end counts as inside
-    ticks = [t for t in nice_ticks(low, high, count) if low - slack <= t <= high + slack]
+    for wanted in (count, count + 1, count + 2, 2 * count):
+        ticks = [t for t in nice_ticks(low, high, wanted) if low - slack <= t <= high + slack]
+        if len(ticks) >= 2:
+            break
     if len(ticks) < 2:
         return Ticks(tuple(ticks), ".3g")
     step = ticks[1] - ticks[0]
@@ -122,21 +132,78 @@ def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
 
 
 def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
-    """Earlier runs (``PastRun``) as drawn: validation if they logged any, else training."""
+    """Earlier runs (``PastRun``) as drawn: validation if they logged any (and training beside it),
+    else training; their metrics for the metric panel."""
     curves = []
     for run in runs:
         shows_val = bool(np.isfinite(run.val).any())
-        values = np.asarray(run.val if shows_val else run.train, dtype=np.float64)
-        drawn = np.isfinite(values) & ((values > 0) if log_y else True)
-        label = f"{run.name} ({'val' if shows_val else 'train'})"
-        curves.append(PastCurve(run.name, label, run.epochs, np.where(drawn, values, np.nan)))
+        main = _drawable(run.val if shows_val else run.train, log_y)
+        train = _drawable(run.train, log_y) if shows_val and np.isfinite(run.train).any() else np.empty(0)
+        label = run.name if shows_val else f"{run.name} (train only)"
+        metrics = {
+            name: (run.epochs, np.where(np.isfinite(values), values, np.nan))
+            for name, values in getattr(run, "metrics", {}).items()
+            if np.isfinite(values).any()
+        }
+        curves.append(PastCurve(run.name, label, run.epochs, main, train, metrics, shows_val))
     return curves
 
 
-def legend(curves: list[PastCurve], best_shown: bool, band_shown: bool = False) -> list[LegendEntry]:
-    entries = [LegendEntry("train", "train"), LegendEntry("validation", "val")]
+def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    drawn = np.isfinite(values) & ((values > 0) if log_y else True)
+    return np.where(drawn, values, np.nan)
+
+
+def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
+    """What a trailing window does to a curve, in the legend: it lags by (window - 1) / 2 points."""
+    unit = "epochs" if x_label == "epoch" else "points"
+    return f"smoothed: mean of the last {smoothing} {unit} (lags by {(smoothing - 1) / 2:g} {unit}); faint: raw"
+
+
+STEPS_LABEL = "train, each step (an epoch's steps centred on its epoch)"
+PAST_NOTE = "earlier runs: dashed validation, thin solid train"
+
+
+def legend(
+    curves: list[PastCurve],
+    best_shown: bool,
+    band_shown: bool = False,
+    *,
+    steps_shown: bool = False,
+    smoothing: int = 1,
+    x_label: str = "epoch",
+) -> list[LegendEntry]:
+    entries = [LegendEntry("train (epoch mean)" if steps_shown else "train", "train")]
+    if steps_shown:
+        entries.append(LegendEntry(STEPS_LABEL, "steps"))
+    entries.append(LegendEntry("validation", "val"))
     if band_shown:
         entries.append(LegendEntry(f"±{BAND:g} standard errors", "band"))
     if best_shown:
         entries.append(LegendEntry("best epoch", "best"))
+    if smoothing > 1:
+        entries.append(LegendEntry(smoothing_note(smoothing, x_label), "note"))
+    if any(curve.train.size for curve in curves):
+        entries.append(LegendEntry(PAST_NOTE, "note"))
     return entries + [LegendEntry(curve.label, "past", index) for index, curve in enumerate(curves)]
+
+
+LOSS_NAME_LIMIT = 40  # characters of a loss's name on the y axis
+
+
+def loss_label(loss_name: str | None, log_y: bool) -> str:
+    """The loss axis' title: "loss", or the loss by name ("cross-entropy loss"), "(log)" on a log axis."""
+    label = f"{loss_name} loss" if loss_name else "loss"
+    return f"{label} (log)" if log_y else label
+
+
+OWNED_PREFIXES = ("val", "eval", "test", "train")  # a name that already says whose it is
+
+
+def metric_label(name: str, source: str | None) -> str:
+    """A metric as the panel names it: whose it is ("val acc" where the loop measured it on the
+    validation set, as ``fit`` does) unless its name says so already."""
+    if source is None or name.lower().startswith(OWNED_PREFIXES):
+        return name
+    return f"{'val' if source == 'validation' else 'train'} {name}"

@@ -216,3 +216,37 @@ def check_metrics(metrics: dict[str, Metric] | None, taken: tuple[str, ...]) -> 
                 "are); name the metric for what it measures, e.g. 'acc'"
             )
     return metrics
+
+
+# torch's loss modules and functions as a student meets them in a lesson's text.
+LOSS_NAMES = {
+    "MSELoss": "MSE",
+    "mse_loss": "MSE",
+    "CrossEntropyLoss": "cross-entropy",
+    "cross_entropy": "cross-entropy",
+    "NLLLoss": "negative log-likelihood",
+    "nll_loss": "negative log-likelihood",
+    "BCELoss": "binary cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+    "BCEWithLogitsLoss": "binary cross-entropy",
+    "binary_cross_entropy_with_logits": "binary cross-entropy",
+    "L1Loss": "L1",
+    "l1_loss": "L1",
+    "SmoothL1Loss": "smooth L1",
+    "smooth_l1_loss": "smooth L1",
+    "HuberLoss": "Huber",
+    "huber_loss": "Huber",
+    "KLDivLoss": "KL divergence",
+    "kl_div": "KL divergence",
+}
+
+
+def loss_name_of(loss_fn: Any) -> str | None:
+    """The name of ``loss_fn`` for the loss axis: torch's losses by their usual name, a function of
+    the user's by its own (``my_loss``); None for a lambda or a nameless callable."""
+    name = getattr(loss_fn, "__name__", None) or type(loss_fn).__name__
+    if name in LOSS_NAMES:
+        return LOSS_NAMES[name]
+    if name in ("<lambda>", "function", "partial") or not name.isidentifier() or len(name) > 40:
+        return None
+    return name

@@ -24,6 +24,7 @@ from losswidget.integrations.batches import (
     import_torch,
     inputs_and_targets,
     known_empty,
+    loss_name_of,
     scalar,
     stepped_per_batch,
     to_device,
@@ -201,6 +202,10 @@ def fit(
         raise TypeError(f"'monitor' must be a LiveLossMonitor: got {type(monitor).__name__}")
     if monitor.model is None:
         monitor.model = model
+    if monitor.loss_name is None:
+        monitor.loss_name = loss_name_of(loss_fn)  # the loss axis says which loss it is
+    if metrics and monitor.metric_source is None:
+        monitor.metric_source = "validation"  # evaluate() measures them on val_loader: "val acc"
     monitor.optimizer = optimizer  # the one that steps: its learning rates (lr, lr/1...), once an epoch
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     # Validation per example (its mean and standard error) where that costs nothing and means the

@@ -50,6 +50,8 @@ class ChartFeed:
         self._reading: tuple[tuple, str, Advice | None, str | None] = ((), "", None, None)
         self._read_at = -float("inf")
         self.x_label = "epoch"
+        self.loss_name: str | None = None  # the loss axis' name for the loss ("MSE"); None: "loss"
+        self.metric_source: str | None = None  # where the metrics were measured ("validation"); None: unknown
 
     def best(self) -> tuple[int, float] | None:
         epoch = self._stopper.best_epoch
@@ -84,6 +86,8 @@ class ChartFeed:
             x_label=self.x_label,
             presentation=settings.presentation,
             band=settings.band,
+            loss_name=self.loss_name,
+            metric_source=self.metric_source,
         )
 
     def _idle_stop_label(self, status: StatusSnapshot) -> str:

@@ -102,6 +102,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         optimizer: Any = None,
         tensorboard: str | Path | None = None,
         outputs: Any = None,
+        loss_name: str | None = None,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -139,6 +140,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
         self._display.source = self._feed
+        self.loss_name = loss_name  # the loss axis names it ("cross-entropy loss"); checked here
         self.settings.on_change = lambda name: self._request_redraw()
         self.optimizer = optimizer
         # Last: a constructor that fails leaves no file to block the retry.

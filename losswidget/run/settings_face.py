@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from losswidget.chart.marks import LOSS_NAME_LIMIT
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.stopping import MAX_PATIENCE
-from losswidget.core.validate import check_int
+from losswidget.core.validate import check_choice, check_int
 
 
 class SettingsFace:
-    """``patience``, ``smoothing``, ``log_scale``, ``band``, ``presentation``, ``what_if_patience`` and
-    ``x_label`` of :class:`~losswidget.run.monitor.LiveLossMonitor` (its ``settings``, ``_display``
-    and ``_feed``)."""
+    """``patience``, ``smoothing``, ``log_scale``, ``band``, ``presentation``, ``what_if_patience``,
+    ``x_label``, ``loss_name`` and ``metric_source`` of :class:`~losswidget.run.monitor.LiveLossMonitor`
+    (its ``settings``, ``_display`` and ``_feed``)."""
 
     settings: ChartSettings
     _display: Any
@@ -90,4 +91,32 @@ class SettingsFace:
         if not isinstance(value, str) or not value.strip() or len(value) > 80:
             raise ValueError(f"'x_label' must be a non-empty string of at most 80 characters: {value!r}")
         self._feed.x_label = value
+        self._request_redraw()
+
+    @property
+    def loss_name(self) -> str | None:
+        """The loss by name, for the loss axis ("MSE" draws "MSE loss"); None: "loss". Assignable;
+        :func:`~losswidget.fit` sets it from its ``loss_fn`` where none was given."""
+        return self._feed.loss_name
+
+    @loss_name.setter
+    def loss_name(self, value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > LOSS_NAME_LIMIT):
+            raise ValueError(
+                f"'loss_name' must be None or a non-empty string of at most {LOSS_NAME_LIMIT} characters: {value!r}"
+            )
+        self._feed.loss_name = value
+        self._request_redraw()
+
+    @property
+    def metric_source(self) -> str | None:
+        """Where the logged metrics were measured: "validation", "training" or None (not said). The
+        metric panel names them so ("val acc"); :func:`~losswidget.fit` sets "validation"."""
+        return self._feed.metric_source
+
+    @metric_source.setter
+    def metric_source(self, value: str | None) -> None:
+        if value is not None:
+            check_choice("metric_source", value, ("validation", "training"))
+        self._feed.metric_source = value
         self._request_redraw()

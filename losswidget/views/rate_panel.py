@@ -15,10 +15,10 @@ import numpy as np
 from losswidget.chart.frame import Frame
 from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.style import COLORS, rate_color
+from losswidget.views.widget_marks import CHANGE_ROW  # the stop and what-if labels avoid this row
 from losswidget.views.widget_parts import lines_of, padded
 
 RATE = COLORS["rate"]
-CHANGE_ROW = 1.0 - (0.06 + 0.08 * 2)  # the third label row from the top (widget.py: stop, what-if)
 
 
 class RatePanel:
@@ -37,6 +37,7 @@ class RatePanel:
             animation_duration=0,
             fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="150px", display="none"),
+            display_toolbar=False,
         )
         # On the loss chart: where the rate changed.
         self.changes = bq.Lines(x=[], y=[], scales=height_scales, colors=[RATE], line_style="dotted", stroke_width=1.5)

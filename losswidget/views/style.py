@@ -5,14 +5,16 @@ from __future__ import annotations
 COLORS = {
     "train": "#1f77b4",
     "val": "#d55e00",  # vermillion (Okabe-Ito): 3.9:1 on white, 4.9:1 on a dark theme; matplotlib orange was 2.5:1
-    "steps": "#9ecae1",
+    "steps": "#4292c6",  # drawn at STEP_OPACITY (light, as a texture); its legend swatch at full: 3.4:1 on white
     "best": "#b8860b",  # dark gold: 3.3:1 on white, 5.9:1 on a dark theme
     "stop": "#d62728",
     "what_if": "#7f7f7f",
     "past": "#b0b0b0",
     "band": "#d55e00",  # the validation colour, filled at BAND_OPACITY: legible under both themes' curves
     "rate": "#009e73",  # the learning rate (Okabe-Ito bluish green): not a loss colour, not a marker's
+    "note": "#444444",  # a legend's words about the curves (smoothing, earlier runs): 9.7:1 on white
 }
+STEP_OPACITY = 0.5  # each step's loss: a light texture under the epoch means
 BAND_OPACITY = 0.15  # the validation line over the band keeps 3:1 on white (3.2), 4:1 on a dark theme
 METRIC_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 # Earlier runs, told apart by hue (drawn faded): not the live run's blue/orange, not the marks' gold/red.
@@ -30,5 +32,6 @@ def past_color(index: int) -> str:
 
 
 def legend_color(role: str, index: int = 0) -> str:
-    """The colour of a legend entry's role ("train", "val", "best", or "past" with its index)."""
+    """The colour of a legend entry's role ("train", "steps", "val", "band", "best", "note", or "past"
+    with its index)."""
     return past_color(index) if role == "past" else COLORS[role]

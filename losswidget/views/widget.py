@@ -7,6 +7,7 @@ its x and y travel in one message, and only when their data changed.
 from __future__ import annotations
 
 import html
+import math
 import time
 from typing import Any
 
@@ -17,10 +18,12 @@ from losswidget.chart.marks import Ticks
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.fast_send import can_send_directly, send_arrays
+from losswidget.views.layout import text_width
 from losswidget.views.rate_panel import RatePanel
-from losswidget.views.style import METRIC_COLORS, past_color
+from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import legend_html, status_html
+from losswidget.views.widget_marks import label_places, render_markers, render_past
 from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
 
@@ -39,6 +42,8 @@ class WidgetView(ChartWidgets):
         self._status_prompt: tuple = ()
         self._status_sent_at = -float("inf")
         self._handle: Any = None
+        self._placed: tuple = ((), -float("inf"), [])  # the markers' labels: (key, when, places)
+        self._room: dict[int, tuple] = {}  # each axis' ticks and size when its room was made
         self.shown = False
 
     # -- display -----------------------------------------------------------------------
@@ -124,7 +129,7 @@ class WidgetView(ChartWidgets):
         if self.y_axis.scale is not y_scale:
             scales = {"x": self.x_scale, "y": y_scale}
             for mark in self.marks:  # the vertical markers keep their own 0..1 height scale
-                if mark not in (self.verticals, self.stop_label, self.what_if_label):
+                if mark not in (self.verticals, self.stop_label, self.what_if_label, *self.rate_panel.loss_chart_marks):
                     mark.scales = scales
             self.y_axis.scale = y_scale
         self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
@@ -133,9 +138,14 @@ class WidgetView(ChartWidgets):
         self._set_ticks(self.x_axis, frame.x_ticks)
         self._set_ticks(self.metric_x_axis, frame.x_ticks)
 
-        if frame.steps_x.size:
-            self._set(self.step_lines, **lines_of(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
         smoothed = frame.smoothing > 1
+        if frame.steps_x.size:  # the smoothed steps only where smoothing is on (else the same line twice)
+            self._set(self.step_lines, **lines_of(frame.steps_x, np.vstack([frame.steps_raw, frame.steps_smooth])))
+            self._set(self.step_lines, opacities=[STEP_OPACITY, 0.8 if smoothed else 0.0])
+        raw = smoothed and not frame.dots  # the raw curves stay visible under the smoothed ones
+        if raw:
+            self._set(self.raw_lines, **lines_of(frame.epochs, np.vstack([frame.train, frame.val])))
+        self._set(self.raw_lines, visible=raw)
         self._set(self.epoch_lines, **lines_of(frame.epochs, frame.train_smooth))
         self._set(self.val_line, **lines_of(frame.epochs, frame.val_smooth))
         self._render_band(frame)
@@ -143,8 +153,8 @@ class WidgetView(ChartWidgets):
             if frame.dots:
                 self._set(points, x=frame.epochs, y=values, opacities=np.array([0.5 if smoothed else 1.0]))
             self._set(points, visible=frame.dots)
-        self._render_markers(frame)
-        self._render_past(frame)
+        render_markers(self, frame, self._set, self._label_places(frame))
+        render_past(self, frame, self._set)
         self._render_metrics(frame)
         self.rate_panel.render(frame, self._set, self._set_ticks)
         self._render_status(frame)
@@ -153,6 +163,14 @@ class WidgetView(ChartWidgets):
         self._set(self.title, value=f'<b style="{size}">{html.escape(frame.title)}</b>' if frame.title else "")
         self._render_size(frame)
         self._set(self.x_axis, label=frame.x_label)
+        self._set(self.y_axis, label=frame.y_label)
+        rates = self.rate_panel
+        for figure, axis, ticks in (
+            (self.figure, self.y_axis, frame.y_ticks),
+            (self.metric_figure, self.metric_y_axis, frame.metric_ticks),
+            (rates.figure, rates.y_axis, frame.rate_ticks),
+        ):
+            self._make_room(figure, axis, ticks, frame.presentation)
         self._set(self.metric_x_axis, label=frame.x_label)
         self._set(self.legend, value=legend_html(frame))
 
@@ -163,9 +181,37 @@ class WidgetView(ChartWidgets):
         self._set(self.band_toggle.layout, display=None if frame.band_available else "none")
 
     def _set_ticks(self, axis: Any, ticks: Ticks) -> None:
-        """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones)."""
+        """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones).
+
+        The format goes first, in a message of its own: bqplot redraws an axis for new tick values in
+        a (zero-length) d3 transition that runs on the next animation frame with the formatter the axis
+        has when the values' change event fires. In one message the two events fire in the order of the
+        state's keys, which ``hold_sync`` takes from a set (string hashing differs from kernel to
+        kernel): where the values came first, they were drawn in the old format ("0, 1, 1" for 0, 0.5,
+        1 after whole-number ticks; "0.00, 10.00, 20.00")."""
         values = np.array(ticks.values, dtype=np.float64) if len(ticks.values) >= 2 else None
-        self._set(axis, tick_values=values, tick_format=ticks.format)
+        self._set(axis, tick_format=ticks.format)
+        self._set(axis, tick_values=values)
+
+    def _label_places(self, frame: Frame) -> list:
+        """Where the markers' labels go: placed again when a label or the scale changed, else at most
+        once a ``STATUS_INTERVAL`` as the curves and axes grow (a frame's budget is a millisecond or two:
+        placing them is a third of one)."""
+        key = (marker_labels(frame), frame.log_y, len(frame.runs))
+        now = time.monotonic()
+        if key != self._placed[0] or now - self._placed[1] >= STATUS_INTERVAL:
+            self._placed = (key, now, label_places(frame))
+        return self._placed[2]
+
+    def _make_room(self, figure: Any, axis: Any, ticks: Ticks, big: bool) -> None:
+        """The axis title clear of its widest tick label ("0.0012" on the rate panel overlapped it)."""
+        if self._room.get(id(axis)) == (ticks, big):
+            return
+        self._room[id(axis)] = (ticks, big)
+        widest = max((text_width(label, 20 if big else 12) for label in ticks.labels()), default=0.0)
+        offset = max(60 if big else 48, math.ceil(widest) + 18)
+        self._set(axis, label_offset=f"{offset}px")
+        self._set(figure, fig_margin={**figure.fig_margin, "left": offset + (24 if big else 12)})  # the title's glyphs
 
     def _render_size(self, frame: Frame) -> None:
         """Classroom (default) or presentation size: text, line widths and the chart's height."""
@@ -180,9 +226,8 @@ class WidgetView(ChartWidgets):
         self._set(self.figure.layout, height="520px" if big else "340px")
         self._set(self.metric_figure.layout, height="300px" if big else "200px")
         self._set(rates.figure.layout, height="220px" if big else "150px")
-        for figure in (self.figure, self.metric_figure, rates.figure):  # room beside larger ticks for the labels
-            margin = {"bottom": 64, "left": 72} if big else {"bottom": 40, "left": 60}
-            self._set(figure, fig_margin={**figure.fig_margin, **margin})
+        for figure in (self.figure, self.metric_figure, rates.figure):  # room under larger ticks for the labels
+            self._set(figure, fig_margin={**figure.fig_margin, "bottom": 64 if big else 40})
         self._set(self.epoch_lines, stroke_width=5.0 if big else 2.5)
         self._set(self.val_line, stroke_width=5.0 if big else 2.5)
         self._set(self.step_lines, stroke_width=2.0 if big else 1.0)
@@ -216,46 +261,6 @@ class WidgetView(ChartWidgets):
             self._set(self.status, value=status_html([*frame.status, frame.clip_note], frame.presentation))
             self._status_prompt, self._status_sent_at = prompt, now
 
-    def _render_markers(self, frame: Frame) -> None:
-        middle = (frame.x_range[0] + frame.x_range[1]) / 2
-        lines_x = []
-        for row, (kind, epoch, text) in enumerate(marker_labels(frame)):
-            label = self.stop_label if kind == "stop" else self.what_if_label
-            lines_x.append([np.nan, np.nan] if epoch is None else [epoch, epoch])
-            if epoch is None:
-                # Hide rather than empty: bqplot cannot serialise an empty text array.
-                self._set(label, visible=False)
-                continue
-            y = 1.0 - (0.06 + 0.08 * row)  # near the top, one row per label
-            right_half = epoch > middle  # keep the text inside the plot
-            self._set(
-                label,
-                x=np.array([epoch], np.float32),
-                y=np.array([y], np.float32),
-                text=np.array([text], dtype=object),
-                align="end" if right_half else "start",
-                x_offset=-6 if right_half else 6,
-                visible=True,
-            )
-        self._set(
-            self.verticals,
-            x=np.array(lines_x, dtype=np.float32),
-            y=np.array([[0.0, 1.0], [0.0, 1.0]], dtype=np.float32),
-        )
-        best_x, best_y = ([frame.best[0]], [frame.best[1]]) if frame.best is not None else ([], [])
-        self._set(self.best_marker, x=np.array(best_x, np.float32), y=np.array(best_y, np.float32))
-
-    def _render_past(self, frame: Frame) -> None:
-        if not frame.runs:
-            return
-        x, y = padded([(curve.epochs, curve.values) for curve in frame.runs])
-        self._set(
-            self.past_lines,
-            **lines_of(x, y),
-            colors=[past_color(index) for index in range(len(frame.runs))],
-            labels=[curve.label for curve in frame.runs],
-        )
-
     def _render_metrics(self, frame: Frame) -> None:
         if not frame.metrics:
             return
@@ -265,6 +270,7 @@ class WidgetView(ChartWidgets):
         self._set(self.metric_y, min=float(frame.metric_range[0]), max=float(frame.metric_range[1]))
         self._set_ticks(self.metric_y_axis, frame.metric_ticks)
         colors = METRIC_COLORS[: len(names)] or METRIC_COLORS
-        self._set(self.metric_lines, **lines_of(x, y), labels=names, colors=colors)
+        labels = [frame.metric_labels.get(name, name) for name in names]
+        self._set(self.metric_lines, **lines_of(x, y), labels=labels, colors=colors)
         if self.metric_figure.layout.display == "none":
             self.metric_figure.layout.display = None

@@ -11,20 +11,38 @@ from losswidget.views.style import legend_color
 # labels ("loss", "epoch") grow by this rule, which the legend's HTML carries while the root has
 # the presentation class; it is as specific as bqplot's own ``font`` rule for them, plus our class.
 PRESENTATION_CSS = "<style>.losswidget-presentation .bqplot > svg .axis text.axislabel { font-size: 20px; }</style>"
-SWATCHES = {"train": "━", "val": "╍", "best": "◆", "past": "━", "band": "▮"}
+SWATCHES = {"train": "━", "steps": "─", "val": "╍", "best": "◆", "past": "╍", "band": "▮", "note": ""}
+# The markers' labels keep a halo in the page's background colour: legible over any curve they cross.
+LABEL_CSS = (
+    "<style>.losswidget .bqplot text.label { paint-order: stroke; stroke: var(--jp-layout-color0, white); "
+    "stroke-width: 4px; stroke-linejoin: round; }</style>"
+)
 
 
 def legend_html(frame: Frame) -> str:
-    """The legend as a row of HTML above the chart: it never hides a curve or a label."""
-    items = "".join(
-        f'<span style="margin-left: 14px; white-space: nowrap">'
-        f'<span style="color: {legend_color(entry.role, entry.index)}; font-weight: bold" aria-hidden="true">'
-        f"{SWATCHES[entry.role]}</span> {html.escape(entry.label)}</span>"
-        for entry in frame.legend
-    )
+    """The legend as rows of HTML above the chart: it never hides a curve or a label, and wraps (a long
+    name within itself) so that every entry stays inside the widget."""
+    items = []
+    for entry in frame.legend:
+        swatch = SWATCHES[entry.role]
+        if entry.role == "past" and not frame.runs[entry.index].shows_val:
+            swatch = "━"  # a run that logged no validation: its training curve, solid
+        mark = (
+            f'<span style="color: {legend_color(entry.role, entry.index)}; font-weight: bold" aria-hidden="true">'
+            f"{swatch}</span> "
+            if swatch
+            else ""
+        )
+        style = "font-style: italic; " if entry.role == "note" else ""
+        items.append(
+            f'<span style="margin-left: 14px; display: inline-block; max-width: 100%; overflow-wrap: anywhere; '
+            f'{style}">{mark}{html.escape(entry.label)}</span>'
+        )
     size = 20 if frame.presentation else 12
-    style = PRESENTATION_CSS if frame.presentation else ""
-    return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
+    style = LABEL_CSS + (PRESENTATION_CSS if frame.presentation else "")
+    return (
+        f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{"".join(items)}</div>'
+    )
 
 
 def status_html(lines: list[str], presentation: bool = False) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from losswidget.chart.marks import BAND
 from losswidget.views.base import Controls
-from losswidget.views.style import BAND_OPACITY, COLORS
+from losswidget.views.style import BAND_OPACITY, COLORS, STEP_OPACITY
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
 SLIDER_MAX = 50
@@ -75,13 +75,21 @@ class ChartWidgets:
         self.log_y = bq.LogScale(min=0.1, max=1.0)
         scales = {"x": self.x_scale, "y": self.linear_y}
 
-        self.past_lines = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.6], stroke_width=1.5)
+        # Earlier runs: validation dashed as the live one's, training thin and fainter beside it.
+        self.past_lines = bq.Lines(
+            x=[], y=[], scales=scales, colors=[PAST], opacities=[0.7], stroke_width=1.5, line_style="dashed"
+        )
+        self.past_train = bq.Lines(x=[], y=[], scales=scales, colors=[PAST], opacities=[0.45], stroke_width=1.0)
+        # With smoothing: the raw train and validation curves, faint under the smoothed ones.
+        self.raw_lines = bq.Lines(
+            x=[], y=[], scales=scales, colors=[TRAIN, VAL], opacities=[0.35, 0.35], stroke_width=1.0, visible=False
+        )
         self.step_lines = bq.Lines(
             x=[],
             y=[],
             scales=scales,
             colors=[COLORS["steps"], TRAIN],
-            opacities=[0.6, 1.0],
+            opacities=[STEP_OPACITY, 1.0],
             stroke_width=1.0,
             labels=["train (steps)", "train (steps, smoothed)"],
         )
@@ -124,8 +132,10 @@ class ChartWidgets:
         self.stop_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[STOP], default_size=13)
         self.what_if_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[WHAT_IF], default_size=13)
         self.marks = [
+            self.past_train,
             self.past_lines,
             self.step_lines,
+            self.raw_lines,
             self.val_band,
             self.epoch_lines,
             self.val_line,
@@ -144,6 +154,7 @@ class ChartWidgets:
             animation_duration=0,
             fig_margin={"top": 20, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="340px"),
+            display_toolbar=False,  # its pan/zoom/save icons sat over the curves (a classroom needs none)
         )
 
         self.metric_x = bq.LinearScale(min=0.0, max=1.0)
@@ -152,12 +163,15 @@ class ChartWidgets:
         self.metric_lines = bq.Lines(
             x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, display_legend=True, stroke_width=2
         )
+        self.past_metric_lines = bq.Lines(  # earlier runs' metrics, faint, in each run's colour
+            x=[], y=[], scales={"x": self.metric_x, "y": self.metric_y}, opacities=[0.5], stroke_width=1.2
+        )
         # A 200-pixel panel has room for about four labels: round values, set from the data.
         self.metric_y_axis = bq.Axis(
             scale=self.metric_y, side="left", label="metrics", tick_format=".3g", label_offset="48px"
         )  # the title clear of the tick labels
         self.metric_figure = bq.Figure(
-            marks=[self.metric_lines],
+            marks=[self.past_metric_lines, self.metric_lines],
             axes=[
                 self.metric_x_axis,
                 self.metric_y_axis,
@@ -166,6 +180,7 @@ class ChartWidgets:
             animation_duration=0,
             fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="100%", height="200px", display="none"),
+            display_toolbar=False,
         )
 
         self.stop_button = widgets.Button(
@@ -198,7 +213,7 @@ class ChartWidgets:
         )
         self.status = widgets.HTML(value="")
         self.title = widgets.HTML(value="")
-        self.legend = widgets.HTML(value="")
+        self.legend = widgets.HTML(value="", layout=widgets.Layout(flex="1 1 auto", min_width="0"))
         self.controls = [
             self.stop_button,
             self.smoothing_slider,
@@ -219,7 +234,10 @@ class ChartWidgets:
 
         self.root = widgets.VBox(
             [
-                widgets.HBox([self.title, self.legend], layout=widgets.Layout(justify_content="space-between")),
+                widgets.HBox(
+                    [self.title, self.legend],
+                    layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap"),
+                ),
                 self.figure,
                 self.metric_figure,
                 widgets.HBox(self.controls),

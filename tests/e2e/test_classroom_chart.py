@@ -207,7 +207,8 @@ BAND_CONTRAST = """
   const bg = rgb(getComputedStyle(document.querySelector('.jp-Notebook')).backgroundColor);
   const blended = fill.map((c, i) => alpha * c + (1 - alpha) * bg[i]);
   const dashed = Array.from(document.querySelectorAll('.losswidget .bqplot path.line'))
-    .map(p => getComputedStyle(p)).find(s => s.strokeDasharray && s.strokeDasharray !== 'none');
+    .map(p => getComputedStyle(p))
+    .find(s => s.strokeDasharray && s.strokeDasharray !== 'none' && s.stroke === 'rgb(213, 94, 0)');  // validation
   return {height: area.getBoundingClientRect().height, alpha,
           line_over_band: ratio(rgb(dashed.stroke), blended), band_on_background: ratio(blended, bg)};
 }
@@ -277,3 +278,79 @@ def test_the_learning_rate_panel_and_its_changes_on_the_loss_chart(notebook, the
     rate_labels = [ratio for ratio in ratios if ratio[1] == "rgb(0, 158, 115)"]  # style.COLORS["rate"]
     assert len(rate_labels) == 2 and min(r[0] for r in rate_labels) >= 3.0, f"{theme}: {rate_labels}"
     nb.page.locator(".losswidget").first.screenshot(path=str(nb.screenshot("rate-" + theme.split()[-1].lower())))
+
+
+MANY_RUNS = """
+import math, time, losswidget as lw
+names = [f"run {k:02d}: width {2 ** k} dropout 0.{k} lr 0.001 ".ljust(40, "x")[:40] for k in range(12)]
+monitor = lw.LiveLossMonitor(patience=None, name="twelve earlier runs", loss_name="MSE")
+for k, name in enumerate(names):
+    history = lw.History(name)
+    for epoch in range(40):
+        loss = 2 / (epoch + 1 + k) + 0.1
+        history.log_epoch(epoch, {"train": loss, "val": loss + 0.1 + 0.002 * k * epoch, "acc": 0.5 + 0.01 * epoch})
+    monitor.add_run(history)
+monitor
+"""
+
+MANY_RUNS_LOOP = """
+for epoch in monitor.epochs(60):
+    for step in range(4):
+        monitor.log_step(train=30.0 / (epoch + 1) ** 2 + 0.3 + 0.01 * step)
+    monitor.log(train=30.0 / (epoch + 1) ** 2 + 0.3, val=30.0 / (epoch + 1) ** 2 + 0.35 + 0.002 * (epoch - 8) ** 2,
+                acc=0.5 + 0.005 * epoch)
+    time.sleep(0.05)
+print("ENDED", epoch)
+"""
+
+INSIDE = """
+() => {
+  const root = document.querySelector('.losswidget').getBoundingClientRect();
+  const outside = (r, box) => r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+                              || r.bottom > box.bottom + 1;
+  const legend = Array.from(document.querySelectorAll('.losswidget-legend > span')).map(e => {
+    const r = e.getBoundingClientRect();
+    return {text: e.textContent.trim(), out: outside(r, root), width: r.width};
+  });
+  const labels = [];
+  document.querySelectorAll('.losswidget .bqplot').forEach((figure, index) => {
+    const box = figure.querySelector('svg').getBoundingClientRect();
+    figure.querySelectorAll('text.label, text.axislabel').forEach(t => {
+      if (!t.textContent || !t.checkVisibility({visibilityProperty: true})) return;
+      const b = t.getBBox(), r = t.getBoundingClientRect();
+      labels.push({figure: index, text: t.textContent, bbox: b.width * b.height, out: outside(r, box)});
+    });
+  });
+  return {legend, labels};
+}
+"""
+
+
+def test_every_run_is_named_and_every_label_stays_inside_the_widget(notebook):
+    """Twelve earlier runs with 40-character names: each named in the legend, every legend entry and
+    every label of the charts (markers, axis titles) inside the widget; tick labels never repeat while
+    the axis follows a falling loss, and the axes say which loss and whose accuracy."""
+    nb = notebook([MANY_RUNS, MANY_RUNS_LOOP])
+    nb.run_all()
+    nb.wait_for_status(r"Epoch \d+ of epochs 0–59", timeout=90)
+    seen, deadline = [], time.monotonic() + 120
+    while "ENDED" not in nb.output_text():  # mid-run: every tick label set the loss axis shows
+        assert time.monotonic() < deadline, "the loop never ended"
+        labels = [box["text"] for box in tick_boxes(nb, 0).get("1", [])]
+        assert len(labels) == len(set(labels)), f"repeated tick labels mid-run: {labels}"
+        seen.append(labels)
+        time.sleep(0.2)
+    assert len({tuple(labels) for labels in seen}) >= 2  # the axis moved while it was watched
+    nb.wait_for_status(r"Finished 60 epochs")
+    time.sleep(1.0)  # the last frame's messages
+    placed = nb.page.evaluate(INSIDE)
+    names = [f"run {k:02d}: width {2**k} dropout 0.{k} lr 0.001 ".ljust(40, "x")[:40] for k in range(12)]
+    legend_texts = " | ".join(entry["text"] for entry in placed["legend"])
+    assert all(name in legend_texts for name in names), legend_texts
+    assert not [entry for entry in placed["legend"] if entry["out"]], placed["legend"]
+    assert {"patience 5 stops here", "MSE loss", "epoch"} <= {label["text"] for label in placed["labels"]}
+    assert all(label["bbox"] > 0 for label in placed["labels"])
+    assert not [label for label in placed["labels"] if label["out"]], placed["labels"]
+    metric_legend = nb.page.locator(".losswidget .bqplot").nth(1).locator(".legendtext").all_text_contents()
+    assert metric_legend == ["acc"]
+    nb.page.locator(".losswidget").first.screenshot(path=str(nb.screenshot("many-runs")))
