@@ -1,6 +1,6 @@
-"""The incremental state of one run's chart: step decimation and smoothing, the loss axis kept
-while it still fits, and the "what if" replay, so that building a frame costs the same at a
-thousand or a million logged steps."""
+"""The incremental state of one run's chart: step decimation and smoothing, the per-epoch series
+(:mod:`losswidget.chart.epochs`), the loss axis kept while it still fits, and the "what if" replay,
+so that building a frame costs the same at a thousand or a million logged steps or epochs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT
+from losswidget.chart.epochs import EpochCache
 from losswidget.core.column import Column
 from losswidget.core.decimate import Decimator
 from losswidget.core.history import History
@@ -35,7 +36,8 @@ def shown_values(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 
 class StepCache:
-    """Incremental view state of one run's steps (decimation, smoothing); epochs are few and recomputed."""
+    """Incremental view state of one run: its steps (decimation, smoothing), its epochs (``epochs``)
+    and the patience slider's replay."""
 
     def __init__(self, max_points: int = 2000) -> None:
         self.max_points = max_points
@@ -49,6 +51,7 @@ class StepCache:
         self._window = 1
         self._counted = 0
         self.step_non_finite = 0
+        self.epochs = EpochCache(self.max_points)
 
     def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:
         if window != self._window:
@@ -116,33 +119,37 @@ class StepCache:
     def non_finite(self, history: History) -> int:
         """NaN/inf values shown as gaps: steps counted as they arrive; of the epochs' train and val only
         the infinities (NaN there also means "not logged")."""
-        return self.step_non_finite + sum(int(np.isinf(history[name]).sum()) for name in ("train", "val"))
+        self.epochs.update(history)
+        return self.step_non_finite + self.epochs.non_finite(history)
 
     def what_if(self, history: History, decision: EarlyStopping) -> tuple[int, int] | None:
         """(epoch, patience) where ``decision`` (a fresh one, configured as the run's own but for its
         patience: ``EarlyStopping.fresh``) would stop on the validation values recorded so far, or
         None: :func:`would_stop_at` replayed incrementally, O(new epochs) per frame instead of O(all
-        epochs)."""
-        rows = np.flatnonzero(~np.isnan(history.val))
-        last = float(history.val[rows[-1]]) if rows.size else None
-        patience = decision.patience
-        key = (patience, decision.min_delta, decision.min_delta_se, decision.mode, decision.start_from_epoch)
-        key += (decision.check_finite,)
-        key += (id(history),)
-        if (
-            key != self._what_if_key
-            or rows.size < self._replayed
-            or (rows.size and self._replayed_last != last and rows.size == self._replayed)
-        ):
+        epochs). The settled rows (all but the last, which may still change) are replayed once; the
+        last row is tried on a checkpoint of the replay and rewound."""
+        settled = self.epochs.update(history)
+        key = (decision.patience, decision.min_delta, decision.min_delta_se, decision.mode)
+        key += (decision.start_from_epoch, decision.check_finite, self.epochs.resets)
+        if key != self._what_if_key:
             self._what_if_key = key
             self._replay = decision
             self._replayed = 0
             self._what_if_at: tuple[int, int] | None = None
+        val, patience = history.val, decision.patience
         ses = recorded_ses(history, decision.min_delta_se)
-        for row in rows[self._replayed :]:
-            se = None if ses is None else float(ses[row])
-            if self._replay.update(history.val[row], se=se) and self._what_if_at is None:
-                self._what_if_at = (int(history.epochs[row]), patience)
-        self._replayed = rows.size
-        self._replayed_last = last
-        return self._what_if_at
+        if self._what_if_at is None and settled > self._replayed:
+            for row in np.flatnonzero(~np.isnan(val[self._replayed : settled])) + self._replayed:
+                if self._replay.update(float(val[row]), se=None if ses is None else float(ses[row])):
+                    self._what_if_at = (int(history.epochs[row]), patience)
+                    break
+        self._replayed = settled
+        last = len(history) - 1
+        if self._what_if_at is not None or last < settled or math.isnan(history.last_value("val")):
+            return self._what_if_at
+        checkpoint = self._replay.checkpoint()
+        try:
+            stops = self._replay.update(history.last_value("val"), se=None if ses is None else float(ses[last]))
+        finally:
+            self._replay.rewind(checkpoint)
+        return (int(history.epochs[last]), patience) if stops else None
