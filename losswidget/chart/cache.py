@@ -11,7 +11,7 @@ import numpy as np
 from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT
 from losswidget.chart.epochs import EpochCache
 from losswidget.core.column import Column
-from losswidget.core.decimate import Decimator
+from losswidget.core.decimate import Decimator, decimate
 from losswidget.core.history import History
 from losswidget.core.replay import recorded_ses
 from losswidget.core.smoothing import smooth
@@ -52,6 +52,7 @@ class StepCache:
         self._counted = 0
         self.step_non_finite = 0
         self.epochs = EpochCache(self.max_points)
+        self._past: dict[tuple, np.ndarray] = {}
 
     def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:
         if window != self._window:
@@ -90,6 +91,22 @@ class StepCache:
         smoothed = self._smoothed_steps(values, window)[index]
         x = self._step_positions(history, index, open_epoch)
         return x, shown_values(values[index], log_y), shown_values(smoothed, log_y)
+
+    def past_rows(self, run) -> np.ndarray | None:
+        """The epochs of an earlier run (a ``PastRun``) to draw: None (all) for at most ``max_points``,
+        else min/max bins of the curve it shows (validation if it has any, else training), found
+        again only when the run changed (a watched run grows)."""
+        if run.epochs.size <= self.max_points:
+            return None
+        key = (run.name, run.epochs.size, run.epochs[-1:].tobytes(), run.train[-1:].tobytes(), run.val[-1:].tobytes())
+        rows = self._past.get(key)
+        if rows is None:
+            shown = run.val if np.isfinite(run.val).any() else run.train
+            rows, _ = decimate(np.arange(run.epochs.size), shown, self.max_points)
+            if len(self._past) > 16:  # runs that were replaced or grew
+                self._past.clear()
+            self._past[key] = rows
+        return rows
 
     def stable_range(self, wanted: tuple[float, float], log_y: bool) -> tuple[float, float]:
         """The y axis of the last frame while the wanted one fits inside it and fills at least 80 % of

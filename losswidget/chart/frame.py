@@ -48,6 +48,10 @@ class PastRun:
     def of(cls, history: History) -> PastRun:
         return cls(history.name or "", history.epochs.astype(np.float64), history.train.copy(), history.val.copy())
 
+    def at(self, rows: np.ndarray | None) -> PastRun:
+        """The run at ``rows`` only (all of it for None)."""
+        return self if rows is None else PastRun(self.name, self.epochs[rows], self.train[rows], self.val[rows])
+
 
 def format_duration(seconds: float) -> str:
     if not math.isfinite(seconds) or seconds < 0:
@@ -176,7 +180,7 @@ def build_frame(
         drawn = kept.metric(history, name)
         if drawn is not None:
             metrics[name] = (as_float32(drawn[0]), as_float32(shown_values(drawn[1], False)))
-    curves = marks.past_curves(runs or [], log_y)
+    curves = marks.past_curves([run.at(cache.past_rows(run)) for run in runs or []], log_y)
     y_arrays = [steps_raw, shown["train"], shown["val"], *(shown[k] for k in ("val_low", "val_high") if k in shown)]
     y_arrays += [curve.values for curve in curves]
     *wanted, clipped = value_range(y_arrays, log_y)
