@@ -1,12 +1,15 @@
-"""LiveLossMonitor costs: log_step per call, and one frame at 1e3 and 1e6 logged steps.
+"""LiveLossMonitor costs: log_step per call, one frame at 1e3 and 1e6 logged steps, and one frame at
+1e3, 1e4 and 1e5 epochs with and without a learning rate that changes every epoch.
 
-Run: .venv/bin/python benchmarks/bench_monitor.py   (results: benchmarks/RESULTS.md)
-The widget is attached to a comm that serialises every message and drops it.
+Run: .venv/bin/python benchmarks/bench_monitor.py [--epochs-only]   (results: benchmarks/RESULTS.md)
+A micro-benchmark: the widget is attached to a comm that serialises every message and drops it (no
+kernel; benchmarks/bench_frame_cost_kernel.py --epochs measures frames in a real one).
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -23,8 +26,51 @@ def per_call(function, calls: int = 200_000) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def epoch_frames(counting, epochs: int, rate: bool) -> None:
+    """Frames drawn in a loop (as the loop draws them) after each of 30 more epochs, on a run of
+    ``epochs`` epochs; the diagnosis, which frames read at most once a second and within a time
+    budget, timed on its own."""
+    from losswidget.core.diagnosis import diagnose
+    from losswidget.core.evidence import read_evidence
+
+    monitor = lw.LiveLossMonitor(patience=None, smoothing=5, display="widget")
+    monitor._display.ensure_view(monitor._controls)
+    rng = np.random.default_rng(0)
+
+    def values(epoch: int) -> dict:
+        loss = 1.0 / (1 + epoch / 100) + rng.normal(0, 0.01)
+        extra = {"lr": 0.1 * 0.9999**epoch} if rate else {}
+        return {"train": loss, "val": loss * 1.1 + rng.normal(0, 0.01), **extra}
+
+    for epoch in monitor.epochs(epochs):
+        monitor.log(**values(epoch))
+    monitor._draw()  # the first frame folds the whole run in
+    costs, sizes = [], []
+    for epoch in monitor.epochs(30):
+        monitor.log(**values(epochs + epoch))
+        counting.bytes = 0
+        start = time.perf_counter()
+        monitor._draw()
+        costs.append(time.perf_counter() - start)
+        sizes.append(counting.bytes)
+    history = monitor.history
+    start = time.perf_counter()
+    diagnose(history, evidence=read_evidence(history, None))
+    reading = time.perf_counter() - start
+    print(
+        f"frame at {epochs:>7,} epochs{' + lr' if rate else '     '}: {statistics.median(costs) * 1e3:.2f} ms median "
+        f"(p90 {np.percentile(costs, 90) * 1e3:.2f} ms), {statistics.median(sizes) / 1024:.1f} KiB; "
+        f"a diagnosis reading {reading * 1e3:.1f} ms"
+    )
+
+
 def main() -> None:
     counting = install()
+    if "--epochs-only" in sys.argv:
+        for epochs in (1_000, 10_000, 100_000):
+            for rate in (False, True):
+                epoch_frames(counting, epochs, rate)
+        return
     monitor = lw.LiveLossMonitor(patience=None, display="none", frame_rate=1e-2)  # no frames: the call alone
     loss = torch.tensor(0.5)
     print(f"log_step(float):       {per_call(lambda: monitor.log_step(train=0.5)) * 1e6:.2f} µs per call")
@@ -53,6 +99,9 @@ def main() -> None:
             f"(p90 {np.percentile(costs, 90) * 1e3:.2f} ms), {statistics.median(sizes) / 1024:.1f} KiB in "
             f"{statistics.median(counts):.0f} messages"
         )
+    for epochs in (1_000, 10_000, 100_000):
+        for rate in (False, True):
+            epoch_frames(counting, epochs, rate)
 
 
 if __name__ == "__main__":
