@@ -233,11 +233,14 @@ def long_runs(lengths: list[int], runs: int, frame_rate: float, seconds: float) 
         length, with_rate = key.split()
         wall, cpu, seen, read = (np.array(column) for column in zip(*found["frames"], strict=True))
         read = read.astype(bool)
-        reading = f"{np.median(cpu[read]) * 1e3:.2f}" if read.any() else "–"
+
+        def ms(values: np.ndarray) -> str:
+            return f"{np.median(values) * 1e3:.2f}" if values.size else "–"
+
         print(
             f"| {int(length):,} | {'per epoch' if with_rate == 'True' else 'none'} | {wall.size} ({read.sum()}) | "
-            f"{seen.min():,}–{seen.max():,} | {np.median(cpu[~read]) * 1e3:.2f} | {np.median(wall[~read]) * 1e3:.2f} | "
-            f"{np.median(found['costs']) * 1e3:.2f} | {reading} | {100 * found['cpu'] / found['seconds']:.1f} % | "
+            f"{seen.min():,}–{seen.max():,} | {ms(cpu[~read])} | {ms(wall[~read])} | "
+            f"{ms(np.array(found['costs']))} | {ms(cpu[read])} | {100 * found['cpu'] / found['seconds']:.1f} % | "
             f"{found['epoch'] * 1e3:.1f} |"
         )
 

@@ -196,3 +196,34 @@ def frame_allocation(epochs: int) -> int:
 def test_a_frame_touches_as_much_at_a_hundred_thousand_epochs_as_at_ten_thousand():
     small, large = frame_allocation(10_000), frame_allocation(100_000)
     assert large < 1.5 * small, (small, large)  # O(history) would be ten times as much
+
+
+def test_a_slow_diagnosis_is_read_within_the_drawing_budget(monkeypatch):
+    """Frames while a loop runs read the diagnosis (over the whole history: tens of milliseconds at
+    10^5 epochs) at most once a second, and no more than DRAW_BUDGET of the time: a reading that takes
+    0.1 s waits 5 s for the next one, not 1 s."""
+    from losswidget.run import feed as feed_module
+    from losswidget.run.redraw import DRAW_BUDGET
+
+    now, spent = [50.0], [0.0]
+    monkeypatch.setattr(feed_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(feed_module.time, "perf_counter", lambda: spent[0])
+    readings = []
+    real = feed_module.diagnose
+
+    def slow(history, **keywords):
+        readings.append(len(history))
+        spent[0] += 0.1  # the reading took 0.1 s
+        return real(history, **keywords)
+
+    monkeypatch.setattr(feed_module, "diagnose", slow)
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in monitor.epochs(80):
+        monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
+        if epoch == 0:
+            readings.clear()
+        monitor._feed.status("", fresh=False)  # what a frame asks while the loop runs
+        now[0] += 0.25  # four frames a second
+        if epoch == 79:
+            assert readings == [1 + 20 * k for k in range(4)], readings  # every 0.1 / DRAW_BUDGET = 5 s
+    assert 0.1 / DRAW_BUDGET == 5.0

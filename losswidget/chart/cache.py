@@ -161,12 +161,12 @@ class StepCache:
                     self._what_if_at = (int(history.epochs[row]), patience)
                     break
         self._replayed = settled
-        last = len(history) - 1
-        if self._what_if_at is not None or last < settled or math.isnan(history.last_value("val")):
+        last = self.epochs.count - 1  # the rows the epochs' state saw (another thread may log meanwhile)
+        if self._what_if_at is not None or last < settled or math.isnan(val[last]):
             return self._what_if_at
         checkpoint = self._replay.checkpoint()
         try:
-            stops = self._replay.update(history.last_value("val"), se=None if ses is None else float(ses[last]))
+            stops = self._replay.update(float(val[last]), se=None if ses is None else float(ses[last]))
         finally:
             self._replay.rewind(checkpoint)
         return (int(history.epochs[last]), patience) if stops else None

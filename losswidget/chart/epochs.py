@@ -89,6 +89,7 @@ class EpochCache:
         self.resets += 1
         self._history: weakref.ref | None = None
         self._settled = 0
+        self.count = 0  # rows at the last update: what a frame reads (another thread may log meanwhile)
         self._first_epoch: int | None = None
         half = max(8, self.max_points // 2)  # train's and val's bins share the epochs drawn
         self._losses = {"train": Extremes(half), "val": Extremes(half)}
@@ -117,20 +118,29 @@ class EpochCache:
             self._settled = settled
         for name, extremes in self._losses.items():
             extremes.update(history[name], settled)
+        self.count = n
         return settled
+
+    def column(self, history, name: str) -> np.ndarray:
+        """``history[name]`` (or its ``epochs``) as of the last :meth:`update`."""
+        return (history.epochs if name == "epochs" else history[name])[: self.count]
+
+    def _last(self, history, name: str) -> float:
+        return float(history[name][self.count - 1]) if self.count else math.nan
 
     # -- what a frame reads (each after :meth:`update`) ------------------------------------------
 
     def rows(self, history, best_epoch: int | None) -> np.ndarray:
         """The rows to draw: every row while there are at most ``max_points``, else train's and
         val's min/max bins, the last row and the best epoch's row (its marker sits on the line)."""
-        n = len(history)
+        n = self.count
         if n <= self.max_points:
             return np.arange(n)
         extra = [n - 1]
         if best_epoch is not None:
-            row = int(np.searchsorted(history.epochs, best_epoch))
-            if row < n and int(history.epochs[row]) == best_epoch:
+            epochs = self.column(history, "epochs")
+            row = int(np.searchsorted(epochs, best_epoch))
+            if row < n and int(epochs[row]) == best_epoch:
                 extra.append(row)
         parts = (self._losses["train"].rows(), self._losses["val"].rows(), np.array(extra, dtype=np.int64))
         return np.unique(np.concatenate(parts))
@@ -139,20 +149,19 @@ class EpochCache:
         series = self._smoothed.get(name)
         if series is None or series.window != window:
             series = self._smoothed[name] = Smoothed(window)
-        values = history[name]
+        values = self.column(history, name)
         series.update(values, self._settled)
         return series.at(values, rows)
 
     def non_finite(self, history) -> int:
         """Infinities in train and val (NaN there also means "not logged")."""
-        last = sum(math.isinf(history.last_value(name)) for name in ("train", "val")) if len(history) else 0
-        return self._infinite + last
+        return self._infinite + sum(math.isinf(self._last(history, name)) for name in ("train", "val"))
 
     def band_available(self, history) -> bool:
         """Whether the run logged a finite standard error of its validation loss."""
         if "val_se" not in history:
             return False
-        return self._band or bool(len(history) and math.isfinite(history.last_value("val_se")))
+        return self._band or math.isfinite(self._last(history, "val_se"))
 
     def metric(self, history, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(epochs, values) of a metric to draw, or None while it has no finite value."""
@@ -164,7 +173,7 @@ class EpochCache:
         drawn = self._drawn(self._rates, history, name, positive=True)
         if drawn is None:
             return None
-        extremes, last = self._rates[name], history.last_value(name)
+        extremes, last = self._rates[name], self._last(history, name)
         low, high = extremes.low, extremes.high
         if np.isfinite(last) and last > 0:
             low, high = min(low, last), max(high, last)
@@ -173,7 +182,7 @@ class EpochCache:
     def rate_changes(self, history) -> list[tuple[int, float]] | None:
         """Where ``lr`` changed (epoch, new / old), as :func:`losswidget.core.schedule.rate_changes`
         says, while at most ``MAX_MARKS`` times; else None."""
-        epochs, rates = history.epochs, history["lr"]
+        epochs, rates = self.column(history, "epochs"), self.column(history, "lr")
         self._changes.update(epochs, rates, self._settled)
         return self._changes.found(epochs, rates)
 
@@ -181,9 +190,9 @@ class EpochCache:
         extremes = kept.get(name)
         if extremes is None:
             extremes = kept[name] = Extremes(max(8, self.max_points - 1), positive)  # room for the last row
-        values = history[name]
+        values = self.column(history, name)
         extremes.update(values, self._settled)
-        if not extremes.has_finite(history.last_value(name)):
+        if not extremes.has_finite(self._last(history, name)):
             return None
         rows = np.arange(values.size) if values.size <= self.max_points else np.append(extremes.rows(), values.size - 1)
         y = values[rows]
