@@ -20,11 +20,11 @@ length, without and with a learning rate that changes every epoch: the run's fir
 by the loop (``monitor.epochs`` and ``log()``, made-up falling losses) before the widget is shown,
 then the widget is displayed and the loop goes on with real full-batch training (4,096 examples,
 MLP 64-128-1, SGD, one torch thread) for a few seconds of natural frames. Each frame's own time
-(thread CPU and wall, from the start of the draw to its end) and its cost to the loop (the epoch that
-drew it less the median of the five epochs before it) are collected, the first two frames after the
-display (the whole run folded in and sent once) and the loop's last frame left out. Frames that read
-the diagnosis (over the whole history: at most once a second, and less often where it would take more
-than 2 % of the time) are counted apart; the share of the run's time that all frames took is given.
+(thread CPU and wall, from the start of the draw to its end) is collected, the first two frames after
+the display (the whole run folded in and sent once) and the loop's last frame left out, and within it
+the time of the diagnosis reading when the frame read it (over the whole history: at most once a
+second, and less often where it would take more than 2 % of the time): the frame's columns are
+without it. The last column but one is all the frames' CPU time, readings included, over the run's.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ print("RESULT " + json.dumps({{"costs": costs, "own": own, "frames": frames}}))
 
 EPOCH_CELL = r"""
 import json, time, torch, numpy as np, losswidget as lw
+import losswidget.run.feed as feed_module
 from IPython.display import display
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -140,44 +141,42 @@ def run(length, with_rate):
         monitor.log(train=loss, val=loss * 1.1, **({{"lr": 0.01 * 0.9999**epoch}} if with_rate else {{}}))
     display(monitor)
     clock, feed = monitor._display.clock, monitor._display.source
-    frames = []  # (wall, thread CPU, epochs in the history, whether it read the diagnosis)
-    began = [0.0, None]
+    frames = []  # (wall, thread CPU, the diagnosis reading's wall and CPU, epochs in the history)
+    began = [0.0, 0.0]
     flush, drawn = feed.flush, clock.drawn
     def timed_flush():
-        began[:] = time.thread_time(), feed._reading
+        began[:], reading[:] = (time.perf_counter(), time.thread_time()), (0.0, 0.0)  # the module's list
         flush()
     def timed_drawn(started):
         drawn(started)
-        read = feed._reading is not began[1]
-        frames.append((clock.frame_seconds, time.thread_time() - began[0], len(monitor.history), read))
+        wall, cpu = time.perf_counter() - began[0], time.thread_time() - began[1]
+        frames.append((wall, cpu, reading[0], reading[1], len(monitor.history)))
     feed.flush, clock.drawn = timed_flush, timed_drawn
     epochs = int({seconds} / EPOCH)
-    stamps, framed = np.empty(epochs + 1), np.zeros(epochs, bool)
     rate = 0.01 * 0.9999**length
-    count, stamps[0] = clock.frames_drawn, time.perf_counter()
-    for i, epoch in enumerate(monitor.epochs(epochs)):
+    start = time.perf_counter()
+    for epoch in monitor.epochs(epochs):
         monitor.log(**epoch_of_training(rate, with_rate))
         rate *= 0.9999
-        stamps[i + 1] = time.perf_counter()
-        framed[i], count = clock.frames_drawn != count, clock.frames_drawn
-    steps = np.diff(stamps)
-    costs = []
-    for i, frame in zip(np.flatnonzero(framed)[2:], frames[2:-1]):
-        before = steps[max(0, i - 5) : i][~framed[max(0, i - 5) : i]]
-        if before.size and not frame[3]:
-            costs.append(float(steps[i] - np.median(before)))
-    cpu = sum(frame[1] for frame in frames[2:-1])
-    seconds = stamps[-1] - stamps[0]
-    return {{"frames": frames[2:-1], "costs": costs, "epoch": EPOCH, "cpu": cpu, "seconds": seconds}}
+    return {{"frames": frames[2:-1], "epoch": EPOCH, "seconds": time.perf_counter() - start}}
+
+reading = [0.0, 0.0]  # the last diagnosis reading's wall and CPU time
+
+def timed_reading(*arguments, original=feed_module._reading):
+    wall, cpu = time.perf_counter(), time.thread_time()
+    found = original(*arguments)
+    reading[0], reading[1] = time.perf_counter() - wall, time.thread_time() - cpu
+    return found
+feed_module._reading = timed_reading
 
 results = {{}}
 for with_rate in (False, True):
     for length in {lengths}:
         for _ in range({runs}):
             found = run(length, with_rate)
-            empty = {{"frames": [], "costs": [], "epoch": found["epoch"], "cpu": 0.0, "seconds": 0.0}}
+            empty = {{"frames": [], "epoch": found["epoch"], "seconds": 0.0}}
             kept = results.setdefault(f"{{length}} {{with_rate}}", empty)
-            for name in ("frames", "costs", "cpu", "seconds"):
+            for name in ("frames", "seconds"):
                 kept[name] += found[name]
 print("RESULT " + json.dumps(results))
 """
@@ -222,26 +221,25 @@ def measure(runs: int, frame_rate: float, cell: str = CELL, **more: object) -> d
 def long_runs(lengths: list[int], runs: int, frame_rate: float, seconds: float) -> None:
     result = measure(runs, frame_rate, EPOCH_CELL, lengths=lengths, seconds=seconds)
     print(f"frames on long runs, {runs} run(s) of ~{seconds:g} s each at {frame_rate:g} Hz (medians; ms)")
-    columns = ["epochs", "learning rate", "frames (reading the diagnosis)", "epochs at the frames"]
-    columns += ["frame: CPU", "frame: wall", "cost to the loop", "a frame reading the diagnosis: CPU"]
-    columns += ["drawing's CPU / run time", "an epoch"]
+    columns = ["epochs", "learning rate", "frames", "epochs at the frames", "frame: CPU", "frame: wall"]
+    columns += ["diagnosis readings", "a reading: CPU", "a reading: wall", "all frames: CPU / run time", "an epoch"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for key, found in result.items():
         if not isinstance(found, dict):
             continue  # the comm count
         length, with_rate = key.split()
-        wall, cpu, seen, read = (np.array(column) for column in zip(*found["frames"], strict=True))
-        read = read.astype(bool)
+        wall, cpu, reading_wall, reading_cpu, seen = (np.array(c) for c in zip(*found["frames"], strict=True))
+        read = reading_cpu > 0
 
         def ms(values: np.ndarray) -> str:
             return f"{np.median(values) * 1e3:.2f}" if values.size else "–"
 
         print(
-            f"| {int(length):,} | {'per epoch' if with_rate == 'True' else 'none'} | {wall.size} ({read.sum()}) | "
-            f"{seen.min():,}–{seen.max():,} | {ms(cpu[~read])} | {ms(wall[~read])} | "
-            f"{ms(np.array(found['costs']))} | {ms(cpu[read])} | {100 * found['cpu'] / found['seconds']:.1f} % | "
-            f"{found['epoch'] * 1e3:.1f} |"
+            f"| {int(length):,} | {'per epoch' if with_rate == 'True' else 'none'} | {wall.size} | "
+            f"{seen.min():,}–{seen.max():,} | {ms(cpu - reading_cpu)} | {ms(wall - reading_wall)} | "
+            f"{read.sum()} | {ms(reading_cpu[read])} | {ms(reading_wall[read])} | "
+            f"{100 * cpu.sum() / found['seconds']:.2f} % | {found['epoch'] * 1e3:.1f} |"
         )
 
 
