@@ -229,6 +229,11 @@ def long_runs(lengths: list[int], runs: int, frame_rate: float, seconds: float) 
         if not isinstance(found, dict):
             continue  # the comm count
         length, with_rate = key.split()
+        if not found["frames"]:
+            print(
+                f"| {int(length):,} | {'per epoch' if with_rate == 'True' else 'none'} | 0 (too slow: none counted) |"
+            )
+            continue
         wall, cpu, reading_wall, reading_cpu, seen = (np.array(c) for c in zip(*found["frames"], strict=True))
         read = reading_cpu > 0
 
