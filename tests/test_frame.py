@@ -227,3 +227,22 @@ def test_a_slow_diagnosis_is_read_within_the_drawing_budget(monkeypatch):
         if epoch == 79:
             assert readings == [1 + 20 * k for k in range(4)], readings  # every 0.1 / DRAW_BUDGET = 5 s
     assert 0.1 / DRAW_BUDGET == 5.0
+
+
+def test_an_earlier_long_run_is_drawn_from_min_max_bins_found_again_only_when_it_grows():
+    from losswidget.chart.frame import PastRun
+
+    earlier, history, cache = lw.History("earlier"), lw.History(), StepCache(100)
+    for epoch in range(5_000):
+        earlier.log_epoch(epoch, {"train": 1.0, "val": 30.0 if epoch == 3_210 else 1.0 / (epoch + 1)})
+    history.log_epoch(0, {"train": 1.0, "val": 1.0})
+
+    def curve():
+        frame = build_frame(history, cache, smoothing=1, what_if=lw.EarlyStopping(3), runs=[PastRun.of(earlier)])
+        return frame.runs[0]
+
+    first = curve()
+    assert first.epochs.size <= 100 and first.epochs[-1] == 4_999 and np.nanmax(first.values) == 30.0
+    earlier.log_epoch(5_000, {"val": 0.5})  # a watched run grew: its bins are found again
+    grown = curve()
+    assert grown.epochs[-1] == 5_000 and grown.values[-1] == 0.5 and grown.epochs.size <= 100

@@ -1,7 +1,8 @@
 """What one redraw of the chart shows, computed from the history (numpy only).
 
-:class:`~losswidget.chart.cache.StepCache` keeps the incremental state (step decimation, smoothed
-steps) so that building a :class:`Frame` costs the same at a thousand or a million logged steps.
+:class:`~losswidget.chart.cache.StepCache` keeps the incremental state (the steps' and the epochs'
+decimation and smoothing, the metrics, the learning rates and their changes) so that building a
+:class:`Frame` costs the same at a thousand or a million logged steps, and at 10^3 or 10^5 epochs.
 Everything a view needs is in the Frame, ticks, legend and earlier runs' curves included
 (:mod:`losswidget.chart.marks`): views (bqplot widget, static SVG, text) only draw it.
 """
