@@ -103,3 +103,46 @@ def test_decimator_rejects_shrinking():
     decimator.update(np.arange(5.0))
     with pytest.raises(ValueError, match="may only grow: had 5 points, got 3"):
         decimator.update(np.arange(3.0))
+
+
+# -- a long run's epochs, as a frame draws them ---------------------------------------------------
+
+
+def long_run(n, seed=0):
+    """``n`` epochs whose train and val spike in different epochs, and whose best epoch (by a
+    min_delta of 0.05) is not the lowest validation value nor an extreme of its bin."""
+    rng = np.random.default_rng(seed)
+    history = lw.History()
+    train = 1.0 + rng.normal(0, 0.01, n)
+    val = 1.2 + rng.normal(0, 0.01, n)
+    train[n // 3], train[n // 2] = 40.0, -3.0  # training spikes: val is ordinary there
+    val[2 * n // 3] = 25.0
+    best_row = n // 4
+    val[best_row] = 0.6  # beats every earlier value by far
+    val[best_row + 1 :: 97] = 0.58  # lower, but not by min_delta: never the best
+    for row in range(n):
+        history.log_epoch(row + 1, {"train": float(train[row]), "val": float(val[row])})
+    return history, best_row
+
+
+def test_a_long_runs_drawn_epochs_keep_both_curves_spikes_the_best_and_the_last_epoch():
+    from losswidget.chart.frame import StepCache, build_frame
+    from losswidget.core.stopping import NEVER
+
+    history, best_row = long_run(30_000)
+    stopper = lw.EarlyStopping(NEVER, min_delta=0.05)
+    for value in history.val:
+        stopper.update(value)
+    assert stopper.best_epoch == best_row  # (index) the epoch the marker shows: history epoch best_row + 1
+    best = (int(history.epochs[best_row]), float(history.val[best_row]))
+    frame = build_frame(history, StepCache(), smoothing=5, what_if=lw.EarlyStopping(5), best=best)
+    assert frame.epochs.size <= 2002  # ≤ max_points, and the last and best epochs
+    assert frame.train.max() == 40.0 and frame.train.min() == -3.0  # train's spikes, not only val's
+    assert frame.val.max() == 25.0 and float(frame.val.min()) == pytest.approx(0.58)
+    drawn = dict(zip(frame.epochs.tolist(), frame.val.tolist(), strict=True))
+    assert drawn[best[0]] == pytest.approx(best[1])  # the best-epoch marker sits on the line
+    assert frame.epochs[-1] == history.epochs[-1] and frame.val[-1] == np.float32(history.val[-1])
+    assert np.all(np.diff(frame.epochs) > 0)
+    rows = np.searchsorted(history.epochs, frame.epochs.astype(np.int64))
+    np.testing.assert_allclose(frame.val_smooth, lw.smooth(history.val, 5)[rows].astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(frame.train_smooth, lw.smooth(history.train, 5)[rows].astype(np.float32), rtol=1e-6)

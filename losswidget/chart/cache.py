@@ -1,6 +1,6 @@
-"""The incremental state of one run's chart: step decimation and smoothing, the loss axis kept
-while it still fits, and the "what if" replay, so that building a frame costs the same at a
-thousand or a million logged steps."""
+"""The incremental state of one run's chart: step decimation and smoothing, the per-epoch series
+(:mod:`losswidget.chart.epochs`), the loss axis kept while it still fits, and the "what if" replay,
+so that building a frame costs the same at a thousand or a million logged steps or epochs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import math
 import numpy as np
 
 from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT
+from losswidget.chart.epochs import EpochCache
 from losswidget.core.column import Column
-from losswidget.core.decimate import Decimator
+from losswidget.core.decimate import Decimator, decimate
 from losswidget.core.history import History
 from losswidget.core.replay import recorded_ses
 from losswidget.core.smoothing import smooth
@@ -35,7 +36,8 @@ def shown_values(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 
 class StepCache:
-    """Incremental view state of one run's steps (decimation, smoothing); epochs are few and recomputed."""
+    """Incremental view state of one run: its steps (decimation, smoothing), its epochs (``epochs``)
+    and the patience slider's replay."""
 
     def __init__(self, max_points: int = 2000) -> None:
         self.max_points = max_points
@@ -49,6 +51,8 @@ class StepCache:
         self._window = 1
         self._counted = 0
         self.step_non_finite = 0
+        self.epochs = EpochCache(self.max_points)
+        self._past: dict[tuple, np.ndarray] = {}
 
     def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:
         if window != self._window:
@@ -89,6 +93,22 @@ class StepCache:
         x = self._step_positions(history, index, open_epoch)
         return x, shown_values(values[index], log_y), shown_values(smoothed, log_y)
 
+    def past_rows(self, run) -> np.ndarray | None:
+        """The epochs of an earlier run (a ``PastRun``) to draw: None (all) for at most ``max_points``,
+        else min/max bins of the curve it shows (validation if it has any, else training), found
+        again only when the run changed (a watched run grows)."""
+        if run.epochs.size <= self.max_points:
+            return None
+        key = (run.name, run.epochs.size, run.epochs[-1:].tobytes(), run.train[-1:].tobytes(), run.val[-1:].tobytes())
+        rows = self._past.get(key)
+        if rows is None:
+            shown = run.val if np.isfinite(run.val).any() else run.train
+            rows, _ = decimate(np.arange(run.epochs.size), shown, self.max_points)
+            if len(self._past) > 16:  # runs that were replaced or grew
+                self._past.clear()
+            self._past[key] = rows
+        return rows
+
     def stable_range(self, wanted: tuple[float, float], log_y: bool) -> tuple[float, float]:
         """The y axis of the last frame while the wanted one fits inside it and fills at least 80 % of
         it: the axis (and every mark's position on it) is not resent for each new point. A new axis
@@ -117,33 +137,37 @@ class StepCache:
     def non_finite(self, history: History) -> int:
         """NaN/inf values shown as gaps: steps counted as they arrive; of the epochs' train and val only
         the infinities (NaN there also means "not logged")."""
-        return self.step_non_finite + sum(int(np.isinf(history[name]).sum()) for name in ("train", "val"))
+        self.epochs.update(history)
+        return self.step_non_finite + self.epochs.non_finite(history)
 
     def what_if(self, history: History, decision: EarlyStopping) -> tuple[int, int] | None:
         """(epoch, patience) where ``decision`` (a fresh one, configured as the run's own but for its
         patience: ``EarlyStopping.fresh``) would stop on the validation values recorded so far, or
         None: :func:`would_stop_at` replayed incrementally, O(new epochs) per frame instead of O(all
-        epochs)."""
-        rows = np.flatnonzero(~np.isnan(history.val))
-        last = float(history.val[rows[-1]]) if rows.size else None
-        patience = decision.patience
-        key = (patience, decision.min_delta, decision.min_delta_se, decision.mode, decision.start_from_epoch)
-        key += (decision.check_finite,)
-        key += (id(history),)
-        if (
-            key != self._what_if_key
-            or rows.size < self._replayed
-            or (rows.size and self._replayed_last != last and rows.size == self._replayed)
-        ):
+        epochs). The settled rows (all but the last, which may still change) are replayed once; the
+        last row is tried on a checkpoint of the replay and rewound."""
+        settled = self.epochs.update(history)
+        key = (decision.patience, decision.min_delta, decision.min_delta_se, decision.mode)
+        key += (decision.start_from_epoch, decision.check_finite, self.epochs.resets)
+        if key != self._what_if_key:
             self._what_if_key = key
             self._replay = decision
             self._replayed = 0
             self._what_if_at: tuple[int, int] | None = None
+        val, patience = history.val, decision.patience
         ses = recorded_ses(history, decision.min_delta_se)
-        for row in rows[self._replayed :]:
-            se = None if ses is None else float(ses[row])
-            if self._replay.update(history.val[row], se=se) and self._what_if_at is None:
-                self._what_if_at = (int(history.epochs[row]), patience)
-        self._replayed = rows.size
-        self._replayed_last = last
-        return self._what_if_at
+        if self._what_if_at is None and settled > self._replayed:
+            for row in np.flatnonzero(~np.isnan(val[self._replayed : settled])) + self._replayed:
+                if self._replay.update(float(val[row]), se=None if ses is None else float(ses[row])):
+                    self._what_if_at = (int(history.epochs[row]), patience)
+                    break
+        self._replayed = settled
+        last = self.epochs.count - 1  # the rows the epochs' state saw (another thread may log meanwhile)
+        if self._what_if_at is not None or last < settled or math.isnan(val[last]):
+            return self._what_if_at
+        checkpoint = self._replay.checkpoint()
+        try:
+            stops = self._replay.update(float(val[last]), se=None if ses is None else float(ses[last]))
+        finally:
+            self._replay.rewind(checkpoint)
+        return (int(history.epochs[last]), patience) if stops else None

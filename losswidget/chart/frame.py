@@ -1,7 +1,8 @@
 """What one redraw of the chart shows, computed from the history (numpy only).
 
-:class:`~losswidget.chart.cache.StepCache` keeps the incremental state (step decimation, smoothed
-steps) so that building a :class:`Frame` costs the same at a thousand or a million logged steps.
+:class:`~losswidget.chart.cache.StepCache` keeps the incremental state (the steps' and the epochs'
+decimation and smoothing, the metrics, the learning rates and their changes) so that building a
+:class:`Frame` costs the same at a thousand or a million logged steps, and at 10^3 or 10^5 epochs.
 Everything a view needs is in the Frame, ticks, legend and earlier runs' curves included
 (:mod:`losswidget.chart.marks`): views (bqplot widget, static SVG, text) only draw it.
 """
@@ -18,10 +19,8 @@ from losswidget.chart.axes import epoch_axis_end, value_range
 from losswidget.chart.cache import EMPTY, StepCache, as_float32, shown_values
 from losswidget.chart.marks import LegendEntry, PastCurve, Ticks
 from losswidget.chart.rates import is_rate, rate_panel
-from losswidget.core.decimate import decimate
 from losswidget.core.history import History
 from losswidget.core.replay import DIFF_SE
-from losswidget.core.smoothing import smooth
 from losswidget.core.stopping import EarlyStopping
 
 __all__ = [
@@ -52,6 +51,13 @@ class PastRun:
         metrics = {name: history[name].copy() for name in history.metric_names if _is_drawn_metric(name)}
         epochs = history.epochs.astype(np.float64)
         return cls(history.name or "", epochs, history.train.copy(), history.val.copy(), metrics)
+
+    def at(self, rows: np.ndarray | None) -> PastRun:
+        """The run at ``rows`` only (all of it for None)."""
+        if rows is None:
+            return self
+        metrics = {name: values[rows] for name, values in self.metrics.items()}
+        return PastRun(self.name, self.epochs[rows], self.train[rows], self.val[rows], metrics)
 
 
 def _is_drawn_metric(name: str) -> bool:
@@ -166,32 +172,31 @@ def build_frame(
 ) -> Frame:
     steps_x, steps_raw, steps_smooth = cache.steps(history, smoothing, log_y, open_epoch)
     what_if_at = cache.what_if(history, what_if)
-    epochs = history.epochs.astype(np.float64)
-    train, val = history.train, history.val
-    # Smooth the whole series, then keep at most max_points epochs (the validation envelope).
+    # The epochs drawn: all while few, else min/max bins of train and val with the last and the best
+    # epoch exact; each series read at those rows only (chart/epochs keeps what spans the history).
+    kept = cache.epochs
+    kept.update(history)
+    rows = kept.rows(history, None if best is None else best[0])
+    epochs = history.epochs[rows].astype(np.float64)
+    val = history.val[rows]
     series = {
-        "train": train,
+        "train": history.train[rows],
         "val": val,
-        "train_smooth": smooth(train, smoothing),
-        "val_smooth": smooth(val, smoothing),
+        "train_smooth": kept.smoothed(history, "train", smoothing, rows),
+        "val_smooth": kept.smoothed(history, "val", smoothing, rows),
     }
-    band_available = "val_se" in history and bool(np.isfinite(history["val_se"]).any())
+    band_available = kept.band_available(history)
     if band_available and band:
-        series["val_low"], series["val_high"] = marks.val_band(val, history["val_se"], log_y)
-    if epochs.size > cache.max_points:
-        index, _ = decimate(np.arange(epochs.size), val if np.isfinite(val).any() else train, cache.max_points)
-        epochs = epochs[index]
-        series = {name: values[index] for name, values in series.items()}
+        series["val_low"], series["val_high"] = marks.val_band(val, history["val_se"][rows], log_y)
     shown = {name: shown_values(values, log_y) for name, values in series.items()}
     metrics = {}
     for name in history.metric_names:
         if not _is_drawn_metric(name):
             continue  # the validation loss's standard errors (the val curve's) and the rates (their own panel)
-        values = history[name]
-        if np.isfinite(values).any():
-            mx, my = decimate(history.epochs.astype(np.float64), values, cache.max_points)
-            metrics[name] = (as_float32(mx), as_float32(shown_values(my, False)))
-    curves = marks.past_curves(runs or [], log_y)
+        drawn = kept.metric(history, name)
+        if drawn is not None:
+            metrics[name] = (as_float32(drawn[0]), as_float32(shown_values(drawn[1], False)))
+    curves = marks.past_curves([run.at(cache.past_rows(run)) for run in runs or []], log_y)
     y_arrays = [steps_raw, shown["train"], shown["val"], *(shown[k] for k in ("val_low", "val_high") if k in shown)]
     y_arrays += [values for curve in curves for values in (curve.values, curve.train)]
     *wanted, clipped = value_range(y_arrays, log_y)
@@ -213,7 +218,7 @@ def build_frame(
     first = -0.5 if steps_x.size and steps_x.min() < 0 else 0.0  # epoch 0's steps are centred on 0
     past_metrics = [values for curve in curves for _, values in curve.metrics.values()]
     metric_range, metric_ticks = marks.metric_range([values for _, values in metrics.values()] + past_metrics)
-    rates, rate_changes, rate_range, rate_ticks = rate_panel(history, cache.max_points)
+    rates, rate_changes, rate_range, rate_ticks = rate_panel(history, kept)
     return Frame(
         x_range=(first, last),
         y_range=(y_range[0], y_range[1]),

@@ -13,8 +13,7 @@ import math
 import numpy as np
 
 from losswidget.chart.marks import Ticks, log_ticks
-from losswidget.core.decimate import decimate
-from losswidget.core.schedule import change_text, rate_changes
+from losswidget.core.schedule import change_text
 
 __all__ = ["change_text", "is_rate", "labels_left", "rate_panel"]  # change_text: the views' label, from core
 
@@ -31,22 +30,22 @@ def is_rate(name: str) -> bool:
     return name == "lr" or name.startswith("lr/")
 
 
-def rate_panel(history, max_points: int):
-    """(the rates to draw {name: (x, y)}, the changes to mark, the panel's y range, its ticks)."""
-    epochs = history.epochs.astype(np.float64)
-    drawn = {}
+def rate_panel(history, epochs):
+    """(the rates to draw {name: (x, y)}, the changes to mark, the panel's y range, its ticks), from
+    ``epochs`` (:class:`~losswidget.chart.epochs.EpochCache`, updated for ``history``): the rates'
+    min/max bins, lowest and highest value and changes are kept as the epochs come."""
+    drawn, low, high = {}, math.inf, -math.inf
     for name in filter(is_rate, history.metric_names):
-        values = history[name]
-        finite = values[np.isfinite(values) & (values > 0)]
-        if finite.size and finite.min() != finite.max():
-            x, y = decimate(epochs, np.where(values > 0, values, np.nan), max_points)
+        rate = epochs.rate(history, name)
+        if rate is not None:
+            x, y, lowest, highest = rate
             drawn[name] = (x.astype(np.float32), y.astype(np.float32))
+            low, high = min(low, lowest), max(high, highest)
     if not drawn:
         return {}, [], (0.1, 1.0), Ticks()
-    every = np.concatenate([y[np.isfinite(y)] for _, y in drawn.values()]).astype(np.float64)
-    low, high = float(every.min()) / 1.4, float(every.max()) * 1.4  # room above and below, on a log axis
-    marked = rate_changes(history.epochs, history["lr"]) if "lr" in drawn else []
-    return drawn, (marked if len(marked) <= MAX_MARKS else []), (low, high), rate_ticks(low, high)
+    low, high = low / 1.4, high * 1.4  # room above and below, on a log axis
+    marked = (epochs.rate_changes(history) if "lr" in drawn else None) or []
+    return drawn, marked, (low, high), rate_ticks(low, high)
 
 
 def rate_ticks(low: float, high: float) -> Ticks:

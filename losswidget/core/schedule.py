@@ -5,21 +5,66 @@ settling, not the model's limit)."""
 
 from __future__ import annotations
 
-import math
-from itertools import pairwise
-
 import numpy as np
 
 
 def rate_changes(epochs: np.ndarray, rates: np.ndarray) -> list[tuple[int, float]]:
     """(epoch, new rate / old rate) wherever a positive rate differs from the one before it."""
+    rates = np.asarray(rates, dtype=np.float64)
     kept = np.flatnonzero(np.isfinite(rates) & (rates > 0))
-    found = []
-    for before, after in pairwise(kept):
-        old, new = float(rates[before]), float(rates[after])
-        if not math.isclose(old, new, rel_tol=1e-9):
-            found.append((int(epochs[after]), new / old))
-    return found
+    return _changes(epochs, rates, kept)
+
+
+def _changes(epochs: np.ndarray, rates: np.ndarray, kept: np.ndarray, limit: int | None = None) -> list:
+    """The changes between consecutive rows of ``kept`` (rows with a positive rate): the rates differ
+    beyond ``math.isclose(old, new, rel_tol=1e-9)``. With ``limit``, only the first ``limit``."""
+    before, after = kept[:-1], kept[1:]
+    rows = np.flatnonzero(_changed(rates, kept))[:limit]
+    return [(int(epochs[after[k]]), float(rates[after[k]] / rates[before[k]])) for k in rows]
+
+
+def _changed(rates: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Which consecutive pairs of ``kept`` rows differ (see :func:`_changes`)."""
+    old, new = rates[kept[:-1]], rates[kept[1:]]
+    return np.abs(new - old) > 1e-9 * np.maximum(old, new)
+
+
+class RateChanges:
+    """:func:`rate_changes` of a growing history, folded in as its rows settle (all but the last,
+    which may still change): O(new rows) per call. The changes are kept only while there are at
+    most ``limit`` (a rate that changes every epoch is read on its panel, not marked)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._settled = 0
+        self._last: int | None = None  # the last settled row with a positive rate
+        self._count = 0
+        self._first: list[tuple[int, float]] = []  # the first limit + 1 changes
+
+    def update(self, epochs: np.ndarray, rates: np.ndarray, settled: int) -> None:
+        if settled <= self._settled:
+            return
+        new = rates[self._settled : settled]
+        kept = np.flatnonzero(np.isfinite(new) & (new > 0)) + self._settled
+        if self._last is not None:
+            kept = np.concatenate(([self._last], kept))
+        if kept.size > 1:
+            self._count += int(np.count_nonzero(_changed(rates, kept)))
+            if len(self._first) <= self.limit:
+                self._first += _changes(epochs, rates, kept, self.limit + 1 - len(self._first))
+        if kept.size:
+            self._last = int(kept[-1])
+        self._settled = settled
+
+    def found(self, epochs: np.ndarray, rates: np.ndarray) -> list[tuple[int, float]] | None:
+        """Every change, the last row's included, while there are at most ``limit``; else None."""
+        if self._count > self.limit:
+            return None
+        changes = list(self._first)
+        row = rates.size - 1
+        if row >= self._settled and self._last is not None and np.isfinite(rates[row]) and rates[row] > 0:
+            changes += _changes(epochs, rates, np.array([self._last, row]))
+        return changes if len(changes) <= self.limit else None
 
 
 def change_text(ratio: float) -> str:
@@ -28,10 +73,16 @@ def change_text(ratio: float) -> str:
 
 
 def history_changes(history) -> list[tuple[int, float]]:
-    """Where a history's recorded learning rate (``lr``) changed; [] without one."""
+    """Where a history's recorded learning rate (``lr``) last changed, as a one-item list; [] when it
+    never changed or was not recorded. That is all the diagnosis reads (whether the rate changed,
+    and its latest change), and a rate that changes every epoch would make the whole list of
+    :func:`rate_changes` a Python object per epoch at every reading."""
     if "lr" not in getattr(history, "metric_names", ()):
         return []
-    return rate_changes(np.asarray(history.epochs), np.asarray(history["lr"], dtype=np.float64))
+    rates = np.asarray(history["lr"], dtype=np.float64)
+    kept = np.flatnonzero(np.isfinite(rates) & (rates > 0))
+    changed = np.flatnonzero(_changed(rates, kept))
+    return _changes(np.asarray(history.epochs), rates, kept[changed[-1] : changed[-1] + 2]) if changed.size else []
 
 
 def plateau_advice(scheduled: bool) -> str:

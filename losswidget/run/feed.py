@@ -22,6 +22,7 @@ from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
+from losswidget.run.redraw import DRAW_BUDGET
 from losswidget.run.status import StatusSnapshot, progress_of, status_lines
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
@@ -48,7 +49,7 @@ class ChartFeed:
         # (the history's key, the diagnosis line, the noise advice, the rise in standard errors): read
         # once per new value, not per frame
         self._reading: tuple[tuple, str, Advice | None, str | None] = ((), "", None, None)
-        self._read_at = -float("inf")
+        self._read_next = -float("inf")  # (monotonic) when a frame may read the diagnosis again
         self.x_label = "epoch"
         self.loss_name: str | None = None  # the loss axis' name for the loss ("MSE"); None: "loss"
         self.metric_source: str | None = None  # where the metrics were measured ("validation"); None: unknown
@@ -65,7 +66,8 @@ class ChartFeed:
         self._recorder.flush_steps()
 
     def frame(self, regime: str) -> Frame:
-        """While a loop runs, the diagnosis and advice are read at most once a ``STATUS_INTERVAL``."""
+        """While a loop runs, the diagnosis and advice are read at most once a ``STATUS_INTERVAL`` (see
+        :meth:`status`)."""
         status = self.status(regime, fresh=not self._loop.active)
         recorder, settings = self._recorder, self._settings
         return build_frame(
@@ -97,17 +99,19 @@ class ChartFeed:
     def status(self, regime: str, fresh: bool = True) -> StatusSnapshot:
         """``regime`` (how clicks arrive, in words) is shown while something runs. ``fresh=False``
         (frames while a loop runs): the diagnosis and the advice are read again at most once every
-        ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the whole history:
-        a fraction of a millisecond per frame that the status would not show)."""
+        ``STATUS_INTERVAL``, as often as the widget shows the status, and less often where reading them
+        would take more than ``DRAW_BUDGET`` of the time: they look at the whole history (tens of
+        milliseconds at 10^5 epochs: benchmarks/RESULTS.md), and frames must not grow with it."""
         loop = self._loop
         notes = tuple(note for note in (self._best.file_problem(), *self._recorder.outputs.problems()) if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
-        if key != self._reading[0] and (fresh or now - self._read_at >= STATUS_INTERVAL):
+        if key != self._reading[0] and (fresh or now >= self._read_next):
+            started = time.perf_counter()
             best = self.best()
             self._reading = (key, *_reading(history, best), self._samples.sentence(None if best is None else best[0]))
-            self._read_at = now
+            self._read_next = now + max(STATUS_INTERVAL, (time.perf_counter() - started) / DRAW_BUDGET)
         early_stopping = settings.early_stopping
         what_if = None
         if not early_stopping:
