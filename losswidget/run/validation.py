@@ -1,7 +1,7 @@
 """Per-example validation losses: ``monitor.log(val=losses)`` with one loss per validation example
 (a 1-D tensor or array) records their mean as the epoch's ``val`` and its standard error as
 ``val_se``, and keeps the best epoch's losses, so that the status can say whether the rise since
-the best epoch is larger than the noise (:func:`losswidget.core.evidence.rise_test`: paired when
+the best epoch is larger than its sampling error (:func:`losswidget.core.evidence.rise_test`: paired when
 the same examples come in the same order, as a validation loader without ``shuffle`` gives them).
 
 The best epoch is asked of its owner (early stopping) after each epoch's decision. With
@@ -90,6 +90,6 @@ class ValidationSamples:
             return None
         return best_epoch, rise_test(self._latest[1], self._best[1], self._latest[2], self._best[2])
 
-    def sentence(self, best_epoch: int | None) -> str | None:
+    def sentence(self, best_epoch: int | None, best: float | None = None) -> str | None:
         found = self.test(best_epoch)
-        return None if found is None else found[1].sentence(found[0])
+        return None if found is None else found[1].sentence(found[0], best)

@@ -197,10 +197,10 @@ class WidgetView(ChartWidgets):
             self.root.remove_class("losswidget-presentation")
 
     def _render_status(self, frame: Frame, final: bool = False) -> None:
-        """The status, at most once a second while only the data moves it (epoch, clock, best
-        epoch, diagnosis): a comm message per frame for text that changes with every epoch is not
-        worth the training time. At once for what a person just did or must see now: a control
-        moved, Stop, the chart's size or clipping, the end of the loop."""
+        """The status, at most once a second while only the clock moves it. At once for what a person
+        just did or must see now: a control moved, Stop, the chart's size or clipping, the end of the
+        loop, and a new epoch on the chart (the status beside it describes the same moment: a status a
+        second behind a fast run said "Epoch 0" beside a chart of epochs 0-7)."""
         prompt = (
             frame.smoothing,
             frame.log_y,
@@ -210,10 +210,12 @@ class WidgetView(ChartWidgets):
             frame.stop_control,
             frame.clip_note,
             frame.title,
+            frame.epochs[-1] if frame.epochs.size else None,  # the chart's last epoch: the status says the same
         )
         now = time.monotonic()
         if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
-            self._set(self.status, value=status_html([*frame.status, frame.clip_note], frame.presentation))
+            status = status_html([*frame.status, frame.clip_note], frame.presentation, frame.details)
+            self._set(self.status, value=status)
             self._status_prompt, self._status_sent_at = prompt, now
 
     def _render_markers(self, frame: Frame) -> None:

@@ -27,7 +27,11 @@ def legend_html(frame: Frame) -> str:
     return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
 
 
-def status_html(lines: list[str], presentation: bool = False) -> str:
+def status_html(lines: list[str], presentation: bool = False, details: list[str] | None = None) -> str:
+    """The status's sentences, and the numbers behind them one click away (an HTML <details>)."""
     items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
+    if details:
+        rows = "".join(f"<div>{html.escape(line)}</div>" for line in details if line)
+        items += f'<details class="losswidget-details"><summary>details</summary>{rows}</details>'
     size = 20 if presentation else 13
     return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'
