@@ -42,6 +42,7 @@ kinds), or None.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -127,11 +128,13 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     rise = vs[-1] - vs[best:].min()
     wobble = ev.val.wobble
     threshold = max(wobble, 0.01 * abs(v[best]))  # a floor for wobble-free curves: 1 % of the minimum
-    # Training from the best epoch on (a trailing mean at the best epoch still holds the fall before it,
-    # and would call a flat training loss "still falling"); the raw values quoted must fall too.
-    train_then = float(np.mean(t[best : best + window]))
+    # Training from the best epoch's own value (a trailing mean at the best epoch still holds the fall
+    # before it, and would call a flat training loss "still falling"; a mean after it holds the fall
+    # since): one raw value against the smoothed end, beyond twice the wobble of that difference.
+    train_then = float(t[best])
     train_drop = train_then - ts[-1]
-    if rise <= threshold or train_drop <= max(2 * ev.train.wobble, 0.01 * abs(train_then)) or t[-1] >= t[best]:
+    beyond = max(CLEAR * ev.train.wobble * math.sqrt(1 + 1 / window), 0.01 * abs(train_then))
+    if rise <= threshold or train_drop <= beyond or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
     units = ev.in_wobbles(rise)
@@ -142,37 +145,39 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     return said(
         "overfitting",
         best_epoch,
-        f"{opening}: validation loss has risen {with_share(rise, v[best])} in the {after} epochs since its best "
-        f"at epoch {best_epoch}, while training loss fell {relative(t[best] - t[-1], t[best])}: the model is "
-        "memorising the training data",
+        f"{opening}: validation loss has risen for {after} epochs since the best epoch {best_epoch}, by "
+        f"{with_share(rise, v[best])}, while training loss fell {relative(t[best] - t[-1], t[best])}: the model "
+        "is memorising the training data",
         f"validation {_g(v[best])} → {_g(v[-1])}, smoothed rise {_g(rise)}, {in_wobbles(units)} of "
         f"{_g(wobble)} per epoch; training {_g(t[best])} → {_g(t[-1])}",
         f"{keep(ev)[0].upper()}{keep(ev)[1:]}; more data, regularisation or a smaller model would help.",
     )
 
 
-def _overfitting_begins(epochs: np.ndarray, train: np.ndarray, ev: Evidence, window: int) -> Diagnosis | None:
-    """Validation has stopped improving while training still clearly improves since the best epoch (its
-    smoothed curve fell by more than twice its wobble and 2 %): where overfitting begins, the moment
+def _overfitting_begins(
+    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int
+) -> Diagnosis | None:
+    """Validation has stopped improving while training still clearly falls since then (since the best
+    epoch, or since validation went level if that came first): one raw value against the smoothed
+    end, beyond twice the wobble of that difference and 2 %. Where overfitting begins, the moment
     early stopping usually fires."""
     finite = np.isfinite(train)
     if ev.train is None or ev.best_epoch is None:
         return None
     t, e = train[finite], epochs[finite]
-    start = np.flatnonzero(e >= ev.best_epoch)
+    start = np.flatnonzero(e >= min(ev.best_epoch, flat_since))
     if start.size < 3:
         return None
-    then, now = float(np.mean(t[start[0] : start[0] + window])), float(smooth(t, window)[-1])
+    then, now = float(t[start[0]]), float(smooth(t, window)[-1])  # as _overfitting reads it
     drop = then - now
-    if drop <= max(CLEAR * ev.train.wobble, 0.02 * abs(then)) or t[-1] >= t[start[0]]:
+    if drop <= max(CLEAR * ev.train.wobble * math.sqrt(1 + 1 / window), 0.02 * abs(then)) or t[-1] >= then:
         return None
-    since = int(e[-1]) - ev.best_epoch
     return said(
         "overfitting begins",
         ev.best_epoch,
-        f"overfitting begins: validation loss has not improved in the {since} epochs since its best at epoch "
-        f"{ev.best_epoch} while training loss fell {relative(drop, then)}",
-        f"best {_g(ev.best)}, now {_g(ev.latest)}: {ev.sureness(ev.rise)}; training smoothed {_g(then)} → {_g(now)}",
+        f"overfitting begins: validation loss has not improved since its best at epoch {ev.best_epoch}, while "
+        f"training loss fell {relative(drop, then)} since epoch {int(e[start[0]])}",
+        f"best {_g(ev.best)}, now {_g(ev.latest)}: {ev.sureness(ev.rise)}; training {_g(then)} → {_g(now)} smoothed",
         f"{keep(ev)[0].upper()}{keep(ev)[1:]}: the gap opening between the curves is what the model memorises.",
     )
 
@@ -231,7 +236,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
             "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
-        begins = _overfitting_begins(epochs, train, ev, window)
+        begins = _overfitting_begins(epochs, train, ev, flat_since, window)
         if begins:
             return begins
     if flat_since is not None:

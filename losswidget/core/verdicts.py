@@ -68,7 +68,7 @@ def plateau(
     if above:
         above_best = f"{with_share(ev.rise, ev.best)} above its best at epoch {ev.best_epoch}"
         level = f"{name} loss has stayed level since epoch {flat_since}, {above_best}"
-        numbers = f"{ev.sureness(ev.rise)}: {in_wobbles(ev.in_wobbles(ev.rise))}"
+        numbers = f"{in_wobbles(ev.in_wobbles(ev.rise))} of {number(wobble)} per epoch"
     else:
         how = f"fallen only {with_share(moved, smoothed[start])}" if moved > 0 else "not fallen"
         level = f"{name} loss has {how} since epoch {flat_since}"
