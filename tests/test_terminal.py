@@ -63,8 +63,8 @@ def test_a_terminal_gets_one_line_redrawn_and_a_record_at_the_end(columns):
     assert any(re.match(r"demo \d+/150", piece) for piece in drawn)
     assert len(permanent) <= 10, permanent  # a line every ~2 s was 29 lines for a 60 s run
     assert "demo: epoch 149 · train" in out and "best" in permanent[-5]
-    assert permanent[-1].startswith("  Finished 150 epochs.")  # the same summary as everywhere
-    assert any(line.startswith("  Diagnosis:") for line in permanent)
+    assert permanent[-3].startswith("  Finished 150 epochs.")  # the same summary as everywhere
+    assert permanent[-2].startswith("  Diagnosis:") and permanent[-1].startswith("  Keep the weights of epoch")
 
 
 def test_a_pipe_gets_sparse_plain_lines():
@@ -72,7 +72,7 @@ def test_a_pipe_gets_sparse_plain_lines():
     assert "\r" not in done.stdout
     lines = done.stdout.splitlines()
     assert 2 <= len(lines) <= 12, lines
-    assert lines[-1].startswith("  Finished 150 epochs.")
+    assert lines[-3].startswith("Finished 150 epochs.") and lines[-2].startswith("  Diagnosis:")
 
 
 def test_the_meter_fits_any_width_and_keeps_its_layout():

@@ -232,7 +232,8 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
             "insufficient data",
             None,
             f"too early to tell: {count} epochs of {monitored_name} loss wobble too much to judge a trend yet",
-            f"only a change of {100 * resolution:.0f} % or more would stand out from the epoch-to-epoch {WOBBLE}",
+            f"only a change of {f'{100 * resolution:.0f} %' if resolution <= 1 else 'more than the loss itself'} "
+            f"would stand out from the epoch-to-epoch {WOBBLE}",
             "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
@@ -259,11 +260,11 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
         return plateau(
             epochs[finite], monitored[finite], monitored_name, flat_since, window, ev, has_val, scheduled, wobble
         )
-    v = monitored[finite]
+    v = smooth(monitored[finite], window)
     span = min(v.size - 1, max(5, v.size // 4))
-    fell = f"{monitored_name} loss fell {relative(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
+    fell = f"{monitored_name} loss fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
     if has_val:
-        return said("learning", None, "learning: training and validation loss are still falling", fell,
-                     "Keep training.")  # fmt: skip
-    return said("learning", None, "learning: training loss is still falling", fell,
-                 "Keep training (log a validation loss to see overfitting).")  # fmt: skip
+        return said("learning", None, f"learning: {fell}, and training loss is falling too", "smoothed",
+                    "Keep training.")  # fmt: skip
+    return said("learning", None, f"learning: {fell}", "smoothed",
+                "Keep training (log a validation loss to see overfitting).")  # fmt: skip

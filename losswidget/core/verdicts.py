@@ -70,7 +70,8 @@ def plateau(
         level = f"{name} loss has stayed level since epoch {flat_since}, {above_best}"
         numbers = f"{in_wobbles(ev.in_wobbles(ev.rise))} of {number(wobble)} per epoch"
     else:
-        how = f"fallen only {with_share(moved, smoothed[start])}" if moved > 0 else "not fallen"
+        share = with_share(moved, smoothed[start])
+        how = f"fallen only {share}" if moved > 0 else f"not fallen ({share} higher)" if moved < 0 else "not moved"
         level = f"{name} loss has {how} since epoch {flat_since}"
         numbers = (
             f"smoothed {number(smoothed[start])} → {number(smoothed[-1])}; epoch-to-epoch {WOBBLE} {number(wobble)}"

@@ -105,9 +105,10 @@ def where_text(s: StatusSnapshot) -> str:
     else:
         said = progress_text(s)
     if s.best is not None and not any(f"epoch {word}{s.best[0]}" in said for word in ("", "was ", "(epoch ")):
-        said = f"{said[:-1]}; best validation loss {number(s.best[1])} at epoch {s.best[0]}."
+        best = f"best validation loss {number(s.best[1])} at epoch {s.best[0]}."
+        said = f"{said} {best[0].upper()}{best[1:]}" if s.outcome else f"{said[:-1]} · {best}"
     elif s.best is None and s.epochs_recorded and s.progress is None:
-        said = f"{said[:-1]}; no validation loss logged: early stopping and the best epoch need log(val=...)."
+        said = f"{said} No validation loss logged: early stopping and the best epoch need log(val=...)."
     return said
 
 

@@ -198,9 +198,10 @@ class WidgetView(ChartWidgets):
 
     def _render_status(self, frame: Frame, final: bool = False) -> None:
         """The status, at most once a second while only the clock moves it. At once for what a person
-        just did or must see now: a control moved, Stop, the chart's size or clipping, the end of the
-        loop, and a new epoch on the chart (the status beside it describes the same moment: a status a
-        second behind a fast run said "Epoch 0" beside a chart of epochs 0-7)."""
+        just did or must see now (a control moved, Stop, the chart's size or clipping, the end of the
+        loop), for a sentence that changed, and for a new epoch on the chart: the status beside it
+        describes the same moment (a status a second behind a fast run said "Epoch 0" beside a chart
+        of epochs 0-7)."""
         prompt = (
             frame.smoothing,
             frame.log_y,
@@ -211,6 +212,8 @@ class WidgetView(ChartWidgets):
             frame.clip_note,
             frame.title,
             frame.epochs[-1] if frame.epochs.size else None,  # the chart's last epoch: the status says the same
+            tuple(frame.status[1:]),  # every sentence but the first (its clock moves each second)
+            tuple(frame.details[1:]),
         )
         now = time.monotonic()
         if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
