@@ -1,43 +1,40 @@
 """A plain-language reading of the loss curves, for people learning what they mean.
 
-:func:`diagnose` looks at per-epoch train and validation losses and returns one
-of seven kinds, checked in this order. Every noise it uses or quotes is the one
-estimator of :mod:`losswidget.core.evidence` (the validation curve's recent
-window), the same figure the status's advice line quotes, and each sentence
-says how sure it is in those noise units.
+:func:`diagnose` looks at per-epoch train and validation losses and returns one of seven kinds,
+checked in this order. Every wobble it uses or quotes is the one estimator of
+:mod:`losswidget.core.evidence` (the curve's recent window, epoch to epoch), the same figure the
+advice quotes; a claim about which weights generalise better rests on the sampling error
+(per-example losses) or says that it is unknown. The words are :mod:`losswidget.core.words`'s.
 
-1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite
-   monitored loss (validation if any was logged, else training), or curves so
-   noisy that the recent window could not see a 10 % change ("too early to tell").
-2. ``"diverged"``: a logged loss is +/-inf; or the last epoch's train or
-   validation loss is NaN where the epoch before had a number; or a sustained
-   rise: each of the last 3 training losses above both its first value and twice
-   its (smoothed) minimum, the minimum at least 3 epochs back. A few noisy early
-   epochs, or one bad epoch, are not divergence.
-3. ``"overfitting"``: the best epoch (early stopping's, as the status names it:
-   the validation minimum with the default rule) is at least 3 epochs old, the
-   smoothed validation loss has since risen by more than the noise (and by over
-   1 % of the best value), and the smoothed training loss has fallen since the
-   best epoch by more than twice its own noise (and 1 %). Smoothing spans at most
-   half the epochs since the best (a fresh rise is not averaged away). With
-   fewer than 6 epochs since the best or a rise under twice the noise, the
-   message starts "probably overfitting" and says why, with the numbers.
-4. ``"overfitting begins"``: the validation loss is flat (see 6) while the
-   smoothed training loss still falls by more than twice its noise and 2 %:
-   validation has stopped improving and training has not, the moment early
-   stopping usually fires on a small validation set.
-5. ``"underfitting"``: flat (see 6), training has removed less than half of the
-   initial training loss, and validation loss is within 15 % of training loss:
-   both high and close together.
-6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the
-   smoothed monitored loss fell by less than twice the noise of a difference of
-   two window means (``noise * sqrt(2 / window)``) or 1 % of its value.
+1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite monitored loss
+   (validation if any was logged, else training), or curves that wobble so much that the recent
+   window could not see a 10 % change ("too early to tell").
+2. ``"diverged"``: a logged loss is +/-inf; or the last epoch's train or validation loss is NaN
+   where the epoch before had a number; or a sustained rise: each of the last 3 training losses
+   above both its first value and twice its (smoothed) minimum, the minimum at least 3 epochs back.
+   A few wobbly early epochs, or one bad epoch, are not divergence.
+3. ``"overfitting"``: the best epoch (early stopping's, as the status names it: the validation
+   minimum with the default rule) is at least 3 epochs old, the smoothed validation loss has since
+   risen by more than the wobble (and by over 1 % of the best value), and the training loss has
+   fallen from the best epoch's value to its smoothed end by more than twice the wobble of that
+   difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
+   not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
+   the verdict starts "probably overfitting" and says why.
+4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
+   the best epoch's value (or where validation went level, if earlier) by more than twice its
+   wobble and 2 %: validation has stopped improving and training has not, the moment early
+   stopping usually fires.
+5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
+   loss, and validation loss is within 15 % of training loss: both high and close together.
+6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the smoothed monitored loss
+   fell by less than twice the wobble of a difference of two window means (``wobble *
+   sqrt(2 / window)``) or 1 % of its value.
 7. ``"learning"``: none of the above, the losses are still falling.
 
-Trends are always judged on curves smoothed over up to 5 epochs (window
-``n // 5``), so a single noisy epoch never changes the verdict. ``since_epoch``
-is the epoch the condition started (the best epoch for the two overfitting
-kinds), or None.
+Trends are always judged on curves smoothed over up to 5 epochs (window ``n // 5``), so a single
+wobbly epoch never changes the verdict. ``since_epoch`` is the epoch the condition started (the
+best epoch for the two overfitting kinds), or None. Each :class:`Diagnosis` has a one-sentence
+``verdict`` with its size, an ``action``, and the ``message`` with the numbers behind them.
 """
 
 from __future__ import annotations

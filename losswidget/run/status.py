@@ -104,7 +104,7 @@ def where_text(s: StatusSnapshot) -> str:
         said = f"{progress_text(s)[:-1]}; stopping at the end of this epoch: {s.stopping_message}."
     else:
         said = progress_text(s)
-    if s.best is not None and not any(f"epoch {word}{s.best[0]}" in said for word in ("", "was ", "(epoch ")):
+    if s.best is not None and f"best {number(s.best[1])} at epoch {s.best[0]}" not in said:  # (a stop reason's)
         best = f"best validation loss {number(s.best[1])} at epoch {s.best[0]}."
         said = f"{said} {best[0].upper()}{best[1:]}" if s.outcome else f"{said[:-1]} · {best}"
     elif s.best is None and s.epochs_recorded and s.progress is None:
