@@ -48,7 +48,7 @@ from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evi
 from losswidget.core.schedule import history_changes, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
-from losswidget.core.verdicts import Diagnosis, keep, plateau, said
+from losswidget.core.verdicts import REMEDIES, REMEDIES_NOTE, Diagnosis, keep, plateau, said
 from losswidget.core.words import WOBBLE, in_wobbles, number, relative, with_share, wobble_verdict
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
@@ -147,7 +147,8 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
         "is memorising the training data",
         f"validation {_g(v[best])} → {_g(v[-1])}, smoothed rise {_g(rise)}, {in_wobbles(units)} of "
         f"{_g(wobble)} per epoch; training {_g(t[best])} → {_g(t[-1])}",
-        f"{keep(ev)[0].upper()}{keep(ev)[1:]}; more data, regularisation or a smaller model would help.",
+        f"{keep(ev)[0].upper()}{keep(ev)[1:]}; {REMEDIES}",
+        REMEDIES_NOTE,
     )
 
 

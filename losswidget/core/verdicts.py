@@ -11,9 +11,14 @@ import numpy as np
 from losswidget.core.evidence import CLEAR, Evidence
 from losswidget.core.schedule import plateau_advice
 from losswidget.core.smoothing import smooth
-from losswidget.core.words import SAMPLING_ERROR, WOBBLE, in_wobbles, number, standard_errors, with_share
+from losswidget.core.words import SAMPLING_ERROR, SPREAD, WOBBLE, in_wobbles, number, standard_errors, with_share
 
-__all__ = ["Diagnosis", "keep", "plateau", "said"]
+__all__ = ["REMEDIES", "Diagnosis", "keep", "plateau", "said"]
+
+# What overfitting calls for. Whether one of them helps this model is a comparison of runs, so it
+# is said with the run-to-run spread, never as a promise (DESIGN.md §8).
+REMEDIES = "the usual remedies are more data, regularisation or a smaller model."
+REMEDIES_NOTE = f"Whether one helps here is a question of the {SPREAD}: train each with a few seeds and compare."
 
 
 @dataclass(frozen=True)
@@ -31,10 +36,11 @@ class Diagnosis:
         return self.message
 
 
-def said(kind: str, since: int | None, verdict: str, numbers: str, action: str) -> Diagnosis:
+def said(kind: str, since: int | None, verdict: str, numbers: str, action: str, note: str = "") -> Diagnosis:
     """A diagnosis from its verdict (one sentence, with its size), the numbers behind it (for the
-    full message and ``monitor.explain()``) and what to do (one sentence)."""
-    message = f"{verdict}{f' ({numbers})' if numbers else ''}. {action}".strip()
+    full message and ``monitor.explain()``), what to do (one sentence) and a ``note`` for the full
+    message only."""
+    message = f"{verdict}{f' ({numbers})' if numbers else ''}. {action} {note}".strip()
     return Diagnosis(kind, since, message, verdict[0].upper() + verdict[1:] + ".", action)
 
 
