@@ -260,9 +260,10 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
         )
     v = smooth(monitored[finite], window)
     span = min(v.size - 1, max(5, v.size // 4))
+    smoothed = f"smoothed over {window} epochs" if window > 1 else ""
     fell = f"{monitored_name} loss fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
     if has_val:
-        return said("learning", None, f"learning: {fell}, and training loss is falling too", "smoothed",
+        return said("learning", None, f"learning: {fell}, and training loss is falling too", smoothed,
                     "Keep training.")  # fmt: skip
-    return said("learning", None, f"learning: {fell}", "smoothed",
+    return said("learning", None, f"learning: {fell}", smoothed,
                 "Keep training (log a validation loss to see overfitting).")  # fmt: skip

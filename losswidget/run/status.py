@@ -85,7 +85,7 @@ def progress_text(s: StatusSnapshot) -> str:
 
 def stopping_text(s: StatusSnapshot) -> str:
     if s.early_stopping:
-        return f"Early stopping: patience {s.patience}, {s.wait} epochs without improvement."
+        return f"Early stopping: patience {s.patience}, {s.wait} epoch{'' if s.wait == 1 else 's'} without improvement."
     prefix = f"Early stopping is off; with patience {s.what_if_patience} it would"
     if s.what_if is None:
         return f"{prefix} not have stopped yet."
