@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.core.evidence import curve_evidence, wobble_of, read_evidence
+from losswidget.core.evidence import curve_evidence, read_evidence, wobble_of
 from losswidget.core.replay import best_of
 from losswidget.core.words import number
 
