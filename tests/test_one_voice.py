@@ -199,3 +199,18 @@ def test_words_come_from_one_table():
         words.standard_errors(6.04) == "6.0 standard errors" and words.standard_errors(250.4) == "250 standard errors"
     )
     assert words.in_wobbles(2.63) == "2.6 × the wobble" and words.in_wobbles(1790) == "far beyond the wobble"
+
+
+def test_the_widget_shows_three_sentences_and_the_numbers_one_click_away():
+    import html
+
+    monitor = lw.LiveLossMonitor(patience=None, display="widget")
+    monitor._display.ensure_view(monitor._controls)
+    for epoch in range(12):
+        monitor.log(train=1.0 / (epoch + 1), val=1.2 / (epoch + 1) + 0.01 * (epoch % 2))
+    monitor._draw()
+    view = monitor._display.view
+    assert view.status.value.count("<div>") == 3  # where, what, what to do
+    assert view.details.get_title(0) == "details" and view.details.selected_index is None  # closed
+    assert all(html.escape(line) in view.details_text.value for line in monitor.explain().splitlines())
+    assert "Early stopping is off" in view.details_text.value and "Early stopping" not in view.status.value

@@ -398,15 +398,16 @@ def test_status_describes_the_charts_moment(monitor, recording_comms, monkeypatc
     monitor.smoothing = 3  # a control that changes no sentence: nothing new to send
     monitor._draw()
     assert status_updates() == sent + 1
-    monitor.patience = 7  # a person moved a control: the status at once
+    monitor.patience = 7  # a person moved a control: its numbers at once, in the details
     monitor._draw()
-    assert status_updates() == sent + 2 and "patience 7" in view.status.value
+    assert "patience 7" in view.details_text.value and updates_for(recording_comms, view.details_text)
+    assert status_updates() == sent + 1  # the three sentences did not change
     view.stop_button.click()  # Stop: at once, with the stop line
     monitor._draw()
-    assert status_updates() == sent + 3 and "stopping at the end of this epoch" in view.status.value
+    assert status_updates() == sent + 2 and "stopping at the end of this epoch" in view.status.value
     for _ in loop:
         pass
-    assert status_updates() == sent + 4 and "Stopped" in view.status.value  # the end: always
+    assert status_updates() == sent + 3 and "Stopped" in view.status.value  # the end: always
 
 
 def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_asked(monkeypatch):

@@ -4,7 +4,8 @@ Like tqdm's ``format_meter``: the monitor gathers a :class:`StatusSnapshot`, the
 format it, and every view (widget, SVG, text) prints the same lines. Two readings of one snapshot:
 
 - :func:`status_lines`, the default: at most three sentences a teacher can read aloud (where the
-  run is, what is happening, what to do), then only alarms (NaN gaps, an output that failed);
+  run is, what is happening, what to do), then only alarms (NaN gaps, an output that failed, a
+  Stop button that cannot act until the cell ends);
 - :func:`detail_lines`, the numbers behind each (``monitor.explain()``, the widget's "details").
 
 The words for variation are :mod:`losswidget.core.words`'s; a diagnosis read at an earlier epoch
@@ -19,6 +20,7 @@ from losswidget.chart.frame import Progress, format_duration
 from losswidget.core.advice import Advice
 from losswidget.core.verdicts import Diagnosis
 from losswidget.core.words import GLOSSARY, number
+from losswidget.kernel.channel import REGIME_TEXT
 
 ETA_AFTER = 3  # epochs done before an ETA is quoted: the first ones include warm-up and first frames
 
@@ -133,6 +135,8 @@ def status_lines(s: StatusSnapshot) -> list[str]:
         lines += [f"{_diagnosis_head(s)} {s.diagnosis.verdict}", todo_text(s)]
     if s.non_finite:
         lines.append(f"{s.non_finite} NaN/inf value{'s' if s.non_finite != 1 else ''} shown as gaps.")
+    if s.regime and REGIME_TEXT["interrupt"] in s.regime:  # an alarm: Stop waits for the cell to end
+        lines.append(s.regime)
     lines.extend(s.extra)
     return [line for line in lines if line]
 

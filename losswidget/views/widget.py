@@ -20,7 +20,7 @@ from losswidget.views.fast_send import can_send_directly, send_arrays
 from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, past_color
 from losswidget.views.svg import render_svg
-from losswidget.views.widget_html import legend_html, status_html
+from losswidget.views.widget_html import details_html, legend_html, status_html
 from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
 
@@ -217,8 +217,8 @@ class WidgetView(ChartWidgets):
         )
         now = time.monotonic()
         if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
-            status = status_html([*frame.status, frame.clip_note], frame.presentation, frame.details)
-            self._set(self.status, value=status)
+            self._set(self.status, value=status_html([*frame.status, frame.clip_note], frame.presentation))
+            self._set(self.details_text, value=details_html(frame.details, frame.presentation))
             self._status_prompt, self._status_sent_at = prompt, now
 
     def _render_markers(self, frame: Frame) -> None:

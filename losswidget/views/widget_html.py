@@ -27,11 +27,15 @@ def legend_html(frame: Frame) -> str:
     return f'{style}<div class="losswidget-legend" style="font-size: {size}px; text-align: right">{items}</div>'
 
 
-def status_html(lines: list[str], presentation: bool = False, details: list[str] | None = None) -> str:
-    """The status's sentences, and the numbers behind them one click away (an HTML <details>)."""
+def status_html(lines: list[str], presentation: bool = False) -> str:
+    """The status's sentences (at most three, then alarms)."""
     items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
-    if details:
-        rows = "".join(f"<div>{html.escape(line)}</div>" for line in details if line)
-        items += f'<details class="losswidget-details"><summary>details</summary>{rows}</details>'
     size = 20 if presentation else 13
     return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'
+
+
+def details_html(lines: list[str], presentation: bool = False) -> str:
+    """The numbers behind the status (``monitor.explain()``), for the "details" panel under it."""
+    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
+    size = 18 if presentation else 12
+    return f'<div class="losswidget-details" style="font-size: {size}px; line-height: 1.5">{items}</div>'
