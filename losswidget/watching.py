@@ -31,7 +31,7 @@ from losswidget.core.validate import check_float
 from losswidget.files.control import control_path, write_request
 from losswidget.files.follower import FileFollower
 from losswidget.run.display import Display
-from losswidget.run.status import StatusSnapshot, status_lines
+from losswidget.run.status import StatusSnapshot, detail_lines, status_lines
 from losswidget.views.base import Controls
 
 __all__ = ["RunWatcher", "watch"]
@@ -74,6 +74,7 @@ class WatchFeed:
             best=status.best,
             runs=[PastRun.of(follower.history) for follower in self.followers[1:]],
             status=status_lines(status),
+            details=detail_lines(status),
             title=self.history.name or "",
             stop_control="Finished" if all(follower.ended is not None for follower in self.followers) else None,
         )
@@ -87,7 +88,8 @@ class WatchFeed:
             early_stopping=False,
             what_if_patience=self.settings.patience,
             what_if=self.cache.what_if(history, self.what_if()),
-            diagnosis="Diagnosis: " + diagnose(history).message,
+            diagnosis=diagnose(history),
+            last_epoch=history.last_epoch,
             non_finite=self.cache.non_finite(history),
             extra=tuple(self.requests),
         )

@@ -8,10 +8,12 @@ restored names the epoch it came from.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 import losswidget as lw
+from losswidget.core.words import number
 
 torch = pytest.importorskip("torch")
 
@@ -36,12 +38,14 @@ def run(values, patience=2, min_delta=0.0, relog=None, every=1):
 def named_epochs(monitor, model):
     """Every place that names the best epoch."""
     frame = monitor._build_frame()
-    status = next(line for line in monitor.status_lines if line.startswith("Best validation loss"))
+    status = next(line for line in monitor.explain().splitlines() if line.startswith("Best validation loss"))
+    said = monitor.status_lines[0]  # the short status names it too: "...; best validation loss 0.5 at epoch 1."
     return {
         "restored": int(model.weight.item()),
         "best_epoch": monitor.best_epoch,
         "chart": frame.best[0],
         "status": int(status.rstrip(".").split()[-1]),
+        "short status": int(re.search(r"best (?:validation loss )?[\d.e-]+ at epoch (\d+)", said).group(1)),
     }
 
 
@@ -57,8 +61,8 @@ def test_min_delta_best_is_the_restored_epoch_everywhere(values, min_delta, best
     monitor, model = run(values, min_delta=min_delta)
     assert monitor.stop_code is lw.StopReason.PATIENCE
     assert set(named_epochs(monitor, model).values()) == {best}
-    assert f"best {best_value:.4g} at epoch {best}" in monitor.stopped_reason
-    assert f"Best weights (epoch {best}) restored" in monitor.status_lines[-1]
+    assert f"best {number(best_value)} at epoch {best}" in monitor.stopped_reason
+    assert f"Best weights (epoch {best}) restored" in monitor.status_lines[0]
 
 
 def test_a_relogged_validation_value_replaces_the_first_for_weights_too():

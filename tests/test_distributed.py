@@ -146,7 +146,7 @@ history = monitor.history
 result = {
     "last": epoch, "best": monitor.best_epoch, "val": history.val.tolist(), "val_se": history["val_se"].tolist(),
     "diff_se": [x if x == x else None for x in history["val_diff_se"].tolist()],
-    "status": [line for line in monitor.status_lines if line.startswith("Validation +")],
+    "status": [line for line in str(monitor.explain()).splitlines() if line.startswith("Validation +")],
 }
 with open(os.path.join(out, f"rank{rank}.json"), "w") as stream:
     json.dump(result, stream)
@@ -168,5 +168,5 @@ def test_per_example_shards_are_pooled_so_every_rank_decides_as_one_process_on_t
         assert rank["val_se"] == pytest.approx(expected["val_se"].tolist(), rel=1e-9)  # not the shards' mean SE
         diff = [x if x == x else None for x in expected["val_diff_se"].tolist()]
         assert rank["diff_se"][1:] == pytest.approx(diff[1:], rel=1e-9) and diff[1] is not None
-    status = [line for line in whole.status_lines if line.startswith("Validation +")]
+    status = [line for line in str(whole.explain()).splitlines() if line.startswith("Validation +")]
     assert ranks[0]["status"] == status and "the same 400 examples" in status[0]

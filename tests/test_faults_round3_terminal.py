@@ -129,7 +129,7 @@ def test_a_stream_with_only_write_shows_the_run(script, tmp_path):
     )
     assert done.returncode == 0 and "losswidget:" not in done.stderr, done.stderr
     shown = finished(out)["shown"]
-    assert shown.startswith("Epoch 0 of epochs 0–69 · elapsed") and "  Finished 70 epochs." in shown
+    assert shown.startswith("Epoch 0 of epochs 0–69 · elapsed") and "Finished 70 epochs." in shown
 
 
 def test_no_standard_output_at_all_costs_nothing(script, tmp_path):

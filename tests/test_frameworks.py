@@ -91,7 +91,7 @@ def test_trainer_history_is_the_trainers_own_record(tmp_path):
     # The learning rate at each evaluation: what the Trainer logged at that epoch's last step.
     rates = [entry["learning_rate"] for entry in log if "learning_rate" in entry]
     np.testing.assert_allclose(history["lr"], np.array(rates).reshape(4, 4)[:, -1], rtol=1e-6)
-    assert callback.monitor.stopped_reason is None and "Finished 4 epochs" in callback.monitor.status_lines[-1]
+    assert callback.monitor.stopped_reason is None and "Finished 4 epochs" in callback.monitor.status_lines[0]
 
 
 def test_trainer_early_stopping_stops_where_the_trainers_own_rule_does(tmp_path):
@@ -120,7 +120,7 @@ def test_trainer_stop_mid_run_ends_the_fit_with_the_best_weights_back(tmp_path):
     assert monitor.stop_code == lw.StopReason.USER
     best = snapshots.weights[monitor.best_epoch]
     assert all(torch.equal(best[name], value) for name, value in model.state_dict().items())
-    assert f"Best weights (epoch {monitor.best_epoch}) restored." in monitor.status_lines[-1]
+    assert f"Best weights (epoch {monitor.best_epoch}) restored." in monitor.status_lines[0]
 
 
 def test_trainer_evaluating_every_n_steps_counts_evaluations_on_the_x_axis(tmp_path):
@@ -215,7 +215,7 @@ def test_keras_stop_mid_run_sets_back_the_best_weights_and_leaves_keras_restore_
     # beside Keras' own EarlyStopping(restore_best_weights=True): when Keras stops, Keras restores
     beside = lw.KerasCallback(patience=None, display="none")
     keras_fit([beside, keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)])
-    assert beside.monitor.stop_code is None and "restored" not in beside.monitor.status_lines[-1]
+    assert beside.monitor.stop_code is None and "restored" not in beside.monitor.status_lines[0]
 
 
 # -- fastai ---------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_callback_logs_stops_early_and_restores(tmp_path):
     best = model.seen[5]  # epoch 5's weights, loaded back at the end of the fit
     assert not torch.equal(model.seen[7]["layer.weight"], best["layer.weight"])
     assert all(torch.equal(best[name], value) for name, value in model.state_dict().items())
-    assert "Best weights (epoch 5) restored." in monitor.status_lines[-1]
+    assert "Best weights (epoch 5) restored." in monitor.status_lines[0]
 
 
 def test_callback_rejects_a_wrong_monitor():
@@ -88,7 +88,7 @@ def test_early_stopping_stops_where_lightnings_own_rule_does(tmp_path):
     assert trainer.current_epoch == reference.current_epoch < 30
     assert ours.monitor.history.val.tolist() == pytest.approx(own.monitor.history.val.tolist())
     assert own.monitor.stop_code is None  # Lightning's rule stopped it: the monitor restores nothing
-    assert "restored" not in own.monitor.status_lines[-1]
+    assert "restored" not in own.monitor.status_lines[0]
 
 
 def test_stop_mid_run_ends_the_fit_with_the_best_weights_back_and_the_log_file_kept(tmp_path):

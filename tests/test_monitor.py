@@ -83,9 +83,9 @@ def test_patience_none_turns_early_stopping_off_but_what_if_still_answers():
         monitor.log(val=val_curve(epoch))
     assert len(monitor.history) == 20 and not monitor.should_stop
     assert monitor.best_epoch == 10
-    assert "with patience 5 it would have stopped at epoch 15" in " ".join(monitor.status_lines)
+    assert "with patience 5 it would have stopped at epoch 15" in monitor.explain()
     monitor.settings.from_control("patience", 3)  # what the slider does
-    assert "with patience 3 it would have stopped at epoch 13" in " ".join(monitor.status_lines)
+    assert "with patience 3 it would have stopped at epoch 13" in monitor.explain()
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf])

@@ -5,6 +5,7 @@ checked on simulated validation sets where the true rise is known."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -43,7 +44,7 @@ def test_a_rise_of_k_paired_standard_errors_reads_k_and_is_called_real_only_beyo
         readings.append(rise_test(latest, best, sample_mean(latest)[1], sample_mean(best)[1]))
     assert all(reading.paired for reading in readings)
     assert np.mean([reading.units for reading in readings]) == pytest.approx(k, abs=0.2)
-    real = np.mean(["a real change" in reading.sentence(3) for reading in readings])
+    real = np.mean(["a real rise" in reading.sentence(3) for reading in readings])
     if k >= 4:
         assert real > 0.95
     elif k == 0:
@@ -57,13 +58,16 @@ def test_the_status_says_whether_the_rise_since_the_best_epoch_is_real():
     shifts = [0.3, 0.2, 0.1, 0.0, 0.001, 0.002]  # falls to epoch 3, then rises by a hair
     for epoch, shift in enumerate(shifts):
         monitor.log(train=1.0 - 0.1 * epoch, val=_epoch_losses(rng, base, shift, 0.05))
-    line = next(line for line in monitor.status_lines if line.startswith("Validation +"))
+    line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation +"))
     assert "since the best epoch 3" in line and "paired, the same 400 examples" in line
-    assert line.endswith("could be noise.")
+    assert line.endswith("within the sampling error.")
     for shift in (0.05, 0.06):
         monitor.log(train=0.3, val=_epoch_losses(rng, base, shift, 0.05))
-    line = next(line for line in monitor.status_lines if line.startswith("Validation +"))
-    assert line.endswith("a real change.")
+    line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation +"))
+    assert re.search(
+        r"standard errors of sampling error \(paired, the same 400 examples\): a real rise, [\d.]+ \([\d.]+ %\)\.$",
+        line,
+    )
 
 
 def test_a_rejected_log_keeps_nothing_and_a_number_still_works():
@@ -73,7 +77,7 @@ def test_a_rejected_log_keeps_nothing_and_a_number_still_works():
     assert len(monitor.history) == 0
     monitor.log(val=0.5)
     assert "val_se" not in monitor.history.metric_names
-    assert not any(line.startswith("Validation +") for line in monitor.status_lines)
+    assert not any(line.startswith("Validation +") for line in monitor.explain().splitlines())
     with pytest.raises(ValueError, match="empty"):
         sample_mean([])
 

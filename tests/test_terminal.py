@@ -83,8 +83,8 @@ def test_a_terminal_gets_one_line_redrawn_and_a_record_at_the_end(columns):
     assert len(set(bests)) == len(bests), records
     assert len(records) <= 1 + elapsed / PRINT_INTERVAL, records
     assert "demo: epoch 149 · train" in out and "best" in permanent[-5]
-    assert permanent[-1].startswith("  Finished 150 epochs.")  # the same summary as everywhere
-    assert any(line.startswith("  Diagnosis:") for line in permanent)
+    assert permanent[-3].startswith("  Finished 150 epochs.")  # the same summary as everywhere
+    assert permanent[-2].startswith("  Diagnosis:") and permanent[-1].startswith("  Keep the weights of epoch")
 
 
 def test_a_pipe_gets_sparse_plain_lines():
@@ -95,8 +95,8 @@ def test_a_pipe_gets_sparse_plain_lines():
     lines = done.stdout.splitlines()
     progress = [line for line in lines if line.startswith("Epoch ")]  # then the end's line and summary
     assert 2 <= len(progress) <= 1 + elapsed / PRINT_INTERVAL, progress  # bounded by the run's own time
-    assert len(lines) - len(progress) <= 7, lines
-    assert lines[-1].startswith("  Finished 150 epochs.")
+    assert len(lines) - len(progress) <= 8, lines
+    assert lines[-3].startswith("Finished 150 epochs.") and lines[-2].startswith("  Diagnosis:")
 
 
 def test_the_meter_fits_any_width_and_keeps_its_layout():

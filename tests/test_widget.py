@@ -198,7 +198,7 @@ def test_static_image_travels_with_the_widget(monitor):
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == monitor._display.view.root.model_id
     svg = bundle["image/svg+xml"]
     assert svg.startswith("<svg") and "polyline" in svg and "best: epoch 4" in svg
-    assert "Finished 5 epochs." in svg
+    assert "Finished 5 epochs" in svg
 
 
 def test_markers_disappear_cleanly_on_a_new_run(monitor):
@@ -365,10 +365,11 @@ def test_presentation_size_for_a_projector_and_back():
     assert monitor.presentation is False
 
 
-def test_status_follows_the_data_once_a_second_and_a_person_at_once(monitor, recording_comms, monkeypatch):
-    """While a loop runs, a new epoch changes the status text (epoch, best, diagnosis); sending it
-    with every frame costs the loop a message a frame. The text follows the data at most once a
-    second, a control or Stop at once, and the loop's end always."""
+def test_status_describes_the_charts_moment(monitor, recording_comms, monkeypatch):
+    """Every sentence beside the chart describes the epochs the chart shows: a frame that draws a new
+    epoch sends the status with it (a status a second behind a fast run said "Epoch 0 of epochs
+    0–299" beside a chart of epochs 0–7). A frame with nothing new sends nothing; a control or Stop
+    at once; the loop's end always."""
     from losswidget.views import widget as widget_module
 
     now = [1000.0]
@@ -382,36 +383,41 @@ def test_status_follows_the_data_once_a_second_and_a_person_at_once(monitor, rec
     next(loop)
     monitor.log(train=1.0, val=1.0)
     recording_comms.clear()
-    for epoch in range(1, 6):  # five epochs within 0.5 s of the last status: frames, no status
+    for epoch in range(1, 6):  # five epochs within 0.5 s: each frame draws a new epoch and says it
         next(loop)
         monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
         now[0] += 0.1
         monitor._draw()
-    assert status_updates() == 0 and updates_for(recording_comms, view.val_line)
-    best_line = "at epoch 5"
-    assert best_line not in view.status.value  # the best epoch moved since: shown within a second
-    now[0] += 0.5
-    monitor._draw()
-    assert status_updates() == 1 and best_line in view.status.value
+        assert f"best validation loss {1 / (epoch + 1):.3g} at epoch {epoch}" in view.status.value
+    assert status_updates() == 5 and updates_for(recording_comms, view.val_line)
+    monitor._draw()  # (the diagnosis may be read again: a changed sentence is sent)
+    sent = status_updates()
+    monitor._draw()  # the same moment again: nothing new to say
+    assert status_updates() == sent
 
     next(loop)
     monitor.log(train=0.1, val=0.1)
     monitor._draw()
-    assert status_updates() == 1  # epoch 6 is the best now: not yet said
-    monitor.smoothing = 3  # a person moved a control: the status at once, with the data
+    assert status_updates() == sent + 1 and "at epoch 6" in view.status.value
+    monitor.smoothing = 3  # a control that changes no sentence: nothing new to send
     monitor._draw()
-    assert status_updates() == 2 and "at epoch 6" in view.status.value
+    assert status_updates() == sent + 1
+    monitor.patience = 7  # a person moved a control: its numbers at once, in the details
+    monitor._draw()
+    assert "patience 7" in view.details_text.value and updates_for(recording_comms, view.details_text)
+    assert status_updates() == sent + 1  # the three sentences did not change
     view.stop_button.click()  # Stop: at once, with the stop line
     monitor._draw()
-    assert status_updates() == 3 and "Stopping at the end of this epoch" in view.status.value
+    assert status_updates() == sent + 2 and "stopping at the end of this epoch" in view.status.value
     for _ in loop:
         pass
-    assert status_updates() == 4 and "Stopped" in view.status.value  # the end: always
+    assert status_updates() == sent + 3 and "Stopped" in view.status.value  # the end: always
 
 
 def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_asked(monkeypatch):
-    """The diagnosis and the noise advice read the whole history: frames while a loop runs read
-    them again at most once a second; ``status_lines`` and the loop's last frame read them now."""
+    """The diagnosis and the wobble advice read the whole history: frames while a loop runs read
+    them again at most once a second (at every epoch while it is too early to tell: a short history
+    is cheap); ``status_lines`` and the loop's last frame read them now."""
     from losswidget.run import feed as feed_module
 
     now = [50.0]
@@ -428,8 +434,9 @@ def test_the_diagnosis_is_read_at_most_once_a_second_in_frames_and_fresh_when_as
         monitor._draw()  # a frame at every epoch, all within the same second
         now[0] += 0.01
         if epoch == 20:
-            assert readings == [0]  # the loop's first frame, before any epoch
-            assert monitor.status_lines and readings == [0, 21]  # asked for: read now
+            # the loop's first frame, then every epoch while it is too early to tell (5 epochs)
+            assert readings == [0, 1, 2, 3, 4, 5]
+            assert monitor.status_lines and readings == [0, 1, 2, 3, 4, 5, 21]  # asked for: read now
     assert readings[-1] == 30  # the last frame (the loop ended) reads the whole history
     assert "Diagnosis" in monitor._display.view.status.value
 

@@ -123,6 +123,7 @@ class Frame:
     legend: list[LegendEntry] = field(default_factory=list)
     dots: bool = True  # per-epoch dots drawn (few epochs); beyond marks.MARKER_LIMIT they merge: lines only
     status: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # the numbers behind the status (run/status.detail_lines)
     progress: Progress | None = None  # while a loop runs
     title: str = ""
     stop_control: str | None = None  # None: something runs and Stop can act; else why it cannot, in words
@@ -161,6 +162,7 @@ def build_frame(
     stop: tuple[int, str] | None = None,
     runs: list[PastRun] | None = None,
     status: list[str] | None = None,
+    details: list[str] | None = None,
     progress: Progress | None = None,
     title: str = "",
     stop_control: str | None = None,
@@ -259,6 +261,7 @@ def build_frame(
         ),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],
+        details=details or [],
         progress=progress,
         title=title,
         stop_control=stop_control,

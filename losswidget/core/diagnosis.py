@@ -1,60 +1,60 @@
 """A plain-language reading of the loss curves, for people learning what they mean.
 
-:func:`diagnose` looks at per-epoch train and validation losses and returns one
-of seven kinds, checked in this order. Every noise it uses or quotes is the one
-estimator of :mod:`losswidget.core.evidence` (the validation curve's recent
-window), the same figure the status's advice line quotes, and each sentence
-says how sure it is in those noise units.
+:func:`diagnose` looks at per-epoch train and validation losses and returns one of seven kinds,
+checked in this order. Every wobble it uses or quotes is the one estimator of
+:mod:`losswidget.core.evidence` (the curve's recent window, epoch to epoch), the same figure the
+advice quotes; a claim about which weights generalise better rests on the sampling error
+(per-example losses) or says that it is unknown. The words are :mod:`losswidget.core.words`'s.
 
-1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite
-   monitored loss (validation if any was logged, else training), or curves so
-   noisy that the recent window could not see a 10 % change ("too early to tell").
-2. ``"diverged"``: a logged loss is +/-inf; or the last epoch's train or
-   validation loss is NaN where the epoch before had a number; or a sustained
-   rise: each of the last 3 training losses above both its first value and twice
-   its (smoothed) minimum, the minimum at least 3 epochs back. A few noisy early
-   epochs, or one bad epoch, are not divergence.
-3. ``"overfitting"``: the best epoch (early stopping's, as the status names it:
-   the validation minimum with the default rule) is at least 3 epochs old, the
-   smoothed validation loss has since risen by more than the noise (and by over
-   1 % of the best value), and the smoothed training loss has fallen since the
-   best epoch by more than twice its own noise (and 1 %). Smoothing spans at most
-   half the epochs since the best (a fresh rise is not averaged away). With
-   fewer than 6 epochs since the best or a rise under twice the noise, the
-   message starts "probably overfitting" and says why, with the numbers.
-4. ``"overfitting begins"``: the validation loss is flat (see 6) while the
-   smoothed training loss still falls by more than twice its noise and 2 %:
-   validation has stopped improving and training has not, the moment early
-   stopping usually fires on a small validation set.
-5. ``"underfitting"``: flat (see 6), training has removed less than half of the
-   initial training loss, and validation loss is within 15 % of training loss:
-   both high and close together.
-6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the
-   smoothed monitored loss fell by less than twice the noise of a difference of
-   two window means (``noise * sqrt(2 / window)``) or 1 % of its value.
+1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite monitored loss
+   (validation if any was logged, else training), or curves that wobble so much that the recent
+   window could not see a 10 % change ("too early to tell").
+2. ``"diverged"``: a logged loss is +/-inf; or the last epoch's train or validation loss is NaN
+   where the epoch before had a number; or a sustained rise: each of the last 3 training losses
+   above both its first value and twice its (smoothed) minimum, the minimum at least 3 epochs back.
+   A few wobbly early epochs, or one bad epoch, are not divergence.
+3. ``"overfitting"``: the best epoch (early stopping's, as the status names it: the validation
+   minimum with the default rule) is at least 3 epochs old, the smoothed validation loss has since
+   risen by more than the wobble (and by over 1 % of the best value), and the training loss has
+   fallen from the best epoch's value to its smoothed end by more than twice the wobble of that
+   difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
+   not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
+   the verdict starts "probably overfitting" and says why.
+4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
+   the best epoch's value (or where validation went level, if earlier) by more than twice its
+   wobble and 2 %: validation has stopped improving and training has not, the moment early
+   stopping usually fires.
+5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
+   loss, and validation loss is within 15 % of training loss: both high and close together.
+6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the smoothed monitored loss
+   fell by less than twice the wobble of a difference of two window means (``wobble *
+   sqrt(2 / window)``) or 1 % of its value.
 7. ``"learning"``: none of the above, the losses are still falling.
 
-Trends are always judged on curves smoothed over up to 5 epochs (window
-``n // 5``), so a single noisy epoch never changes the verdict. ``since_epoch``
-is the epoch the condition started (the best epoch for the two overfitting
-kinds), or None.
+Trends are always judged on curves smoothed over up to 5 epochs (window ``n // 5``), so a single
+wobbly epoch never changes the verdict. ``since_epoch`` is the epoch the condition started (the
+best epoch for the two overfitting kinds), or None. Each :class:`Diagnosis` has a one-sentence
+``verdict`` with its size, an ``action``, and the ``message`` with the numbers behind them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import replace
 
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
-from losswidget.core.schedule import history_changes, plateau_advice, schedule_note
+from losswidget.core.schedule import history_changes, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
+from losswidget.core.verdicts import REMEDIES, REMEDIES_NOTE, Diagnosis, keep, plateau, said
+from losswidget.core.words import WOBBLE, in_wobbles, number, relative, with_share, wobble_verdict
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
 SUSTAINED = 3  # epochs in a row a training loss must stay high to be called diverging
-TOO_NOISY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
+TOO_WOBBLY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
 
 KINDS = (
     "learning",
@@ -67,23 +67,8 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class Diagnosis:
-    kind: str
-    since_epoch: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
 def _g(value: float) -> str:
-    return f"{value:.3g}"
-
-
-def _times(units: float) -> str:
-    """ "2.6 ×", or "over 100 ×" (a smooth curve's tiny noise makes huge ratios that mean "clearly")."""
-    return "over 100 ×" if units > 100 else f"{units:.1f} ×"
+    return number(value)
 
 
 def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int) -> Diagnosis | None:
@@ -91,18 +76,15 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
         infinite = np.flatnonzero(np.isinf(values))
         if infinite.size:
             epoch = int(epochs[infinite[0]])
-            return Diagnosis(
-                "diverged",
-                epoch,
-                f"{name} loss became infinite at epoch {epoch}: training has diverged. "
-                "Lower the learning rate, or clip gradients.",
-            )
+            return said("diverged", epoch, f"{name} loss became infinite at epoch {epoch}: training has diverged", "",
+                         "Lower the learning rate, or clip gradients.")  # fmt: skip
         if values.size >= 2 and np.isnan(values[-1]) and np.isfinite(values[-2]):
             epoch = int(epochs[-1])
-            return Diagnosis(
+            return said(
                 "diverged",
                 epoch,
-                f"{name} loss is NaN (not a number) at epoch {epoch}: training has diverged. "
+                f"{name} loss is NaN (not a number) at epoch {epoch}: training has diverged",
+                "",
                 "Lower the learning rate, check the data for NaNs, or clip gradients.",
             )
     finite = np.isfinite(train)
@@ -114,11 +96,12 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
         sustained = lowest < smoothed.size - SUSTAINED and bool(np.all(last > high))
         if sustained and smoothed[-1] > high and smoothed[lowest] > 0:
             epoch = int(epochs[finite][lowest])
-            return Diagnosis(
+            return said(
                 "diverged",
                 epoch,
-                f"training loss has grown from {_g(smoothed[lowest])} at epoch {epoch} to "
-                f"{_g(smoothed[-1])}, above where it started: training is diverging. "
+                f"training is diverging: its loss has grown from {_g(smoothed[lowest])} at epoch {epoch} to "
+                f"{_g(smoothed[-1])}, above where it started",
+                "",
                 "Lower the learning rate.",
             )
     return None
@@ -140,61 +123,60 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     window = max(min(window, 2), min(window, after // 2))
     vs, ts = smooth(v, window), smooth(t, window)
     rise = vs[-1] - vs[best:].min()
-    noise = ev.val.noise
-    threshold = max(noise, 0.01 * abs(v[best]))  # a floor for noise-free curves: 1 % of the minimum
-    # Training from the best epoch on (a trailing mean at the best epoch still holds the fall before it,
-    # and would call a flat training loss "still falling"); the raw values quoted must fall too.
-    train_then = float(np.mean(t[best : best + window]))
+    wobble = ev.val.wobble
+    threshold = max(wobble, 0.01 * abs(v[best]))  # a floor for wobble-free curves: 1 % of the minimum
+    # Training from the best epoch's own value (a trailing mean at the best epoch still holds the fall
+    # before it, and would call a flat training loss "still falling"; a mean after it holds the fall
+    # since): one raw value against the smoothed end, beyond twice the wobble of that difference.
+    train_then = float(t[best])
     train_drop = train_then - ts[-1]
-    if rise <= threshold or train_drop <= max(2 * ev.train.noise, 0.01 * abs(train_then)) or t[-1] >= t[best]:
+    beyond = max(CLEAR * ev.train.wobble * math.sqrt(1 + 1 / window), 0.01 * abs(train_then))
+    if rise <= threshold or train_drop <= beyond or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
-    units = ev.in_noise(rise)
-    size = f"a smoothed rise of {_g(rise)}, " + (
-        f"{_times(units)} the validation noise of {_g(noise)} per epoch" if noise > 0 else "with no noise to speak of"
-    )
+    units = ev.in_wobbles(rise)
     thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
     if units < CLEAR:
-        thin.append(f"{size}: it could still be noise")
-    opening = f"probably overfitting ({'; '.join(thin)}): " if thin else "overfitting: "
-    measured = "" if thin and units < CLEAR else f"; {size}, larger than noise makes"
-    return Diagnosis(
+        thin.append(f"the rise {wobble_verdict(units)}")
+    opening = f"probably overfitting ({'; '.join(thin)})" if thin else "overfitting"
+    return said(
         "overfitting",
         best_epoch,
-        f"{opening}validation loss has risen for {after} epochs since the best epoch {best_epoch} "
-        f"({_g(v[best])} → {_g(v[-1])}{measured}) while training loss kept falling "
-        f"({_g(t[best])} → {_g(t[-1])}): the model is memorising the training data. "
-        f"The weights of epoch {best_epoch} generalise best; more data, regularisation "
-        "or a smaller model would help.",
+        f"{opening}: validation loss has risen for {after} epochs since the best epoch {best_epoch}, by "
+        f"{with_share(rise, v[best])}, while training loss fell {relative(t[best] - t[-1], t[best])}: the model "
+        "is memorising the training data",
+        f"validation {_g(v[best])} → {_g(v[-1])}, smoothed rise {_g(rise)}, {in_wobbles(units)} of "
+        f"{_g(wobble)} per epoch; training {_g(t[best])} → {_g(t[-1])}",
+        f"{keep(ev)[0].upper()}{keep(ev)[1:]}; {REMEDIES}",
+        REMEDIES_NOTE,
     )
 
 
 def _overfitting_begins(
     epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int
 ) -> Diagnosis | None:
-    """Validation has stopped improving while training still clearly improves (its smoothed curve
-    fell by more than twice its noise and 2 % since then): where overfitting begins."""
+    """Validation has stopped improving while training still clearly falls since then (since the best
+    epoch, or since validation went level if that came first): one raw value against the smoothed
+    end, beyond twice the wobble of that difference and 2 %. Where overfitting begins, the moment
+    early stopping usually fires."""
     finite = np.isfinite(train)
     if ev.train is None or ev.best_epoch is None:
         return None
-    smoothed = smooth(train[finite], window)
-    rows = epochs[finite] >= flat_since
-    if rows.sum() < 3:
+    t, e = train[finite], epochs[finite]
+    start = np.flatnonzero(e >= min(ev.best_epoch, flat_since))
+    if start.size < 3:
         return None
-    then, now = smoothed[rows][0], smoothed[-1]
+    then, now = float(t[start[0]]), float(smooth(t, window)[-1])  # as _overfitting reads it
     drop = then - now
-    if drop <= max(CLEAR * ev.train.noise, 0.02 * abs(then)):
+    if drop <= max(CLEAR * ev.train.wobble * math.sqrt(1 + 1 / window), 0.02 * abs(then)) or t[-1] >= then:
         return None
-    since = int(epochs[-1]) - ev.best_epoch
-    return Diagnosis(
+    return said(
         "overfitting begins",
         ev.best_epoch,
-        f"overfitting begins: validation loss has stopped improving (best {_g(ev.best)} at epoch "
-        f"{ev.best_epoch}, {since} epochs ago; "
-        f"now {_g(ev.latest)}, {_times(ev.in_noise(ev.rise))} its noise above it: {ev.sureness(ev.rise)}) while "
-        f"training loss is still falling (smoothed, {_g(then)} → {_g(now)} since epoch {flat_since}, "
-        f"−{100 * drop / abs(then):.0f} %). The gap opening between the curves is what the model memorises; "
-        f"the weights of epoch {ev.best_epoch} are the ones to keep.",
+        f"overfitting begins: validation loss has not improved since its best at epoch {ev.best_epoch}, while "
+        f"training loss fell {relative(drop, then)} since epoch {int(e[start[0]])}",
+        f"best {_g(ev.best)}, now {_g(ev.latest)}: {ev.sureness(ev.rise)}; training {_g(then)} → {_g(now)} smoothed",
+        f"{keep(ev)[0].upper()}{keep(ev)[1:]}: the gap opening between the curves is what the model memorises.",
     )
 
 
@@ -210,7 +192,7 @@ def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> 
     changes = history_changes(history)
     found = _diagnose(history, min_epochs, evidence, bool(changes))
     note = schedule_note(history, found.kind, changes)
-    return Diagnosis(found.kind, found.since_epoch, found.message + note) if note else found
+    return replace(found, message=found.message + note) if note else found
 
 
 def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bool) -> Diagnosis:
@@ -224,11 +206,12 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
     window = max(1, min(5, count // 5))
 
     if count < min_epochs and not np.isinf(monitored).any():
-        return Diagnosis(
+        return said(
             "insufficient data",
             None,
-            f"{count} epoch{'s' if count != 1 else ''} of {monitored_name} loss so far: "
-            f"too few to judge a trend (at least {min_epochs} are needed).",
+            f"too early to tell: {count} epoch{'s' if count != 1 else ''} of {monitored_name} loss so far",
+            f"at least {min_epochs} are needed to judge a trend",
+            "Keep training.",
         )
     diverged = _diverged(epochs, train, val, window)
     if diverged:
@@ -240,15 +223,16 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
             return overfitting
 
     reading = ev.val if has_val else ev.train
-    noise = reading.noise if reading is not None else 0.0
-    flat_since, resolution = flat_since_epoch(epochs[finite], monitored[finite], window, noise)
-    if flat_since is not None and resolution > TOO_NOISY:
-        return Diagnosis(
+    wobble = reading.wobble if reading is not None else 0.0
+    flat_since, resolution = flat_since_epoch(epochs[finite], monitored[finite], window, wobble)
+    if flat_since is not None and resolution > TOO_WOBBLY:
+        return said(
             "insufficient data",
             None,
-            f"{count} epochs of {monitored_name} loss, too noisy to judge a trend yet: only a change of "
-            f"{100 * resolution:.0f} % or more would stand out from the epoch-to-epoch noise. Keep training "
-            "(or smooth the chart) and look again.",
+            f"too early to tell: {count} epochs of {monitored_name} loss wobble too much to judge a trend yet",
+            f"only a change of {f'{100 * resolution:.0f} %' if resolution <= 1 else 'more than the loss itself'} "
+            f"would stand out from the epoch-to-epoch {WOBBLE}",
+            "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
         begins = _overfitting_begins(epochs, train, ev, flat_since, window)
@@ -262,29 +246,24 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
             learned_little = t_end > 0.5 * t[0]
             close = abs(v_end - t_end) <= 0.15 * max(abs(t_end), 1e-12)
             if learned_little and close:
-                return Diagnosis(
+                return said(
                     "underfitting",
                     flat_since,
-                    f"training and validation loss are both high and close together "
-                    f"(train {_g(t_end)}, validation {_g(v_end)}) and have stopped improving since "
-                    f"epoch {flat_since}: the model is too simple for the data. Try a larger model, "
-                    "better features or a higher learning rate.",
+                    f"underfitting: training and validation loss are both high and close together and have "
+                    f"stopped improving since epoch {flat_since}",
+                    f"train {_g(t_end)}, validation {_g(v_end)}",
+                    "The model is too simple for the data: try a larger model, better features or a higher "
+                    "learning rate.",
                 )
-        # Level, but clearly above an earlier best: said with its size, as the status's rise line says it.
-        above = has_val and ev.best_epoch is not None and ev.best_epoch < flat_since and ev.in_noise(ev.rise) >= CLEAR
-        level = (
-            f"stayed level since epoch {flat_since}, {_g(ev.rise)} above its best at epoch {ev.best_epoch} "
-            f"({ev.sureness(ev.rise)})"
-            if above
-            else f"barely changed since epoch {flat_since}"
+        return plateau(
+            epochs[finite], monitored[finite], monitored_name, flat_since, window, ev, has_val, scheduled, wobble
         )
-        return Diagnosis(
-            "plateau",
-            flat_since,
-            f"{monitored_name} loss has {level}: training has plateaued. {plateau_advice(scheduled)}",
-        )
+    v = smooth(monitored[finite], window)
+    span = min(v.size - 1, max(5, v.size // 4))
+    smoothed = f"smoothed over {window} epochs" if window > 1 else ""
+    fell = f"{monitored_name} loss fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
     if has_val:
-        message = "training and validation loss are still falling: the model is learning; keep training."
-    else:
-        message = "training loss is still falling: the model is learning (log a validation loss to see overfitting)."
-    return Diagnosis("learning", None, message)
+        return said("learning", None, f"learning: {fell}, and training loss is falling too", smoothed,
+                    "Keep training.")  # fmt: skip
+    return said("learning", None, f"learning: {fell}", smoothed,
+                "Keep training (log a validation loss to see overfitting).")  # fmt: skip

@@ -1,12 +1,17 @@
-"""What every sentence about the curves reads: each curve's noise and trend, and where the latest
-validation value sits against the best one, in that noise's units. Pure numpy, from a history.
+"""What every sentence about the curves reads: each curve's epoch-to-epoch wobble and trend, where
+the latest validation value sits against the best one in wobbles, and, where per-example losses were
+logged, in standard errors of sampling error. Pure numpy, from a history. The words for the two are
+:mod:`losswidget.core.words`'s: the wobble answers "is the curve still falling?", the sampling error
+"are these weights worse on data like the validation set?".
 
-One estimator of noise, used by the diagnosis and the advice alike (so that no two sentences on
-one screen quote two noises): over a curve's recent window (its last half, at least ``WINDOW``
-finite values, all of them when fewer), the successive differences less their median (a trend's
-step per epoch), scaled median absolute value, divided by √2. For values ``trend + e`` with white
-noise ``e`` of standard deviation σ it reads σ, robustly: one wild epoch does not move it
-(``tests/test_evidence.py`` checks it on simulated curves of known σ). The trend is the
+One estimator of the wobble, used by the diagnosis and the advice alike (so that no two sentences
+on one screen quote two wobbles): over a curve's recent window (its last half, at least ``WINDOW``
+finite values, all of them when fewer), the second differences less their median (a bend's own
+second difference), scaled median absolute value, divided by √6. For values ``trend + e`` with white
+``e`` of standard deviation σ it reads σ, robustly: one wild epoch does not move it
+(``tests/test_evidence.py`` checks it on simulated curves of known σ). Second, not first,
+differences, so that a curve's bend is not read as wobble: lesson 04's smooth fall 2.10, 1.47, 0.85,
+0.58, 0.40 … read 0.14 per epoch from its first differences, 0.027 from its second. The trend is the
 least-squares slope over the same window.
 """
 
@@ -20,6 +25,7 @@ import numpy as np
 
 from losswidget.core.replay import best_of
 from losswidget.core.smoothing import smooth
+from losswidget.core.words import REAL, SAMPLING_ERROR, number, signed, standard_errors, with_share, wobble_verdict
 
 __all__ = [
     "CurveEvidence",
@@ -27,28 +33,28 @@ __all__ = [
     "RiseTest",
     "curve_evidence",
     "in_units",
-    "noise_of",
     "read_evidence",
     "rise_test",
     "sample_mean",
+    "wobble_of",
 ]
 
-WINDOW = 8  # the fewest recent epochs a noise is read from
-CLEAR = 2.0  # a change of at least this many noise units is beyond what noise alone makes
+WINDOW = 8  # the fewest recent epochs a wobble is read from
+CLEAR = REAL  # a change of at least this many wobbles (or standard errors) is called real
 
 
-def noise_of(values: Any) -> float:
-    """The epoch-to-epoch noise of ``values`` (finite, in order): 0.0 with fewer than 3."""
+def wobble_of(values: Any) -> float:
+    """The epoch-to-epoch wobble of ``values`` (finite, in order): 0.0 with fewer than 4."""
     values = np.asarray(values, dtype=np.float64)
-    if values.size < 3:
+    if values.size < 4:
         return 0.0
-    with np.errstate(all="ignore"):  # values near float64's limit: an infinite noise, said as such
-        steps = np.diff(values)
-        return float(1.4826 * np.median(np.abs(steps - np.median(steps))) / math.sqrt(2.0))
+    with np.errstate(all="ignore"):  # values near float64's limit: an infinite wobble, said as such
+        bends = np.diff(values, 2)
+        return float(1.4826 * np.median(np.abs(bends - np.median(bends))) / math.sqrt(6.0))
 
 
 def in_units(change: float, scale: float) -> float:
-    """``change`` in units of ``scale`` (a noise, a standard error): inf when the scale is 0 and the
+    """``change`` in units of ``scale`` (a wobble, a standard error): inf when the scale is 0 and the
     change is not, 0 when both are."""
     if scale > 0:
         return change / scale
@@ -61,9 +67,9 @@ def _recent(values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CurveEvidence:
-    """One curve's recent window: ``noise`` and ``trend`` (per epoch) over its last ``window`` epochs."""
+    """One curve's recent window: ``wobble`` and ``trend`` (per epoch) over its last ``window`` epochs."""
 
-    noise: float
+    wobble: float
     trend: float
     window: int
 
@@ -76,7 +82,7 @@ def curve_evidence(values: Any) -> CurveEvidence | None:
         return None
     recent = _recent(values)
     trend = float(np.polyfit(np.arange(recent.size, dtype=np.float64), recent, 1)[0])
-    return CurveEvidence(noise=noise_of(recent), trend=trend, window=int(recent.size))
+    return CurveEvidence(wobble=wobble_of(recent), trend=trend, window=int(recent.size))
 
 
 @dataclass(frozen=True)
@@ -88,62 +94,78 @@ class Evidence:
     best_epoch: int | None  # early stopping's best epoch (its owner's, or best_of's rule)
     best: float  # its value (NaN: none)
     latest: float  # the last finite validation value (NaN: none)
+    latest_epoch: int | None = None  # the epoch of ``latest``
+    # The latest epoch against the best in standard errors of sampling error: paired where the
+    # monitor kept both epochs' per-example losses, else from the history's ``val_se``; None where
+    # only one validation number per epoch was logged (its sampling error is unknown).
+    sampling: RiseTest | None = None
 
     @property
     def rise(self) -> float:
         """How far the latest validation value sits above the best (0 at the best)."""
         return self.latest - self.best if math.isfinite(self.latest) else math.nan
 
-    def in_noise(self, change: float) -> float:
-        """``change`` in validation-noise units (inf when the noise is 0 and the change is not)."""
-        return in_units(change, self.val.noise if self.val is not None else 0.0)
+    def in_wobbles(self, change: float) -> float:
+        """``change`` in validation wobbles (inf when the wobble is 0 and the change is not)."""
+        return in_units(change, self.val.wobble if self.val is not None else 0.0)
 
     def sureness(self, change: float) -> str:
-        """How sure a sentence about ``change`` (in validation loss) can be, in words."""
-        units = abs(self.in_noise(change))
-        if units >= CLEAR:
-            return "larger than the noise makes"
-        if units >= 1:
-            return "could still be noise"
-        return "within the noise"
+        """How sure a sentence about ``change`` (in validation loss) can be against the wobble, in words."""
+        return wobble_verdict(self.in_wobbles(change))
 
 
 _REPLAY = object()  # read_evidence's default: no owner was asked, replay early stopping's rule
 
 
-def read_evidence(history: Any, best: Any = _REPLAY) -> Evidence:
+def read_evidence(history: Any, best: Any = _REPLAY, sampling: RiseTest | None = None) -> Evidence:
     """The evidence of ``history`` now (a History, or anything with ``epochs``, ``train``, ``val``).
     ``best``: the (epoch, value) its owner (a monitor's early stopping) has, or None before one; by
-    default replayed with early stopping's rule (:func:`~losswidget.core.stopping.best_of`)."""
+    default replayed with early stopping's rule (:func:`~losswidget.core.stopping.best_of`).
+    ``sampling``: the paired test of the latest epoch against the best, where the caller kept their
+    per-example losses; else read from the history's ``val_se`` column, if it has one."""
     epochs = np.asarray(history.epochs)
     train = np.asarray(history.train, dtype=np.float64)
     val = np.asarray(history.val, dtype=np.float64)
-    finite = val[np.isfinite(val)]
+    rows = np.flatnonzero(np.isfinite(val))
     best_pair = best_of(val, epochs) if best is _REPLAY else best
     best_epoch, best = best_pair if best_pair is not None else (None, math.nan)
-    latest = float(finite[-1]) if finite.size else math.nan
-    return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest)
+    latest = float(val[rows[-1]]) if rows.size else math.nan
+    latest_epoch = int(epochs[rows[-1]]) if rows.size else None
+    if sampling is None and best_epoch is not None and latest_epoch is not None:
+        sampling = _unpaired(history, epochs, best_epoch, latest_epoch, latest - float(best))
+    return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest, latest_epoch, sampling)
 
 
-def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, noise: float) -> tuple[int | None, float]:
+def _unpaired(history: Any, epochs: np.ndarray, best_epoch: int, latest_epoch: int, rise: float) -> RiseTest | None:
+    """The latest epoch against the best from the standard errors a history recorded (``val_se``)."""
+    if latest_epoch == best_epoch or "val_se" not in getattr(history, "metric_names", ()):
+        return None
+    se = np.asarray(history["val_se"], dtype=np.float64)
+    at_best, at_latest = se[np.flatnonzero(epochs == best_epoch)], se[np.flatnonzero(epochs == latest_epoch)]
+    if not (at_best.size and at_latest.size and np.isfinite(at_best[0]) and np.isfinite(at_latest[0])):
+        return None
+    return RiseTest(rise, math.hypot(float(at_best[0]), float(at_latest[0])), 0, False)
+
+
+def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, wobble: float) -> tuple[int | None, float]:
     """(Epoch from which ``values`` stopped falling meaningfully, or None if still falling; the
-    smallest drop the noise lets this window see, as a share of the loss). ``noise``: the curve's,
-    from the evidence."""
+    smallest drop the wobble lets this window see, as a share of the loss). ``wobble``: the curve's
+    wobble, from the evidence."""
     smoothed = smooth(values, window)
     recent = max(5, values.size // 4)
     if values.size < recent + 1:
         return None, 0.0
     drop = smoothed[-recent - 1] - smoothed[-1]
-    # Still falling: the smoothed drop beats twice the noise of a difference of two window means
-    # (noise * sqrt(2 / window)), and 1 % of the value.
-    threshold = max(CLEAR * noise * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
+    # Still falling: the smoothed drop beats twice the wobble of a difference of two window means
+    # (wobble * sqrt(2 / window)), and 1 % of the value.
+    threshold = max(CLEAR * wobble * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
     resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
     if drop >= threshold:
         return None, resolution
     return int(epochs[-recent - 1]), resolution
 
 
-# -- validation losses per example: the noise from the data itself ------------------------------
+# -- validation losses per example: the sampling error, from the data itself ------------------------------
 
 
 def sample_mean(values: Any) -> tuple[float, float, int]:
@@ -171,16 +193,24 @@ class RiseTest:
     def units(self) -> float:
         return in_units(self.rise, self.se)
 
-    def sentence(self, best_epoch: int) -> str:
-        """ "Validation +0.06 since the best epoch 19: 3.1 standard errors (paired, the same 400
-        examples): a real change." """
-        how = f"paired, the same {self.n} examples" if self.paired else f"{self.n} examples, unpaired"
-        units = self.units
-        verdict = "a real change" if abs(units) >= CLEAR else "could be noise"
+    def sentence(self, best_epoch: int, best: float | None = None) -> str:
+        """ "Validation +0.06 since the best epoch 19: 3.1 standard errors of sampling error (paired,
+        the same 400 examples): a real rise, 0.06 (12 %)." ``best``: the best value, for the share."""
+        if self.paired:
+            how = f"paired, the same {self.n} examples"
+        else:
+            how = f"{self.n} examples, unpaired" if self.n else "unpaired"
+        size = number(abs(self.rise)) if best is None else with_share(self.rise, best)
+        direction = "rise" if self.rise >= 0 else "fall"
+        verdict = f"a real {direction}, {size}" if self.real else f"within the {SAMPLING_ERROR}"
         return (
-            f"Validation {self.rise:+.3g} since the best epoch {best_epoch}: {abs(units):.1f} standard errors "
-            f"({how}): {verdict}."
+            f"Validation {signed(self.rise)} since the best epoch {best_epoch}: {standard_errors(self.units)} of "
+            f"{SAMPLING_ERROR} ({how}): {verdict}."
         )
+
+    @property
+    def real(self) -> bool:
+        return abs(self.units) >= REAL
 
 
 def rise_test(latest: Any, best: Any, latest_se: float, best_se: float) -> RiseTest:

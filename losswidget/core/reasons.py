@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+from losswidget.core.words import number
+
 __all__ = ["StopReason", "button_label", "chart_label", "sentence"]
 
 
@@ -55,7 +57,7 @@ _SENTENCES = {
 
 def best_text(best: tuple[int, float] | None) -> str:
     """The best epoch as a stop sentence ends with it."""
-    return "" if best is None else f"; best {best[1]:.4g} at epoch {best[0]}"
+    return "" if best is None else f"; best {number(best[1])} at epoch {best[0]}"
 
 
 def sentence(situation: str, **facts: object) -> str:

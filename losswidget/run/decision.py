@@ -20,6 +20,7 @@ class Decision:
     def __init__(self, stopper: EarlyStopping, best: BestWeights, stop: StopControl) -> None:
         self._stopper, self._best, self._stop = stopper, best, stop
         self._before_epoch: dict | None = None
+        self._decided: tuple[int, str | None] | None = None  # (epoch, message): the stop this epoch's value decided
 
     def new_epoch(self) -> None:
         self._before_epoch = None
@@ -36,12 +37,16 @@ class Decision:
         if relogged and self._before_epoch is not None:
             stopper.rewind(self._before_epoch)
             self._best.roll_back()
+            if self._decided is not None:  # the stop decided on the value now replaced
+                self._stop.withdraw(*self._decided)
         else:
             self._before_epoch = stopper.checkpoint()
             self._best.begin_epoch()
+        self._decided = None
         best_before = (stopper.best_epoch, stopper.best)
         stopper.update(val, epoch, se)
         if stopper.best_epoch is not None and (stopper.best_epoch, stopper.best) != best_before:
             self._best.keep(epoch)
         if stopper.should_stop:
             self._stop.from_stopper(stopper, epoch, val)
+            self._decided = (epoch, self._stop.message) if self._stop.epoch == epoch else None

@@ -6,7 +6,7 @@
 | ``best_epoch`` | early stopping (:class:`~losswidget.run.early_stop.SettingsStopping`), min_delta aware |
 | ``patience`` and the other settings | :class:`~losswidget.chart.settings.ChartSettings` (``settings_face``) |
 | ``regime``, ``frame_seconds`` | :class:`~losswidget.run.display.Display` and its frame clock |
-| ``status_lines`` | :func:`~losswidget.run.status.status_lines` over the feed's snapshot |
+| ``status_lines``, ``explain()`` | :mod:`losswidget.run.status` over the feed's snapshot |
 
 Nothing here keeps a value of its own.
 """
@@ -17,7 +17,14 @@ from typing import Any
 
 from losswidget.core.reasons import StopReason
 from losswidget.core.stopping import EarlyStopping
-from losswidget.run.status import status_lines
+from losswidget.run.status import detail_lines, status_lines
+
+
+class Explanation(str):
+    """Text that a notebook shows as text (its repr is itself, not a quoted string)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 class FactsFace:
@@ -57,7 +64,13 @@ class FactsFace:
 
     @property
     def status_lines(self) -> list[str]:
+        """The status as the chart shows it: at most three sentences (where the run is, what is
+        happening, what to do), then alarms only."""
         return status_lines(self._status())
+
+    def explain(self) -> Explanation:
+        """Every number behind the status, with the words it uses (the widget's "details")."""
+        return Explanation("\n".join(detail_lines(self._status())))
 
     @property
     def frame_seconds(self) -> float:

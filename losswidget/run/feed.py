@@ -13,9 +13,9 @@ import time
 
 from losswidget.chart.frame import STATUS_INTERVAL, Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
-from losswidget.core.advice import Advice, noise_advice
-from losswidget.core.diagnosis import diagnose
-from losswidget.core.evidence import read_evidence
+from losswidget.core.advice import Advice, wobble_advice
+from losswidget.core.diagnosis import Diagnosis, diagnose
+from losswidget.core.evidence import RiseTest, read_evidence
 from losswidget.core.history import History
 from losswidget.core.stopping import EarlyStopping
 from losswidget.run.background import Background
@@ -23,7 +23,7 @@ from losswidget.run.best_weights import BestWeights
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.redraw import DRAW_BUDGET
-from losswidget.run.status import StatusSnapshot, progress_of, status_lines
+from losswidget.run.status import StatusSnapshot, detail_lines, progress_of, status_lines
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
 
@@ -46,9 +46,15 @@ class ChartFeed:
         self._past = past
         self._loop, self._best, self._background, self._samples = loop, best, background, samples
         self.steps = StepCache(max_points)
-        # (the history's key, the diagnosis line, the noise advice, the rise in standard errors): read
-        # once per new value, not per frame
-        self._reading: tuple[tuple, str, Advice | None, str | None] = ((), "", None, None)
+        # (the history's key, the diagnosis, the wobble advice, the rise in standard errors, the last
+        # epoch they saw): read once per new value, not per frame
+        self._reading: tuple[tuple, Diagnosis | None, Advice | None, str | None, int | None] = (
+            (),
+            None,
+            None,
+            None,
+            None,
+        )
         self._read_next = -float("inf")  # (monotonic) when a frame may read the diagnosis again
         self.x_label = "epoch"
         self.loss_name: str | None = None  # the loss axis' name for the loss ("MSE"); None: "loss"
@@ -82,6 +88,7 @@ class ChartFeed:
             stop=self._stop.chart_marker(),
             runs=[PastRun.of(history) for history in self._past],
             status=status_lines(status),
+            details=detail_lines(status),
             progress=progress_of(status),
             title=recorder.history.name or "",
             stop_control=None if status.regime is not None else self._idle_stop_label(status),  # regime: running
@@ -101,16 +108,23 @@ class ChartFeed:
         (frames while a loop runs): the diagnosis and the advice are read again at most once every
         ``STATUS_INTERVAL``, as often as the widget shows the status, and less often where reading them
         would take more than ``DRAW_BUDGET`` of the time: they look at the whole history (tens of
-        milliseconds at 10^5 epochs: benchmarks/RESULTS.md), and frames must not grow with it."""
+        milliseconds at 10^5 epochs: benchmarks/RESULTS.md), and frames must not grow with it; the
+        status then says the epoch they saw. While it is too early to tell, at every new value (a short
+        history is cheap, and "0 epochs so far" beside a chart of epochs 0-7 said the opposite)."""
         loop = self._loop
         notes = tuple(note for note in (self._best.file_problem(), *self._recorder.outputs.problems()) if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()
-        if key != self._reading[0] and (fresh or now >= self._read_next):
+        # While it is too early to tell, at every new value: a short history is cheap to read.
+        early = len(history) < 200 and (self._reading[1] is None or self._reading[1].kind == "insufficient data")
+        if key != self._reading[0] and (fresh or early or now >= self._read_next):
             started = time.perf_counter()
             best = self.best()
-            self._reading = (key, *_reading(history, best), self._samples.sentence(None if best is None else best[0]))
+            found = None if best is None else self._samples.test(best[0])
+            sentence = None if found is None else found[1].sentence(found[0], best[1])  # type: ignore[index]
+            paired = None if found is None else found[1]
+            self._reading = (key, *_reading(history, best, paired), sentence, history.last_epoch)
             self._read_next = now + max(STATUS_INTERVAL, (time.perf_counter() - started) / DRAW_BUDGET)
         early_stopping = settings.early_stopping
         what_if = None
@@ -132,7 +146,10 @@ class ChartFeed:
             what_if=what_if,
             rise=self._reading[3],
             diagnosis=self._reading[1],
+            diagnosis_epoch=self._reading[4],
+            last_epoch=history.last_epoch,
             advice=self._reading[2],
+            smoothing=settings.smoothing,
             non_finite=self.steps.non_finite(history),
             outcome=loop.outcome,
             stopping_message=self._stop.message if self._stop.is_set and loop.active else None,
@@ -141,14 +158,17 @@ class ChartFeed:
         )
 
 
-ADVISED_WHEN = ("learning", "overfitting begins", "plateau")  # where the patience question is still open
+# Where the patience question is still open: beside "plateau" ("stop here") or "overfitting" ("keep
+# the weights of epoch 43") a longer patience would contradict the verdict.
+ADVISED_WHEN = ("learning",)
 
 
-def _reading(history: History, best: tuple[int, float] | None) -> tuple[str, Advice | None]:
-    """The diagnosis line and the advice, from one reading of the evidence: the noise and trend
-    either sentence quotes are the same numbers. No advice on patience once the diagnosis says the
-    question is settled (overfitting, divergence, underfitting) or too early."""
-    evidence = read_evidence(history, best)  # the best epoch its owner, early stopping, has
+def _reading(
+    history: History, best: tuple[int, float] | None, paired: RiseTest | None
+) -> tuple[Diagnosis, Advice | None]:
+    """The diagnosis and the advice, from one reading of the evidence: the wobble and trend either
+    sentence quotes are the same numbers, and the weights' sampling error is the paired test's."""
+    evidence = read_evidence(history, best, paired)  # the best epoch its owner, early stopping, has
     diagnosis = diagnose(history, evidence=evidence)
-    advice = noise_advice(history.val, evidence.val) if diagnosis.kind in ADVISED_WHEN else None
-    return "Diagnosis: " + diagnosis.message, advice
+    advice = wobble_advice(history.val, evidence.val) if diagnosis.kind in ADVISED_WHEN else None
+    return diagnosis, advice

@@ -1,7 +1,15 @@
-"""The status line under the chart: pure text from one snapshot of the run.
+"""The status under the chart: pure text from one snapshot of the run.
 
-Like tqdm's ``format_meter``: the monitor gathers a :class:`StatusSnapshot`, these functions
-only format it, and every view (widget, SVG, text) prints the same lines.
+Like tqdm's ``format_meter``: the monitor gathers a :class:`StatusSnapshot`, these functions only
+format it, and every view (widget, SVG, text) prints the same lines. Two readings of one snapshot:
+
+- :func:`status_lines`, the default: at most three sentences a teacher can read aloud (where the
+  run is, what is happening, what to do), then only alarms (NaN gaps, an output that failed, a
+  Stop button that cannot act until the cell ends);
+- :func:`detail_lines`, the numbers behind each (``monitor.explain()``, the widget's "details").
+
+The words for variation are :mod:`losswidget.core.words`'s; a diagnosis read at an earlier epoch
+than the snapshot's says its epoch.
 """
 
 from __future__ import annotations
@@ -10,6 +18,9 @@ from dataclasses import dataclass, field
 
 from losswidget.chart.frame import Progress, format_duration
 from losswidget.core.advice import Advice
+from losswidget.core.verdicts import Diagnosis
+from losswidget.core.words import GLOSSARY, number
+from losswidget.kernel.channel import REGIME_TEXT
 
 ETA_AFTER = 3  # epochs done before an ETA is quoted: the first ones include warm-up and first frames
 
@@ -29,9 +40,12 @@ class StatusSnapshot:
     wait: int = 0
     what_if_patience: int = 5
     what_if: tuple[int, int] | None = None
-    diagnosis: str = ""
-    advice: Advice | None = None  # the patience and smoothing the validation noise calls for
-    rise: str | None = None  # per-example validation: is the rise since the best epoch beyond its standard error
+    diagnosis: Diagnosis | None = None
+    diagnosis_epoch: int | None = None  # the last epoch the diagnosis saw
+    last_epoch: int | None = None  # the history's last epoch now (the chart's)
+    advice: Advice | None = None  # the patience and smoothing the validation wobble calls for
+    smoothing: int = 1
+    rise: str | None = None  # per-example validation: the rise since the best epoch in sampling error
     non_finite: int = 0
     outcome: str | None = None
     stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
@@ -73,32 +87,78 @@ def progress_text(s: StatusSnapshot) -> str:
 
 def stopping_text(s: StatusSnapshot) -> str:
     if s.early_stopping:
-        return f"Early stopping: patience {s.patience}, {s.wait} epochs without improvement."
+        return f"Early stopping: patience {s.patience}, {s.wait} epoch{'' if s.wait == 1 else 's'} without improvement."
     prefix = f"Early stopping is off; with patience {s.what_if_patience} it would"
     if s.what_if is None:
         return f"{prefix} not have stopped yet."
     return f"{prefix} have stopped at epoch {s.what_if[0]}."
 
 
+def _patience(s: StatusSnapshot) -> int:
+    return s.patience if s.early_stopping else s.what_if_patience
+
+
+def where_text(s: StatusSnapshot) -> str:
+    """Where the run is, in one sentence: the loop's progress (or how it ended) and the best epoch."""
+    if s.outcome:
+        said = s.outcome
+    elif s.stopping_message:
+        said = f"{progress_text(s)[:-1]}; stopping at the end of this epoch: {s.stopping_message}."
+    else:
+        said = progress_text(s)
+    if s.best is not None and f"best {number(s.best[1])} at epoch {s.best[0]}" not in said:  # (a stop reason's)
+        best = f"best validation loss {number(s.best[1])} at epoch {s.best[0]}."
+        said = f"{said} {best[0].upper()}{best[1:]}" if s.outcome else f"{said[:-1]} · {best}"
+    elif s.best is None and s.epochs_recorded and s.progress is None:
+        said = f"{said} No validation loss logged: early stopping and the best epoch need log(val=...)."
+    return said
+
+
+def _diagnosis_head(s: StatusSnapshot) -> str:
+    """ "Diagnosis:", or "Diagnosis at epoch 63:" when it was read before the epoch the status shows."""
+    stale = s.diagnosis_epoch is not None and s.last_epoch is not None and s.diagnosis_epoch < s.last_epoch
+    return f"Diagnosis at epoch {s.diagnosis_epoch}:" if stale else "Diagnosis:"
+
+
+def todo_text(s: StatusSnapshot) -> str:
+    """What to do: the diagnosis' advice, and the patience the wobble calls for while it learns."""
+    if s.diagnosis is None or not s.diagnosis.action:
+        return ""
+    advice = s.advice.short(_patience(s), s.smoothing) if s.advice is not None else ""
+    return f"{s.diagnosis.action[:-1]}; {advice}." if advice else s.diagnosis.action
+
+
 def status_lines(s: StatusSnapshot) -> list[str]:
+    """The status as shown: at most three sentences, then alarms only."""
+    lines = [where_text(s)]
+    if s.diagnosis is not None:
+        lines += [f"{_diagnosis_head(s)} {s.diagnosis.verdict}", todo_text(s)]
+    if s.non_finite:
+        lines.append(f"{s.non_finite} NaN/inf value{'s' if s.non_finite != 1 else ''} shown as gaps.")
+    if s.regime and REGIME_TEXT["interrupt"] in s.regime:  # an alarm: Stop waits for the cell to end
+        lines.append(s.regime)
+    lines.extend(s.extra)
+    return [line for line in lines if line]
+
+
+def detail_lines(s: StatusSnapshot) -> list[str]:
+    """Every number behind the status (``monitor.explain()``; the widget's "details")."""
     lines = [progress_text(s)]
     if s.best is not None:
         lines.append(f"Best validation loss {s.best[1]:.4g} at epoch {s.best[0]}.")
-    elif s.epochs_recorded:
-        lines.append("No validation loss logged: early stopping and the best epoch need log(val=...).")
     if s.rise:
         lines.append(s.rise)
     lines.append(stopping_text(s))
     if s.advice is not None:
-        lines.append(s.advice.text(s.patience if s.early_stopping else s.what_if_patience))
-    lines.append(s.diagnosis)
-    if s.non_finite:
-        lines.append(f"{s.non_finite} NaN/inf value{'s' if s.non_finite != 1 else ''} shown as gaps.")
+        lines.append(s.advice.text(_patience(s), s.smoothing))
+    if s.diagnosis is not None:
+        lines.append(f"{_diagnosis_head(s)} {s.diagnosis.message}")
     if s.outcome:
         lines.append(s.outcome)
     elif s.stopping_message:
         lines.append(f"Stopping at the end of this epoch: {s.stopping_message}.")
     if s.regime:
         lines.append(s.regime)
-    lines.extend(s.extra)
+    text = " ".join(lines)
+    lines += [f"Words: {name}: {meaning}." for name, meaning in GLOSSARY.items() if name in text]
     return [line for line in lines if line]

@@ -58,6 +58,13 @@ class StopControl:
         if self._ranks.any(pending is not None):
             self._set(*(pending or (StopReason.USER, sentence("other rank"), epoch)))
 
+    def withdraw(self, epoch: int, message: str) -> None:
+        """Take back the stop early stopping decided at ``epoch`` with ``message`` (a validation value
+        logged again in that epoch replaces the one it was decided on; the decision is made again).
+        Any other stop (a click, a NaN training loss) stays."""
+        if self._event.is_set() and self.epoch == epoch and self.message == message:
+            self.clear()
+
     def clear(self) -> None:
         self._event.clear()
         self.requested = False

@@ -1,8 +1,8 @@
 """Per-example validation losses: ``monitor.log(val=losses)`` with one loss per validation example
 (a 1-D tensor or array) records their mean as the epoch's ``val`` and its standard error as
 ``val_se``, and keeps the best epoch's losses, so that the status can say whether the rise since
-the best epoch is larger than the noise (paired when the same examples come in the same order, as a
-validation loader without ``shuffle`` gives them).
+the best epoch is larger than its sampling error (:func:`losswidget.core.evidence.rise_test`: paired when
+the same examples come in the same order, as a validation loader without ``shuffle`` gives them).
 
 The rise against the best epoch before this one is read as each epoch is logged, before its decision.
 With ``min_delta_se`` set, its standard error is recorded as ``val_diff_se`` (so that a replay, the
@@ -156,6 +156,6 @@ class ValidationSamples:
             return None
         return self._rise
 
-    def sentence(self, best_epoch: int | None) -> str | None:
+    def sentence(self, best_epoch: int | None, best: float | None = None) -> str | None:
         found = self.test(best_epoch)
-        return None if found is None else found[1].sentence(found[0])
+        return None if found is None else found[1].sentence(found[0], best)

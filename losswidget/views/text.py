@@ -166,7 +166,9 @@ class TextView:
     def _line(self, frame: Frame) -> str:
         """A plain line (no terminal): the status's progress sentence and the losses."""
         parts = [frame.status[0].rstrip(".")] if frame.status else []
-        return " · ".join(parts + _said(frame))
+        losses, best = _losses(frame)
+        named = best and parts and "best validation loss" in parts[0].lower()  # the status names it
+        return " · ".join(parts + losses + ([best] if best and not named else []))
 
     def render(self, frame: Frame) -> None:
         if self.off:
@@ -202,6 +204,6 @@ class TextView:
             if line != self._last_line:
                 self._print(line)
                 self._last_line = line
-        for text in frame.status[1:]:
+        for text in frame.status[0 if self._out.is_terminal() else 1 :]:  # a plain line said the first
             if not text.startswith("Press Ctrl-C"):
                 self._print("  " + text)

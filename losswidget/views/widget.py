@@ -22,7 +22,7 @@ from losswidget.views.layout import text_width
 from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
-from losswidget.views.widget_html import legend_html, status_html
+from losswidget.views.widget_html import details_html, legend_html, status_html
 from losswidget.views.widget_marks import label_places, render_markers, render_past
 from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
@@ -242,10 +242,11 @@ class WidgetView(ChartWidgets):
             self.root.remove_class("losswidget-presentation")
 
     def _render_status(self, frame: Frame, final: bool = False) -> None:
-        """The status, at most once a second while only the data moves it (epoch, clock, best
-        epoch, diagnosis): a comm message per frame for text that changes with every epoch is not
-        worth the training time. At once for what a person just did or must see now: a control
-        moved, Stop, the chart's size or clipping, the end of the loop."""
+        """The status, at most once a second while only the clock moves it. At once for what a person
+        just did or must see now (a control moved, Stop, the chart's size or clipping, the end of the
+        loop), for a sentence that changed, and for a new epoch on the chart: the status beside it
+        describes the same moment (a status a second behind a fast run said "Epoch 0" beside a chart
+        of epochs 0-7)."""
         prompt = (
             frame.smoothing,
             frame.log_y,
@@ -255,10 +256,14 @@ class WidgetView(ChartWidgets):
             frame.stop_control,
             frame.clip_note,
             frame.title,
+            frame.epochs[-1] if frame.epochs.size else None,  # the chart's last epoch: the status says the same
+            tuple(frame.status[1:]),  # every sentence but the first (its clock moves each second)
+            tuple(frame.details[1:]),
         )
         now = time.monotonic()
         if final or prompt != self._status_prompt or now - self._status_sent_at >= STATUS_INTERVAL:
             self._set(self.status, value=status_html([*frame.status, frame.clip_note], frame.presentation))
+            self._set(self.details_text, value=details_html(frame.details, frame.presentation))
             self._status_prompt, self._status_sent_at = prompt, now
 
     def _render_metrics(self, frame: Frame) -> None:

@@ -46,6 +46,14 @@ def legend_html(frame: Frame) -> str:
 
 
 def status_html(lines: list[str], presentation: bool = False) -> str:
+    """The status's sentences (at most three, then alarms)."""
     items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
     size = 20 if presentation else 13
     return f'<div class="losswidget-status" style="font-size: {size}px; line-height: 1.5">{items}</div>'
+
+
+def details_html(lines: list[str], presentation: bool = False) -> str:
+    """The numbers behind the status (``monitor.explain()``), for the "details" panel under it."""
+    items = "".join(f"<div>{html.escape(line)}</div>" for line in lines if line)
+    size = 18 if presentation else 12
+    return f'<div class="losswidget-details" style="font-size: {size}px; line-height: 1.5">{items}</div>'

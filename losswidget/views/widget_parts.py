@@ -212,6 +212,11 @@ class ChartWidgets:
             layout=widgets.Layout(display="none"),  # shown once the run has standard errors
         )
         self.status = widgets.HTML(value="")
+        # The numbers behind the status, one click away: an Accordion keeps its open state while the
+        # text inside changes each epoch (an HTML <details> in the status would close at every update).
+        self.details_text = widgets.HTML(value="")
+        self.details = widgets.Accordion(children=[self.details_text], selected_index=None)
+        self.details.set_title(0, "details")
         self.title = widgets.HTML(value="")
         self.legend = widgets.HTML(value="", layout=widgets.Layout(flex="1 1 auto", min_width="0"))
         self.controls = [
@@ -242,6 +247,7 @@ class ChartWidgets:
                 self.metric_figure,
                 widgets.HBox(self.controls),
                 self.status,
+                self.details,
             ],
             layout=widgets.Layout(width="100%", max_width="900px"),
         )

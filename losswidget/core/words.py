@@ -1,0 +1,118 @@
+"""The words every sentence about variation uses, and numbers a class can read: one table.
+
+Three questions, three kinds of variation, three names (DESIGN.md §8). The status, the diagnosis,
+``monitor.explain()``, the terminal and the static SVG's description all take their words here, so
+that no screen uses one word for two of them (the review of 2026-12 found "1.1 standard errors:
+could be noise" beside "2.6 × the validation noise: larger than noise makes").
+
+- **sampling error**: are these weights worse than the best ones on data like the validation set?
+  What varies: which examples happened to be in the validation set. Measured from one loss per
+  example: standard errors, paired between two epochs (the same examples).
+- **wobble**: is the curve still falling, or was that a wobble that will come back? What varies:
+  the training process (mini-batches, dropout) from epoch to epoch. Measured as the spread of the
+  epoch values around their trend (what patience and smoothing ride out).
+- **run-to-run spread**: would setting A beat setting B if we trained again? What varies: the run
+  itself (seed, initialisation, data order). Measured over several runs per setting.
+
+"Real" (beyond :data:`REAL` standard errors of sampling error) is not "large enough to matter":
+every verdict says its size beside it.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "GLOSSARY",
+    "REAL",
+    "SAMPLING_ERROR",
+    "SPREAD",
+    "WOBBLE",
+    "in_wobbles",
+    "number",
+    "relative",
+    "signed",
+    "standard_errors",
+    "with_share",
+    "wobble_verdict",
+]
+
+SAMPLING_ERROR = "sampling error"
+WOBBLE = "wobble"
+SPREAD = "run-to-run spread"
+REAL = 2.0  # standard errors of sampling error (or wobbles) beyond which a difference is called real
+
+# name -> what a student reads once (monitor.explain() ends with it)
+GLOSSARY = {
+    SAMPLING_ERROR: (
+        "how much the validation loss depends on which examples happened to be in the validation set; "
+        "measured from one loss per example (a standard error; the band is ± 2 of them)"
+    ),
+    WOBBLE: (
+        "how much the loss moves from epoch to epoch around its trend (mini-batches, dropout, the "
+        "learning rate): what patience and smoothing are there to ride out"
+    ),
+    SPREAD: "how much a result changes when the same setting is trained again with another seed",
+}
+
+
+def number(value: float) -> str:
+    """Three significant digits, never in e-notation: "0.0039", "0.0000297", "12300"."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    text = f"{round(value, digits):.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def signed(value: float) -> str:
+    """ "+0.0039", "−0.05" (a true minus sign)."""
+    return ("+" if value >= 0 else "−") + number(abs(value))
+
+
+def relative(change: float, base: float) -> str:
+    """``change`` as a share of ``base``: "1.5 %", "24 %"; beyond 100 % as a ratio, "to 3.2 times its value"
+    (never "1108 %")."""
+    if not base or not math.isfinite(change) or not math.isfinite(base):
+        return "?"
+    share = abs(change / base)
+    if share > 1:
+        return f"to {number(round(1 + share, 1) if share < 9 else round(1 + share))} times its value"
+    if share >= 0.1:
+        return f"{share * 100:.0f} %"
+    return f"{share * 100:.2g} %"
+
+
+def with_share(change: float, base: float) -> str:
+    """ "0.0039 (1.5 %)": a change with its size against ``base``, as STYLE.md writes it."""
+    return f"{number(abs(change))} ({relative(change, base)})"
+
+
+def standard_errors(units: float) -> str:
+    """ "1.1 standard errors", "6 standard errors", "250 standard errors"."""
+    units = abs(units)
+    if not math.isfinite(units):
+        return "many standard errors (a standard error of 0)"
+    amount = f"{units:.1f}" if units < 10 else f"{units:.0f}"
+    return f"{amount} standard error{'' if amount == '1.0' else 's'}"
+
+
+def in_wobbles(units: float) -> str:
+    """ "2.6 × the wobble"; beyond 20 "far beyond the wobble" (a smooth curve's tiny wobble makes
+    ratios that only mean "clearly")."""
+    units = abs(units)
+    if units > 20:
+        return "far beyond the wobble"
+    return f"{units:.1f} × the wobble"
+
+
+def wobble_verdict(units: float) -> str:
+    """How sure a sentence about a change can be, against the epoch-to-epoch wobble."""
+    units = abs(units)
+    if units >= REAL:
+        return "more than the wobble makes"
+    if units >= 1:
+        return "could still be the wobble"
+    return "within the wobble"
