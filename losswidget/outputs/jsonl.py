@@ -18,6 +18,7 @@ from losswidget.outputs.base import Output, RunInfo
 
 class JsonlLog(Output):
     name = "log_file"
+    on_training_thread = True
 
     def __init__(self, path: str | Path, run: RunInfo) -> None:
         self.writer: HistoryWriter | None = HistoryWriter(path, run.name, dict(run.rule))  # raises on refusal

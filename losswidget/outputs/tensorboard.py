@@ -25,6 +25,7 @@ class TensorBoardLog(Output):
     """Event files in ``folder`` (created when the run opens)."""
 
     name = "tensorboard"
+    on_training_thread = True
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = tb.check_folder("tensorboard", folder)
