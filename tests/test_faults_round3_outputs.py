@@ -78,7 +78,7 @@ def test_a_tracker_slower_than_training_never_holds_it(gate):
 
 @pytest.mark.timeout(120)
 def test_a_tracker_that_never_returns_is_turned_off_and_training_ends(gate, monkeypatch):
-    monkeypatch.setattr(worker, "END_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(worker, "END_WAIT_SECONDS", 2.0)  # the working tracker drains meanwhile
     recording = Tracker()  # a second tracker that works: it keeps every record
     monitor = lw.LiveLossMonitor(
         display="none", patience=None, outputs=[lw.TrackerLog(Tracker(gate)), lw.TrackerLog(recording)]

@@ -19,6 +19,7 @@ writes (a float or double ``TensorProto``, in ``float_val``/``double_val`` or ``
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import struct
@@ -66,8 +67,15 @@ def as_float32(values: Any) -> np.ndarray:
         return np.asarray(values, dtype=np.float64).astype("<f4")
 
 
+def _float32_bytes(value: float) -> bytes:
+    try:
+        return struct.pack("<f", value)
+    except OverflowError:  # beyond float32's range: inf, as a float32 cast makes it
+        return struct.pack("<f", math.copysign(math.inf, value))
+
+
 def _value(tag: str, value: float) -> bytes:
-    return _field(1, tag.encode()) + b"\x15" + as_float32(value).tobytes()  # 0x15: field 2, 32-bit
+    return _field(1, tag.encode()) + b"\x15" + _float32_bytes(value)  # 0x15: field 2, 32-bit
 
 
 def scalar_event(step: int, values: dict[str, float], wall_time: float | None = None) -> bytes:
@@ -86,8 +94,7 @@ def step_events(tag: str, steps: np.ndarray, values: np.ndarray, extra: dict[str
     """TFRecords for many steps at once (one wall time): ``tag`` at each of ``steps``, with the
     ``extra`` tags' values in the same Event (e.g. the epoch each step belongs to)."""
     steps = np.asarray(steps, dtype=np.int64)
-    columns = {tag: as_float32(values)}
-    columns.update({name: as_float32(column) for name, column in (extra or {}).items()})
+    columns = {name: as_float32(column) for name, column in {tag: values, **(extra or {})}.items()}
     wall = b"\x09" + struct.pack("<d", time.time())
     # Each Value is tag bytes + 0x15 + 4 value bytes: fixed length per tag, so only the step's varint
     # changes a record's length; a run of records of one length is laid out as one matrix.

@@ -85,16 +85,17 @@ class Outputs:
         """Wait until the outputs on threads of their own have taken every record sent, at most
         ``seconds`` in all (:data:`~losswidget.outputs.worker.END_WAIT_SECONDS`); one that has not is
         turned off."""
-        deadline = time.monotonic() + (worker_module.END_WAIT_SECONDS if seconds is None else seconds)
+        seconds = worker_module.END_WAIT_SECONDS if seconds is None else seconds
+        deadline = time.monotonic() + seconds
         for output, worker in list(self._entries):
             if worker is not None:
-                problem = worker.wait(deadline - time.monotonic())
-                problem = worker.error if worker.error is not None else problem
+                done = worker.wait(deadline - time.monotonic())
+                problem = worker.error if worker.error is not None else None if done else worker.behind(seconds)
                 if problem is not None:
                     self._drop(output, worker, problem)
 
     def _drop(self, output: Output, worker: Worker | None, error: BaseException) -> None:
-        self._entries.remove((output, worker))
+        self._entries = [entry for entry in self._entries if entry[0] is not output]
         if worker is None:
             try:
                 output.close()

@@ -70,9 +70,10 @@ class TensorBoardLog(Output):
         self._write(tb.epoch_event(epoch, values))
 
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
-        beyond = np.flatnonzero(np.isfinite(losses) & (np.abs(losses) > tb.FLOAT32_MAX))
-        if beyond.size:
-            self._say_beyond({"train (a step loss)": float(losses[beyond[0]])})
+        if np.fmax.reduce(np.abs(losses), initial=0.0) > tb.FLOAT32_MAX:  # one pass, NaN passed over
+            beyond = np.flatnonzero(np.isfinite(losses) & (np.abs(losses) > tb.FLOAT32_MAX))
+            if beyond.size:
+                self._say_beyond({"train (a step loss)": float(losses[beyond[0]])})
         self._write(tb.step_events(losses, epochs, first))
 
     def _say_beyond(self, values: dict[str, float]) -> None:

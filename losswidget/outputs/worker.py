@@ -98,15 +98,18 @@ class Worker:
             return OutputStalled(f"it fell {len(self._items)} records behind training")
         return None
 
-    def wait(self, seconds: float) -> OutputStalled | None:
-        """Wait until every queued call has returned, at most ``seconds``; what stalls it if not."""
+    def wait(self, seconds: float) -> bool:
+        """Wait until every queued call has returned (or the output failed), at most ``seconds``."""
         with self._changed:
-            done = self._changed.wait_for(self._idle, timeout=max(seconds, 0.0))
-            if done:
-                return None
+            return self._changed.wait_for(self._idle, timeout=max(seconds, 0.0))
+
+    def behind(self, seconds: float) -> OutputStalled:
+        """What stalls an output that :meth:`wait` waited ``seconds`` for in vain."""
+        with self._changed:
+            under_way = f", its {self._busy_with}() call under way" if self._busy_since is not None else ""
             return OutputStalled(
                 f"it had not taken its last records {seconds:g} s after they were sent ({len(self._items)} "
-                f"still waiting, its {self._busy_with or 'next'}() call under way)"
+                f"still waiting{under_way})"
             )
 
     def _idle(self) -> bool:
