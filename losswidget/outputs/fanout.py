@@ -25,7 +25,7 @@ import numpy as np
 from losswidget.core.validate import user_stacklevel
 from losswidget.outputs import worker as worker_module
 from losswidget.outputs.base import Output, RunInfo
-from losswidget.outputs.worker import Worker
+from losswidget.outputs.worker import OutputStalled, Worker
 
 
 def check_outputs(outputs: Any) -> list[Output]:
@@ -104,6 +104,8 @@ class Outputs:
         else:  # closed on its own thread: a hung output's close() could hang training too
             worker.drop()
             self._workers.remove(worker)
+            if not isinstance(error, OutputStalled):  # it is free: its close() is waited for, within the bound
+                worker.join(worker_module.END_WAIT_SECONDS)
         try:
             sentence = output.failure(error)
         except Exception:  # a user's failure() that fails: the default words

@@ -119,6 +119,10 @@ class Worker:
         """No more calls but ``close()``, on this thread once the call under way returns (if it ever does)."""
         self._end(close=True)
 
+    def join(self, seconds: float) -> None:
+        """Wait for the thread to end (after :meth:`drop`: its ``close()`` returned), at most ``seconds``."""
+        self._thread.join(seconds)
+
     def retire(self) -> None:
         """Its monitor is gone: the queued calls go out, then the thread ends (``close()`` is not called)."""
         self._end(close=False)
