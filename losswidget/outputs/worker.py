@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import inspect
+import os
 import threading
 import time
 import weakref
@@ -77,6 +78,7 @@ class Worker:
         self._close_at_end = False
         self._thread = threading.Thread(target=self._work, name=f"losswidget {output.name}", daemon=True)
         self._thread.start()
+        self._pid = os.getpid()  # a forked copy has no such thread: it never waits for it
         _live.add(self)
 
     def submit(self, method: str, *args: Any) -> OutputStalled | None:
@@ -168,4 +170,5 @@ def _wait_at_exit() -> None:
     """The interpreter is ending (a script's last line): what is queued still goes out, within the bound."""
     deadline = time.monotonic() + END_WAIT_SECONDS
     for worker in list(_live):
-        worker.wait(deadline - time.monotonic())
+        if worker._pid == os.getpid():
+            worker.wait(deadline - time.monotonic())
