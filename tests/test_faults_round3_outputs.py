@@ -112,6 +112,53 @@ def test_a_tracker_that_is_hung_is_found_at_the_next_record(gate, monkeypatch):
 
 
 @pytest.mark.timeout(120)
+def test_a_tracker_that_falls_behind_is_turned_off_and_nothing_waits_for_it(gate, monkeypatch):
+    monkeypatch.setattr(worker, "QUEUE_RECORDS", 3)
+    monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[lw.TrackerLog(Tracker(gate))])
+    with pytest.warns(UserWarning, match=r"OutputStalled: it fell 3 records behind training"):
+        for value in range(10):
+            monitor.log(val=1.0 / (value + 1))
+    assert len(monitor._recorder.outputs) == 0 and len(monitor.history) == 10
+
+
+@pytest.mark.timeout(120)
+def test_an_output_whose_close_hangs_costs_new_run_a_bounded_wait(gate, monkeypatch):
+    monkeypatch.setattr(worker, "END_WAIT_SECONDS", 0.5)
+
+    class HangsOnClose(lw.Output):
+        def close(self):
+            gate.wait(timeout=300)
+
+    monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[HangsOnClose()])
+    monitor.log(val=1.0)
+    with pytest.warns(UserWarning, match=r"The output output failed \(OutputStalled: it had not taken its last"):
+        monitor.new_run("next")
+    monitor.log(val=0.5)
+    assert len(monitor.history) == 1 and len(monitor.runs) == 1
+
+
+@pytest.mark.timeout(120)
+def test_an_output_that_changes_its_arrays_changes_nothing_another_output_receives():
+    class Zeroing(lw.Output):
+        def steps(self, losses, epochs, first):
+            losses[:] = 0.0
+            epochs[:] = -1
+
+    class Keeping(lw.Output):
+        def __init__(self):
+            self.losses, self.epochs = [], []
+
+        def steps(self, losses, epochs, first):
+            self.losses += losses.tolist()
+            self.epochs += epochs.tolist()
+
+    keeping = Keeping()
+    monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[Zeroing(), keeping])
+    _train(monitor)
+    assert keeping.losses == monitor.history.step_train.tolist() and keeping.epochs == [0] * 4 + [1] * 4 + [2] * 4
+
+
+@pytest.mark.timeout(120)
 def test_an_exception_whose_message_raises_is_said_and_training_goes_on():
     class Unreadable(Exception):
         def __str__(self):
