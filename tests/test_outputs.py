@@ -227,6 +227,7 @@ def test_the_protocol_gets_every_record_in_order_with_step_numbers(tmp_path):
         monitor.log(train=0.75, val=1.0)
     monitor.new_run("next")
     monitor.log(val=0.5)
+    monitor._recorder.outputs.wait()  # a log() outside a loop: on the output's own thread, soon after
     assert recording.calls == [
         ("open", "base", 1),
         ("steps", [1.0, 0.5], [0, 0], 0),
@@ -285,12 +286,15 @@ def test_tracker_steps_never_go_back_and_a_later_run_is_prefixed():
         monitor.log(val=0.625)
     monitor.new_run("wider")
     monitor.log(val=0.5)
+    monitor._recorder.outputs.wait()
     steps = [step for step, _ in run.rows]
     assert steps == sorted(steps)
     assert run.rows[0] == (0, {"loss/train": 0.5, "loss/val": 0.75, "epoch": 0})
-    # at the epoch's last step: its validation loss, then its train loss (the mean of its steps) as it closes
-    assert run.rows[-3:-1] == [(1, {"loss/val": 0.625, "epoch": 1}), (1, {"loss/train": 0.75, "epoch": 1})]
-    assert run.rows[-1] == (2, {"wider/loss/val": 0.5, "wider/epoch": 0})
+    # the steps after epoch 0's record (never on its step: they carry another epoch), then at the
+    # epoch's last step its validation loss, then its train loss (the mean of its steps) as it closes
+    assert run.rows[1:3] == [(1, {"loss/train_step": 1.0, "epoch": 1}), (2, {"loss/train_step": 0.5, "epoch": 1})]
+    assert run.rows[-3:-1] == [(2, {"loss/val": 0.625, "epoch": 1}), (2, {"loss/train": 0.75, "epoch": 1})]
+    assert run.rows[-1] == (3, {"wider/loss/val": 0.5, "wider/epoch": 0})
 
 
 def test_a_tracker_that_raises_leaves_the_run_whole():

@@ -16,6 +16,8 @@ tags onto the train and validation curves). Step losses are read where their eve
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,13 @@ import numpy as np
 
 from losswidget.core import tensorboard_events as events
 from losswidget.core.replay import DIFF_SE
-from losswidget.core.validate import check_path
+from losswidget.core.validate import check_path, user_stacklevel
 
 TAGS = {"train": "loss/train", "val": "loss/val", "val_se": "loss/val_se", DIFF_SE: f"loss/{DIFF_SE}"}
 STEP_TAG = "loss/train_step"
 EPOCH_TAG = "epoch"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+RUN_NAME_CHARS = 60  # a run's folder name: at most 240 bytes in UTF-8, under every file system's 255
 
 
 def tag_of(name: str) -> str:
@@ -50,6 +54,31 @@ def step_events(losses: np.ndarray, epochs: np.ndarray, first: int) -> bytes:
     return events.step_events(STEP_TAG, steps, losses, {EPOCH_TAG: epochs}) if steps.size else b""
 
 
+def beyond_float32(values: Mapping[str, float]) -> dict[str, float]:
+    """The values an event file cannot hold (written there as inf), by name."""
+    return {name: value for name, value in values.items() if math.isfinite(value) and abs(value) > FLOAT32_MAX}
+
+
+def float32_sentence(name: str, value: float) -> str:
+    return (
+        f"losswidget: {name!r} = {value:.3g} is beyond the largest number a TensorBoard event file holds "
+        f"({FLOAT32_MAX:.3g}, float32): it is written there as {'-' if value < 0 else ''}inf (this once said for "
+        f"{name!r}); the history and the log file keep the exact value"
+    )
+
+
+def run_folder(folder: Path, label: str) -> Path:
+    """A folder of its own for a run in ``folder``: its label with nothing that leaves the folder
+    (``../x``, ``a/b``), at most :data:`RUN_NAME_CHARS` characters, ``-2``, ``-3``... after a name
+    another run took."""
+    name = re.sub(r"[^\w.+=@ -]", "_", label)[:RUN_NAME_CHARS].strip(" .") or "run"
+    path, number = folder / name, 1
+    while path.exists():
+        number += 1
+        path = folder / f"{name}-{number}"
+    return path
+
+
 def check_folder(name: str, value: Any) -> Path:
     """A folder to write event files into: a path that is a directory, or nothing yet."""
     folder = check_path(name, value)
@@ -64,6 +93,11 @@ def write_tensorboard(history: Any, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = events.new_file_name(folder)
     names = [name for name in history.column_names if name != "epoch"]
+    for name in names:
+        column = np.asarray(history[name], dtype=np.float64)
+        beyond = np.flatnonzero(np.isfinite(column) & (np.abs(column) > FLOAT32_MAX))
+        if beyond.size:
+            warnings.warn(float32_sentence(name, float(column[beyond[0]])), stacklevel=user_stacklevel())
     with open(path, "wb") as stream:
         stream.write(events.version_event())
         stream.write(step_events(history.step_train, history.step_epoch, 0))
@@ -90,7 +124,14 @@ def read_tensorboard(folder: str | Path, history_class: Any, tags: Mapping[str, 
     step_losses: dict[int, float] = {}
     step_epochs: dict[int, int] = {}
     for path in files:
-        for scalar in events.read_scalars(path):
+        scalars, damaged = events.read_event_file(path)
+        if damaged:
+            warnings.warn(
+                f"losswidget: {damaged} record(s) of the event file {str(path)!r} fail their checksum (the file "
+                f"is damaged) and were left out; the other {len(scalars)} values are read",
+                stacklevel=user_stacklevel(),
+            )
+        for scalar in scalars:
             if scalar.tag == STEP_TAG:
                 step_losses[scalar.step] = scalar.value
             elif scalar.tag == EPOCH_TAG:

@@ -19,6 +19,7 @@ writes (a float or double ``TensorProto``, in ``float_val``/``double_val`` or ``
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import struct
@@ -26,11 +27,11 @@ import time
 from collections.abc import Iterator
 from itertools import count, pairwise
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from losswidget.core.crc32c import crc32c, crc32c_rows, masked
+from losswidget.core.crc32c import crc32c, crc32c_each, crc32c_rows, masked
 
 PREFIX = "events.out.tfevents."
 FILE_VERSION = b"brain.Event:2"
@@ -60,8 +61,21 @@ def _record(data: bytes) -> bytes:
     return header + struct.pack("<I", masked(crc32c(header))) + data + struct.pack("<I", masked(crc32c(data)))
 
 
+def as_float32(values: Any) -> np.ndarray:
+    """float32, as an event file holds numbers: beyond its range (3.4e38) is ±inf, never an error."""
+    with np.errstate(over="ignore"):
+        return np.asarray(values, dtype=np.float64).astype("<f4")
+
+
+def _float32_bytes(value: float) -> bytes:
+    try:
+        return struct.pack("<f", value)
+    except OverflowError:  # beyond float32's range: inf, as a float32 cast makes it
+        return struct.pack("<f", math.copysign(math.inf, value))
+
+
 def _value(tag: str, value: float) -> bytes:
-    return _field(1, tag.encode()) + b"\x15" + struct.pack("<f", value)  # 0x15: field 2, 32-bit
+    return _field(1, tag.encode()) + b"\x15" + _float32_bytes(value)  # 0x15: field 2, 32-bit
 
 
 def scalar_event(step: int, values: dict[str, float], wall_time: float | None = None) -> bytes:
@@ -80,8 +94,7 @@ def step_events(tag: str, steps: np.ndarray, values: np.ndarray, extra: dict[str
     """TFRecords for many steps at once (one wall time): ``tag`` at each of ``steps``, with the
     ``extra`` tags' values in the same Event (e.g. the epoch each step belongs to)."""
     steps = np.asarray(steps, dtype=np.int64)
-    columns = {tag: np.asarray(values, dtype=np.float32)}
-    columns.update({name: np.asarray(column, dtype=np.float32) for name, column in (extra or {}).items()})
+    columns = {name: as_float32(column) for name, column in {tag: values, **(extra or {})}.items()}
     wall = b"\x09" + struct.pack("<d", time.time())
     # Each Value is tag bytes + 0x15 + 4 value bytes: fixed length per tag, so only the step's varint
     # changes a record's length; a run of records of one length is laid out as one matrix.
@@ -152,24 +165,51 @@ def event_files(folder: Path) -> list[Path]:
 
 
 def read_scalars(path: Path) -> Iterator[Scalar]:
-    """Every scalar in one event file, in file order. A torn last record (a writer killed mid-write)
-    ends the file quietly; a record whose length check fails raises ``ValueError``."""
-    with open(path, "rb") as stream:
-        yield from _scalars(stream, path)
+    """Every scalar in one event file, in file order (records that fail their checksum left out:
+    :func:`read_event_file` counts them)."""
+    yield from read_event_file(path)[0]
 
 
-def _scalars(stream: BinaryIO, path: Path) -> Iterator[Scalar]:
-    while True:
-        header = stream.read(12)
-        if len(header) < 12:
-            return
+def read_event_file(path: Path) -> tuple[list[Scalar], int]:
+    """Every scalar in one event file, in file order, and how many records failed their data
+    checksum (a damaged file: a flipped bit must not read back as 1.7e38) and were left out. A torn
+    last record (a writer killed mid-write) ends the file quietly; a record whose length check fails
+    raises ``ValueError`` (not an event file, or damaged where nothing after it can be framed)."""
+    data = path.read_bytes()
+    starts, lengths, stored = [], [], []
+    at = 0
+    while at + 12 <= len(data):
+        header = data[at : at + 12]
         length, length_crc = struct.unpack("<QI", header)
         if masked(crc32c(header[:8])) != length_crc:
             raise ValueError(f"{path}: not a TensorBoard event file (a record's length check fails)")
-        data = stream.read(length + 4)
-        if len(data) < length + 4:
-            return
-        yield from _event_scalars(memoryview(data)[:length])
+        if at + 12 + length + 4 > len(data):
+            break
+        starts.append(at + 12)
+        lengths.append(length)
+        stored.append(struct.unpack_from("<I", data, at + 12 + length)[0])
+        at += 12 + length + 4
+    good = _checksums_hold(np.frombuffer(data, dtype=np.uint8), np.array(starts, dtype=np.int64), lengths, stored)
+    view = memoryview(data)
+    scalars = [
+        scalar
+        for start, length, ok in zip(starts, lengths, good.tolist())
+        if ok
+        for scalar in _event_scalars(view[start : start + length])
+    ]
+    return scalars, int(good.size - np.count_nonzero(good))
+
+
+def _checksums_hold(data: np.ndarray, starts: np.ndarray, lengths: list[int], stored: list[int]) -> np.ndarray:
+    """Whether each record's data matches its stored masked CRC-32C: the records of one length at once."""
+    lengths_array, stored_array = np.array(lengths, dtype=np.int64), np.array(stored, dtype=np.uint32)
+    good = np.zeros(starts.size, dtype=bool)
+    for length in np.unique(lengths_array).tolist():
+        same = np.flatnonzero(lengths_array == length)
+        for rows in np.array_split(same, -(-same.size * length // 2**22) or 1):  # ~4 MB of bytes at a time
+            matrix = data[starts[rows, None] + np.arange(length, dtype=np.int64)]
+            good[rows] = masked(crc32c_each(matrix)) == stored_array[rows]
+    return good
 
 
 def _fields(data: memoryview) -> Iterator[tuple[int, int, Any]]:

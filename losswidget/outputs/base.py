@@ -5,9 +5,11 @@ receives every record as it is made: each epoch's values, each batch of step los
 end. The JSONL log, TensorBoard's event files and a W&B or trackio run are outputs; so is anything
 a user writes by subclassing :class:`Output` and passing ``LiveLossMonitor(outputs=[...])``.
 
-Every method may raise: the monitor then turns that output off, says so in a ``losswidget:``
-warning and in the status, and training, the chart and the other outputs go on
-(:mod:`losswidget.outputs.fanout`).
+Each output runs on a thread of its own (:mod:`losswidget.outputs.worker`): a slow one never slows
+training, and one that hangs or falls behind is turned off. Every method may raise: the monitor
+then turns that output off, says so in a ``losswidget:`` warning and in the status, and training,
+the chart and the other outputs go on (:mod:`losswidget.outputs.fanout`). A method may also be an
+``async def``: it is awaited on the output's thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from losswidget.outputs.worker import error_text
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,13 @@ class RunInfo:
 class Output:
     """One destination of a run's records. Override what you need; each default does nothing.
 
-    Called on the thread that records (the training loop's, or another that calls ``log``), with
-    the monitor's recording lock held: keep each call short, and never call the monitor back.
+    Called on the output's own thread, in the order the records were made, each with a copy of its
+    values of its own. The end of a loop waits until the output has taken that loop's records, at
+    most a few seconds; a call that has not returned after half a minute turns the output off.
     """
 
     name = "output"  # how warnings and the status name it
+    on_training_thread = False  # ours only (the log file, TensorBoard: a local file, flushed per record)
 
     def open(self, run: RunInfo) -> None:
         """A run begins: the monitor was made, or ``new_run()`` was called (after :meth:`close`)."""
@@ -62,6 +68,6 @@ class Output:
     def failure(self, error: BaseException) -> str:
         """The sentence the status shows once this output has failed with ``error`` and was turned off."""
         return (
-            f"The output {self.name} failed ({type(error).__name__}: {error}) and was turned off; "
+            f"The output {self.name} failed ({error_text(error)}) and was turned off; "
             "training, the chart and the other outputs go on."
         )

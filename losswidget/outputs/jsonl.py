@@ -14,10 +14,12 @@ import numpy as np
 
 from losswidget.files.log_writer import HistoryWriter, LogFileLost
 from losswidget.outputs.base import Output, RunInfo
+from losswidget.outputs.worker import error_text
 
 
 class JsonlLog(Output):
     name = "log_file"
+    on_training_thread = True
 
     def __init__(self, path: str | Path, run: RunInfo) -> None:
         self.writer: HistoryWriter | None = HistoryWriter(path, run.name, dict(run.rule))  # raises on refusal
@@ -46,7 +48,7 @@ class JsonlLog(Output):
             self.writer = None
 
     def failure(self, error: BaseException) -> str:
-        reason = str(error) if isinstance(error, LogFileLost) else f"{type(error).__name__}: {error}"
+        reason = str(error) if isinstance(error, LogFileLost) else error_text(error)
         return (
             f"The log file {str(self.path)!r} could not be written ({reason}); the history "
             "is complete in memory: monitor.history.save(...) saves it elsewhere."

@@ -5,11 +5,16 @@ output serves both, and any other tracker with that method. Nothing is imported 
 own ``import wandb`` / ``import trackio`` made the run.
 
 The same names as TensorBoard (``loss/train``, ``loss/val``, ``loss/train_step``, each metric) and
-``epoch`` with every record. Steps: both dashboards want one step that never goes back, so a run
-that logs step losses puts each at its global step and each epoch's values at the epoch's last
-step; a run without step losses uses the epoch. A later run of the same monitor (``new_run``) goes
-on in the same tracker run, its names prefixed with its own (``wider/loss/val``), its steps after
-the first run's.
+``epoch`` with every record. Steps: both dashboards want one step that never goes back, and a
+name logged twice at one step keeps only the last value, so a run that logs step losses puts each
+at its global step and each epoch's values at the epoch's last step; a run without step losses uses
+the epoch. Where those would collide (step losses after epochs without any, epochs without step
+losses after some) the later values move on to the next free step: every value reaches the tracker
+at a step of its own, in order. A later run of the same monitor (``new_run``) goes on in the same
+tracker run, its names prefixed with its own (``wider/loss/val``), its steps after the first run's.
+
+The tracker runs on a thread of its own (:mod:`losswidget.outputs.worker`): its network calls never
+slow training. A ``log`` that is an ``async def`` (an asyncio client) is awaited there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 
 from losswidget.core import history_tensorboard as tb
 from losswidget.outputs.base import Output, RunInfo
+from losswidget.outputs.worker import run_awaitable
 
 
 class TrackerLog(Output):
@@ -40,27 +46,32 @@ class TrackerLog(Output):
             raise TypeError(f"'steps' must be True or False: {steps!r}")
         self.run, self.log_steps = run, steps
         self.name = f"tracker ({type(run).__module__.split('.')[0]})"
-        self._last = -1  # the last step logged: a tracker drops a step that goes back
-        self._offset = 0  # where this monitor run's steps start in the tracker run
+        self._last, self._last_epoch = -1, -1  # the last tracker step logged, and the epoch it carries
+        self._shift = 0  # tracker step = the run's step + this (it grows where the two would collide)
         self._prefix = ""
 
     def open(self, run: RunInfo) -> None:
         if run.number > 1:
-            self._offset, self._prefix = self._last + 1, f"{run.label}/"
+            self._shift, self._prefix = self._last + 1, f"{run.label}/"
 
-    def _log(self, values: dict[str, float], step: int) -> None:
-        step = max(step + self._offset, self._last)
-        self.run.log({f"{self._prefix}{name}": value for name, value in values.items()}, step=step)
-        self._last = step
+    def _log(self, values: dict[str, float], step: int, epoch: int) -> None:
+        values = {f"{self._prefix}{name}": value for name, value in {**values, "epoch": epoch}.items()}
+        run_awaitable(self.run.log(values, step=step))
+        self._last, self._last_epoch = step, epoch
 
     def epoch(self, epoch: int, values: Mapping[str, float], steps: int) -> None:
         finite = {tb.tag_of(name): value for name, value in values.items() if not math.isnan(value)}
-        if finite:
-            self._log({**finite, "epoch": epoch}, steps - 1 if steps else epoch)
+        if not finite:
+            return
+        step = (steps - 1 if steps else epoch) + self._shift  # the epoch's last step loss, or the epoch
+        if step <= self._last:  # never back; beside a step loss of its own epoch, never another epoch's
+            step = self._last if self._last_epoch == epoch else self._last + 1
+        self._log(finite, step, epoch)
 
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         if not self.log_steps:
             return
+        self._shift = max(self._shift, self._last + 1 - first)  # after every step logged (epochs without steps)
         for index, (loss, epoch) in enumerate(zip(losses.tolist(), epochs.tolist())):
             if not math.isnan(loss):
-                self._log({tb.STEP_TAG: loss, "epoch": epoch}, first + index)
+                self._log({tb.STEP_TAG: loss}, first + index + self._shift, epoch)
