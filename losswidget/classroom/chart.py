@@ -105,8 +105,8 @@ class ClassChart:
         self.means = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=3.0, display_legend=True)
         self.bands: list = []
         axes = [
-            bq.Axis(scale=self.x_scale, label="epoch"),
-            bq.Axis(scale=self.y_scale, orientation="vertical", label="validation loss", tick_format=".3g"),
+            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"),
+            bq.Axis(scale=self.y_scale, side="left", label="validation loss", tick_format=".3g", label_offset="48px"),
         ]
         self.figure = bq.Figure(
             marks=[self.students, self.means],

@@ -21,6 +21,7 @@ import numpy as np
 
 from losswidget.core.diagnosis import diagnose
 from losswidget.core.history import History
+from losswidget.core.reasons import StopReason, chart_label
 from losswidget.core.replay import best_of, recorded_ses
 from losswidget.files.follower import FileFollower
 
@@ -67,6 +68,18 @@ def settings_of(header: Any) -> dict[str, Any]:
     return kept
 
 
+def stop_words(ended: dict) -> str:
+    """An ``end`` record in a few words: the chart's label of its stop code ("early stop"), else
+    "all epochs" for a loop that ran to its end, else the outcome's first words."""
+    code, outcome = ended.get("stop_code"), ended.get("outcome")
+    if code in {reason.value for reason in StopReason}:
+        return chart_label(StopReason(code))
+    if code is None and isinstance(outcome, str) and outcome.startswith("Finished"):
+        return "all epochs"
+    text = outcome.split(":")[0] if isinstance(outcome, str) else "ended"
+    return shown(text)
+
+
 def row_of(
     student: str,
     settings: dict[str, Any],
@@ -85,10 +98,7 @@ def row_of(
         diagnosis = diagnose(history).kind
     except Exception as error:  # a student's values must never break the teacher's view
         diagnosis = f"not read ({type(error).__name__})"
-    stop = "-"
-    if ended is not None:
-        outcome = ended.get("outcome")
-        stop = outcome[:80] if isinstance(outcome, str) else "ended"
+    stop = "-" if ended is None else stop_words(ended)
     return Row(
         shown(student),
         settings,

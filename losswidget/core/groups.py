@@ -103,7 +103,7 @@ def format_pm(mean: float, se: float) -> tuple[str, str]:
     if not (math.isfinite(mean) and math.isfinite(se) and se > 0):
         return f"{mean:.3g}", "?" if math.isnan(se) else f"{se:.2g}"
     decimals = -math.floor(math.log10(se))
-    if round(se * 10.0**decimals) < 2:
+    if se * 10.0**decimals < 2:
         decimals += 1
     if not 0 <= decimals <= 12 or abs(mean) >= 1e6:
         return f"{mean:.3g}", f"{se:.2g}"
