@@ -258,6 +258,23 @@ def test_the_frame_stays_bounded_past_max_runs(tmp_path):
     assert room._chart.means.y.shape[0] == 2
 
 
+def test_watch_reads_new_students_on_its_thread_and_redraws(tmp_path):
+    send(tmp_path, "ada", [0.5, 0.4], {"wd": 0})
+    room = lw.Classroom(tmp_path, group_by="wd")
+    room.widget()
+    room.watch(interval=0.05)
+    try:
+        send(tmp_path, "bob", [0.6, 0.3, 0.35], {"wd": 1})
+        deadline = time.monotonic() + 60
+        while "bob" not in room._html.value:
+            assert time.monotonic() < deadline, "the watch thread never drew bob"
+            time.sleep(0.05)
+    finally:
+        room.stop()
+    assert room._thread is None and [row.student for row in room.rows()] == ["bob", "ada"]
+    assert len(room._chart.bands) == 2 and room._chart.students.y.shape[0] == 2
+
+
 # -- real students: training processes writing one folder --------------------------------------
 
 torch = pytest.importorskip("torch")
@@ -265,6 +282,7 @@ torch = pytest.importorskip("torch")
 STUDENT = """
 import sys, torch, losswidget as lw
 folder, student, wd, seed, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+patience = None if epochs > 1000 else 8  # the student killed mid-run trains until killed
 wd = None if wd == "none" else float(wd)
 torch.manual_seed(seed)
 x = torch.randn(160, 8)
@@ -275,7 +293,7 @@ val = torch.utils.data.DataLoader(data(x[96:], y[96:]), batch_size=64)
 model = torch.nn.Sequential(torch.nn.Linear(8, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.05, weight_decay=wd or 0.0)
 send = lw.ClassFolder(folder, student=student, settings={"weight_decay": wd, "seed": seed})
-monitor = lw.LiveLossMonitor(display="none", patience=8, outputs=[send])
+monitor = lw.LiveLossMonitor(display="none", patience=patience, outputs=[send])
 lw.fit(model, train, val, torch.nn.MSELoss(), optimizer, epochs, monitor=monitor)
 print("DONE", len(monitor.history), flush=True)
 """
@@ -301,18 +319,21 @@ def class_folder(tmp_path_factory):
     for student, wd, seed, epochs in CLASS:
         command = [sys.executable, str(script), str(folder), student, wd, str(seed), str(epochs)]
         processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for process in processes[:5]:
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
-    eve_file = folder / "eve.jsonl"
-    deadline = time.monotonic() + 300
-    while not (eve_file.exists() and eve_file.read_text().count('"kind": "epoch"') >= 3):
-        if time.monotonic() > deadline or processes[5].poll() is not None:
-            processes[5].kill()
-            raise AssertionError("eve never sent 3 epochs")
-        time.sleep(0.05)
-    os.kill(processes[5].pid, signal.SIGKILL)  # killed mid-run, as a student's kernel restart would
-    processes[5].wait(timeout=60)
+    eve, eve_file = processes[5], folder / "eve.jsonl"
+    try:
+        for process in processes[:5]:
+            _out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err
+        deadline = time.monotonic() + 300
+        while not (eve_file.exists() and eve_file.read_text().count('"kind": "epoch"') >= 3):
+            assert time.monotonic() < deadline and eve.poll() is None, "eve never sent 3 epochs"
+            time.sleep(0.05)
+    finally:
+        eve.send_signal(signal.SIGKILL)  # killed mid-run, as a student's kernel restart would
+        eve.wait(timeout=60)
+        for process in processes:
+            process.kill()
+            process.communicate()
     with open(eve_file, "a") as stream:  # and as if mid-write: a half-written last line
         stream.write('{"kind": "epoch", "epoch": 99999')
     return folder

@@ -56,9 +56,7 @@ def _thin(count: int, limit: int) -> np.ndarray:
     return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def class_frame(
-    rows: Sequence[Row], labels: Sequence[str], max_runs: int, selected: Iterable[str] = ()
-) -> ClassFrame:
+def class_frame(rows: Sequence[Row], labels: Sequence[str], max_runs: int, selected: Iterable[str] = ()) -> ClassFrame:
     """The chart of ``rows`` (``labels[i]``: row i's group). Colours follow the groups in order of
     first appearance in ``sorted(set(labels))``, so a group keeps its colour as students arrive."""
     order = sorted(set(labels))

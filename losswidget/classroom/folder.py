@@ -93,7 +93,9 @@ def row_of(
     """A run's row: the best epoch by the one rule (:func:`~losswidget.core.replay.best_of`, with the
     run's own ``min_delta`` and ``min_delta_se``), the diagnosis's kind, the stop in words."""
     epochs, val = history.epochs, history.val
-    best = best_of(val, epochs, rule["min_delta"], "min", rule["min_delta_se"], recorded_ses(history, rule["min_delta_se"]))
+    best = best_of(
+        val, epochs, rule["min_delta"], "min", rule["min_delta_se"], recorded_ses(history, rule["min_delta_se"])
+    )
     try:
         diagnosis = diagnose(history).kind
     except Exception as error:  # a student's values must never break the teacher's view

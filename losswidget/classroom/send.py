@@ -132,7 +132,9 @@ def _claim(folder: Path, stem: str) -> Path:
         except FileExistsError:
             continue
         return path
-    raise FileExistsError(f"the class folder already holds {MAX_COPIES} runs named {stem!r}: give 'student' another name")
+    raise FileExistsError(
+        f"the class folder already holds {MAX_COPIES} runs named {stem!r}: give 'student' another name"
+    )
 
 
 def _login() -> str | None:

@@ -80,7 +80,9 @@ class Classroom:
             raise TypeError(f"'histories' must be a dict of run name to lw.History: got {type(histories).__name__}")
         settings = {} if settings is None else settings
         if not isinstance(settings, Mapping):
-            raise TypeError(f"'settings' must be a dict of run name to a dict of settings: got {type(settings).__name__}")
+            raise TypeError(
+                f"'settings' must be a dict of run name to a dict of settings: got {type(settings).__name__}"
+            )
         rows = []
         for name, history in histories.items():
             if not isinstance(history, History):
@@ -104,7 +106,9 @@ class Classroom:
                 others.insert(0, self._reader.problem)
             rows = self._saved + rows
             rows.sort(key=lambda row: (math.isnan(row.best), row.best if not math.isnan(row.best) else 0.0))
-            changed |= [(r.student, r.best, r.state) for r in rows] != [(r.student, r.best, r.state) for r in self._rows]
+            changed |= [(r.student, r.best, r.state) for r in rows] != [
+                (r.student, r.best, r.state) for r in self._rows
+            ]
             self._rows, self._others = rows, others
         return changed
 
@@ -176,9 +180,8 @@ class Classroom:
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in line) + "</tr>" for line in table[1:]
         )
         notes = "".join(f"<li>{html.escape(problem)}</li>" for problem in self.problems())
-        return (
-            f"<p><b>{html.escape(self.sentence())}</b></p><table><tr>{head}</tr>{body}</table>"
-            + (f"<ul>{notes}</ul>" if notes else "")
+        return f"<p><b>{html.escape(self.sentence())}</b></p><table><tr>{head}</tr>{body}</table>" + (
+            f"<ul>{notes}</ul>" if notes else ""
         )
 
     # -- the notebook view ---------------------------------------------------------------------
@@ -232,7 +235,10 @@ class Classroom:
             self._thread = None
 
 
-def classroom(folder: str | os.PathLike, group_by: str | None = None, *, watch: bool = True, **options: Any) -> Classroom:
-    """The teacher's live view of ``folder`` grouped by ``group_by``; polling on a timer thread unless ``watch=False``."""
+def classroom(
+    folder: str | os.PathLike, group_by: str | None = None, *, watch: bool = True, **options: Any
+) -> Classroom:
+    """The teacher's live view of ``folder`` grouped by ``group_by``, polling on a timer thread
+    (``watch=False``: read with :meth:`Classroom.poll`)."""
     room = Classroom(folder, group_by, **options)
     return room.watch() if watch else room
