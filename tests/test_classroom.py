@@ -240,6 +240,20 @@ def test_a_replaced_file_is_read_as_a_new_run_never_mixed(tmp_path):
     assert row.val.tolist() == [0.9, 0.8]
 
 
+def test_a_quiet_student_is_called_silent_and_a_group_keeps_its_colour(tmp_path):
+    monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(tmp_path, "zed", {"wd": 1})])
+    monitor.log(train=0.5, val=0.5)  # no end record: the loop never ended
+    past = time.time() - 3 * 3600
+    os.utime(tmp_path / "zed.jsonl", (past, past))
+    room = lw.Classroom(tmp_path, group_by="wd", silent_after=60)
+    assert room.rows()[0].state == "silent for 3 hours"
+    before = {band.label: band.color for band in room.frame().bands}
+    send(tmp_path, "amy", [0.4], {"wd": 0})  # a group whose label sorts first
+    room.poll()
+    after = {band.label: band.color for band in room.frame().bands}
+    assert after["wd 1"] == before["wd 1"] and after["wd 0"] != after["wd 1"]
+
+
 def test_the_frame_stays_bounded_past_max_runs(tmp_path):
     rng = np.random.default_rng(0)
     histories = {}
@@ -377,6 +391,10 @@ def test_a_class_of_six_processes_in_two_groups(class_folder):
     assert "&lt;b&gt;bob&lt;/b&gt;" in room.html() and "<b>bob" not in room.html()
     text = repr(room)
     assert said in text and "stopped without finishing" in text
+    table = room.table()
+    assert table[0] == ["student", "settings", "best epoch", "best val", "stop", "diagnosis", "state"]
+    assert [line[3] for line in table[1:]] == [f"{row.best:.4g}" for row in rows]
+    assert {line[4] for line in table[1:]} <= {"early stop", "all epochs", "-"}
 
 
 def test_a_saved_class_reads_the_same_after_class_and_from_histories(class_folder):

@@ -56,11 +56,21 @@ def _thin(count: int, limit: int) -> np.ndarray:
     return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def class_frame(rows: Sequence[Row], labels: Sequence[str], max_runs: int, selected: Iterable[str] = ()) -> ClassFrame:
-    """The chart of ``rows`` (``labels[i]``: row i's group). Colours follow the groups in order of
-    first appearance in ``sorted(set(labels))``, so a group keeps its colour as students arrive."""
+def class_frame(
+    rows: Sequence[Row],
+    labels: Sequence[str],
+    max_runs: int,
+    selected: Iterable[str] = (),
+    colors: dict[str, str] | None = None,
+) -> ClassFrame:
+    """The chart of ``rows`` (``labels[i]``: row i's group). ``colors``: each group's colour so far; a
+    new group takes the next colour of the palette and is added, so a group keeps its colour as
+    students arrive."""
+    colors = {} if colors is None else colors
     order = sorted(set(labels))
-    colors = {label: PALETTE[index % len(PALETTE)] for index, label in enumerate(order)}
+    for label in order:
+        if label not in colors:
+            colors[label] = PALETTE[len(colors) % len(PALETTE)]
     chosen = set(selected)
     draw_all = len(rows) <= max_runs
     students, hidden = [], 0

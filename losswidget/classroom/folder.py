@@ -188,9 +188,14 @@ class FolderReader:
             quiet = now - os.stat(path).st_mtime
         except OSError:
             return "file gone"
-        if quiet >= self.silent_after:
-            return f"silent for {int(quiet // 60)} minutes" if quiet >= 120 else f"silent for {int(quiet)} s"
-        return "running"
+        return f"silent for {_duration(quiet)}" if quiet >= self.silent_after else "running"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
 
 
 def _gone(header: dict) -> bool:

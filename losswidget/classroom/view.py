@@ -62,6 +62,7 @@ class Classroom:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._chart = None
+        self._colors: dict[str, str] = {}  # each group's colour, kept as groups arrive
         self._rows: list[Row] = []
         self._others: list[str] = []
         self.poll()
@@ -133,7 +134,7 @@ class Classroom:
 
     def frame(self) -> ClassFrame:
         rows = self.rows()
-        return class_frame(rows, [self.label(row) for row in rows], self.max_runs, self.select)
+        return class_frame(rows, [self.label(row) for row in rows], self.max_runs, self.select, self._colors)
 
     def problems(self) -> list[str]:
         """A sentence per file that is not a run, and per run whose file had something odd."""
