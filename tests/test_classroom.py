@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.classroom.chart import CURVE_POINTS
+from losswidget.classroom.chart import CURVE_POINTS, y_range
 from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import CLEAR, Group, Spread, compare, format_pm, group_label, mean_curve, sentence, spread
 
@@ -225,7 +225,11 @@ def test_bad_input_in_the_folder_becomes_words_and_never_breaks_the_view(tmp_pat
     text = repr(room)
     assert "Note: notes.jsonl: not a run" in text
     assert room.sentence().startswith("weight decay [[1, 2], {'x': 3}]: best 0.2 from 1 run")
-    assert len(room.frame().students) == 2 and all(c.x.size <= CURVE_POINTS for c in room.frame().students)
+    frame = room.frame()
+    assert len(frame.students) == 2 and all(c.x.size <= CURVE_POINTS for c in frame.students)
+    assert frame.y_range is not None and frame.y_range[1] < 1.0  # mallory's 1e300 squashes no one's curve
+    room.widget()
+    assert room._chart.y_scale.max == frame.y_range[1]
 
 
 def test_a_replaced_file_is_read_as_a_new_run_never_mixed(tmp_path):
@@ -252,6 +256,22 @@ def test_a_quiet_student_is_called_silent_and_a_group_keeps_its_colour(tmp_path)
     room.poll()
     after = {band.label: band.color for band in room.frame().bands}
     assert after["wd 1"] == before["wd 1"] and after["wd 0"] != after["wd 1"]
+
+
+@pytest.mark.parametrize(
+    ("curves", "shown", "left_out"),
+    [
+        ([[2.3, 1.0, 0.5, 0.4, 0.35, 0.3], [2.1, 0.9, 0.45, 0.4, 0.38]], [2.3, 0.3], []),  # high starts kept
+        ([[0.5, 0.4, 0.45], [1e300, 0.3, 0.2]], [0.5, 0.2], [1e300]),  # one absurd value left out
+        ([[-3.0, -3.5, -3.4]], [-3.0, -3.5], []),  # negative losses (a log-likelihood)
+        ([[0.5]], [0.5], []),
+    ],
+)
+def test_the_loss_axis_shows_the_curves_and_leaves_out_absurd_values(curves, shown, left_out):
+    bottom, top = y_range([np.array(curve) for curve in curves])
+    assert all(bottom < value < top for value in shown)
+    assert all(not bottom < value < top for value in left_out)
+    assert y_range([np.array([np.nan])]) is None
 
 
 def test_the_frame_stays_bounded_past_max_runs(tmp_path):

@@ -23,6 +23,7 @@ __all__ = ["ClassChart", "ClassFrame", "class_frame"]
 PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#7f7f7f", "#8c564b"]
 CURVE_POINTS = 200  # points of one student's curve
 BAND_POINTS = 400  # points of a group's mean and band
+REACH = 50.0  # the loss axis shows values within this many interquartile ranges of the median
 BAND = 2.0  # the band is the mean ± this many standard errors across runs
 
 
@@ -50,6 +51,23 @@ class ClassFrame:
     students: list[Curve]
     bands: list[Band]
     hidden: int  # runs whose own curves are not drawn (past max_runs, not selected)
+    y_range: tuple[float, float] | None = None  # None: nothing finite to draw
+
+
+def y_range(curves: Iterable[np.ndarray]) -> tuple[float, float] | None:
+    """The loss axis: the drawn values within :data:`REACH` interquartile ranges of their median (a
+    curve's high first epochs included), padded by 5%, so that one student's 1e300 leaves everyone's
+    curves readable instead of squashing them onto the axis."""
+    values = np.concatenate([np.asarray(c, dtype=np.float64).reshape(-1) for c in curves] or [np.empty(0)])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    low, median, high = np.percentile(values, [25.0, 50.0, 75.0])
+    scale = max(high - low, 0.1 * abs(median), 1e-12)
+    kept = values[np.abs(values - median) <= REACH * scale]
+    bottom, top = float(kept.min()), float(kept.max())
+    pad = 0.05 * (top - bottom) if top > bottom else max(0.05 * abs(top), 1e-12)
+    return bottom - pad, top + pad
 
 
 def _thin(count: int, limit: int) -> np.ndarray:
@@ -88,7 +106,8 @@ def class_frame(
         keep = _thin(epochs.size, BAND_POINTS)
         epochs, mean, se = epochs[keep].astype(np.float64), mean[keep], se[keep]
         bands.append(Band(label, colors[label], epochs, mean, mean - BAND * se, mean + BAND * se, len(members)))
-    return ClassFrame(students, bands, hidden)
+    drawn = [curve.y for curve in students] + [band.mean for band in bands]
+    return ClassFrame(students, bands, hidden, y_range(drawn))
 
 
 def _padded(series: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +166,9 @@ class ClassChart:
                 mark.fill_colors = [band.color]
                 mark.x = band.x
                 mark.y = np.vstack([band.low, band.high])
+        if frame.y_range is not None:
+            with self.y_scale.hold_sync():
+                self.y_scale.min, self.y_scale.max = frame.y_range
         x, y = _padded([(c.x, c.y) for c in frame.students])
         with self.students.hold_sync():
             self.students.x, self.students.y = x, y

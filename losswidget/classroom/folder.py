@@ -63,7 +63,9 @@ def settings_of(header: Any) -> dict[str, Any]:
     kept = {}
     for key, value in list(settings.items())[:20]:
         if not isinstance(value, (bool, int, float, str, type(None))):
-            value = str(value)[:40]
+            value = str(value)
+        if isinstance(value, str):
+            value = value[:40]
         kept[str(key)[:40]] = value
     return kept
 
