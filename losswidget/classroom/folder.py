@@ -30,6 +30,7 @@ __all__ = ["FolderReader", "Row", "row_of"]
 MAX_FILES = 2000  # files of a folder followed; past that the view says how many it left out
 SHOWN_NAME = 40  # characters of a student's name shown
 SILENT_AFTER = 120.0  # seconds without a record before a running student is called silent
+DIAGNOSE_EVERY = 10.0  # seconds a running student's diagnosis is kept (most of a poll's cost is diagnosing)
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,20 @@ def row_of(
     state: str,
     source: str = "",
     problems: tuple[str, ...] = (),
+    diagnosis: str | None = None,
 ) -> Row:
     """A run's row: the best epoch by the one rule (:func:`~losswidget.core.replay.best_of`, with the
-    run's own ``min_delta`` and ``min_delta_se``), the diagnosis's kind, the stop in words."""
+    run's own ``min_delta`` and ``min_delta_se``), the diagnosis's kind (``diagnosis``: one read
+    moments ago, to keep), the stop in words."""
     epochs, val = history.epochs, history.val
     best = best_of(
         val, epochs, rule["min_delta"], "min", rule["min_delta_se"], recorded_ses(history, rule["min_delta_se"])
     )
-    try:
-        diagnosis = diagnose(history).kind
-    except Exception as error:  # a student's values must never break the teacher's view
-        diagnosis = f"not read ({type(error).__name__})"
+    if diagnosis is None:
+        try:
+            diagnosis = diagnose(history).kind
+        except Exception as error:  # a student's values must never break the teacher's view
+            diagnosis = f"not read ({type(error).__name__})"
     stop = "-" if ended is None else stop_words(ended)
     return Row(
         shown(student),
@@ -127,6 +131,7 @@ class FolderReader:
         self.followers: dict[Path, FileFollower] = {}
         self.problem: str | None = None
         self._rows: dict[Path, tuple[tuple, Row]] = {}
+        self._diagnosed: dict[Path, tuple[float, int, str]] = {}  # when, of which history, the kind
 
     def poll(self) -> bool:
         """Read what every file gained; True if anything changed."""
@@ -160,12 +165,15 @@ class FolderReader:
                 continue
             state = self._state(path, follower, now)
             history = follower.history
-            last = history.val[-1] if len(history) else None
-            key = (id(history), len(history), history.last_epoch, last, state, follower.ended is None, follower.problem)
+            last = repr(float(history.val[-1])) if len(history) else ""  # a string: NaN equals NaN
+            run = str(follower.header.get("run"))[:64]  # the writer's run id: a new run at this path
+            key = (id(history), run, len(history), history.last_epoch, last, state, follower.ended, follower.problem)
             cached = self._rows.get(path)
             if cached is None or cached[0] != key:
                 header = follower.header
                 problems = (follower.problem,) if follower.problem else ()
+                when, of, kind = self._diagnosed.get(path, (-math.inf, 0, ""))
+                fresh = state == "running" and of == id(history) and now - when < DIAGNOSE_EVERY
                 row = row_of(
                     header.get("student", follower.history.name),
                     settings_of(header),
@@ -175,7 +183,10 @@ class FolderReader:
                     state,
                     path.name,
                     problems,
+                    kind if fresh else None,
                 )
+                if not fresh:
+                    self._diagnosed[path] = (now, id(history), row.diagnosis)
                 cached = self._rows[path] = (key, row)
             rows.append(cached[1])
         return rows, others
