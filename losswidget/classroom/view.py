@@ -27,6 +27,10 @@ from losswidget.core.validate import check_float, check_int, check_path
 
 __all__ = ["Classroom", "classroom"]
 
+MEANING = (
+    "± is one standard error of a group's mean best validation loss across its runs (the run-to-run spread); "
+    "the chart's bands are ± 2 of them at each epoch."
+)
 MAX_RUNS = 60  # past this many runs the chart draws the groups' bands and the selected students only
 
 
@@ -167,7 +171,7 @@ class Classroom:
         widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
         where = str(self.folder) if self.folder is not None else "this notebook"
-        lines = [f"A class of {len(self._rows)} runs ({where}):", *lines, "", self.sentence()]
+        lines = [f"A class of {len(self._rows)} runs ({where}):", *lines, "", self.sentence(), MEANING]
         lines += [f"Note: {problem}" for problem in self.problems()]
         return "\n".join(lines)
 
