@@ -32,6 +32,9 @@ _LAZY = {
     "RunInfo": "losswidget.outputs.base",
     "TensorBoardLog": "losswidget.outputs.tensorboard",
     "TrackerLog": "losswidget.outputs.tracker",
+    "ClassFolder": "losswidget.classroom.send",
+    "Classroom": "losswidget.classroom.view",
+    "classroom": "losswidget.classroom.view",
 }
 
 __all__ = [

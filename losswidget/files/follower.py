@@ -31,6 +31,7 @@ class FileFollower:
         self.history = History(path.stem)
         self.ended: dict | None = None
         self.rule = {"min_delta": 0.0, "min_delta_se": 0.0}  # the job's early stopping's, from the log's header
+        self.header: dict = {}  # the log's first record as written (its writer's own fields included)
         self.problem: str | None = None
         self.updated: float | None = None
         self._offset = 0
@@ -43,6 +44,7 @@ class FileFollower:
     def _restart(self, why: str) -> None:
         self.history = History(self.path.stem)
         self.ended = None
+        self.header = {}
         self._offset, self._tail, self._header_seen, self._header = 0, b"", False, b""
         self.problem = why
 
@@ -86,6 +88,11 @@ class FileFollower:
         self.updated = time.time()
         return True
 
+    @property
+    def incomplete(self) -> bool:
+        """True while the file ends in a line without its newline (written halfway, or its writer died)."""
+        return bool(self._tail)
+
     def _same_header(self, stream: Any) -> bool:
         if not self._header:
             return True
@@ -98,6 +105,7 @@ class FileFollower:
             if not self._header_seen:
                 header = read_header(record, str(self.path))
                 self._header, self._header_at = line, position
+                self.header = record
                 self.history.name = header.name or self.path.stem
                 self.rule = {"min_delta": header.min_delta, "min_delta_se": header.min_delta_se}
                 self._header_seen = True

@@ -42,7 +42,14 @@ class HistoryWriter:
     :func:`load` reads the file back, skipping a torn last line.
     """
 
-    def __init__(self, path: str | Path, name: str | None = None, rule: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        rule: dict[str, float] | None = None,
+        about: dict[str, Any] | None = None,
+    ) -> None:
+        """``about``: more header fields (JSON values), e.g. a class folder's student and settings."""
         path = check_path("log_file", path)
         exists = check_regular_file("log_file", path)  # first: a directory or a FIFO is named as such
         if path.suffix.lower() != ".jsonl":
@@ -59,7 +66,7 @@ class HistoryWriter:
                 self._stream.close()  # our lock goes first: the refusal asks whether another holds one
                 raise _taken(path)
             self._identity = _identity(os.fstat(self._stream.fileno()))
-            self._write(header_line(name, rule, **_writer_fields()))
+            self._write(header_line(name, rule, **(about or {}), **_writer_fields()))
         except BaseException:
             self._stream.close()
             if created and path.exists() and path.stat().st_size == 0:

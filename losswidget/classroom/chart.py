@@ -1,0 +1,181 @@
+"""What the class chart shows (pure: :func:`class_frame`) and the bqplot figure that draws it.
+
+Every student's validation curve, thin and faded in the group's colour; each group's mean curve
+with a band of ± 2 standard errors across runs (the run-to-run spread). The frame's cost is
+bounded however many students send: each curve is decimated to :data:`CURVE_POINTS` points, and
+past ``max_runs`` runs only the groups' bands and the selected students are drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from losswidget.classroom.folder import Row
+from losswidget.core.decimate import decimate
+from losswidget.core.groups import mean_curve
+
+__all__ = ["ClassChart", "ClassFrame", "class_frame"]
+
+# Okabe-Ito, without black and yellow: told apart under the common colour blindnesses.
+PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#7f7f7f", "#8c564b"]
+CURVE_POINTS = 200  # points of one student's curve
+BAND_POINTS = 400  # points of a group's mean and band
+REACH = 50.0  # the loss axis shows values within this many interquartile ranges of the median
+BAND = 2.0  # the band is the mean ± this many standard errors across runs
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    color: str
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    color: str
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    runs: int
+
+
+@dataclass(frozen=True)
+class ClassFrame:
+    students: list[Curve]
+    bands: list[Band]
+    hidden: int  # runs whose own curves are not drawn (past max_runs, not selected)
+    y_range: tuple[float, float] | None = None  # None: nothing finite to draw
+
+
+def y_range(curves: Iterable[np.ndarray]) -> tuple[float, float] | None:
+    """The loss axis: the drawn values within :data:`REACH` interquartile ranges of their median (a
+    curve's high first epochs included), padded by 5%, so that one student's 1e300 leaves everyone's
+    curves readable instead of squashing them onto the axis."""
+    values = np.concatenate([np.asarray(c, dtype=np.float64).reshape(-1) for c in curves] or [np.empty(0)])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    low, median, high = np.percentile(values, [25.0, 50.0, 75.0])
+    scale = max(high - low, 0.1 * abs(median), 1e-12)
+    kept = values[np.abs(values - median) <= REACH * scale]
+    bottom, top = float(kept.min()), float(kept.max())
+    pad = 0.05 * (top - bottom) if top > bottom else max(0.05 * abs(top), 1e-12)
+    return bottom - pad, top + pad
+
+
+def _thin(count: int, limit: int) -> np.ndarray:
+    return np.arange(count) if count <= limit else np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+
+
+def class_frame(
+    rows: Sequence[Row],
+    labels: Sequence[str],
+    max_runs: int,
+    selected: Iterable[str] = (),
+    colors: dict[str, str] | None = None,
+) -> ClassFrame:
+    """The chart of ``rows`` (``labels[i]``: row i's group). ``colors``: each group's colour so far; a
+    new group takes the next colour of the palette and is added, so a group keeps its colour as
+    students arrive."""
+    colors = {} if colors is None else colors
+    order = sorted(set(labels))
+    for label in order:
+        if label not in colors:
+            colors[label] = PALETTE[len(colors) % len(PALETTE)]
+    chosen = set(selected)
+    draw_all = len(rows) <= max_runs
+    students, hidden = [], 0
+    for row, label in zip(rows, labels):
+        if not (draw_all or row.student in chosen):
+            hidden += 1
+            continue
+        finite = np.isfinite(row.val)
+        x, y = decimate(row.epochs[finite], row.val[finite], CURVE_POINTS)
+        students.append(Curve(row.student, colors[label], x.astype(np.float64), y))
+    bands = []
+    for label in order:
+        members = [row for row, own in zip(rows, labels) if own == label]
+        epochs, mean, se, _count = mean_curve((row.epochs, row.val) for row in members)
+        keep = _thin(epochs.size, BAND_POINTS)
+        epochs, mean, se = epochs[keep].astype(np.float64), mean[keep], se[keep]
+        bands.append(Band(label, colors[label], epochs, mean, mean - BAND * se, mean + BAND * se, len(members)))
+    drawn = [curve.y for curve in students] + [band.mean for band in bands]
+    return ClassFrame(students, bands, hidden, y_range(drawn))
+
+
+def _padded(series: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    length = max((x.size for x, _ in series), default=0)
+    x = np.full((len(series), max(length, 1)), np.nan)
+    y = np.full((len(series), max(length, 1)), np.nan)
+    for index, (xs, ys) in enumerate(series):
+        x[index, : xs.size], y[index, : ys.size] = xs, ys
+    return x, y
+
+
+class ClassChart:
+    """The bqplot figure of a :class:`ClassFrame`: students' lines, then each group's band and mean."""
+
+    def __init__(self, title: str = "") -> None:
+        import bqplot as bq
+
+        self._bq = bq
+        self.x_scale, self.y_scale = bq.LinearScale(), bq.LinearScale()
+        self.scales = {"x": self.x_scale, "y": self.y_scale}
+        self.students = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=1.0, opacities=[0.35])
+        self.means = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=3.0, display_legend=True)
+        self.bands: list = []
+        axes = [
+            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"),
+            bq.Axis(scale=self.y_scale, side="left", label="validation loss", tick_format=".3g", label_offset="48px"),
+        ]
+        self.figure = bq.Figure(
+            marks=[self.students, self.means],
+            axes=axes,
+            title=title,
+            legend_location="top-right",
+            layout={"width": "100%", "height": "420px"},
+            fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
+        )
+
+    def _band_mark(self, color: str):
+        return self._bq.Lines(
+            x=[],
+            y=[],
+            scales=self.scales,
+            fill="between",
+            fill_colors=[color],
+            fill_opacities=[0.2],
+            opacities=[0.0, 0.0],
+            stroke_width=0.0,
+        )
+
+    def draw(self, frame: ClassFrame) -> None:
+        while len(self.bands) < len(frame.bands):
+            self.bands.append(self._band_mark(PALETTE[0]))
+        if len(self.figure.marks) != 2 + len(frame.bands):
+            self.figure.marks = [*self.bands[: len(frame.bands)], self.students, self.means]
+        for mark, band in zip(self.bands, frame.bands):
+            with mark.hold_sync():
+                mark.fill_colors = [band.color]
+                mark.x = band.x
+                mark.y = np.vstack([band.low, band.high])
+        if frame.y_range is not None:
+            with self.y_scale.hold_sync():
+                self.y_scale.min, self.y_scale.max = frame.y_range
+        x, y = _padded([(c.x, c.y) for c in frame.students])
+        with self.students.hold_sync():
+            self.students.x, self.students.y = x, y
+            self.students.colors = [c.color for c in frame.students] or [PALETTE[0]]
+            self.students.opacities = [0.35] * max(len(frame.students), 1)
+        x, y = _padded([(b.x, b.mean) for b in frame.bands])
+        with self.means.hold_sync():
+            self.means.x, self.means.y = x, y
+            self.means.colors = [b.color for b in frame.bands] or [PALETTE[0]]
+            self.means.labels = [f"{b.label} (mean of {b.runs})" for b in frame.bands]

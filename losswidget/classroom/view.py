@@ -1,0 +1,249 @@
+"""A class in one chart: every student's run, the groups' run-to-run spread, the sentence to read aloud.
+
+>>> room = lw.classroom("/shared/lab3", group_by="weight_decay")   # doctest: +SKIP
+>>> room                                                             # the live chart, table, sentence
+
+Reads a class folder as it grows (:mod:`losswidget.classroom.folder`), saved runs after class (the
+same folder, finished), or histories of one notebook (:meth:`Classroom.from_histories`: several
+seeds for self-study). :meth:`poll` reads what is new; in a notebook :meth:`watch` polls on a
+timer thread and redraws; outside one, ``print(room)`` is the table and the sentence as text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from losswidget.classroom.chart import ClassFrame, class_frame
+from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, row_of, settings_of
+from losswidget.core.groups import Group, group_label, sentence, spread
+from losswidget.core.history import History
+from losswidget.core.validate import check_float, check_int, check_path
+
+__all__ = ["Classroom", "classroom"]
+
+MEANING = (
+    "± is one standard error of a group's mean best validation loss across its runs (the run-to-run spread); "
+    "the chart's bands are ± 2 of them at each epoch."
+)
+MAX_RUNS = 60  # past this many runs the chart draws the groups' bands and the selected students only
+
+
+class Classroom:
+    """The teacher's view of a class folder (``folder``), grouped by one setting (``group_by``)."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike | None,
+        group_by: str | None = None,
+        *,
+        max_runs: int = MAX_RUNS,
+        select: Iterable[str] = (),
+        silent_after: float = SILENT_AFTER,
+    ) -> None:
+        if group_by is not None and (not isinstance(group_by, str) or not group_by):
+            raise TypeError(f"'group_by' must be a setting's name (a non-empty str) or None: {group_by!r:.80}")
+        self.group_by = group_by
+        self.max_runs = check_int("max_runs", max_runs, minimum=1)
+        if isinstance(select, str) or not isinstance(select, Iterable):
+            raise TypeError(f"'select' must be a list of student names: {select!r:.80}")
+        self.select = [str(name) for name in select]
+        silent_after = check_float("silent_after", silent_after, minimum=0.0)
+        self.folder: Path | None = None
+        self._reader: FolderReader | None = None
+        if folder is not None:
+            self.folder = check_path("folder", folder)
+            if self.folder.exists() and not self.folder.is_dir():
+                raise NotADirectoryError(f"'folder' must be a folder (of students' .jsonl files): {str(self.folder)!r}")
+            self._reader = FolderReader(self.folder, silent_after)
+        self._saved: list[Row] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._chart = None
+        self._colors: dict[str, str] = {}  # each group's colour, kept as groups arrive
+        self._rows: list[Row] = []
+        self._others: list[str] = []
+        self.poll()
+
+    @classmethod
+    def from_histories(
+        cls,
+        histories: Mapping[str, History],
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        group_by: str | None = None,
+        **options: Any,
+    ) -> Classroom:
+        """Runs of this notebook (``{"seed 0": history, ...}``) as a class: ``settings[name]`` is each
+        run's settings (group by one of them), e.g. several seeds of two weight decays for self-study."""
+        if not isinstance(histories, Mapping):
+            raise TypeError(f"'histories' must be a dict of run name to lw.History: got {type(histories).__name__}")
+        settings = {} if settings is None else settings
+        if not isinstance(settings, Mapping):
+            raise TypeError(
+                f"'settings' must be a dict of run name to a dict of settings: got {type(settings).__name__}"
+            )
+        rows = []
+        for name, history in histories.items():
+            if not isinstance(history, History):
+                raise TypeError(f"'histories'[{name!r}] must be a lw.History: got {type(history).__name__}")
+            own = settings_of({"settings": settings.get(name, {})})
+            rule = {"min_delta": 0.0, "min_delta_se": 0.0}
+            rows.append(row_of(str(name), own, history, rule, {"outcome": "saved"}, "finished", "this notebook"))
+        room = cls(None, group_by, **options)
+        room._saved = rows
+        room.poll()
+        return room
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def poll(self) -> bool:
+        """Read what the folder's files gained since the last poll; True if anything changed."""
+        with self._lock:
+            changed = self._reader.poll() if self._reader is not None else False
+            rows, others = self._reader.rows() if self._reader is not None else ([], [])
+            if self._reader is not None and self._reader.problem:
+                others.insert(0, self._reader.problem)
+            rows = self._saved + rows
+            rows.sort(key=lambda row: (math.isnan(row.best), row.best if not math.isnan(row.best) else 0.0))
+            changed |= [(r.student, r.best, r.state) for r in rows] != [
+                (r.student, r.best, r.state) for r in self._rows
+            ]
+            self._rows, self._others = rows, others
+        return changed
+
+    refresh = poll
+
+    def rows(self) -> list[Row]:
+        """Every run, lowest best validation loss first (runs without one last)."""
+        return list(self._rows)
+
+    def label(self, row: Row) -> str:
+        return group_label(self.group_by, row.settings) if self.group_by else "all runs"
+
+    def groups(self) -> list[Group]:
+        labels: dict[str, list[float]] = {}
+        for row in self._rows:
+            labels.setdefault(self.label(row), []).append(row.best)
+        return [Group(label, spread(values)) for label, values in labels.items()]
+
+    def sentence(self) -> str:
+        """What a teacher reads aloud (:func:`losswidget.core.groups.sentence`)."""
+        return sentence(self.groups())
+
+    def frame(self) -> ClassFrame:
+        rows = self.rows()
+        return class_frame(rows, [self.label(row) for row in rows], self.max_runs, self.select, self._colors)
+
+    def problems(self) -> list[str]:
+        """A sentence per file that is not a run, and per run whose file had something odd."""
+        said = list(self._others)
+        for row in self._rows:
+            said += [f"{row.student} ({row.source}): {problem}" for problem in row.problems]
+        return said
+
+    # -- text ----------------------------------------------------------------------------------
+
+    def table(self) -> list[list[str]]:
+        header = ["student", "settings", "best epoch", "best val", "stop", "diagnosis", "state"]
+        body = [
+            [
+                row.student,
+                ", ".join(f"{key}={value}" for key, value in row.settings.items()) or "-",
+                "-" if row.best_epoch is None else str(row.best_epoch),
+                "-" if math.isnan(row.best) else f"{row.best:.4g}",
+                row.stop,
+                row.diagnosis,
+                row.state,
+            ]
+            for row in self._rows
+        ]
+        return [header, *body]
+
+    def summary(self) -> str:
+        """The table, the sentence and what went wrong, as plain text (a terminal's view)."""
+        table = self.table()
+        widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
+        where = str(self.folder) if self.folder is not None else "this notebook"
+        lines = [f"A class of {len(self._rows)} runs ({where}):", *lines, "", self.sentence(), MEANING]
+        lines += [f"Note: {problem}" for problem in self.problems()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def html(self) -> str:
+        table = self.table()
+        head = "".join(f"<th style='text-align:left'>{html.escape(cell)}</th>" for cell in table[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in line) + "</tr>" for line in table[1:]
+        )
+        notes = "".join(f"<li>{html.escape(problem)}</li>" for problem in self.problems())
+        return f"<p><b>{html.escape(self.sentence())}</b></p><table><tr>{head}</tr>{body}</table>" + (
+            f"<ul>{notes}</ul>" if notes else ""
+        )
+
+    # -- the notebook view ---------------------------------------------------------------------
+
+    def widget(self):
+        """The chart, the sentence and the table in one ipywidgets box (made once)."""
+        if self._chart is None:
+            import ipywidgets as widgets
+
+            from losswidget.classroom.chart import ClassChart
+
+            chart = ClassChart(title=f"validation loss by {self.group_by}" if self.group_by else "validation loss")
+            self._html = widgets.HTML()
+            self._chart = chart
+            self._box = widgets.VBox([chart.figure, self._html])
+            self.draw()
+        return self._box
+
+    def draw(self) -> None:
+        if self._chart is not None:
+            self._chart.draw(self.frame())
+            self._html.value = self.html()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget())
+
+    def watch(self, interval: float = 2.0) -> Classroom:
+        """Poll every ``interval`` seconds on a thread and redraw on a change, until :meth:`stop`."""
+        interval = check_float("interval", interval, minimum=0.05)
+        self.stop()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="losswidget-classroom", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                if self.poll():
+                    self.draw()
+            except Exception as error:  # the view goes on: the next poll tries again
+                self._others = [f"the view could not read the folder ({type(error).__name__}: {error})"]
+
+    def stop(self) -> None:
+        """Stop :meth:`watch`'s thread (the view stays, and :meth:`poll` still reads)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+            self._thread = None
+
+
+def classroom(
+    folder: str | os.PathLike, group_by: str | None = None, *, watch: bool = True, **options: Any
+) -> Classroom:
+    """The teacher's live view of ``folder`` grouped by ``group_by``, polling on a timer thread
+    (``watch=False``: read with :meth:`Classroom.poll`)."""
+    room = Classroom(folder, group_by, **options)
+    return room.watch() if watch else room

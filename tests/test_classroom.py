@@ -1,0 +1,434 @@
+"""A class in one chart, the shared-folder way: students' processes send their runs to one folder
+(lw.ClassFolder), the teacher's view (lw.Classroom) follows it and says the groups' run-to-run
+spread. The statistics are table-tested; the folder is written by real training processes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import losswidget as lw
+from losswidget.classroom.chart import CURVE_POINTS, y_range
+from losswidget.classroom.send import FILE_STEM, file_stem
+from losswidget.core.groups import CLEAR, Group, Spread, compare, format_pm, group_label, mean_curve, sentence, spread
+
+# -- the statistics: mean and standard error across runs, the difference in standard errors --------
+
+
+@pytest.mark.parametrize(
+    ("values", "n", "mean", "se"),
+    [
+        ([0.4, 0.42, 0.44], 3, 0.42, 0.02 / math.sqrt(3)),  # sd 0.02
+        ([1.0, 3.0], 2, 2.0, 1.0),  # sd sqrt(2), / sqrt(2)
+        ([0.5], 1, 0.5, math.nan),  # one run: the spread is unknown
+        ([0.5, math.nan, math.inf, 0.7], 2, 0.6, 0.1),  # NaN and inf left out
+        ([], 0, math.nan, math.nan),
+    ],
+)
+def test_spread_is_the_mean_and_its_standard_error_across_runs(values, n, mean, se):
+    got = spread(values)
+    assert got.n == n
+    np.testing.assert_allclose([got.mean, got.se], [mean, se], rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "difference", "units"),
+    [
+        (Spread(9, 0.41, 0.02), Spread(10, 0.47, 0.03), 0.06, 0.06 / math.hypot(0.02, 0.03)),  # 1.66
+        (Spread(5, 0.50, 0.01), Spread(5, 0.40, 0.01), 0.10, 0.10 / math.hypot(0.01, 0.01)),  # order
+        (Spread(1, 0.40, math.nan), Spread(4, 0.5, 0.01), 0.10, math.nan),  # one run: unknown
+        (Spread(3, 0.40, 0.0), Spread(3, 0.5, 0.0), 0.10, math.inf),  # runs that did not vary
+    ],
+)
+def test_the_difference_is_counted_in_standard_errors_of_the_difference(a, b, difference, units):
+    comparison = compare(Group("a", a), Group("b", b))
+    assert comparison.better.best.mean == min(a.mean, b.mean)
+    np.testing.assert_allclose([comparison.difference, comparison.units], [difference, units], equal_nan=True)
+    assert comparison.clear == (units >= CLEAR)
+
+
+@pytest.mark.parametrize(
+    ("mean", "se", "text"),
+    [
+        (0.4123, 0.0213, ("0.41", "0.02")),
+        (0.4123, 0.0153, ("0.412", "0.015")),  # a leading 1 keeps two digits
+        (12.345, 0.6, ("12.3", "0.6")),
+        (123.4, 30.0, ("123", "30")),
+        (0.5, math.nan, ("0.5", "?")),
+        (1e300, 1e299, ("1e+300", "1e+299")),
+    ],
+)
+def test_mean_and_standard_error_are_written_to_the_same_place(mean, se, text):
+    assert format_pm(mean, se) == text
+
+
+def test_the_sentence_says_each_group_and_the_difference_with_the_numbers_computed():
+    wd = [0.40, 0.43, 0.41, 0.39, 0.42]
+    none = [0.47, 0.44, 0.49, 0.46]
+    groups = [Group("none", spread(none)), Group("weight decay 0.001", spread(wd))]
+    said = sentence(groups)
+    a, b = spread(wd), spread(none)
+    units = (b.mean - a.mean) / math.hypot(a.se, b.se)
+    wd_mean, wd_se = format_pm(a.mean, a.se)
+    none_mean, none_se = format_pm(b.mean, b.se)
+    assert said == (
+        f"weight decay 0.001: best {wd_mean} ± {wd_se} over 5 runs; none: best {none_mean} ± {none_se} over 4 runs; "
+        f"the difference is {b.mean - a.mean:.2g}, {units:.1f} standard errors: {'clear' if units >= 2 else 'not clear yet'}."
+    )
+    close = [Group("a", Spread(9, 0.41, 0.02)), Group("b", Spread(10, 0.47, 0.03))]
+    assert sentence(close).endswith("the difference is 0.06, 1.7 standard errors: not clear yet.")
+    assert sentence([Group("a", Spread(1, 0.4, math.nan)), Group("b", Spread(3, 0.5, 0.01))]).endswith(
+        "how clear it is needs 2 runs in each group."
+    )
+    assert sentence([]) == "No runs yet."
+
+
+def test_the_mean_curve_averages_the_runs_that_reached_each_epoch():
+    curves = [([0, 1, 2], [1.0, 0.8, 0.6]), ([0, 1], [3.0, np.nan]), ([0, 1, 2, 3], [2.0, 1.2, 1.0, 0.9])]
+    epochs, mean, se, count = mean_curve(curves)
+    assert epochs.tolist() == [0, 1, 2, 3]
+    assert count.tolist() == [3, 2, 2, 1]
+    np.testing.assert_allclose(mean, [2.0, 1.0, 0.8, 0.9])
+    np.testing.assert_allclose(se[:3], [np.std([1, 3, 2], ddof=1) / math.sqrt(3), 0.2, 0.2])
+    assert math.isnan(se[3])
+
+
+@pytest.mark.parametrize(
+    ("settings", "label"),
+    [
+        ({"weight_decay": 0.001}, "weight decay 0.001"),
+        ({"weight_decay": None}, "none"),
+        ({}, "weight decay not set"),
+        ({"weight_decay": "x" * 100}, "weight decay " + "x" * 39 + "…"),
+    ],
+)
+def test_a_group_is_named_by_its_setting(settings, label):
+    assert group_label("weight_decay", settings) == label
+
+
+# -- the student's side: names, arguments ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("student", "stem"),
+    [
+        ("ada", "ada"),
+        ("<script>alert(1)</script>", "script_alert_1_script"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("Zoë Lovelace", "Zoe_Lovelace"),
+        ("...", "student"),
+        ("x" * 10_000, "x" * FILE_STEM),
+    ],
+)
+def test_a_student_name_becomes_a_safe_file_name(student, stem):
+    assert file_stem(student) == stem
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "words"),
+    [
+        ({"folder": 3}, TypeError, "'folder' must be a file path"),
+        ({"folder": "f", "student": ""}, TypeError, "'student' must be a non-empty string or None: ''"),
+        ({"folder": "f", "settings": [1]}, TypeError, "'settings' must be a dict"),
+        ({"folder": "f", "settings": {"wd": [1, 2]}}, TypeError, "'settings'['wd'] must be a number"),
+        ({"folder": "f", "settings": {"wd": math.nan}}, ValueError, "'settings'['wd'] must be finite: nan"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(arguments, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        lw.ClassFolder(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "words"),
+    [
+        ({"group_by": 3}, TypeError, "'group_by' must be a setting's name"),
+        ({"max_runs": 0}, ValueError, "'max_runs' must be >= 1"),
+        ({"select": "ada"}, TypeError, "'select' must be a list of student names"),
+    ],
+)
+def test_the_view_refuses_bad_arguments_by_name(tmp_path, arguments, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        lw.Classroom(tmp_path, **arguments)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(NotADirectoryError, match="'folder' must be a folder"):
+        lw.Classroom(tmp_path / "file.txt")
+
+
+def send(folder: Path, student: str, vals, settings=None) -> lw.LiveLossMonitor:
+    monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(folder, student, settings)])
+    for epoch in monitor.epochs(len(vals)):
+        monitor.log(train=vals[epoch] * 0.9, val=vals[epoch])
+    return monitor
+
+
+def test_two_students_of_one_name_get_two_files(tmp_path):
+    send(tmp_path, "ada", [0.5, 0.4])
+    send(tmp_path, "ada", [0.9, 0.8, 0.7])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ada.2.jsonl", "ada.jsonl"]
+    assert len(lw.History.load(tmp_path / "ada.jsonl")) == 2  # the first kept what it sent
+    assert len(lw.History.load(tmp_path / "ada.2.jsonl")) == 3
+    header = json.loads((tmp_path / "ada.2.jsonl").read_text().splitlines()[0])
+    assert header["student"] == "ada" and header["settings"] == {}
+
+
+def test_a_class_folder_that_cannot_be_written_never_stops_training(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the class folder should be")
+    with pytest.warns(UserWarning, match="losswidget: The class folder .* could not be written"):
+        monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(blocker / "lab", "ada")])
+    for epoch in monitor.epochs(3):
+        monitor.log(train=1.0 / (epoch + 1), val=1.0 / (epoch + 1))
+    assert len(monitor.history) == 3 and not blocker.is_dir()
+
+
+# -- the teacher's side: faults and bad input are words, never an error ------------------------
+
+
+def test_bad_input_in_the_folder_becomes_words_and_never_breaks_the_view(tmp_path):
+    send(tmp_path, "ada", [0.5, 0.4, 0.45], {"weight_decay": 0.001})
+    (tmp_path / "notes.jsonl").write_text("these are my notes, not a run\n")
+    hostile = {
+        "format": "losswidget-history",
+        "version": 1,
+        "name": "<img src=x onerror=alert(1)>" + "y" * 10_000,
+        "student": "<img src=x onerror=alert(1)>" + "y" * 10_000,
+        "settings": {"weight_decay": [[1, 2], {"x": 3}]},
+    }
+    lines = [json.dumps(hostile)]
+    lines += [json.dumps({"kind": "epoch", "epoch": e, "values": {"val": v}}) for e, v in [(0, 1e300), (1, None)]]
+    lines += [json.dumps({"kind": "epoch", "epoch": 1_000_000, "values": {"val": 0.3}}), "{not json}"]
+    lines += [json.dumps({"kind": "epoch", "epoch": 1_000_001, "values": {"val": 0.2}}), '{"kind": "epo']
+    (tmp_path / "mallory.jsonl").write_text("\n".join(lines))
+    room = lw.Classroom(tmp_path, group_by="weight_decay")
+    rows = {row.source: row for row in room.rows()}
+    assert set(rows) == {"ada.jsonl", "mallory.jsonl"}
+    mallory = rows["mallory.jsonl"]
+    assert len(mallory.student) <= 40 and mallory.student.startswith("<img")
+    assert (mallory.best_epoch, mallory.best) == (1_000_001, 0.2)  # every good record kept
+    assert any("mallory.jsonl" in p and "could not be read" in p for p in room.problems())
+    assert any(p.startswith("notes.jsonl: not a run") for p in room.problems())
+    page = room.html()
+    assert "<img" not in page and "&lt;img src=x" in page
+    text = repr(room)
+    assert "Note: notes.jsonl: not a run" in text
+    assert room.sentence().startswith("weight decay [[1, 2], {'x': 3}]: best 0.2 from 1 run")
+    frame = room.frame()
+    assert len(frame.students) == 2 and all(c.x.size <= CURVE_POINTS for c in frame.students)
+    assert frame.y_range is not None and frame.y_range[1] < 1.0  # mallory's 1e300 squashes no one's curve
+    room.widget()
+    assert room._chart.y_scale.max == frame.y_range[1]
+
+
+def test_a_replaced_file_is_read_as_a_new_run_never_mixed(tmp_path):
+    send(tmp_path, "ada", [0.5, 0.4, 0.3, 0.2])
+    room = lw.Classroom(tmp_path)
+    assert len(room.rows()[0].epochs) == 4
+    other = tmp_path / "other"
+    send(other, "ada", [0.9, 0.8])
+    os.replace(other / "ada.jsonl", tmp_path / "ada.jsonl")
+    room.poll()
+    (row,) = room.rows()
+    assert row.val.tolist() == [0.9, 0.8]
+
+
+def test_a_quiet_student_is_called_silent_and_a_group_keeps_its_colour(tmp_path):
+    monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(tmp_path, "zed", {"wd": 1})])
+    monitor.log(train=0.5, val=0.5)  # no end record: the loop never ended
+    past = time.time() - 3 * 3600
+    os.utime(tmp_path / "zed.jsonl", (past, past))
+    room = lw.Classroom(tmp_path, group_by="wd", silent_after=60)
+    assert room.rows()[0].state == "silent for 3 hours"
+    before = {band.label: band.color for band in room.frame().bands}
+    send(tmp_path, "amy", [0.4], {"wd": 0})  # a group whose label sorts first
+    room.poll()
+    after = {band.label: band.color for band in room.frame().bands}
+    assert after["wd 1"] == before["wd 1"] and after["wd 0"] != after["wd 1"]
+
+
+@pytest.mark.parametrize(
+    ("curves", "shown", "left_out"),
+    [
+        ([[2.3, 1.0, 0.5, 0.4, 0.35, 0.3], [2.1, 0.9, 0.45, 0.4, 0.38]], [2.3, 0.3], []),  # high starts kept
+        ([[0.5, 0.4, 0.45], [1e300, 0.3, 0.2]], [0.5, 0.2], [1e300]),  # one absurd value left out
+        ([[-3.0, -3.5, -3.4]], [-3.0, -3.5], []),  # negative losses (a log-likelihood)
+        ([[0.5]], [0.5], []),
+    ],
+)
+def test_the_loss_axis_shows_the_curves_and_leaves_out_absurd_values(curves, shown, left_out):
+    bottom, top = y_range([np.array(curve) for curve in curves])
+    assert all(bottom < value < top for value in shown)
+    assert all(not bottom < value < top for value in left_out)
+    assert y_range([np.array([np.nan])]) is None
+
+
+def test_the_frame_stays_bounded_past_max_runs(tmp_path):
+    rng = np.random.default_rng(0)
+    histories = {}
+    for index in range(80):
+        history = lw.History(f"s{index}")
+        for epoch, value in enumerate(0.5 + rng.normal(0, 0.05, 500)):
+            history.log_epoch(epoch, {"val": value})
+        histories[f"s{index}"] = history
+    settings = {name: {"wd": index % 2} for index, name in enumerate(histories)}
+    room = lw.Classroom.from_histories(histories, settings, group_by="wd", max_runs=60, select=["s3"])
+    frame = room.frame()
+    assert [curve.label for curve in frame.students] == ["s3"] and frame.hidden == 79
+    assert [band.runs for band in frame.bands] == [40, 40]
+    assert all(band.x.size <= 400 for band in frame.bands)
+    assert room.widget() is room.widget()
+    assert room._chart.means.y.shape[0] == 2
+
+
+def test_watch_reads_new_students_on_its_thread_and_redraws(tmp_path):
+    send(tmp_path, "ada", [0.5, 0.4], {"wd": 0})
+    room = lw.Classroom(tmp_path, group_by="wd")
+    room.widget()
+    room.watch(interval=0.05)
+    try:
+        send(tmp_path, "bob", [0.6, 0.3, 0.35], {"wd": 1})
+        deadline = time.monotonic() + 60
+        while "bob" not in room._html.value:
+            assert time.monotonic() < deadline, "the watch thread never drew bob"
+            time.sleep(0.05)
+    finally:
+        room.stop()
+    assert room._thread is None and [row.student for row in room.rows()] == ["bob", "ada"]
+    assert len(room._chart.bands) == 2 and room._chart.students.y.shape[0] == 2
+
+
+# -- real students: training processes writing one folder --------------------------------------
+
+torch = pytest.importorskip("torch")
+
+STUDENT = """
+import sys, torch, losswidget as lw
+folder, student, wd, seed, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+patience = None if epochs > 1000 else 8  # the student killed mid-run trains until killed
+wd = None if wd == "none" else float(wd)
+torch.manual_seed(seed)
+x = torch.randn(160, 8)
+y = x @ torch.randn(8, 1) + 0.5 * torch.randn(160, 1)
+data = torch.utils.data.TensorDataset
+train = torch.utils.data.DataLoader(data(x[:96], y[:96]), batch_size=16, shuffle=True)
+val = torch.utils.data.DataLoader(data(x[96:], y[96:]), batch_size=64)
+model = torch.nn.Sequential(torch.nn.Linear(8, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, weight_decay=wd or 0.0)
+send = lw.ClassFolder(folder, student=student, settings={"weight_decay": wd, "seed": seed})
+monitor = lw.LiveLossMonitor(display="none", patience=patience, outputs=[send])
+lw.fit(model, train, val, torch.nn.MSELoss(), optimizer, epochs, monitor=monitor)
+print("DONE", len(monitor.history), flush=True)
+"""
+
+# (student, weight decay, seed, epochs): ada twice (a duplicate name), a name with markup, eve killed
+CLASS = [
+    ("ada", "0.05", 1, 25),
+    ("<b>bob</b>", "0.05", 2, 25),
+    ("carl", "0.05", 3, 25),
+    ("ada", "none", 4, 25),
+    ("dina", "none", 5, 25),
+    ("eve", "none", 6, 1_000_000),
+]
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    folder = root / "lab"
+    script = root / "student.py"
+    script.write_text(textwrap.dedent(STUDENT))
+    processes = []
+    for student, wd, seed, epochs in CLASS:
+        command = [sys.executable, str(script), str(folder), student, wd, str(seed), str(epochs)]
+        processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    eve, eve_file = processes[5], folder / "eve.jsonl"
+    try:
+        for process in processes[:5]:
+            _out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err
+        deadline = time.monotonic() + 300
+        while not (eve_file.exists() and eve_file.read_text().count('"kind": "epoch"') >= 3):
+            assert time.monotonic() < deadline and eve.poll() is None, "eve never sent 3 epochs"
+            time.sleep(0.05)
+    finally:
+        eve.send_signal(signal.SIGKILL)  # killed mid-run, as a student's kernel restart would
+        eve.wait(timeout=60)
+        for process in processes:
+            process.kill()
+            process.communicate()
+    with open(eve_file, "a") as stream:  # and as if mid-write: a half-written last line
+        stream.write('{"kind": "epoch", "epoch": 99999')
+    return folder
+
+
+def test_a_class_of_six_processes_in_two_groups(class_folder):
+    files = sorted(path.name for path in class_folder.iterdir())
+    assert files == ["ada.2.jsonl", "ada.jsonl", "b_bob_b.jsonl", "carl.jsonl", "dina.jsonl", "eve.jsonl"]
+    room = lw.Classroom(class_folder, group_by="weight_decay")
+    rows = room.rows()
+    assert len(rows) == 6
+    assert [row.best for row in rows] == sorted(row.best for row in rows)  # sorted by best validation loss
+    loaded = {}
+    for path in class_folder.iterdir():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # eve's torn last line is said; its epochs are kept
+            loaded[path.name] = lw.History.load(path)
+    for row in rows:
+        history = loaded[row.source]
+        assert row.val.tolist() == history.val.tolist()  # each run keeps what it sent
+        assert row.best == np.nanmin(history.val) and row.best_epoch == history.best_epoch()
+        assert row.diagnosis == lw.diagnose(history).kind
+    by_file = {row.source: row for row in rows}
+    assert by_file["b_bob_b.jsonl"].student == "<b>bob</b>"
+    assert by_file["eve.jsonl"].state == "stopped without finishing (its process is gone, its last line half-written)"
+    assert by_file["eve.jsonl"].stop == "-" and len(by_file["eve.jsonl"].val) >= 3
+    assert all(by_file[name].state == "finished" for name in files if name != "eve.jsonl")
+    # the sentence's numbers are the ones computed from the files
+    groups = {}
+    for name, history in loaded.items():
+        settings = json.loads((class_folder / name).read_text().splitlines()[0])["settings"]
+        groups.setdefault(settings["weight_decay"], []).append(np.nanmin(history.val))
+    decay, none = spread(groups[0.05]), spread(groups[None])
+    parts = {"weight decay 0.05": decay, "none": none}
+    said = room.sentence()
+    for label, numbers in parts.items():
+        mean, se = format_pm(numbers.mean, numbers.se)
+        assert f"{label}: best {mean} ± {se} over 3 runs" in said
+    units = abs(decay.mean - none.mean) / math.hypot(decay.se, none.se)
+    assert f"{abs(decay.mean - none.mean):.2g}, {units:.1f} standard errors: " in said
+    assert said.endswith("clear." if units >= CLEAR else "not clear yet.")
+    assert "&lt;b&gt;bob&lt;/b&gt;" in room.html() and "<b>bob" not in room.html()
+    text = repr(room)
+    assert said in text and "stopped without finishing" in text
+    table = room.table()
+    assert table[0] == ["student", "settings", "best epoch", "best val", "stop", "diagnosis", "state"]
+    assert [line[3] for line in table[1:]] == [f"{row.best:.4g}" for row in rows]
+    assert {line[4] for line in table[1:]} <= {"early stop", "all epochs", "-"}
+
+
+def test_a_saved_class_reads_the_same_after_class_and_from_histories(class_folder):
+    live = lw.Classroom(class_folder, group_by="weight_decay")
+    again = lw.Classroom(class_folder, group_by="weight_decay")
+    assert again.table() == live.table() and again.sentence() == live.sentence()
+    histories, settings = {}, {}
+    for path in sorted(class_folder.iterdir()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            histories[path.name] = lw.History.load(path)
+        settings[path.name] = json.loads(path.read_text().splitlines()[0])["settings"]
+    study = lw.Classroom.from_histories(histories, settings, group_by="weight_decay")
+    assert study.sentence() == live.sentence()
+    frame = study.frame()
+    assert sorted(band.label for band in frame.bands) == ["none", "weight decay 0.05"]
