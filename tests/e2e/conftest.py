@@ -112,6 +112,10 @@ class Notebook:
     def status(self) -> str:
         return self.page.inner_text(".losswidget-status")
 
+    def details(self) -> str:
+        """The numbers behind the status (the folded "details" panel; read whether open or not)."""
+        return self.page.locator(".losswidget-details").first.text_content() or ""
+
     def wait_for_status(self, pattern: str, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -67,7 +67,8 @@ def test_stop_and_patience_slider_reach_a_busy_kernel(frontend, servers, noteboo
     if nb.lab.app != "voila":
         nb.run_all()
     first = wait_for_status(nb, 0, r"Epoch (9|1\d)\b")  # past the minimum; patience 20 is far away
-    assert "Stop and sliders are live while the cell runs (kernel subshells)." in first
+    details = nb.page.locator(".losswidget-details").nth(0).text_content()  # the folded numbers
+    assert "Stop and sliders are live while the cell runs (kernel subshells)." in details
     assert "■" not in first
     drag_slider(nb, 0, "patience", 3)
     text = nb.wait_for_output("ENDED", timeout=30)

@@ -63,7 +63,7 @@ def test_stop_button_ends_a_blocking_loop_and_restores_best_weights(notebook):
     second = nb.line_points()
     assert second > first > 0, "the chart should draw new points while the cell runs"
     nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")  # past the minimum at epoch 8
-    assert "Stop and sliders are live while the cell runs (kernel subshells)" in nb.status()
+    assert "Stop and sliders are live while the cell runs (kernel subshells)" in nb.details()
     nb.screenshot("running")
 
     shown = int(re.search(r"Epoch (\d+)", nb.status()).group(1))
