@@ -82,22 +82,59 @@ def early_stopping_and_noise(notebook: Any) -> None:
 
 def is_it_real(notebook: Any) -> None:
     text = printed(notebook)
-    best = _number(r"Best validation loss [\d.]+ at epoch (\d+)", text)
-    # One best epoch on the screen: the status, the paired sentence, the diagnosis and min_delta_se's replay.
-    assert _number(r"since the best epoch (\d+): [\d.]+ standard errors", text) == best
-    assert _number(r"risen for \d+ epochs since the best epoch (\d+)", text) == best
-    assert _number(r"min_delta_se=2: best epoch (\d+)", text) == best
-    # "Four times the images halves the standard error (the ratio above is near 2 ...)"
-    assert 1.5 < _number(r"the standard error is ([\d.]+) times smaller", text) < 2.7
-    # "Two bands that overlap can still be a real difference": the paired test is sharper.
-    assert _number(r"the paired test is ([\d.]+) times sharper", text) > 1.0
+    best = _number(r"best epoch (\d+): validation loss", text)
+    last = _number(r"last epoch (\d+): validation loss", text)
+    se_best = _number(r"best epoch \d+: validation loss [\d.]+, standard error ([\d.]+)", text)
+    se_last = _number(r"last epoch \d+: validation loss [\d.]+, standard error ([\d.]+)", text)
+    # The prediction's answer: the band grows as the model overfits.
+    assert se_last > se_best
+    # "Wider, many times wider": the band against the epoch-to-epoch wobble.
+    assert _number(r"the band \(±2 standard errors\) is (\d+) to \d+ times the wobble", text) >= 4
+    # "one sits above the other by a nearly constant gap, far larger than the gap's changes"
+    gap = re.search(r"first half minus second half, epochs 20-\d+: ([+-][\d.]+) on average, varying by ([\d.]+)", text)
+    assert gap and abs(float(gap.group(1))) > 5 * float(gap.group(2)), gap
+    # "The standard error is the spread of other samples' means": each within 10 % of spread/√n, and 1/√n.
+    for drawn, formula in re.findall(
+        r"the 2,000 means spread by ([\d.]+); spread of single losses / √n = ([\d.]+)", text
+    ):
+        assert abs(float(drawn) / float(formula) - 1) < 0.1
+    assert 1.8 < _number(r"the spread is ([\d.]+) times smaller", text) < 2.2
+    # "close to 95 times in 100 ... another sample's mean ... only about 84 times in 100"
+    assert 90 <= _number(r"band holds the population's mean (\d+) times in 100", text) <= 97
+    assert 78 <= _number(r"another 200-image sample's mean (\d+) times in 100", text) <= 88
+    # "The paired test is sharper than comparing the two bands, by the factor printed above."
+    assert _number(r"the paired test is ([\d.]+) times sharper", text) > 1.2
     paired = _number(r"(?m)^paired standard error +[\d.]+: ([\d.]+) standard errors", text)
-    assert paired == _number(r"since the best epoch \d+: ([\d.]+) standard errors", text)  # the status's figure
-    # The exercise's answer: n >= (2 x spread / 0.02)^2, from the spread it prints.
-    spread = _number(r"spread of the per-image differences: ([\d.]+)", text)
-    needed = _number(r"2 paired standard errors with n >= (\d+) images", text)
-    assert abs(needed - (2 * spread / 0.02) ** 2) <= 0.01 * needed
-    assert _number(r"unpaired, you would need n >= (\d+)", text) > needed
+    assert paired >= 2  # "From the best to the last epoch ... real"
+    # "two bands that overlap can still hide a real difference": an epoch whose bands overlap, 2+ paired SE.
+    found = re.search(
+        r"epoch (\d+): band ([\d.]+) to [\d.]+ overlaps the best epoch's [\d.]+ to ([\d.]+); "
+        r"paired: ([+-][\d.]+), ([\d.]+) paired standard errors",
+        text,
+    )
+    assert found, "no epoch whose band overlaps the best's with a real paired difference"
+    assert float(found.group(2)) < float(found.group(3)) and float(found.group(5)) >= 2
+    # "a small fraction of the loss ... real, yet too small to matter"
+    assert _number(rf"epoch {found.group(1)}: [+-][\d.]+, ([\d.]+) % above the best", text) < 5
+    # "the loss rose by about a third and accuracy fell by a few points"
+    assert 20 <= _number(r"the loss rose (\d+) %", text) <= 50
+    assert -8 <= _number(r"accuracy changed by ([+-][\d.]+) points", text) <= -2
+    # The exercise: n >= (2 x spread / 0.02)^2, smaller for two nearby epochs than for the best and the last.
+    needed = {
+        (int(a), int(b)): (float(spread), int(n))
+        for a, b, spread, n in re.findall(
+            r"epochs (\d+) and (\d+): spread of the per-image differences ([\d.]+): .* n >= (\d+) images", text
+        )
+    }
+    assert len(needed) == 2, needed
+    for spread, n in needed.values():
+        assert abs(n - (2 * spread / 0.02) ** 2) <= 0.01 * n + 1
+    near, far = needed[(best, best + 2)], needed[(best, last)]
+    assert near[1] < far[1]
+    assert _number(r"unpaired, you would need n >= (\d+)", text) > far[1]
+    # "Where they agree, as here": the plain and the min_delta_se=2 best epochs, and the chart's ◆.
+    plain = _number(r"plain rule: best epoch (\d+)", text)
+    assert plain == _number(r"min_delta_se=2: best epoch (\d+)", text) == best
 
 
 def remedies(notebook: Any) -> None:
