@@ -235,6 +235,15 @@ def moving_to_production(notebook: Any) -> None:
     assert "the same validation losses: True" in text
 
 
+def quickstart(notebook: Any) -> None:
+    text = printed(notebook)
+    # The prediction's answer: "Here the validation loss ends a little lower ... the two curves stay close."
+    found = re.search(r"last epoch \d+: training loss ([\d.]+), validation loss ([\d.]+)", text)
+    assert found, "the last epoch's losses are no longer printed"
+    train, val = float(found.group(1)), float(found.group(2))
+    assert val < train < 1.3 * val
+
+
 CLAIMS = {
     "12_moving_to_production": moving_to_production,
     "10_is_it_real": is_it_real,
@@ -242,4 +251,5 @@ CLAIMS = {
     "03_early_stopping_and_noise": early_stopping_and_noise,
     "02_seeing_overfitting": seeing_overfitting,
     "05_underfitting_and_capacity": underfitting_and_capacity,
+    "01_quickstart": quickstart,
 }
