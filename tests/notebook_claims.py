@@ -37,6 +37,14 @@ def seeing_overfitting(notebook: Any) -> None:
     # Part 2, answer 3: the best epoch's weights are better on new data than the last epoch's.
     best = _number(r"best epoch \d+: validation loss ([\d.]+)", text)
     assert _number(r"last epoch \d+: validation loss ([\d.]+)", text) > best
+    # "The same thing on real images": the accuracy falls too, the training loss towards zero.
+    assert _number(r"last epoch \d+: .*accuracy ([\d.]+)%", text) < _number(
+        r"best epoch \d+: .*accuracy ([\d.]+)%", text
+    )
+    assert _number(r"training loss fell from [\d.]+ to ([\d.]+)", text) < 0.1
+    # Answer 1: "the training loss rose at some epochs, several in a row at times"
+    assert _number(r"the training loss rose at (\d+) of", text) > 0
+    assert _number(r"at most (\d+) epochs in a row", text) >= 2
 
 
 def underfitting_and_capacity(notebook: Any) -> None:
