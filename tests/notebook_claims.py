@@ -305,10 +305,10 @@ def huggingface_trainer(notebook: Any) -> None:
     there = _number(r"best epoch: \d+ · evaluation loss there: ([\d.]+)", text)
     assert _number(r"lowest eval_loss [\d.]+ at its epoch (\d+)", text) == best + 1
     assert abs(_number(r"lowest eval_loss ([\d.]+)", text) - there) < 1e-4
-    # "The run ends with its training loss still above that floor"
+    # "The run ends with its training loss below that floor: it has begun to memorise."
     floor = _number(r"the loss floor of a model that knows the rule: ([\d.]+)", text)
-    assert 15 <= _number(r"flipped: ([\d.]+) %", text) <= 25
-    assert _number(r"training loss, mean of the last epoch's steps: ([\d.]+)", text) > floor
+    assert 10 <= _number(r"flipped: ([\d.]+) %", text) <= 30
+    assert _number(r"training loss, mean of the last epoch's steps: ([\d.]+)", text) < floor
 
 
 def keras(notebook: Any) -> None:
