@@ -27,11 +27,22 @@ def noisy_sine(n_train: int = 20, n_val: int = 200, noise: float = 0.4, seed: in
     return sample(n_train), sample(n_val)
 
 
+TEST_IMAGES = 397  # digits()' test set: the shuffle's last 397 images, leaving 1,400 for training and validation
+
+
 def digits(n_train: int = 200, n_val: int = 400, label_noise: float = 0.0, seed: int = 0) -> dict[str, Any]:
     """scikit-learn's bundled 8x8 digits (1,797 images, no download) as tensor datasets.
 
-    Returns ``{"train", "val", "test"}`` TensorDatasets with inputs scaled to [0, 1];
-    ``label_noise`` replaces that share of the training labels with random ones.
+    Returns ``{"train", "val", "test"}`` TensorDatasets with inputs scaled to [0, 1]. One shuffle
+    (``seed``) orders the images: the test set is its last ``TEST_IMAGES`` (397), the validation set
+    the ``n_val`` before them, the training set its first ``n_train``. So the validation and test
+    images do not depend on ``n_train``: runs with more or fewer training images are judged on the
+    same images, and none of them trains on another's validation images.
+    ``n_train + n_val`` may be at most 1,400.
+
+    ``label_noise`` is the share of training labels made **wrong**: that many training images (rounded
+    to a whole image) get a different class, drawn at random among the other nine. The validation and
+    test labels stay right.
     """
     import torch
     from torch.utils.data import TensorDataset
@@ -46,17 +57,22 @@ def digits(n_train: int = 200, n_val: int = 400, label_noise: float = 0.0, seed:
     if label_noise > 1:
         raise ValueError(f"'label_noise' must be <= 1: {label_noise}")
     data = load_digits()
-    if n_train + n_val >= len(data.target):
-        raise ValueError(f"n_train + n_val must leave test images: {n_train} + {n_val} >= {len(data.target)} images")
+    room = len(data.target) - TEST_IMAGES
+    if n_train + n_val > room:
+        raise ValueError(
+            f"n_train + n_val must leave the {TEST_IMAGES} test images: {n_train} + {n_val} > {room} "
+            f"(of {len(data.target)} images)"
+        )
     generator = torch.Generator().manual_seed(check_int("seed", seed))
     order = torch.randperm(len(data.target), generator=generator)
     x = torch.tensor(data.data, dtype=torch.float32)[order] / 16.0
     y = torch.tensor(data.target)[order]
     train_y = y[:n_train].clone()
-    noisy = torch.rand(n_train, generator=generator) < label_noise
-    train_y[noisy] = torch.randint(0, 10, (int(noisy.sum()),), generator=generator)
+    wrong = torch.randperm(n_train, generator=generator)[: round(label_noise * n_train)]
+    train_y[wrong] = (train_y[wrong] + torch.randint(1, 10, (len(wrong),), generator=generator)) % 10
+    val = slice(room - n_val, room)
     return {
         "train": TensorDataset(x[:n_train], train_y),
-        "val": TensorDataset(x[n_train : n_train + n_val], y[n_train : n_train + n_val]),
-        "test": TensorDataset(x[n_train + n_val :], y[n_train + n_val :]),
+        "val": TensorDataset(x[val], y[val]),
+        "test": TensorDataset(x[room:], y[room:]),
     }
