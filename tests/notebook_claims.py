@@ -73,11 +73,11 @@ def underfitting_and_capacity(notebook: Any) -> None:
     wide = [rows[w] for w in (16, 128)]
     assert [r[2] for r in wide] == sorted((r[2] for r in wide), reverse=True)
     assert [r[3] for r in wide] == sorted(r[3] for r in wide)
-    # "The rises are small here, about a hundredth"; "the diagnosis reads at most 'overfitting begins'"; "about 95 %"
+    # "The rises are small here, about a hundredth"; "calls the widest network's run 'overfitting'"; "about 95 %"
     assert all(r[3] < 0.02 for r in wide)
-    assert all(r[6] in ("learning", "overfitting begins") for r in wide) and all(93 <= r[4] <= 97 for r in wide)
+    assert rows[128][6] == "overfitting" and all(93 <= r[4] <= 97 for r in wide)
     assert rows[1][6] == "underfitting"
-    assert "width 128: overfitting begins" in text and "width 1:   underfitting" in text
+    assert "width 128: overfitting" in text and "width 1:   underfitting" in text
 
 
 def early_stopping_and_noise(notebook: Any) -> None:
