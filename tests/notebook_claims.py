@@ -176,3 +176,57 @@ CLAIMS = {
     "02_seeing_overfitting": seeing_overfitting,
     "05_underfitting_and_capacity": underfitting_and_capacity,
 }
+
+
+# -- the lessons of issue #34, section 4 (00, 13, 14, 15) ---------------------------------------------
+
+LN_10 = 2.302585092994046  # the loss of guessing evenly among 10 classes
+
+
+def what_a_loss_means(notebook: Any) -> None:
+    text = printed(notebook)
+    # "An untrained network is close to guessing, and its loss is close to ln 10."
+    assert abs(_number(r"untrained network on the digits: validation loss ([\d.]+)", text) - LN_10) < 0.1
+    # "The training loss ends below the floor ... The validation loss stays above the floor";
+    # "no model can expect an MSE below 0.3² = 0.09"; "0.10 is excellent here".
+    floor = _number(r"noise floor on the validation points \(the true sin\(x\)\): ([\d.]+)", text)
+    best_val = _number(r"lowest validation loss: ([\d.]+)", text)
+    assert abs(floor - 0.09) < 0.015
+    assert _number(r"training loss at the last epoch: ([\d.]+)", text) < floor < best_val < 1.25 * floor
+    # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
+    # 100; the last epoch's gap is near zero.
+    gaps = {
+        int(n): (float(c), float(f)) for n, c, f in re.findall(r"^ +(\d+) +([+-][\d.]+) +([+-][\d.]+)$", text, re.M)
+    }
+    assert set(gaps) == {30, 100}, gaps
+    assert gaps[30][0] < 0 and gaps[30][0] < gaps[100][0]
+    assert abs(gaps[30][1]) < abs(gaps[30][0]) / 3 and abs(gaps[100][1]) < abs(gaps[30][0]) / 3
+    # Dropout: the logged training loss is above validation; the training images in eval mode below it.
+    found = re.search(
+        r"1\. dropout.*logged training loss ([\d.]+).*training images ([\d.]+), validation ([\d.]+)", text
+    )
+    assert found, "lesson 00 no longer prints the dropout run"
+    logged, in_eval, val = map(float, found.groups())
+    assert logged > val > in_eval
+    # Moving weights: in the first epochs the mean of the batch losses is above the epoch's end (and above
+    # validation); the gap shrinks as learning slows.
+    rows = [
+        tuple(map(float, row))
+        for row in re.findall(
+            r"2\. batches of 10, epoch \d+: mean of the batch losses ([\d.]+).*?images ([\d.]+), "
+            r"validation ([\d.]+)",
+            text,
+        )
+    ]
+    assert len(rows) == 4, rows
+    assert all(mean > end and mean > val for mean, end, val in rows[:3])
+    assert rows[-1][0] - rows[-1][1] < rows[0][0] - rows[0][1]
+    # Label noise: training above validation; the wrong labels' loss far above the right ones'; the right
+    # ones close to validation.
+    train = _number(r"3\. 20 % wrong labels, epoch \d+: training loss ([\d.]+)", text)
+    val = _number(r"3\. 20 % wrong labels, epoch \d+: training loss [\d.]+, validation ([\d.]+)", text)
+    right = _number(r"with the right label ([\d.]+)", text)
+    assert train > val and _number(r"with a wrong label ([\d.]+)", text) > 2 * right and abs(right - val) < 0.25
+
+
+CLAIMS["00_what_a_loss_means"] = what_a_loss_means
