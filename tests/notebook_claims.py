@@ -230,3 +230,32 @@ def what_a_loss_means(notebook: Any) -> None:
 
 
 CLAIMS["00_what_a_loss_means"] = what_a_loss_means
+
+
+def run_to_run_spread(notebook: Any) -> None:
+    text = printed(notebook)
+    rows = {
+        setting: ([float(v) for v in values.split()], float(mean), float(se), float(sd))
+        for setting, values, mean, se, sd in re.findall(
+            r"^(baseline|weight decay) +((?:[\d.]+ +){5})([\d.]+) ± ([\d.]+) +([\d.]+)$", text, re.M
+        )
+    }
+    assert set(rows) == {"baseline", "weight decay"}, rows
+    # "The five baseline runs do not end at the same loss"; the SE of the mean of five runs is the SD over √5.
+    values, mean, se, sd = rows["baseline"]
+    assert len(set(values)) > 1 and abs(mean - sum(values) / 5) <= 0.001 and abs(se - sd / 5**0.5) <= 0.0015
+    # "A difference of several standard errors across runs: weight decay lowers ... validation loss"
+    gain = _number(r"weight decay minus baseline: ([+-][\d.]+)", text)
+    gain_se = _number(r"weight decay minus baseline: [+-][\d.]+ ± ([\d.]+)", text)
+    assert gain < 0 and abs(gain) / gain_se >= 3
+    assert abs(gain_se - (rows["baseline"][2] ** 2 + rows["weight decay"][2] ** 2) ** 0.5) <= 0.0015
+    # "Several pairs of baseline runs differ by more than 2 paired standard errors"
+    units = [float(u) for u in re.findall(r"baseline seed \d minus seed \d: .*\(paired, ([+-][\d.]+) standard", text)]
+    assert len(units) == 10 and sum(abs(u) > 2 for u in units) >= 3
+    # "the seed moves one run's result by several times as much" as the paired standard error
+    assert _number(r"spread from seed to seed \(SD\): [\d.]+, ([\d.]+) times as large", text) >= 2
+    # The wobble: "this gain is several times larger"
+    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wobble", text) >= 2.5
+
+
+CLAIMS["14_run_to_run_spread"] = run_to_run_spread
