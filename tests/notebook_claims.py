@@ -259,3 +259,49 @@ def run_to_run_spread(notebook: Any) -> None:
 
 
 CLAIMS["14_run_to_run_spread"] = run_to_run_spread
+
+
+def learning_rate_and_batch_size(notebook: Any) -> None:
+    text = printed(notebook)
+    floor = 0.09  # the noise's variance, 0.3²: "every curve below has a floor to aim at"
+    rates = {
+        float(lr): (int(run), float(lowest), float(last), int(rose))
+        for lr, run, _, lowest, last, rose in re.findall(
+            r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
+        )
+    }
+    assert set(rates) == {0.0003, 0.003, 0.03}, rates
+    # "0.0003, too low: ... after 30 epochs it is still far above the floor of 0.09"
+    assert rates[0.0003][0] == 30 and rates[0.0003][2] > 1.4 * floor
+    # "0.003, good: it gets close to the floor and settles."
+    assert rates[0.003][2] < 1.2 * floor and rates[0.003][2] - rates[0.003][1] < 0.002
+    # "0.03, too high: it gets near the floor quickly, then bounces: the validation loss rises in many
+    # epochs (last column), and its last value is not its lowest."
+    assert rates[0.03][1] < 1.2 * floor and rates[0.03][3] > 2 * max(rates[0.0003][3], rates[0.003][3])
+    assert rates[0.03][2] > rates[0.03][1]
+    # "0.1, far too high: ... the loss grows without bound, faster and faster. Within a few epochs it is
+    # infinite, and the monitor ends the run"
+    found = re.search(r"lr 0\.1: (\d+) of (\d+) epochs run; validation loss by epoch: (.+)", text)
+    assert found, "lesson 13 no longer prints the diverging run"
+    run, planned = int(found.group(1)), int(found.group(2))
+    values = [float(v) for v in found.group(3).split(", ")]
+    assert run < 6 < planned and values[-1] == float("inf")
+    finite = values[:-1]
+    assert len(finite) >= 3 and all(finite[i + 1] > finite[i] for i in range(len(finite) - 1))
+    assert finite[2] / finite[1] > finite[1] / finite[0]
+    batches = {
+        int(batch): tuple(map(float, rest))
+        for batch, *rest in re.findall(r"^ +(\d+) +\d+ +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)$", text, re.M)
+    }
+    assert set(batches) == {4, 16, 64}, batches
+    last, wobble, scatter, expected = ([batches[b][i] for b in (4, 16, 64)] for i in range(4))
+    # "Step scatter ... shrinks as the batch grows, roughly as the last column expects from 1/√b"
+    assert scatter[0] > scatter[1] > scatter[2]
+    assert all(0.6 < s / e < 1.6 for s, e in zip(scatter, expected))
+    # "... the three runs end at similar validation losses."
+    assert max(last) - min(last) < 0.1 * min(last)
+    # "Wobble: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
+    assert wobble[0] > wobble[1] > wobble[2]
+
+
+CLAIMS["13_learning_rate_and_batch_size"] = learning_rate_and_batch_size
