@@ -305,3 +305,39 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
 
 
 CLAIMS["13_learning_rate_and_batch_size"] = learning_rate_and_batch_size
+
+
+def worksheet(notebook: Any) -> None:
+    text = printed(notebook)
+    tables = {}
+    for knob, body in re.findall(r"^(\w+): \S+ \(default\) against \S+\n((?:  .+\n){5})", text, re.M):
+        tables[knob] = {
+            measure.strip(): (float(default), float(changed))
+            for measure, default, changed in re.findall(r"^  ([a-z ]+?) +([\d.]+) +([\d.]+)$", body, re.M)
+        }
+    assert set(tables) == {"lr", "batch_size", "n_val", "width", "seed"}, tables
+    lr, batch, n_val, width = tables["lr"], tables["batch_size"], tables["n_val"], tables["width"]
+    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wobble)"
+    assert lr["last val"][1] > lr["last val"][0] and lr["lowest val"][1] == lr["last val"][1]
+    assert lr["wobble"][1] < lr["wobble"][0]
+    # 2. Smaller batches: the steps scatter more, the curve wobbles more; it learns and memorises faster.
+    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wobble"][1] > batch["wobble"][0]
+    assert batch["lowest val"][1] < batch["lowest val"][0]
+    assert batch["last val"][1] - batch["lowest val"][1] > batch["last val"][0] - batch["lowest val"][0]
+    # 3. "The standard error grows, by roughly √8 ≈ 2.8"; "the validation loss is not the same"; "the
+    # chart's wobble changes far less than the level".
+    assert 1.8 < _number(r"standard error with 50 images / with 400: ([\d.]+)", text) < 4
+    level = abs(n_val["last val"][1] - n_val["last val"][0])
+    assert level > 0.01 and abs(n_val["wobble"][1] - n_val["wobble"][0]) < level / 3
+    # 4. "its loss is far above the default's and still falling, closer to guessing (ln 10) than to the default"
+    narrow = width["last val"][1]
+    assert narrow == width["lowest val"][1] and abs(LN_10 - narrow) < abs(narrow - width["last val"][0])
+    # 5. "Will the two runs end at the same validation loss?" "No."
+    assert abs(_number(r"seed 1 minus seed 0, last validation loss: ([+-][\d.]+)", text)) >= 0.01
+    # "only about one image in ten is a zero, so a model that always answers 'not a zero' is right about
+    # 90 % of the time"
+    zeros = _number(r"zeros among the \d+ validation images: ([\d.]+)%", text)
+    assert 5 < zeros < 15 and 85 < _number(r"always 'not a zero': accuracy ([\d.]+)%", text) < 95
+
+
+CLAIMS["15_worksheet"] = worksheet
