@@ -348,3 +348,168 @@ CLAIMS = {
     "08_keras": keras,
     "09_fastai": fastai,
 }
+
+
+# -- the lessons of issue #34, section 4 (00, 13, 14, 15) ---------------------------------------------
+
+LN_10 = 2.302585092994046  # the loss of guessing evenly among 10 classes
+
+
+def what_a_loss_means(notebook: Any) -> None:
+    text = printed(notebook)
+    # "An untrained network is close to guessing, and its loss is close to ln 10."
+    assert abs(_number(r"untrained network on the digits: validation loss ([\d.]+)", text) - LN_10) < 0.1
+    # "The training loss ends below the floor ... The validation loss stays above the floor";
+    # "no model can expect an MSE below 0.3² = 0.09"; "0.10 is excellent here".
+    floor = _number(r"noise floor on the validation points \(the true sin\(x\)\): ([\d.]+)", text)
+    best_val = _number(r"lowest validation loss: ([\d.]+)", text)
+    assert abs(floor - 0.09) < 0.015
+    assert _number(r"training loss at the last epoch: ([\d.]+)", text) < floor < best_val < 1.25 * floor
+    # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
+    # 100; the last epoch's gap is near zero.
+    gaps = {
+        int(n): (float(c), float(f)) for n, c, f in re.findall(r"^ +(\d+) +([+-][\d.]+) +([+-][\d.]+)$", text, re.M)
+    }
+    assert set(gaps) == {30, 100}, gaps
+    assert gaps[30][0] < 0 and gaps[30][0] < gaps[100][0]
+    assert abs(gaps[30][1]) < abs(gaps[30][0]) / 3 and abs(gaps[100][1]) < abs(gaps[30][0]) / 3
+    # Dropout: the logged training loss is above validation; the training images in eval mode below it.
+    found = re.search(
+        r"1\. dropout.*logged training loss ([\d.]+).*training images ([\d.]+), validation ([\d.]+)", text
+    )
+    assert found, "lesson 00 no longer prints the dropout run"
+    logged, in_eval, val = map(float, found.groups())
+    assert logged > val > in_eval
+    # Moving weights: in the first epochs the mean of the batch losses is above the epoch's end (and above
+    # validation); the gap shrinks as learning slows.
+    rows = [
+        tuple(map(float, row))
+        for row in re.findall(
+            r"2\. batches of 10, epoch \d+: mean of the batch losses ([\d.]+).*?images ([\d.]+), "
+            r"validation ([\d.]+)",
+            text,
+        )
+    ]
+    assert len(rows) == 4, rows
+    assert all(mean > end and mean > val for mean, end, val in rows[:3])
+    assert rows[-1][0] - rows[-1][1] < rows[0][0] - rows[0][1]
+    # Label noise: training above validation; the wrong labels' loss far above the right ones'; the right
+    # ones close to validation.
+    train = _number(r"3\. 20 % wrong labels, epoch \d+: training loss ([\d.]+)", text)
+    val = _number(r"3\. 20 % wrong labels, epoch \d+: training loss [\d.]+, validation ([\d.]+)", text)
+    right = _number(r"with the right label ([\d.]+)", text)
+    assert train > val and _number(r"with a wrong label ([\d.]+)", text) > 2 * right and abs(right - val) < 0.25
+
+
+CLAIMS["00_what_a_loss_means"] = what_a_loss_means
+
+
+def run_to_run_spread(notebook: Any) -> None:
+    text = printed(notebook)
+    rows = {
+        setting: ([float(v) for v in values.split()], float(mean), float(se), float(sd))
+        for setting, values, mean, se, sd in re.findall(
+            r"^(baseline|weight decay) +((?:[\d.]+ +){5})([\d.]+) ± ([\d.]+) +([\d.]+)$", text, re.M
+        )
+    }
+    assert set(rows) == {"baseline", "weight decay"}, rows
+    # "The five baseline runs do not end at the same loss"; the SE of the mean of five runs is the SD over √5.
+    values, mean, se, sd = rows["baseline"]
+    assert len(set(values)) > 1 and abs(mean - sum(values) / 5) <= 0.001 and abs(se - sd / 5**0.5) <= 0.0015
+    # "A difference of several standard errors across runs: weight decay lowers ... validation loss"
+    gain = _number(r"weight decay minus baseline: ([+-][\d.]+)", text)
+    gain_se = _number(r"weight decay minus baseline: [+-][\d.]+ ± ([\d.]+)", text)
+    assert gain < 0 and abs(gain) / gain_se >= 3
+    assert abs(gain_se - (rows["baseline"][2] ** 2 + rows["weight decay"][2] ** 2) ** 0.5) <= 0.0015
+    # "Several pairs of baseline runs differ by more than 2 paired standard errors"
+    units = [float(u) for u in re.findall(r"baseline seed \d minus seed \d: .*\(paired, ([+-][\d.]+) standard", text)]
+    assert len(units) == 10 and sum(abs(u) > 2 for u in units) >= 3
+    # "the seed moves one run's result by several times as much" as the paired standard error
+    assert _number(r"spread from seed to seed \(SD\): [\d.]+, ([\d.]+) times as large", text) >= 2
+    # The wobble: "this gain is several times larger"
+    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wobble", text) >= 2.5
+
+
+CLAIMS["14_run_to_run_spread"] = run_to_run_spread
+
+
+def learning_rate_and_batch_size(notebook: Any) -> None:
+    text = printed(notebook)
+    floor = 0.09  # the noise's variance, 0.3²: "every curve below has a floor to aim at"
+    rates = {
+        float(lr): (int(run), float(lowest), float(last), int(rose))
+        for lr, run, _, lowest, last, rose in re.findall(
+            r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
+        )
+    }
+    assert set(rates) == {0.0003, 0.003, 0.03}, rates
+    # "0.0003, too low: ... after 30 epochs it is still far above the floor of 0.09"
+    assert rates[0.0003][0] == 30 and rates[0.0003][2] > 1.4 * floor
+    # "0.003, good: it gets close to the floor and settles."
+    assert rates[0.003][2] < 1.2 * floor and rates[0.003][2] - rates[0.003][1] < 0.002
+    # "0.03, too high: it gets near the floor quickly, then bounces: the validation loss rises in many
+    # epochs (last column), and its last value is not its lowest."
+    assert rates[0.03][1] < 1.2 * floor and rates[0.03][3] > 2 * max(rates[0.0003][3], rates[0.003][3])
+    assert rates[0.03][2] > rates[0.03][1]
+    # "0.1, far too high: ... the loss grows without bound, faster and faster. Within a few epochs it is
+    # infinite, and the monitor ends the run"
+    found = re.search(r"lr 0\.1: (\d+) of (\d+) epochs run; validation loss by epoch: (.+)", text)
+    assert found, "lesson 13 no longer prints the diverging run"
+    run, planned = int(found.group(1)), int(found.group(2))
+    values = [float(v) for v in found.group(3).split(", ")]
+    assert run < 6 < planned and values[-1] == float("inf")
+    finite = values[:-1]
+    assert len(finite) >= 3 and all(finite[i + 1] > finite[i] for i in range(len(finite) - 1))
+    assert finite[2] / finite[1] > finite[1] / finite[0]
+    batches = {
+        int(batch): tuple(map(float, rest))
+        for batch, *rest in re.findall(r"^ +(\d+) +\d+ +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)$", text, re.M)
+    }
+    assert set(batches) == {4, 16, 64}, batches
+    last, wobble, scatter, expected = ([batches[b][i] for b in (4, 16, 64)] for i in range(4))
+    # "Step scatter ... shrinks as the batch grows, roughly as the last column expects from 1/√b"
+    assert scatter[0] > scatter[1] > scatter[2]
+    assert all(0.6 < s / e < 1.6 for s, e in zip(scatter, expected))
+    # "... the three runs end at similar validation losses."
+    assert max(last) - min(last) < 0.1 * min(last)
+    # "Wobble: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
+    assert wobble[0] > wobble[1] > wobble[2]
+
+
+CLAIMS["13_learning_rate_and_batch_size"] = learning_rate_and_batch_size
+
+
+def worksheet(notebook: Any) -> None:
+    text = printed(notebook)
+    tables = {}
+    for knob, body in re.findall(r"^(\w+): \S+ \(default\) against \S+\n((?:  .+\n){5})", text, re.M):
+        tables[knob] = {
+            measure.strip(): (float(default), float(changed))
+            for measure, default, changed in re.findall(r"^  ([a-z ]+?) +([\d.]+) +([\d.]+)$", body, re.M)
+        }
+    assert set(tables) == {"lr", "batch_size", "n_val", "width", "seed"}, tables
+    lr, batch, n_val, width = tables["lr"], tables["batch_size"], tables["n_val"], tables["width"]
+    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wobble)"
+    assert lr["last val"][1] > lr["last val"][0] and lr["lowest val"][1] == lr["last val"][1]
+    assert lr["wobble"][1] < lr["wobble"][0]
+    # 2. Smaller batches: the steps scatter more, the curve wobbles more; it learns and memorises faster.
+    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wobble"][1] > batch["wobble"][0]
+    assert batch["lowest val"][1] < batch["lowest val"][0]
+    assert batch["last val"][1] - batch["lowest val"][1] > batch["last val"][0] - batch["lowest val"][0]
+    # 3. "The standard error grows, by roughly √8 ≈ 2.8"; "the validation loss is not the same"; "the
+    # chart's wobble changes far less than the level".
+    assert 1.8 < _number(r"standard error with 50 images / with 400: ([\d.]+)", text) < 4
+    level = abs(n_val["last val"][1] - n_val["last val"][0])
+    assert level > 0.01 and abs(n_val["wobble"][1] - n_val["wobble"][0]) < level / 3
+    # 4. "its loss is far above the default's and still falling, closer to guessing (ln 10) than to the default"
+    narrow = width["last val"][1]
+    assert narrow == width["lowest val"][1] and abs(LN_10 - narrow) < abs(narrow - width["last val"][0])
+    # 5. "Will the two runs end at the same validation loss?" "No."
+    assert abs(_number(r"seed 1 minus seed 0, last validation loss: ([+-][\d.]+)", text)) >= 0.01
+    # "only about one image in ten is a zero, so a model that always answers 'not a zero' is right about
+    # 90 % of the time"
+    zeros = _number(r"zeros among the \d+ validation images: ([\d.]+)%", text)
+    assert 5 < zeros < 15 and 85 < _number(r"always 'not a zero': accuracy ([\d.]+)%", text) < 95
+
+
+CLAIMS["15_worksheet"] = worksheet

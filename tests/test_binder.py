@@ -26,6 +26,7 @@ def run(command: list[str], cwd: Path, env: dict, timeout: float) -> str:
 
 
 @pytest.mark.notebooks
+@pytest.mark.timeout(2700)  # its steps carry their own limits (pip 900 s, postBuild 600 s, the notebooks 900 s)
 def test_binder_environment_runs_the_notebooks(tmp_path):
     venv = tmp_path / "binder-env"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
