@@ -80,6 +80,9 @@ class Outputs:
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         self._each("steps", losses, epochs, first)
 
+    def event(self, event: Any) -> None:
+        self._each("event", event)
+
     def end(self, outcome: str, stop_code: str | None) -> None:
         self._each("end", outcome, stop_code)
 

@@ -159,6 +159,7 @@ class WidgetView(ChartWidgets):
         self.rate_panel.render(frame, self._set, self._set_ticks)
         self._render_status(frame)
         self._render_stop(frame)
+        self.steer_buttons.render(frame.stop_control is None)
         size = "font-size: 24px" if frame.presentation else ""
         self._set(self.title, value=f'<b style="{size}">{html.escape(frame.title)}</b>' if frame.title else "")
         self._render_size(frame)
