@@ -61,9 +61,12 @@ def unavailable_reason(optimizer: Any) -> str | None:
     return None
 
 
-def current_rate(optimizer: Any) -> float:
-    """The first parameter group's learning rate."""
-    return float(optimizer.param_groups[0]["lr"])
+def current_rate(optimizer: Any) -> float | None:
+    """The first parameter group's learning rate; None without a torch optimizer's param groups."""
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not groups or not isinstance(groups[0], dict) or "lr" not in groups[0]:
+        return None
+    return float(groups[0]["lr"])
 
 
 def schedulers_of(optimizer: Any) -> list[Any]:

@@ -57,8 +57,7 @@ class SteerFace:
     @property
     def learning_rate(self) -> float | None:
         """The optimizer's learning rate now (its first parameter group's); None without a torch optimizer."""
-        optimizer = self._steering.optimizer
-        return None if lr_steer.unavailable_reason(optimizer) else lr_steer.current_rate(optimizer)
+        return lr_steer.current_rate(self._steering.optimizer)
 
     def set_learning_rate(self, value: float | None = None, *, factor: float | None = None) -> None:
         """Change the learning rate from the next optimizer step: to ``value`` (the first parameter
