@@ -125,7 +125,7 @@ def test_a_value_sets_the_first_group_and_the_others_keep_their_ratio():
 
 
 def test_without_a_loop_the_change_is_applied_at_once_and_recorded():
-    model, optimizer = _setup()
+    _, optimizer = _setup()
     monitor = lw.LiveLossMonitor(patience=None, display="none", optimizer=optimizer)
     monitor.set_learning_rate(factor=2)
     assert [g["lr"] for g in optimizer.param_groups] == [0.2, 0.04]
@@ -147,7 +147,7 @@ def test_without_a_loop_the_change_is_applied_at_once_and_recorded():
     ],
 )
 def test_bad_arguments_are_refused_by_name_and_change_nothing(args, kwargs, error, message):
-    model, optimizer = _setup()
+    _, optimizer = _setup()
     monitor = lw.LiveLossMonitor(patience=None, display="none", optimizer=optimizer)
     with pytest.raises(error, match=message):
         monitor.set_learning_rate(*args, **kwargs)
