@@ -197,3 +197,36 @@ def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_t
     # steps 0 and 1; step 2 after the click (asked, not applied), then applied in its log_step; 3 to 5
     assert seen == [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05]
     assert monitor.history.events == [Event("lr", 0, 3, 0.1, 0.05, "control")]
+
+
+DDP_WORKER = """
+import json, os, sys, torch, torch.distributed as dist, losswidget as lw
+dist.init_process_group("gloo")
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+monitor = lw.LiveLossMonitor(patience=None, model=model, optimizer=optimizer, display="none")
+refusals = []
+for attempt in (lambda: monitor.set_learning_rate(factor=0.5), monitor.pause):
+    try:
+        attempt()
+    except RuntimeError as error:
+        refusals.append(str(error))
+result = {"refusals": refusals, "lr": optimizer.param_groups[0]["lr"], "events": len(monitor.history.events)}
+with open(os.path.join(sys.argv[2], f"rank{dist.get_rank()}.json"), "w") as stream:
+    json.dump(result, stream)
+dist.destroy_process_group()
+"""
+
+
+def test_under_ddp_steering_is_refused_in_words_on_every_rank(tmp_path):
+    from test_distributed import run_ranks
+
+    for result in run_ranks(tmp_path, "steer", worker=DDP_WORKER):
+        assert result == {
+            "refusals": [
+                "the learning rate cannot be changed: steering is not available under DDP yet",
+                "cannot pause: steering is not available under DDP yet",
+            ],
+            "lr": 0.1,
+            "events": 0,
+        }

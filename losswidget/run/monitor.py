@@ -139,9 +139,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
         self._controls = Controls(self.settings, self._press_stop, self.__repr__)
         self._decision = Decision(self._stopper, self._best, self._stop)
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
-        self._controls.steering = self._steering = Steering(
-            self._recorder, self._stop, self._loop, self._request_redraw
-        )
+        self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
+        self._controls.steering = None if self._steering.unavailable else self._steering
         self._background = Background()
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)

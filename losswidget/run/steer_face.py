@@ -41,6 +41,8 @@ class SteerFace:
         """Hold the training at its next ``log_step`` (without per-step logging: before the next
         epoch) until :meth:`resume`; Stop, the sliders and the learning rate still work while it
         holds, and the pause is left out of the elapsed time and the ETA. Safe from any thread."""
+        if self._steering.unavailable:
+            raise RuntimeError(f"cannot pause: {self._steering.unavailable}")
         self._steering.request_pause("api")
         self._request_redraw()
 
@@ -72,7 +74,7 @@ class SteerFace:
         name, number = ("value", value) if value is not None else ("factor", factor)
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) or number <= 0:
             raise ValueError(f"{name!r} must be a positive finite number: {number!r}")
-        reason = lr_steer.unavailable_reason(self._steering.optimizer)
+        reason = self._steering.unavailable or lr_steer.unavailable_reason(self._steering.optimizer)
         if reason is not None:
             raise RuntimeError(f"the learning rate cannot be changed: {reason}")
         self._steering.request_rate(

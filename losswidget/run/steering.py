@@ -32,8 +32,11 @@ def paused_sentence(paused_at: tuple[int, int] | None) -> str:
 
 
 class Steering:
-    def __init__(self, recorder: Any, stop: Any, loop: Any, redraw: Callable[[], None]) -> None:
+    def __init__(self, recorder: Any, stop: Any, loop: Any, redraw: Callable[[], None], ranks: Any = None) -> None:
         self._recorder, self._stop, self._loop, self._redraw = recorder, stop, loop, redraw
+        # Under DDP a change on one rank only would split the ranks (and a pause would hold them all at
+        # their next collective, where a Stop could not reach them): not in this first version.
+        self.unavailable = None if ranks is None else "steering is not available under DDP yet"
         self._steps = recorder.steps
         self._lock = threading.Lock()
         self._rate_requests: list[tuple[float | None, float | None, str]] = []  # (value, factor, source)
@@ -118,5 +121,5 @@ class Steering:
     def rate_control(self) -> tuple[bool, str]:
         """Whether the learning-rate buttons can act, and what they say (their tooltip): what a change
         does, or why there is none."""
-        reason = lr_steer.unavailable_reason(self.optimizer)
+        reason = self.unavailable or lr_steer.unavailable_reason(self.optimizer)
         return (True, lr_steer.CONTROL_TEXT) if reason is None else (False, f"No learning-rate control: {reason}.")
