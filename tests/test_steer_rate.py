@@ -56,6 +56,11 @@ SCHEDULERS = {  # every class of torch.optim.lr_scheduler, made for one 30-step 
 }
 
 
+BEYOND = {  # torch's other scheduler, outside lr_scheduler: annealing toward a target rate
+    "SWALR": lambda o: torch.optim.swa_utils.SWALR(o, swa_lr=0.01, anneal_epochs=10),
+}
+
+
 def _torch_schedulers():
     return sorted(
         name
@@ -75,7 +80,7 @@ def _run(name, monitor=None, change=None):
     """A real training run of STEPS steps; returns each step's group rates, read after the step's
     log_step (what the next optimizer step uses)."""
     model, optimizer = _setup()
-    scheduler = SCHEDULERS[name](optimizer)
+    scheduler = {**SCHEDULERS, **BEYOND}[name](optimizer)
     if monitor is not None:
         monitor.model, monitor.optimizer = model, optimizer
     x = torch.randn(64, 4, generator=torch.Generator().manual_seed(1))
@@ -100,7 +105,7 @@ def _run(name, monitor=None, change=None):
     return rates
 
 
-@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+@pytest.mark.parametrize("name", sorted(SCHEDULERS) + sorted(BEYOND))
 def test_after_a_change_every_next_rate_is_the_factor_times_the_schedules(name):
     planned = _run(name)
     monitor = lw.LiveLossMonitor(patience=None, display="none")

@@ -34,7 +34,8 @@ RECOMPUTING = frozenset(
     {"LambdaLR", "OneCycleLR", "CyclicLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "SequentialLR",
      "ChainedScheduler"}
 )  # fmt: skip
-GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr")  # a param group's rates (OneCycleLR keeps its schedule there)
+# A param group's rates: OneCycleLR keeps its schedule there, SWALR (torch.optim.swa_utils) its target.
+GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "swa_lr")
 SCHEDULER_LISTS = ("base_lrs", "_last_lr", "max_lrs")  # a scheduler's rates, one per group
 SCHEDULER_FLOATS = ("eta_min",)  # the cosine schedules' lowest rate: part of the schedule
 
