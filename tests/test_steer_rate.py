@@ -179,7 +179,7 @@ def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_t
 
     monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: QuietComm(*args, **kwargs))
     model, optimizer = _setup()
-    monitor = lw.LiveLossMonitor(patience=None, display="widget", frame_rate=1000, optimizer=optimizer)
+    monitor = lw.LiveLossMonitor(patience=None, display="widget", optimizer=optimizer)
     monitor._display.ensure_view(monitor._controls)  # the view a notebook would show, without a frontend
     buttons = monitor._display.view.steer_buttons
     x = torch.randn(32, 4)
