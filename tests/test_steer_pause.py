@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 import losswidget as lw  # noqa: E402
 from losswidget.core.events import Event  # noqa: E402
 from losswidget.core.history_jsonl import HistoryFileError  # noqa: E402
+from losswidget.views.svg import describe, render_svg  # noqa: E402
 
 WAIT = 60  # seconds: a bound on a hang, never a measurement
 
@@ -124,6 +125,12 @@ def test_the_pause_button_on_another_thread_pauses_and_resumes(monkeypatch):
     run.join()
     assert [(e.kind, e.source) for e in run.monitor.history.events] == [("pause", "control"), ("resume", "control")]
     assert button.description == "Pause" and button.disabled  # the loop ended: nothing to pause
+    epoch = run.monitor.history.events[0].epoch
+    frame = run.monitor._build_frame()
+    assert frame.pauses == [(float(epoch), "paused")]  # marked on the chart where it held
+    marks = run.monitor._display.view.pause_marks
+    assert list(marks.labels.text) == ["paused"] and marks.labels.visible and list(marks.labels.x) == [epoch]
+    assert ">paused</text>" in render_svg(frame) and f"Paused at epoch {epoch}." in describe(frame)
 
 
 def test_stop_while_paused_ends_the_run_at_once_with_the_best_weights_back():
