@@ -202,6 +202,7 @@ def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_t
     # steps 0 and 1; step 2 after the click (asked, not applied), then applied in its log_step; 3 to 5
     assert seen == [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05]
     assert monitor.history.events == [Event("lr", 0, 3, 0.1, 0.05, "control")]
+    assert "Learning rate 0.1 → 0.05 at epoch 0, step 3, by the control." in monitor.status_lines
 
 
 DDP_WORKER = """

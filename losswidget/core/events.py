@@ -55,7 +55,7 @@ class Event:
 
     @property
     def sentence(self) -> str:
-        """In words, for the status and the log: "Learning rate 0.1 → 0.05 at epoch 3, step 120 (button)."."""
+        """In words, for the status: "Learning rate 0.1 → 0.05 at epoch 3, step 120, by the control."."""
         by = {"control": "the control", "api": "a call", "watcher": "a watcher"}[self.source]
         where = f"at epoch {self.epoch}, step {self.step}, by {by}"
         if self.kind == "lr":

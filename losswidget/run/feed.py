@@ -23,7 +23,7 @@ from losswidget.run.best_weights import BestWeights
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.status import StatusSnapshot, progress_of, status_lines
-from losswidget.run.steering import paused_sentence
+from losswidget.run.steering import steering_sentence
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
 
@@ -101,7 +101,8 @@ class ChartFeed:
         ``STATUS_INTERVAL``, as often as the widget shows the status (they look at the whole history:
         a fraction of a millisecond per frame that the status would not show)."""
         loop = self._loop
-        notes = (paused_sentence(loop.paused_at), self._best.file_problem(), *self._recorder.outputs.problems())
+        steering = steering_sentence(loop.paused_at, self._recorder.history.events)
+        notes = (steering, self._best.file_problem(), *self._recorder.outputs.problems())
         notes = tuple(note for note in notes if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)

@@ -23,12 +23,14 @@ from losswidget.model import lr_steer
 PAUSE_POLL = 0.05  # seconds between two looks at clicks, requests and frames while paused
 
 
-def paused_sentence(paused_at: tuple[int, int] | None) -> str:
-    """The status line's word on a pause ("" when the loop is not paused)."""
-    if paused_at is None:
-        return ""
-    epoch, step = paused_at
-    return f"Paused at epoch {epoch}, step {step}: Resume continues the training; Stop ends it."
+def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) -> str:
+    """The status line's word on steering: the pause that holds the loop now, else the last
+    learning-rate change ("" when neither)."""
+    if paused_at is not None:
+        epoch, step = paused_at
+        return f"Paused at epoch {epoch}, step {step}: Resume continues the training; Stop ends it."
+    changes = [event for event in events if event.kind == "lr"]
+    return changes[-1].sentence if changes else ""
 
 
 class Steering:
