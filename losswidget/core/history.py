@@ -15,6 +15,7 @@ import numpy as np
 
 from losswidget.core import history_files, history_tensorboard
 from losswidget.core.column import Column
+from losswidget.core.events import Event
 from losswidget.core.replay import best_of, recorded_ses
 from losswidget.core.validate import check_choice, check_float, check_int
 from losswidget.core.values import _short, to_float
@@ -60,6 +61,7 @@ class History:
         self._columns: dict[str, Column] = {"train": Column(), "val": Column()}
         self._step_train = Column()
         self._step_epoch = Column(np.int64)
+        self.events: list[Event] = []  # learning-rate changes, pauses: losswidget.core.events
 
     # -- recording -----------------------------------------------------------------
 
@@ -240,12 +242,13 @@ class History:
             clone._columns[name] = Column()
             clone._columns[name].extend(column.values)
         clone.log_steps(self.step_train, self.step_epoch)
+        clone.events = list(self.events)
         return clone
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, History):
             return NotImplemented
-        if self.column_names != other.column_names or self.name != other.name:
+        if self.column_names != other.column_names or self.name != other.name or self.events != other.events:
             return False
         pairs = [(self.epochs, other.epochs), (self.step_train, other.step_train), (self.step_epoch, other.step_epoch)]
         pairs += [(self[name], other[name]) for name in self.column_names]

@@ -5,12 +5,14 @@ One JSON object per line::
     {"format": "losswidget-history", "version": 1, "name": null, "min_delta": 0.0}
     {"kind": "epoch", "epoch": 0, "values": {"train": 0.9, "val": 1.1, "acc": 0.4}}
     {"kind": "steps", "epoch": [0, 0, 0], "train": [1.2, 1.0, 0.95]}
+    {"kind": "event", "event": "lr", "epoch": 3, "step": 120, "old": 0.1, "new": 0.05, "source": "control"}
     {"kind": "end", "outcome": "Stopped: ...", "stop_code": "user", "at": 1764000000.0}
 
 Several epoch records for one epoch merge (the later value wins), so a writer may append as it
 goes. Numbers that JSON cannot hold are written as ``null`` (NaN) and the strings ``"inf"`` /
 ``"-inf"``. A torn last line (the writer died mid-write) is skipped with a warning; any other bad
-line is an error naming the file and line. Nothing is ever pickled.
+line is an error naming the file and line. A record of a kind this version does not know (a newer
+writer's) is skipped, so that a log with new kinds of record still loads. Nothing is ever pickled.
 
 This module never imports :class:`~losswidget.core.history.History` (which saves and loads through
 it): readers are given the class to fill, so the two modules form no circle.
@@ -25,6 +27,8 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
+
+from losswidget.core.events import Event
 
 FORMAT = "losswidget-history"
 VERSION = 1
@@ -84,6 +88,11 @@ def steps_line(train: Iterable[float], epoch: Iterable[int]) -> str:
     return json.dumps({"kind": "steps", "epoch": [int(e) for e in epoch], "train": encoded}) + "\n"
 
 
+def event_line(event: Any) -> str:
+    """A :class:`~losswidget.core.events.Event` as its ``event`` record."""
+    return json.dumps(event.record()) + "\n"
+
+
 def write_jsonl(history: Any, stream: TextIO) -> None:
     stream.write(header_line(history.name))
     for record in history.records():
@@ -92,6 +101,8 @@ def write_jsonl(history: Any, stream: TextIO) -> None:
     for start in range(0, history.n_steps, STEPS_PER_RECORD):
         stop = start + STEPS_PER_RECORD
         stream.write(steps_line(history.step_train[start:stop], history.step_epoch[start:stop]))
+    for event in history.events:
+        stream.write(event_line(event))
 
 
 class Header(NamedTuple):
@@ -125,8 +136,9 @@ def _rule_value(value: Any) -> float:
 
 
 def apply_record(history: Any, record: Any) -> None:
-    """Add one parsed record (an epoch or steps record) to ``history``; an ``end`` record adds
-    nothing. ValueError or TypeError for a record that is not one (a follower says so and goes on)."""
+    """Add one parsed record (an epoch, steps or event record) to ``history``; an ``end`` record, or
+    one of a kind a newer losswidget writes, adds nothing. ValueError or TypeError for a record that
+    is not one (a follower says so and goes on)."""
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
     kind = record.get("kind")
@@ -142,10 +154,11 @@ def apply_record(history: Any, record: Any) -> None:
         if not all(isinstance(e, int) and not isinstance(e, bool) for e in epoch):
             raise ValueError("step epochs must be integers")
         history.log_steps([decode_number(v) for v in train], epoch)
-    elif kind == "end":
-        pass  # the end of one loop (written by a monitor): no values; watchers read it
-    else:
+    elif kind == "event":
+        history.events.append(Event.from_record(record))
+    elif not isinstance(kind, str):
         raise ValueError(f"unknown record kind {kind!r}")
+    # "end" (one loop's end: watchers read it), or a kind of a newer losswidget: no values here
 
 
 DATA_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)  # what odd content can raise while parsing

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.core.history_jsonl import STEPS_PER_RECORD, end_line, epoch_line, header_line, steps_line
+from losswidget.core.history_jsonl import STEPS_PER_RECORD, end_line, epoch_line, event_line, header_line, steps_line
 from losswidget.core.validate import check_path, check_regular_file
 
 try:
@@ -111,6 +111,10 @@ class HistoryWriter:
         while (candidate := path.with_name(f"{stem}.run{number}.jsonl")).exists():
             number += 1
         return cls(candidate, name, rule)
+
+    def write_event(self, event: Any) -> None:
+        """A learning-rate change, a pause, a resume: its own record (``event_line``)."""
+        self._write(event_line(event))
 
     def write_end(self, outcome: str, stop_code: str | None) -> None:
         """Mark the end of a training loop (a later loop may append more epochs)."""

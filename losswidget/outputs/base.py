@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,10 @@ class Output:
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         """Step losses (float64; NaN for a gap), the epoch of each, and the run's index of the first
         (steps are numbered from 0 in each run)."""
+
+    def event(self, event: Any) -> None:
+        """Something happened to the run (a :class:`~losswidget.core.events.Event`: a learning-rate change,
+        a pause, a resume), applied at ``event.step`` of ``event.epoch``."""
 
     def end(self, outcome: str, stop_code: str | None) -> None:
         """A training loop ended (another may follow in the same run): why, in words and as a code."""

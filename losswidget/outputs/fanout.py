@@ -125,6 +125,9 @@ class Outputs:
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         self._each("steps", lambda: (losses.copy(), epochs.copy(), first))
 
+    def event(self, event: Any) -> None:
+        self._each("event", event)
+
     def end(self, outcome: str, stop_code: str | None) -> None:
         """A loop ended: once every output has its records (``run.finish()`` may follow), within the bound."""
         self._each("end", lambda: (outcome, stop_code))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,10 @@ class JsonlLog(Output):
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         if self.writer is not None:
             self.writer.write_steps(losses, epochs)
+
+    def event(self, event: Any) -> None:
+        if self.writer is not None:
+            self.writer.write_event(event)
 
     def end(self, outcome: str, stop_code: str | None) -> None:
         if self.writer is not None:

@@ -24,6 +24,7 @@ from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
 from losswidget.run.redraw import DRAW_BUDGET
 from losswidget.run.status import StatusSnapshot, detail_lines, progress_of, status_lines
+from losswidget.run.steering import steering_sentence
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
 
@@ -112,7 +113,9 @@ class ChartFeed:
         status then says the epoch they saw. While it is too early to tell, at every new value (a short
         history is cheap, and "0 epochs so far" beside a chart of epochs 0-7 said the opposite)."""
         loop = self._loop
-        notes = tuple(note for note in (self._best.file_problem(), *self._recorder.outputs.problems()) if note)
+        steering = steering_sentence(loop.paused_at, self._recorder.history.events)
+        notes = (steering, self._best.file_problem(), *self._recorder.outputs.problems())
+        notes = tuple(note for note in notes if note)
         history, stopper, settings = self._recorder.history, self._stopper, self._settings
         key = (len(history), history.val[-1] if len(history) else None)
         now = time.monotonic()

@@ -38,13 +38,24 @@ class Loop:
         self.epochs_done = 0
         self.started = 0.0
         self.outcome: str | None = None
+        self.paused_at: tuple[int, int] | None = None  # (epoch, step) while a pause holds the loop
+        self._paused_since: float | None = None
         # How the user loads the best weights after a loop that ran to its end (fit's own monitor:
         # the caller holds no monitor, so fit says it another way).
         self.restore_hint = "monitor.restore_best() loads its weights"
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        """Seconds this loop has trained: its pauses left out, so the ETA's pace is the training's."""
+        return (time.monotonic() if self._paused_since is None else self._paused_since) - self.started
+
+    def pause_began(self, at: tuple[int, int]) -> None:
+        self.paused_at, self._paused_since = at, time.monotonic()
+
+    def pause_ended(self) -> None:
+        if self._paused_since is not None:
+            self.started += time.monotonic() - self._paused_since
+        self.paused_at = self._paused_since = None
 
     def refuse_a_second(self) -> None:
         if self.active:

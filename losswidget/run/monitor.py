@@ -11,7 +11,8 @@
   weights; :class:`~losswidget.run.guards.TeachingGuards`: train()/eval() warnings;
 - :class:`~losswidget.run.display.Display`: the view, the control channel and the frame clock;
 - the faces: ``step_path`` (``log_step``), ``facts_face`` (what a user reads), ``runs_face``
-  (earlier runs, background training), ``settings_face`` (the settings as properties).
+  (earlier runs, background training), ``settings_face`` (the settings as properties), ``steer_face``
+  (stop, pause, resume, the learning rate: :class:`~losswidget.run.steering.Steering` applies them).
 
 Threads: the loop's thread (main, or a background one with :meth:`start`) draws; ``log`` and
 ``log_step`` may come from any thread (README, "Guarantees"). Widget handlers (kernel subshells)
@@ -51,6 +52,8 @@ from losswidget.run.requests import WatcherRequests
 from losswidget.run.runs_face import RunsFace
 from losswidget.run.settings_face import SettingsFace
 from losswidget.run.status import StatusSnapshot
+from losswidget.run.steer_face import SteerFace
+from losswidget.run.steering import Steering
 from losswidget.run.step_path import StepPath
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
@@ -59,7 +62,7 @@ from losswidget.views.base import Controls
 __all__ = ["LiveLossMonitor"]
 
 
-class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
+class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
     """A live chart of train/validation loss around a PyTorch loop, with early stopping.
 
     >>> monitor = LiveLossMonitor(patience=5, smoothing=3, model=model)   # doctest: +SKIP
@@ -136,6 +139,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._controls = Controls(self.settings, self._press_stop, self.__repr__)
         self._decision = Decision(self._stopper, self._best, self._stop)
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
+        self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
+        self._controls.steering = None if self._steering.unavailable else self._steering
         self._background = Background()
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
@@ -234,13 +239,6 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
         self._maybe_frame()
         return self.should_stop
 
-    def stop(self, reason: str | None = None) -> None:
-        """Ask the loop to stop at the end of the current epoch. Safe from any thread."""
-        if reason is not None and not isinstance(reason, str):
-            raise TypeError(f"'reason' must be a string or None: {reason!r}")
-        self._stop.request(StopReason.USER, reason or sentence("stop()"), self._recorder.current_epoch)
-        self._request_redraw()
-
     def restore_best(self) -> int:
         """Load the best epoch's weights into the model; returns that epoch."""
         if self.model is None:
@@ -273,12 +271,9 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace):
     # -- internals ---------------------------------------------------------------------
 
     def _check_requests(self) -> None:
-        """A watcher's requests from the control file (another process)."""
+        """A watcher's requests from the control file (another process); then steering's (a pause holds here)."""
         self._requests.apply(self._recorder.current_epoch, self._display.sync_controls)
-
-    def _press_stop(self) -> None:
-        self._stop.request(StopReason.USER, sentence("button"), self._recorder.current_epoch)
-        self._request_redraw()
+        self._steer()
 
     def _on_interrupt(self) -> None:
         self._stop.request(StopReason.INTERRUPTED, sentence("interrupt"), self._recorder.current_epoch)

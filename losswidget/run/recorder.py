@@ -38,9 +38,10 @@ class StepBuffer:
     one copy). ``tensor_type``: ``torch.Tensor`` once one was logged (the fast paths' test).
     ``alias_device``: a fresh device loss may be kept as it is (false once one was changed in place
     after it was logged: every device value is copied from then on). ``until_clock``: steps left
-    until ``log_step`` reads the clock."""
+    until ``log_step`` reads the clock. ``steer``: a learning-rate change or a pause is pending
+    (:mod:`losswidget.run.steering`), the one flag ``log_step`` reads for them."""
 
-    __slots__ = ("alias_device", "has_tensors", "tensor_type", "until_clock", "values")
+    __slots__ = ("alias_device", "has_tensors", "steer", "tensor_type", "until_clock", "values")
 
     def __init__(self) -> None:
         self.values: list[Any] = []
@@ -48,6 +49,7 @@ class StepBuffer:
         self.tensor_type: type | None = None
         self.alias_device = True
         self.until_clock = 1
+        self.steer = False
 
 
 class Recorder:

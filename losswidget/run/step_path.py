@@ -32,6 +32,7 @@ class StepPath:
     _guards: Any
     _check_requests: Any
     _draw: Any
+    _steer: Any
 
     def log_step(self, train: Any) -> bool:
         """Record one optimisation step's training loss. Returns ``should_stop``.
@@ -64,8 +65,10 @@ class StepPath:
             value = self._recorder.step_value(train)
         steps.values.append(value)
         steps.until_clock -= 1
-        if steps.until_clock <= 0:  # the per-step path's only test: no clock read per step
+        if steps.until_clock <= 0:  # no clock read per step
             self._read_clock()
+        if steps.steer:  # a learning-rate change or a pause is pending (run/steering.py)
+            self._steer()
         return self._stop.requested
 
     def _read_clock(self) -> None:
@@ -85,6 +88,8 @@ class StepPath:
         now = time.perf_counter()
         if now >= self._display.clock.next_check_at:
             self._between_steps(now)
+        if self._steps.steer:
+            self._steer()
         return self._stop.requested
 
     def _between_steps(self, now: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from losswidget.chart.frame import Frame
 from losswidget.chart.settings import ChartSettings
@@ -22,6 +22,9 @@ class Controls:
     settings: ChartSettings
     stop: Callable[[], None]  # the Stop button: sets a flag, nothing more
     describe: Callable[[], str]  # a one-line text of the run, for text/plain outputs
+    # Pause, Resume and the learning rate (run/steering.Steering): request_pause/request_resume/
+    # request_rate(value, factor, source), pause_wanted, optimizer; requests only, like stop
+    steering: Any = None
 
 
 class View(Protocol):

@@ -84,6 +84,9 @@ def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
         (epoch, text, COLORS[kind], epoch > middle) for kind, epoch, text in marker_labels(frame) if epoch is not None
     ]
     labels += [(epoch, change_text(ratio), COLORS["rate"], prefer_left) for epoch, ratio in frame.rate_changes]
+    for x, text in frame.pauses:  # where steering held the run
+        panel.vertical(x, COLORS["note"], width=1.5, dash="2 3")
+        labels.append((x, text, COLORS["note"], False))
     for epoch, text, color, left_side in labels:
         x, anchor, baseline = panel.placed(float(panel.px(epoch)), text, rows, left_side)
         panel.text(x, baseline, text, color, anchor)
@@ -205,5 +208,7 @@ def describe(frame: Frame) -> str:
     if frame.rate_changes:
         where = ", ".join(f"{frame.x_label} {epoch} ({change_text(ratio)})" for epoch, ratio in frame.rate_changes)
         words.append(f"The learning rate changed at {where}.")
+    if frame.pauses:
+        words.append(f"Paused at {', '.join(f'{frame.x_label} {x:g}' for x, _ in frame.pauses)}.")
     words += [line for line in frame.status if line.startswith(("Diagnosis", "Stopped", "Finished"))]
     return " ".join(words)

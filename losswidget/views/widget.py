@@ -19,6 +19,7 @@ from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.fast_send import can_send_directly, send_arrays
 from losswidget.views.layout import text_width
+from losswidget.views.pause_marks import PauseMarks
 from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
@@ -33,8 +34,8 @@ class WidgetView(ChartWidgets):
 
     def __init__(self, controls: Controls) -> None:
         super().__init__(controls)
-        self.rate_panel = RatePanel(self.height_scales)
-        self.figure.marks = [*self.figure.marks, *self.rate_panel.loss_chart_marks]
+        self.rate_panel, self.pause_marks = RatePanel(self.height_scales), PauseMarks(self.height_scales)
+        self.figure.marks = [*self.figure.marks, *self.rate_panel.loss_chart_marks, *self.pause_marks.marks]
         children = list(self.root.children)
         self.root.children = [*children[:3], self.rate_panel.figure, *children[3:]]  # under the metrics
         self._sent: dict[tuple[int, str], Any] = {}
@@ -129,7 +130,8 @@ class WidgetView(ChartWidgets):
         if self.y_axis.scale is not y_scale:
             scales = {"x": self.x_scale, "y": y_scale}
             for mark in self.marks:  # the vertical markers keep their own 0..1 height scale
-                if mark not in (self.verticals, self.stop_label, self.what_if_label, *self.rate_panel.loss_chart_marks):
+                kept = (*self.rate_panel.loss_chart_marks, *self.pause_marks.marks)
+                if mark not in (self.verticals, self.stop_label, self.what_if_label, *kept):
                     mark.scales = scales
             self.y_axis.scale = y_scale
         self._set(self.x_scale, min=float(frame.x_range[0]), max=float(frame.x_range[1]))
@@ -157,8 +159,10 @@ class WidgetView(ChartWidgets):
         render_past(self, frame, self._set)
         self._render_metrics(frame)
         self.rate_panel.render(frame, self._set, self._set_ticks)
+        self.pause_marks.render(frame, self._set)
         self._render_status(frame)
         self._render_stop(frame)
+        self.steer_buttons.render(frame.stop_control is None)
         size = "font-size: 24px" if frame.presentation else ""
         self._set(self.title, value=f'<b style="{size}">{html.escape(frame.title)}</b>' if frame.title else "")
         self._render_size(frame)

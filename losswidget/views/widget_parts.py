@@ -15,6 +15,7 @@ import numpy as np
 
 from losswidget.chart.marks import BAND
 from losswidget.views.base import Controls
+from losswidget.views.steer_buttons import SteerButtons
 from losswidget.views.style import BAND_OPACITY, COLORS, STEP_OPACITY
 
 TRAIN, VAL, BEST, STOP, WHAT_IF, PAST = (COLORS[k] for k in ("train", "val", "best", "stop", "what_if", "past"))
@@ -219,8 +220,10 @@ class ChartWidgets:
         self.details.set_title(0, "details")
         self.title = widgets.HTML(value="")
         self.legend = widgets.HTML(value="", layout=widgets.Layout(flex="1 1 auto", min_width="0"))
+        self.steer_buttons = SteerButtons(controls)
         self.controls = [
             self.stop_button,
+            *self.steer_buttons.widgets,
             self.smoothing_slider,
             self.patience_slider,
             self.log_toggle,

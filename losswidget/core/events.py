@@ -1,0 +1,87 @@
+"""What happened to a run besides its values: a learning-rate change, a pause, a resume.
+
+An event is a history record like an epoch (DESIGN.md, "Events"): the controls only request a
+change, the training thread applies it at a step or epoch boundary and records it here, with the
+epoch and the step it took effect at, the value before and after, and who asked. The history keeps
+them (``History.events``), the JSONL log writes each as an ``event`` record, the chart marks them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("lr", "pause", "resume")
+SOURCES = ("control", "api", "watcher")
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind``: "lr", "pause" or "resume"; ``epoch``: the epoch it happened in; ``step``: the
+    run's steps recorded before it (the first step it applies to); ``old``/``new``: the first
+    parameter group's learning rate before and after ("lr"; None otherwise); ``source``: "control"
+    (a button), "api" (a call) or "watcher" (a control file)."""
+
+    kind: str
+    epoch: int
+    step: int
+    old: float | None = None
+    new: float | None = None
+    source: str = "api"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"an event's 'kind' must be one of {', '.join(KINDS)}: {self.kind!r}")
+        if self.source not in SOURCES:
+            raise ValueError(f"an event's 'source' must be one of {', '.join(SOURCES)}: {self.source!r}")
+        for name in ("epoch", "step"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"an event's {name!r} must be a whole number >= 0: {value!r}")
+        for name in ("old", "new"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"an event's {name!r} must be a number or None: {value!r}")
+        if self.kind == "lr" and not all(v is not None and math.isfinite(v) and v > 0 for v in (self.old, self.new)):
+            raise ValueError(f"a learning-rate event needs positive finite 'old' and 'new': {self.old!r}, {self.new!r}")
+
+    @property
+    def label(self) -> str:
+        """How the chart marks it: "lr ×0.5", "paused", "resumed"."""
+        if self.kind == "lr":
+            return f"lr ×{self.new / self.old:.3g}"  # type: ignore[operator]
+        return "paused" if self.kind == "pause" else "resumed"
+
+    @property
+    def sentence(self) -> str:
+        """In words, for the status: "Learning rate 0.1 → 0.05 at epoch 3, step 120, by the control."."""
+        by = {"control": "the control", "api": "a call", "watcher": "a watcher"}[self.source]
+        where = f"at epoch {self.epoch}, step {self.step}, by {by}"
+        if self.kind == "lr":
+            return f"Learning rate {self.old:.3g} → {self.new:.3g} {where}."
+        return f"{'Paused' if self.kind == 'pause' else 'Resumed'} {where}."
+
+    def record(self) -> dict[str, Any]:
+        """The JSONL log's ``event`` record."""
+        return {
+            "kind": "event",
+            "event": self.kind,
+            "epoch": self.epoch,
+            "step": self.step,
+            "old": self.old,
+            "new": self.new,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Event:
+        """An ``event`` record read back; ValueError naming what is wrong."""
+        return cls(
+            record.get("event"),  # type: ignore[arg-type]
+            record.get("epoch"),  # type: ignore[arg-type]
+            record.get("step"),  # type: ignore[arg-type]
+            record.get("old"),
+            record.get("new"),
+            record.get("source"),  # type: ignore[arg-type]
+        )

@@ -1,0 +1,69 @@
+"""The steering buttons beside Stop: Pause/Resume, and the learning rate ×½ and ×2.
+
+Their handlers (on a kernel-subshell thread) only request, as Stop's does: the training thread
+applies a request at its next step (``losswidget.run.steering``). The buttons show what the controls'
+``steering`` says: a pause asked for, whether the optimizer's rate can be changed and what a change does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from losswidget.views.base import Controls
+
+PAUSE, RESUME = "Pause", "Resume"
+RATE_STEPS = ((0.5, "lr ×½"), (2.0, "lr ×2"))
+
+
+class SteerButtons:
+    def __init__(self, controls: Controls) -> None:
+        self._steering = controls.steering
+        self.pause_button = widgets.Button(
+            description=PAUSE,
+            icon="pause",
+            disabled=True,
+            tooltip="Hold the training at its next step; Resume goes on, Stop ends it",
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.pause_button.on_click(self._pause_pressed)
+        self.rate_buttons = []
+        for factor, label in RATE_STEPS:
+            button = widgets.Button(
+                description=label, disabled=True, layout=widgets.Layout(width="auto", display="none")
+            )
+            button.on_click(lambda button, factor=factor: self._steering.request_rate(None, factor, "control"))
+            self.rate_buttons.append(button)
+        # A view of something that is not a monitor's training (a watcher) has no steering to offer.
+        self.widgets = [] if self._steering is None else [self.pause_button, *self.rate_buttons]
+
+    def _pause_pressed(self, button: Any) -> None:
+        """On the kernel's subshell thread: request, and say so on the button at once."""
+        if self._steering.pause_wanted:
+            self._steering.request_resume("control")
+            button.description, button.icon = PAUSE, "pause"
+        else:
+            self._steering.request_pause("control")
+            button.description, button.icon = RESUME, "play"
+
+    def render(self, running: bool) -> None:
+        """``running``: a loop runs (the buttons act). Not cached: the click handler sets the pause
+        button too, so each value is compared with the widget's own."""
+        if self._steering is None:
+            return
+        paused = self._steering.pause_wanted and running
+        _set(self.pause_button, disabled=not running, description=RESUME if paused else PAUSE)
+        _set(self.pause_button, icon="play" if paused else "pause")
+        available, text = self._steering.rate_control()
+        for button in self.rate_buttons:
+            _set(button, disabled=not running, tooltip=text)
+            _set(button.layout, display=None if available else "none")
+
+
+def _set(widget: Any, **values: Any) -> None:
+    changed = {name: value for name, value in values.items() if getattr(widget, name) != value}
+    if changed:
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
