@@ -29,7 +29,7 @@ class Training:
     """A real run on its own thread: a small regression, ``log_step`` every step (or only ``log``
     each epoch), the weights of every epoch kept to check which ones come back."""
 
-    def __init__(self, monitor=None, per_step=True, epochs=6, steps=20, **options):
+    def __init__(self, monitor=None, per_step=True, epochs=6, steps=20, gate_at=None, **options):
         torch.manual_seed(0)
         self.model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.05)
@@ -37,6 +37,9 @@ class Training:
         self.monitor = monitor or lw.LiveLossMonitor(model=self.model, optimizer=self.optimizer, **options)
         self.per_step, self.epochs, self.steps = per_step, epochs, steps
         self.logged = 0  # steps (or epochs, without per-step logging) the loop has logged
+        # With gate_at: the loop waits after that many, until the test opens the gate (after its pause
+        # request), so that a fast machine cannot finish the run before the request is made.
+        self.gate_at, self.gate = gate_at, threading.Event()
         self.weights = {}
         self.error = None
         self.thread = threading.Thread(target=self._train, daemon=True)
@@ -55,14 +58,20 @@ class Training:
                         if self.monitor.log_step(train=loss):
                             break
                         self.logged += 1
+                        self._gate()
                 with torch.no_grad():
                     val = torch.nn.functional.mse_loss(self.model(x + 0.1), y).item()
                 self.monitor.log(train=loss.item(), val=val)
                 self.weights[epoch] = {k: v.clone() for k, v in self.model.state_dict().items()}
                 if not self.per_step:
                     self.logged += 1
+                    self._gate()
         except BaseException as error:  # the test thread says it
             self.error = error
+
+    def _gate(self):
+        if self.logged == self.gate_at:
+            assert self.gate.wait(WAIT), "the test never opened the gate"
 
     def start(self):
         self.thread.start()
@@ -79,18 +88,20 @@ def _paused(monitor):
 
 
 def test_pause_from_another_thread_holds_the_loop_and_resume_continues():
-    run = Training().start()
+    run = Training(gate_at=25).start()
     monitor = run.monitor
     _until(lambda: run.logged >= 25, "25 steps")
     pauser = threading.Thread(target=monitor.pause)
     pauser.start()
     pauser.join(timeout=WAIT)
+    run.gate.set()
     _until(lambda: _paused(monitor), "the loop to hold")
     held_at, elapsed = run.logged, monitor._loop.elapsed
     time.sleep(0.3)  # a bounded look: no step is logged while paused
     assert run.logged == held_at and monitor.paused
     assert monitor._loop.elapsed == elapsed  # the pause is left out of the elapsed time (and so of the ETA)
     (line,) = [line for line in monitor.status_lines if line.startswith("Paused")]
+    assert held_at == 25
     epoch, step = held_at // 20, held_at + 1  # held in the log_step of the step after held_at
     assert line.startswith(f"Paused at epoch {epoch}, step {step}:")
     threading.Thread(target=monitor.resume).start()
@@ -113,9 +124,13 @@ def test_the_pause_button_on_another_thread_pauses_and_resumes(monkeypatch):
     run = Training(display="widget", frame_rate=1000)
     run.monitor._display.ensure_view(run.monitor._controls)
     button = run.monitor._display.view.steer_buttons.pause_button
+    run.gate_at = 5
     run.start()
     _until(lambda: run.logged >= 5, "5 steps")
-    threading.Thread(target=button.click).start()  # as a kernel subshell delivers a click
+    clicker = threading.Thread(target=button.click)  # as a kernel subshell delivers a click
+    clicker.start()
+    clicker.join(timeout=WAIT)
+    run.gate.set()
     _until(lambda: _paused(run.monitor), "the loop to hold")
     held_at = run.logged
     _until(lambda: button.description == "Resume", "the button to say Resume")
@@ -134,10 +149,11 @@ def test_the_pause_button_on_another_thread_pauses_and_resumes(monkeypatch):
 
 
 def test_stop_while_paused_ends_the_run_at_once_with_the_best_weights_back():
-    run = Training().start()
+    run = Training(gate_at=50).start()
     monitor = run.monitor
     _until(lambda: run.logged >= 50, "50 steps")
     monitor.pause()
+    run.gate.set()
     _until(lambda: _paused(monitor), "the loop to hold")
     threading.Thread(target=monitor.stop).start()
     run.join()
@@ -151,10 +167,11 @@ def test_stop_while_paused_ends_the_run_at_once_with_the_best_weights_back():
 
 
 def test_without_per_step_logging_the_loop_holds_before_the_next_epoch():
-    run = Training(per_step=False, epochs=8, steps=5).start()
+    run = Training(per_step=False, epochs=8, steps=5, gate_at=2).start()
     monitor = run.monitor
     _until(lambda: run.logged >= 2, "2 epochs")
     monitor.pause()
+    run.gate.set()
     _until(lambda: _paused(monitor), "the loop to hold")
     held_at = run.logged
     time.sleep(0.3)
@@ -168,10 +185,11 @@ def test_without_per_step_logging_the_loop_holds_before_the_next_epoch():
 
 def test_the_learning_rate_changes_while_paused_and_events_reach_the_log_file(tmp_path):
     log = tmp_path / "run.jsonl"
-    run = Training(log_file=log).start()
+    run = Training(log_file=log, gate_at=10).start()
     monitor = run.monitor
     _until(lambda: run.logged >= 10, "10 steps")
     monitor.pause()
+    run.gate.set()
     _until(lambda: _paused(monitor), "the loop to hold")
     monitor.set_learning_rate(factor=0.5)  # applied by the paused training thread
     _until(lambda: monitor.learning_rate == 0.025, "the change while paused")

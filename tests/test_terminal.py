@@ -82,7 +82,7 @@ def test_a_terminal_gets_one_line_redrawn_and_a_record_at_the_end(columns):
     bests = [re.search(r"best \S+ at epoch \d+", line).group() for line in records]
     assert len(set(bests)) == len(bests), records
     assert len(records) <= 1 + elapsed / PRINT_INTERVAL, records
-    assert "demo: epoch 149 · train" in out and "best" in permanent[-5]
+    assert "demo: epoch 149 · train" in out and "best" in permanent[-4]  # the end's record
     assert permanent[-3].startswith("  Finished 150 epochs.")  # the same summary as everywhere
     assert permanent[-2].startswith("  Diagnosis:") and permanent[-1].startswith("  Keep the weights of epoch")
 
@@ -94,7 +94,7 @@ def test_a_pipe_gets_sparse_plain_lines():
     assert "\r" not in done.stdout
     lines = done.stdout.splitlines()
     progress = [line for line in lines if line.startswith("Epoch ")]  # then the end's line and summary
-    assert 2 <= len(progress) <= 1 + elapsed / PRINT_INTERVAL, progress  # bounded by the run's own time
+    assert 1 <= len(progress) <= 1 + elapsed / PRINT_INTERVAL, progress  # bounded by the run's own time
     assert len(lines) - len(progress) <= 8, lines
     assert lines[-3].startswith("Finished 150 epochs.") and lines[-2].startswith("  Diagnosis:")
 

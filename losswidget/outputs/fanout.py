@@ -126,7 +126,7 @@ class Outputs:
         self._each("steps", lambda: (losses.copy(), epochs.copy(), first))
 
     def event(self, event: Any) -> None:
-        self._each("event", event)
+        self._each("event", lambda: (event,))  # an event is frozen: one for every output
 
     def end(self, outcome: str, stop_code: str | None) -> None:
         """A loop ended: once every output has its records (``run.finish()`` may follow), within the bound."""
