@@ -27,7 +27,8 @@ import numpy as np
 
 from losswidget.core.validate import check_path
 from losswidget.files.log_writer import HistoryWriter
-from losswidget.outputs.base import Output, RunInfo
+from losswidget.outputs.base import RunInfo
+from losswidget.outputs.jsonl import WriterRecords
 
 __all__ = ["ClassFolder", "file_stem"]
 
@@ -70,7 +71,7 @@ def _check_settings(settings: Any) -> dict[str, Any]:
     return checked
 
 
-class ClassFolder(Output):
+class ClassFolder(WriterRecords):
     """Send a run to a class folder that a teacher's :class:`~losswidget.classroom.view.Classroom` reads.
 
     ``student``: the name shown to the class (default: the run's name, else the login name);
@@ -101,19 +102,6 @@ class ClassFolder(Output):
         except BaseException:
             self.path.unlink(missing_ok=True)
             raise
-
-    def epoch(self, epoch: int, values: Mapping[str, float], steps: int) -> None:
-        if self.writer is not None:
-            self.writer.write_epoch({"epoch": epoch, **values})
-
-    def end(self, outcome: str, stop_code: str | None) -> None:
-        if self.writer is not None:
-            self.writer.write_end(outcome, stop_code)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
 
     def failure(self, error: BaseException) -> str:
         return (

@@ -18,26 +18,15 @@ from losswidget.outputs.base import Output, RunInfo
 from losswidget.outputs.worker import error_text
 
 
-class JsonlLog(Output):
-    name = "log_file"
-    on_training_thread = True
+class WriterRecords(Output):
+    """An output whose records go to one :class:`HistoryWriter` (``self.writer``; None: nothing is
+    written): the epochs, the events and the loop's end, in the log file's format."""
 
-    def __init__(self, path: str | Path, run: RunInfo) -> None:
-        self.writer: HistoryWriter | None = HistoryWriter(path, run.name, dict(run.rule))  # raises on refusal
-        self.path = self.writer.path
-
-    def open(self, run: RunInfo) -> None:
-        if self.writer is None:  # the next run: a file of its own beside the first (x.run2.jsonl)
-            self.writer = HistoryWriter.beside(self.path, run.name, dict(run.rule))
-            self.path = self.writer.path
+    writer: HistoryWriter | None = None
 
     def epoch(self, epoch: int, values: Mapping[str, float], steps: int) -> None:
         if self.writer is not None:
             self.writer.write_epoch({"epoch": epoch, **values})
-
-    def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
-        if self.writer is not None:
-            self.writer.write_steps(losses, epochs)
 
     def event(self, event: Any) -> None:
         if self.writer is not None:
@@ -51,6 +40,24 @@ class JsonlLog(Output):
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+class JsonlLog(WriterRecords):
+    name = "log_file"
+    on_training_thread = True
+
+    def __init__(self, path: str | Path, run: RunInfo) -> None:
+        self.writer = HistoryWriter(path, run.name, dict(run.rule))  # raises on refusal
+        self.path = self.writer.path
+
+    def open(self, run: RunInfo) -> None:
+        if self.writer is None:  # the next run: a file of its own beside the first (x.run2.jsonl)
+            self.writer = HistoryWriter.beside(self.path, run.name, dict(run.rule))
+            self.path = self.writer.path
+
+    def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
+        if self.writer is not None:
+            self.writer.write_steps(losses, epochs)
 
     def failure(self, error: BaseException) -> str:
         reason = str(error) if isinstance(error, LogFileLost) else error_text(error)
