@@ -168,16 +168,8 @@ def test_without_a_torch_optimizer_the_control_says_why():
     assert monitor.history.events == []
 
 
-def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_training_thread(monkeypatch):
+def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_training_thread(quiet_comms):
     pytest.importorskip("bqplot")
-    comm = pytest.importorskip("comm")
-    from comm.base_comm import BaseComm
-
-    class QuietComm(BaseComm):
-        def publish_msg(self, *args, **kwargs):
-            pass
-
-    monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: QuietComm(*args, **kwargs))
     model, optimizer = _setup()
     monitor = lw.LiveLossMonitor(patience=None, display="widget", optimizer=optimizer)
     monitor._display.ensure_view(monitor._controls)  # the view a notebook would show, without a frontend
