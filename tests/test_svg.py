@@ -182,6 +182,21 @@ def test_earlier_runs_show_their_training_curve_and_metrics_too():
     assert svg.count(f'{gray} stroke-width="1"') == 1  # its training curve, thin
     assert svg.count(f'{gray} stroke-width="1.5" stroke-opacity="0.8" stroke-dasharray') == 1  # validation, dashed
     assert svg.count(f'{gray} stroke-width="1.2"') == 1  # its accuracy, in the metric panel
+
+
+def test_every_run_is_named_in_the_legend_the_current_one_too():
+    monitor = lw.LiveLossMonitor(patience=None, display="none", name="narrow")
+    for epoch in range(5):
+        monitor.log(train=1 / (epoch + 1), val=1.5 / (epoch + 1))
+    assert [entry.label for entry in monitor._build_frame().legend][:2] == ["train", "validation"]  # one run: no name
+    monitor.new_run("wider")
+    for epoch in range(5):
+        monitor.log(train=0.5 / (epoch + 1), val=0.9 / (epoch + 1))
+    frame = monitor._build_frame()
+    labels = [entry.label for entry in frame.legend]
+    assert "train, wider" in labels and "validation, wider" in labels and "narrow" in labels
+    svg = render_svg(frame)
+    assert "validation, wider" in svg and "narrow" in svg
     assert "earlier runs: dashed validation, thin solid train" in svg
 
 
@@ -197,7 +212,7 @@ def test_an_epochs_steps_are_centred_on_it_and_the_legend_says_so():
     for epoch in range(3):  # the epoch's mean is drawn at the mean x of its steps
         assert x[4 * epoch : 4 * epoch + 4].mean() == pytest.approx(epoch)
     labels = [entry.label for entry in frame.legend]
-    assert "train (epoch mean)" in labels and any("centred on its epoch" in label for label in labels)
+    assert labels[:2] == ["train (epoch mean)", "train, each step"]  # words, not jargon
 
 
 def test_smoothing_keeps_the_raw_curves_and_says_how_much_it_lags():
@@ -207,6 +222,9 @@ def test_smoothing_keeps_the_raw_curves_and_says_how_much_it_lags():
     frame = monitor._build_frame()
     notes = [entry.label for entry in frame.legend if entry.role == "note"]
     assert notes == ["smoothed: mean of the last 5 epochs (lags by 2 epochs); faint: raw"]
+    monitor.smoothing = 3
+    notes = [entry.label for entry in monitor._build_frame().legend if entry.role == "note"]
+    assert notes == ["smoothed: mean of the last 3 epochs (lags by 1 epoch); faint: raw"]  # one epoch, singular
     svg = render_svg(frame)
     assert svg.count('stroke-width="1" stroke-opacity="0.35"') == 2  # raw train and validation, faint
 

@@ -261,6 +261,7 @@ def build_frame(
             steps_shown=bool(steps_x.size),
             smoothing=smoothing,
             x_label=x_label,
+            run_name=title,
         ),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],

@@ -157,11 +157,14 @@ def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
     """What a trailing window does to a curve, in the legend: it lags by (window - 1) / 2 points."""
-    unit = "epochs" if x_label == "epoch" else "points"
-    return f"smoothed: mean of the last {smoothing} {unit} (lags by {(smoothing - 1) / 2:g} {unit}); faint: raw"
+    unit = "epoch" if x_label == "epoch" else "point"
+    lag = (smoothing - 1) / 2
+    return (
+        f"smoothed: mean of the last {smoothing} {unit}s (lags by {lag:g} {unit}{'' if lag == 1 else 's'}); faint: raw"
+    )
 
 
-STEPS_LABEL = "train, each step (an epoch's steps centred on its epoch)"
+STEPS_LABEL = "train, each step"
 PAST_NOTE = "earlier runs: dashed validation, thin solid train"
 
 
@@ -173,11 +176,15 @@ def legend(
     steps_shown: bool = False,
     smoothing: int = 1,
     x_label: str = "epoch",
+    run_name: str = "",
 ) -> list[LegendEntry]:
-    entries = [LegendEntry("train (epoch mean)" if steps_shown else "train", "train")]
+    """The legend's entries. Beside earlier runs the current run's curves carry its name too
+    ("train, run 2"), so every run drawn is named in the legend, not only in the title."""
+    suffix = f", {run_name}" if run_name and curves else ""
+    entries = [LegendEntry(("train (epoch mean)" if steps_shown else "train") + suffix, "train")]
     if steps_shown:
-        entries.append(LegendEntry(STEPS_LABEL, "steps"))
-    entries.append(LegendEntry("validation", "val"))
+        entries.append(LegendEntry(STEPS_LABEL + suffix, "steps"))
+    entries.append(LegendEntry("validation" + suffix, "val"))
     if band_shown:
         entries.append(LegendEntry(f"±{BAND:g} standard errors", "band"))
     if best_shown:
