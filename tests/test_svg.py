@@ -261,3 +261,17 @@ def test_a_loss_name_given_is_kept_and_a_bad_one_refused():
     monitor.metric_source = "training"
     monitor.log(train=1.0, acc=0.5, train_acc=0.4)
     assert monitor._build_frame().metric_labels == {"acc": "train acc", "train_acc": "train_acc"}
+
+
+def test_a_diverged_runs_log_axis_labels_a_few_decades_that_never_overlap():
+    monitor = lw.LiveLossMonitor(patience=None, display="none", check_finite=False)
+    monitor.settings.log_y = True
+    for epoch in range(20):  # from 1e-6 to 1e32: a run that blew up
+        monitor.log(train=1e-6 * 100.0**epoch, val=1e-5 * 100.0**epoch)
+    frame = monitor._build_frame()
+    values = frame.y_ticks.values
+    assert 3 <= len(values) <= 7
+    exponents = [math.log10(value) for value in values]
+    assert all(e.is_integer() for e in exponents) and len(set(np.diff(exponents))) == 1
+    labels = [box for box in text_boxes(render_svg(frame)) if box[0] in frame.y_ticks.labels()]
+    assert len(labels) == len(values) and not [(a, b) for a in labels for b in labels if a < b and overlaps(a, b)]

@@ -93,15 +93,24 @@ def linear_ticks(low: float, high: float, count: int) -> Ticks:
     return Ticks(values, f".{decimals}f" if decimals <= 4 else ".3g")
 
 
+LOG_TICK_LIMIT = 7  # labels on a log axis: a diverged run spans 40 decades, and 40 labels overlap
+_DECADE_STEPS = (1, 2, 3, 5, 10, 20, 25, 50, 100)
+
+
 def log_ticks(low: float, high: float) -> Ticks:
-    """Decades inside [low, high] (and 2 and 5 times them when fewer than three decades fit)."""
+    """Decades inside [low, high] (and 2 and 5 times them when fewer than three decades fit); when
+    more than LOG_TICK_LIMIT decades fit, every k-th decade (1e-06, 1e+00, 1e+06, ...)."""
     if not (0 < low < high and math.isfinite(high)):
         return Ticks()
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    for multiples in ((1,), (1, 2, 5)):
+    for multiples in ((1,), (1, 2, 5), (1, 3)):
         ticks = [m * 10.0**k for k in range(first, last + 1) for m in multiples]
         ticks = [t for t in ticks if low * (1 - 1e-6) <= t <= high * (1 + 1e-6)]
-        if len(ticks) >= 3:
+        if multiples == (1,) and len(ticks) > LOG_TICK_LIMIT:
+            exponents = [round(math.log10(t)) for t in ticks]
+            every = next(k for k in _DECADE_STEPS if sum(e % k == 0 for e in exponents) <= LOG_TICK_LIMIT)
+            ticks = [t for t, e in zip(ticks, exponents) if e % every == 0]
+        if 3 <= len(ticks) <= LOG_TICK_LIMIT:
             return Ticks(tuple(ticks), ".3g")
     return linear_ticks(low, high, LOSS_TICKS)
 
