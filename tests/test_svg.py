@@ -147,10 +147,16 @@ def test_a_name_longer_than_the_image_is_shortened_inside_it_and_still_told_apar
 
 def test_the_best_label_at_the_right_edge_stays_inside_the_plot():
     frame = many_runs_monitor([], epochs=60)._build_frame()
-    assert frame.best[0] == 59 and frame.x_range[1] == 59  # the best epoch is the plot's right edge
-    boxes = text_boxes(render_svg(frame))
+    assert frame.best[0] == 59 and 59.5 <= frame.x_range[1] <= 61  # the best epoch is the last: room beside it
+    svg = render_svg(frame)
+    boxes = text_boxes(svg)
     (best,) = [box for box in boxes if box[0] == "best: epoch 59"]
     assert 0 < best[1] and best[3] <= 720 - 20  # inside the plot (its right edge)
+    from losswidget.views.style import COLORS
+
+    diamonds = [e.get("d") for e in parse(svg).iter() if e.tag.endswith("path") and e.get("fill") == COLORS["best"]]
+    xs = [float(point.split(",")[0].lstrip("ML")) for d in diamonds for point in d.replace(" Z", "").split()]
+    assert len(diamonds) == 2 and max(xs) <= 720 - 20  # the plot's whole diamond (and the legend's), not cut in half
 
 
 def test_axis_titles_clear_of_their_tick_labels():
