@@ -281,3 +281,13 @@ def test_a_diverged_runs_log_axis_labels_a_few_decades_that_never_overlap():
     assert all(e.is_integer() for e in exponents) and len(set(np.diff(exponents))) == 1
     labels = [box for box in text_boxes(render_svg(frame)) if box[0] in frame.y_ticks.labels()]
     assert len(labels) == len(values) and not [(a, b) for a in labels for b in labels if a < b and overlaps(a, b)]
+
+
+def test_an_accuracy_ending_near_one_gets_the_one_tick():
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in range(12):
+        monitor.log(train=1 / (epoch + 1), val=1.2 / (epoch + 1), acc=min(0.99, 0.6 + 0.04 * epoch))
+    frame = monitor._build_frame()
+    assert frame.metric_ticks.labels()[-1] == "1.0" and frame.metric_range[1] >= 1.0  # the top, labelled
+    assert frame.metric_ticks.values[0] <= 0.6 <= frame.metric_range[0] + 0.05  # the bottom unchanged
+    assert ">1.0</text>" in render_svg(frame)

@@ -18,6 +18,7 @@ MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn
 LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
 METRIC_TICKS = 3  # and on the ~150 px metric panel
 EPOCH_TICKS = 5
+NEAR_TICK = 0.2  # a metric within this share of a tick step of the next round value: the axis reaches it
 BAND = CLEAR  # the validation band's half-width, in standard errors: where the status calls a change real
 
 
@@ -136,6 +137,13 @@ def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
         low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
     ticks = nice_ticks(low, high, METRIC_TICKS)
     low, high = min(low, ticks[0]), max(high, ticks[-1])
+    inner = linear_ticks(low, high, METRIC_TICKS).values
+    if len(inner) >= 2:  # data that nearly reaches the next round value (0.99 by 1.0) gets its tick
+        step = inner[1] - inner[0]
+        if 0 < inner[0] - low and inner[0] - step >= low - NEAR_TICK * step:
+            low = inner[0] - step
+        if 0 < high - inner[-1] and inner[-1] + step <= high + NEAR_TICK * step:
+            high = inner[-1] + step
     pad = 0.03 * (high - low)
     return (low - pad, high + pad), linear_ticks(low, high, METRIC_TICKS)
 
