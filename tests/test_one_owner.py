@@ -218,7 +218,7 @@ def test_the_widget_and_the_saved_picture_show_the_same_ticks_legend_and_runs(lo
     assert (view.metric_y.min, view.metric_y.max) == pytest.approx(frame.metric_range)
 
     labels = [entry.label for entry in frame.legend]
-    assert labels == ["train", "validation", "best epoch", "run 1 (train only)"]  # it showed train: it says so
+    assert labels == ["train, second", "validation, second", "best epoch", "run 1 (train only)"]  # every run named
     for label in labels:
         assert label in view.legend.value and f">{label}</text>" in svg
     assert list(view.past_train.labels) == ["run 1 (train only)"]

@@ -147,10 +147,16 @@ def test_a_name_longer_than_the_image_is_shortened_inside_it_and_still_told_apar
 
 def test_the_best_label_at_the_right_edge_stays_inside_the_plot():
     frame = many_runs_monitor([], epochs=60)._build_frame()
-    assert frame.best[0] == 59 and frame.x_range[1] == 59  # the best epoch is the plot's right edge
-    boxes = text_boxes(render_svg(frame))
+    assert frame.best[0] == 59 and 59.5 <= frame.x_range[1] <= 61  # the best epoch is the last: room beside it
+    svg = render_svg(frame)
+    boxes = text_boxes(svg)
     (best,) = [box for box in boxes if box[0] == "best: epoch 59"]
     assert 0 < best[1] and best[3] <= 720 - 20  # inside the plot (its right edge)
+    from losswidget.views.style import COLORS
+
+    diamonds = [e.get("d") for e in parse(svg).iter() if e.tag.endswith("path") and e.get("fill") == COLORS["best"]]
+    xs = [float(point.split(",")[0].lstrip("ML")) for d in diamonds for point in d.replace(" Z", "").split()]
+    assert len(diamonds) == 2 and max(xs) <= 720 - 20  # the plot's whole diamond (and the legend's), not cut in half
 
 
 def test_axis_titles_clear_of_their_tick_labels():
@@ -182,6 +188,21 @@ def test_earlier_runs_show_their_training_curve_and_metrics_too():
     assert svg.count(f'{gray} stroke-width="1"') == 1  # its training curve, thin
     assert svg.count(f'{gray} stroke-width="1.5" stroke-opacity="0.8" stroke-dasharray') == 1  # validation, dashed
     assert svg.count(f'{gray} stroke-width="1.2"') == 1  # its accuracy, in the metric panel
+
+
+def test_every_run_is_named_in_the_legend_the_current_one_too():
+    monitor = lw.LiveLossMonitor(patience=None, display="none", name="narrow")
+    for epoch in range(5):
+        monitor.log(train=1 / (epoch + 1), val=1.5 / (epoch + 1))
+    assert [entry.label for entry in monitor._build_frame().legend][:2] == ["train", "validation"]  # one run: no name
+    monitor.new_run("wider")
+    for epoch in range(5):
+        monitor.log(train=0.5 / (epoch + 1), val=0.9 / (epoch + 1))
+    frame = monitor._build_frame()
+    labels = [entry.label for entry in frame.legend]
+    assert "train, wider" in labels and "validation, wider" in labels and "narrow" in labels
+    svg = render_svg(frame)
+    assert "validation, wider" in svg and "narrow" in svg
     assert "earlier runs: dashed validation, thin solid train" in svg
 
 
@@ -197,7 +218,7 @@ def test_an_epochs_steps_are_centred_on_it_and_the_legend_says_so():
     for epoch in range(3):  # the epoch's mean is drawn at the mean x of its steps
         assert x[4 * epoch : 4 * epoch + 4].mean() == pytest.approx(epoch)
     labels = [entry.label for entry in frame.legend]
-    assert "train (epoch mean)" in labels and any("centred on its epoch" in label for label in labels)
+    assert labels[:2] == ["train (epoch mean)", "train, each step"]  # words, not jargon
 
 
 def test_smoothing_keeps_the_raw_curves_and_says_how_much_it_lags():
@@ -207,6 +228,9 @@ def test_smoothing_keeps_the_raw_curves_and_says_how_much_it_lags():
     frame = monitor._build_frame()
     notes = [entry.label for entry in frame.legend if entry.role == "note"]
     assert notes == ["smoothed: mean of the last 5 epochs (lags by 2 epochs); faint: raw"]
+    monitor.smoothing = 3
+    notes = [entry.label for entry in monitor._build_frame().legend if entry.role == "note"]
+    assert notes == ["smoothed: mean of the last 3 epochs (lags by 1 epoch); faint: raw"]  # one epoch, singular
     svg = render_svg(frame)
     assert svg.count('stroke-width="1" stroke-opacity="0.35"') == 2  # raw train and validation, faint
 
@@ -243,3 +267,27 @@ def test_a_loss_name_given_is_kept_and_a_bad_one_refused():
     monitor.metric_source = "training"
     monitor.log(train=1.0, acc=0.5, train_acc=0.4)
     assert monitor._build_frame().metric_labels == {"acc": "train acc", "train_acc": "train_acc"}
+
+
+def test_a_diverged_runs_log_axis_labels_a_few_decades_that_never_overlap():
+    monitor = lw.LiveLossMonitor(patience=None, display="none", check_finite=False)
+    monitor.settings.log_y = True
+    for epoch in range(20):  # from 1e-6 to 1e32: a run that blew up
+        monitor.log(train=1e-6 * 100.0**epoch, val=1e-5 * 100.0**epoch)
+    frame = monitor._build_frame()
+    values = frame.y_ticks.values
+    assert 3 <= len(values) <= 7
+    exponents = [math.log10(value) for value in values]
+    assert all(e.is_integer() for e in exponents) and len(set(np.diff(exponents))) == 1
+    labels = [box for box in text_boxes(render_svg(frame)) if box[0] in frame.y_ticks.labels()]
+    assert len(labels) == len(values) and not [(a, b) for a in labels for b in labels if a < b and overlaps(a, b)]
+
+
+def test_an_accuracy_ending_near_one_gets_the_one_tick():
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in range(12):
+        monitor.log(train=1 / (epoch + 1), val=1.2 / (epoch + 1), acc=min(0.99, 0.6 + 0.04 * epoch))
+    frame = monitor._build_frame()
+    assert frame.metric_ticks.labels()[-1] == "1.0" and frame.metric_range[1] >= 1.0  # the top, labelled
+    assert frame.metric_ticks.values[0] <= 0.6 <= frame.metric_range[0] + 0.05  # the bottom unchanged
+    assert ">1.0</text>" in render_svg(frame)

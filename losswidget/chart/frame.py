@@ -218,8 +218,11 @@ def build_frame(
     candidates = [1.0, float(history.last_epoch or 0), float(open_epoch or 0)]
     candidates += [float(curve.epochs[-1]) for curve in curves if curve.epochs.size]
     # Room to grow, without squeezing the curves into a corner of a 1000-epoch axis.
-    last = epoch_axis_end(max(candidates), planned_last)
     first = -0.5 if steps_x.size and steps_x.min() < 0 else 0.0  # epoch 0's steps are centred on 0
+    # Room beyond the last epoch drawn (half an epoch, or 2 % of the axis: ~12 px), so its steps, its
+    # dot and a best-epoch diamond there stay whole instead of cut by the plot's edge.
+    room = max(0.5, 0.02 * (max(candidates) - first))
+    last = max(epoch_axis_end(max(candidates), planned_last), max(candidates) + room)
     past_metrics = [values for curve in curves for _, values in curve.metrics.values()]
     metric_range, metric_ticks = marks.metric_range([values for _, values in metrics.values()] + past_metrics)
     rates, rate_changes, rate_range, rate_ticks = rate_panel(history, kept)
@@ -261,6 +264,7 @@ def build_frame(
             steps_shown=bool(steps_x.size),
             smoothing=smoothing,
             x_label=x_label,
+            run_name=title,
         ),
         dots=epochs.size <= marks.MARKER_LIMIT,
         status=status or [],

@@ -18,6 +18,7 @@ MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn
 LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
 METRIC_TICKS = 3  # and on the ~150 px metric panel
 EPOCH_TICKS = 5
+NEAR_TICK = 0.2  # a metric within this share of a tick step of the next round value: the axis reaches it
 BAND = CLEAR  # the validation band's half-width, in standard errors: where the status calls a change real
 
 
@@ -93,15 +94,24 @@ def linear_ticks(low: float, high: float, count: int) -> Ticks:
     return Ticks(values, f".{decimals}f" if decimals <= 4 else ".3g")
 
 
+LOG_TICK_LIMIT = 7  # labels on a log axis: a diverged run spans 40 decades, and 40 labels overlap
+_DECADE_STEPS = (1, 2, 3, 5, 10, 20, 25, 50, 100)
+
+
 def log_ticks(low: float, high: float) -> Ticks:
-    """Decades inside [low, high] (and 2 and 5 times them when fewer than three decades fit)."""
+    """Decades inside [low, high] (and 2 and 5 times them when fewer than three decades fit); when
+    more than LOG_TICK_LIMIT decades fit, every k-th decade (1e-06, 1e+00, 1e+06, ...)."""
     if not (0 < low < high and math.isfinite(high)):
         return Ticks()
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    for multiples in ((1,), (1, 2, 5)):
+    for multiples in ((1,), (1, 2, 5), (1, 3)):
         ticks = [m * 10.0**k for k in range(first, last + 1) for m in multiples]
         ticks = [t for t in ticks if low * (1 - 1e-6) <= t <= high * (1 + 1e-6)]
-        if len(ticks) >= 3:
+        if multiples == (1,) and len(ticks) > LOG_TICK_LIMIT:
+            exponents = [round(math.log10(t)) for t in ticks]
+            every = next(k for k in _DECADE_STEPS if sum(e % k == 0 for e in exponents) <= LOG_TICK_LIMIT)
+            ticks = [t for t, e in zip(ticks, exponents) if e % every == 0]
+        if 3 <= len(ticks) <= LOG_TICK_LIMIT:
             return Ticks(tuple(ticks), ".3g")
     return linear_ticks(low, high, LOSS_TICKS)
 
@@ -127,6 +137,13 @@ def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
         low, high = low - 0.5 * max(abs(low), 1e-3), high + 0.5 * max(abs(high), 1e-3)
     ticks = nice_ticks(low, high, METRIC_TICKS)
     low, high = min(low, ticks[0]), max(high, ticks[-1])
+    inner = linear_ticks(low, high, METRIC_TICKS).values
+    if len(inner) >= 2:  # data that nearly reaches the next round value (0.99 by 1.0) gets its tick
+        step = inner[1] - inner[0]
+        if 0 < inner[0] - low and inner[0] - step >= low - NEAR_TICK * step:
+            low = inner[0] - step
+        if 0 < high - inner[-1] and inner[-1] + step <= high + NEAR_TICK * step:
+            high = inner[-1] + step
     pad = 0.03 * (high - low)
     return (low - pad, high + pad), linear_ticks(low, high, METRIC_TICKS)
 
@@ -157,11 +174,14 @@ def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
     """What a trailing window does to a curve, in the legend: it lags by (window - 1) / 2 points."""
-    unit = "epochs" if x_label == "epoch" else "points"
-    return f"smoothed: mean of the last {smoothing} {unit} (lags by {(smoothing - 1) / 2:g} {unit}); faint: raw"
+    unit = "epoch" if x_label == "epoch" else "point"
+    lag = (smoothing - 1) / 2
+    return (
+        f"smoothed: mean of the last {smoothing} {unit}s (lags by {lag:g} {unit}{'' if lag == 1 else 's'}); faint: raw"
+    )
 
 
-STEPS_LABEL = "train, each step (an epoch's steps centred on its epoch)"
+STEPS_LABEL = "train, each step"
 PAST_NOTE = "earlier runs: dashed validation, thin solid train"
 
 
@@ -173,11 +193,15 @@ def legend(
     steps_shown: bool = False,
     smoothing: int = 1,
     x_label: str = "epoch",
+    run_name: str = "",
 ) -> list[LegendEntry]:
-    entries = [LegendEntry("train (epoch mean)" if steps_shown else "train", "train")]
+    """The legend's entries. Beside earlier runs the current run's curves carry its name too
+    ("train, run 2"), so every run drawn is named in the legend, not only in the title."""
+    suffix = f", {run_name}" if run_name and curves else ""
+    entries = [LegendEntry(("train (epoch mean)" if steps_shown else "train") + suffix, "train")]
     if steps_shown:
-        entries.append(LegendEntry(STEPS_LABEL, "steps"))
-    entries.append(LegendEntry("validation", "val"))
+        entries.append(LegendEntry(STEPS_LABEL + suffix, "steps"))
+    entries.append(LegendEntry("validation" + suffix, "val"))
     if band_shown:
         entries.append(LegendEntry(f"±{BAND:g} standard errors", "band"))
     if best_shown:
