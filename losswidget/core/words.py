@@ -57,12 +57,19 @@ GLOSSARY = {
 
 
 def number(value: float) -> str:
-    """Three significant digits, never in e-notation: "0.0039", "0.0000297", "12300"."""
+    """Three significant digits, never in e-notation: "0.0039", "0.0000297", "12300"; beyond a million
+    or below a millionth as a power of ten a class can read: "1.2 × 10^34" (a diverged run)."""
     if not math.isfinite(value):
         return str(value)
     if value == 0:
         return "0"
-    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    power = math.floor(math.log10(abs(value)))
+    if not -6 <= power < 6:
+        mantissa = round(value / 10.0**power, 1)
+        if abs(mantissa) >= 10:  # 9.96 rounds up to the next power
+            mantissa, power = mantissa / 10, power + 1
+        return f"{mantissa:.1f} × 10^{power}"
+    digits = max(0, 2 - power)
     text = f"{round(value, digits):.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
