@@ -243,3 +243,12 @@ def test_a_loss_name_given_is_kept_and_a_bad_one_refused():
     monitor.metric_source = "training"
     monitor.log(train=1.0, acc=0.5, train_acc=0.4)
     assert monitor._build_frame().metric_labels == {"acc": "train acc", "train_acc": "train_acc"}
+
+
+def test_a_lag_of_one_epoch_is_one_epoch_not_one_epochs():
+    """The review: "lags by 1 epochs" under a 3-epoch smoothing."""
+    monitor = lw.LiveLossMonitor(patience=None, display="none", smoothing=3)
+    for epoch in range(20):
+        monitor.log(train=1 / (epoch + 1), val=1.2 / (epoch + 1))
+    notes = [entry.label for entry in monitor._build_frame().legend if entry.role == "note"]
+    assert notes == ["smoothed: mean of the last 3 epochs (lags by 1 epoch); faint: raw"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losswidget.core.evidence import CLEAR
+from losswidget.core.words import quantity
 
 MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
 LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
@@ -157,8 +158,9 @@ def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
     """What a trailing window does to a curve, in the legend: it lags by (window - 1) / 2 points."""
-    unit = "epochs" if x_label == "epoch" else "points"
-    return f"smoothed: mean of the last {smoothing} {unit} (lags by {(smoothing - 1) / 2:g} {unit}); faint: raw"
+    unit = "epoch" if x_label == "epoch" else "point"
+    last, lag = quantity(smoothing, unit), quantity((smoothing - 1) / 2, unit)
+    return f"smoothed: mean of the last {last} (lags by {lag}); faint: raw"
 
 
 STEPS_LABEL = "train, each step (an epoch's steps centred on its epoch)"
