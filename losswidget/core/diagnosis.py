@@ -19,7 +19,9 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    fallen from the best epoch's value to its smoothed end by more than twice the wobble of that
    difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
    not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
-   the verdict starts "probably overfitting" and says why.
+   the verdict starts "probably overfitting" and says why. It quotes the raw rise, best epoch to last;
+   "memorising" only when sure (and beyond the sampling error, where known); after a learning-rate
+   cut since the best epoch, the training fall is said to follow the cut.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
    wobble and 2 %: validation has stopped improving and training has not, the moment early
