@@ -112,6 +112,8 @@ def test_the_demo_ended_by_early_stopping_while_training_still_falls_is_overfitt
     status = check_one_voice(monitor)
     assert re.search(r"training loss fell \d+ %", status[1]) and f"epoch {best}" in status[2]
     assert "plateau" not in " ".join(status).lower()
+    # The review: "memorising" beside a 2.2 % rise about one wobble in size; said softly now, with its size.
+    assert re.search(r"by [\d.]+ \(2.2 %\).*: the model may be starting to memorise", status[1]), status[1]
 
 
 def test_the_sampling_error_speaks_where_per_example_losses_were_logged():

@@ -20,8 +20,8 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
    not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
    the verdict starts "probably overfitting" and says why. It quotes the raw rise, best epoch to last;
-   "memorising" only when sure (and beyond the sampling error, where known); after a learning-rate
-   cut since the best epoch, the training fall is said to follow the cut.
+   "memorising" only when sure (that gap beyond twice the wobble, and the sampling error where
+   known); after a learning-rate cut since the best epoch, the training fall follows the cut.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
    wobble and 2 %: validation has stopped improving and training has not, the moment early
@@ -155,7 +155,7 @@ def _overfitting(
     # "Memorising" only where the verdict is sure: clearly beyond the wobble, and beyond the sampling
     # error where it is known; a falling training loss after a learning-rate cut is the cut's doing.
     cut = _cut_since(changes, best_epoch)
-    sure = not thin and (ev.sampling is None or ev.sampling.real)
+    sure = not thin and ev.in_wobbles(gap) >= CLEAR and (ev.sampling is None or ev.sampling.real)
     if cut is not None:
         reading = f"the training fall follows the learning-rate cut at epoch {cut}"
     else:
