@@ -119,3 +119,55 @@ def test_a_plateau_above_an_earlier_best_says_how_far_above_and_how_sure():
         r"\((far beyond|[\d.]+ ×) the wobble",
         found.message,
     )
+
+
+def _overfit_history(rates=None, se=None):
+    """A clean overfit: validation bottoms at epoch 20, then rises 0.04 per epoch; training keeps falling."""
+    history = lw.History()
+    for e in range(30):
+        values = {"train": 2.0 * math.exp(-e / 8), "val": 1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20)}
+        if rates is not None:
+            values["lr"] = rates[e]
+        if se is not None:
+            values["val_se"] = se
+        history.log_epoch(e, values)
+    return history
+
+
+def test_the_rise_is_quoted_once_as_the_raw_gap_best_to_last():
+    """The review: "risen ... by 0.317 (the smoothed rise)" beside "they beat the last epoch's by 0.346"
+    (the raw gap). The verdict now quotes the raw gap, the one the chart and the printed cells show."""
+    found = lw.diagnose(_overfit_history())
+    assert found.kind == "overfitting"
+    assert "by 0.36 (72 %)" in found.verdict, found.verdict  # 0.86 - 0.5: the last epoch's minus the best's
+
+
+def test_memorising_is_said_only_when_the_verdict_is_sure():
+    found = lw.diagnose(_overfit_history())  # 9 epochs, clearly beyond a zero wobble, no sampling error known
+    assert "the model is memorising the training data" in found.verdict
+    unsure = lw.diagnose(_overfit_history(se=0.5))  # a sampling error (unpaired) far larger than the rise
+    assert unsure.kind == "overfitting" and "within its sampling error" in unsure.message
+    assert "is memorising" not in unsure.message and "may be starting to memorise" in unsure.verdict
+    assert "unpaired" in unsure.message  # and says which test it used
+
+
+def test_a_learning_rate_cut_since_the_best_epoch_explains_the_falling_training_loss():
+    rates = [0.1] * 24 + [0.01] * 6  # cut at epoch 24, after the best epoch 20
+    found = lw.diagnose(_overfit_history(rates=rates))
+    assert found.kind == "overfitting", found.message
+    assert "memoris" not in found.verdict and "follows the learning-rate cut at epoch 24" in found.verdict
+
+
+def test_overfitting_begins_measures_the_training_fall_from_the_best_epoch_only():
+    """The review: "has not improved since its best at epoch 22, while training loss fell 9.1 % since
+    epoch 18": two reference epochs in one sentence. Validation level from epoch 10, best at 14."""
+    rng = np.random.default_rng(5)
+    e = np.arange(40)
+    val = np.where(e < 10, 1.0 - 0.05 * e, 0.5) + rng.normal(0, 0.003, 40)
+    val[14] = 0.49
+    train = 1.0 - 0.015 * e
+    found = lw.diagnose(history_of(train.tolist(), val.tolist()))
+    assert found.kind == "overfitting begins" and found.since_epoch == 14, found.message
+    assert len(re.findall(r"epoch \d+", found.verdict)) == 1, found.verdict
+    then, now = train[14], train[-5:].mean()
+    assert f"training loss fell {(then - now) / then * 100:.0f} % since then" in found.verdict, found.verdict

@@ -112,6 +112,8 @@ def test_the_demo_ended_by_early_stopping_while_training_still_falls_is_overfitt
     status = check_one_voice(monitor)
     assert re.search(r"training loss fell \d+ %", status[1]) and f"epoch {best}" in status[2]
     assert "plateau" not in " ".join(status).lower()
+    # The review: "memorising" beside a 2.2 % rise about one wobble in size; said softly now, with its size.
+    assert re.search(r"by [\d.]+ \(2.2 %\).*: the model may be starting to memorise", status[1]), status[1]
 
 
 def test_the_sampling_error_speaks_where_per_example_losses_were_logged():
@@ -123,7 +125,10 @@ def test_the_sampling_error_speaks_where_per_example_losses_were_logged():
     monitor = run_scripted(train, None, None, losses)
     status = check_one_voice(monitor)
     assert "Overfitting" in status[1]
-    assert re.search(r"standard errors of sampling error, so they should do better on new data", status[2])
+    assert re.search(
+        r"standard errors of sampling error \(paired, the same 300 examples\), so they should do better on new data",
+        status[2],
+    )
     assert re.search(r"sampling error \(paired, the same 300 examples\): a real rise", monitor.explain())
     # The same run with one number per epoch: the weights' claim says it cannot know.
     single = run_scripted(train, [float(np.mean(epoch)) for epoch in losses], None)
@@ -214,3 +219,17 @@ def test_the_widget_shows_three_sentences_and_the_numbers_one_click_away():
     assert view.details.get_title(0) == "details" and view.details.selected_index is None  # closed
     assert all(html.escape(line) in view.details_text.value for line in monitor.explain().splitlines())
     assert "Early stopping is off" in view.details_text.value and "Early stopping" not in view.status.value
+
+
+def test_a_run_that_early_stopping_ended_is_never_told_to_keep_training():
+    """The review: "Stopped: early stopping at epoch 23" followed by "Too early to tell ... Keep training
+    (or smooth the chart) and look again." Once the loop has ended, the action says to run more epochs."""
+    rng = np.random.default_rng(3)
+    val = 1.0 + rng.normal(0, 0.3, 12)  # wobbles too much to judge a trend; early stopping ends it
+    train = 1.0 + rng.normal(0, 0.3, 12)
+    monitor = run_scripted(train, val, patience=2)
+    status = monitor.status_lines
+    assert status[0].startswith("Stopped") and "Too early to tell" in status[1], status
+    everything = " ".join([*status, monitor.explain()])
+    assert "keep training" not in everything.lower(), everything
+    assert "run more epochs" in status[2], status

@@ -291,3 +291,12 @@ def test_an_accuracy_ending_near_one_gets_the_one_tick():
     assert frame.metric_ticks.labels()[-1] == "1.0" and frame.metric_range[1] >= 1.0  # the top, labelled
     assert frame.metric_ticks.values[0] <= 0.6 <= frame.metric_range[0] + 0.05  # the bottom unchanged
     assert ">1.0</text>" in render_svg(frame)
+
+
+def test_a_lag_of_one_epoch_is_one_epoch_not_one_epochs():
+    """The review: "lags by 1 epochs" under a 3-epoch smoothing."""
+    monitor = lw.LiveLossMonitor(patience=None, display="none", smoothing=3)
+    for epoch in range(20):
+        monitor.log(train=1 / (epoch + 1), val=1.2 / (epoch + 1))
+    notes = [entry.label for entry in monitor._build_frame().legend if entry.role == "note"]
+    assert notes == ["smoothed: mean of the last 3 epochs (lags by 1 epoch); faint: raw"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losswidget.core.evidence import CLEAR
+from losswidget.core.words import quantity
 
 MARKER_LIMIT = 60  # epochs beyond which per-epoch dots merge into a band: drawn as lines only
 LOSS_TICKS = 5  # round ticks on the loss axis: one about every 55 px of its ~280-300 px
@@ -175,10 +176,8 @@ def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
 def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
     """What a trailing window does to a curve, in the legend: it lags by (window - 1) / 2 points."""
     unit = "epoch" if x_label == "epoch" else "point"
-    lag = (smoothing - 1) / 2
-    return (
-        f"smoothed: mean of the last {smoothing} {unit}s (lags by {lag:g} {unit}{'' if lag == 1 else 's'}); faint: raw"
-    )
+    last, lag = quantity(smoothing, unit), quantity((smoothing - 1) / 2, unit)
+    return f"smoothed: mean of the last {last} (lags by {lag}); faint: raw"
 
 
 STEPS_LABEL = "train, each step"

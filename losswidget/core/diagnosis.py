@@ -19,7 +19,9 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    fallen from the best epoch's value to its smoothed end by more than twice the wobble of that
    difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
    not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
-   the verdict starts "probably overfitting" and says why.
+   the verdict starts "probably overfitting" and says why. It quotes the raw rise, best epoch to last;
+   "memorising" only when sure (that gap beyond twice the wobble, and the sampling error where
+   known); after a learning-rate cut since the best epoch, the training fall follows the cut.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
    wobble and 2 %: validation has stopped improving and training has not, the moment early
@@ -107,7 +109,15 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
     return None
 
 
-def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence) -> Diagnosis | None:
+def _cut_since(changes: list[tuple[int, float]], epoch: int) -> int | None:
+    """The epoch the learning rate was cut after ``epoch`` (a falling training loss follows it), or None."""
+    cuts = [at for at, ratio in changes if ratio < 1 and at > epoch]
+    return cuts[-1] if cuts else None
+
+
+def _overfitting(
+    epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence, changes: list
+) -> Diagnosis | None:
     rows = np.isfinite(val) & np.isfinite(train)
     if rows.sum() < 5 or ev.val is None or ev.train is None:
         return None
@@ -139,12 +149,22 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
     if units < CLEAR:
         thin.append(f"the rise {wobble_verdict(units)}")
     opening = f"probably overfitting ({'; '.join(thin)})" if thin else "overfitting"
+    # One size for the rise: the raw gap, best epoch to last (what the chart and the cells show).
+    gap = v[-1] - v[best]
+    sized = with_share(gap, v[best]) if gap > 0 else f"{with_share(rise, v[best])} smoothed"
+    # "Memorising" only where the verdict is sure: clearly beyond the wobble, and beyond the sampling
+    # error where it is known; a falling training loss after a learning-rate cut is the cut's doing.
+    cut = _cut_since(changes, best_epoch)
+    sure = not thin and ev.in_wobbles(gap) >= CLEAR and (ev.sampling is None or ev.sampling.real)
+    if cut is not None:
+        reading = f"the training fall follows the learning-rate cut at epoch {cut}"
+    else:
+        reading = f"the model {'is memorising' if sure else 'may be starting to memorise'} the training data"
     return said(
         "overfitting",
         best_epoch,
         f"{opening}: validation loss has risen for {after} epochs since the best epoch {best_epoch}, by "
-        f"{with_share(rise, v[best])}, while training loss fell {relative(t[best] - t[-1], t[best])}: the model "
-        "is memorising the training data",
+        f"{sized}, while training loss fell {relative(t[best] - t[-1], t[best])}: {reading}",
         f"validation {_g(v[best])} → {_g(v[-1])}, smoothed rise {_g(rise)}, {in_wobbles(units)} of "
         f"{_g(wobble)} per epoch; training {_g(t[best])} → {_g(t[-1])}",
         f"{keep(ev)[0].upper()}{keep(ev)[1:]}; {REMEDIES}",
@@ -153,7 +173,7 @@ def _overfitting(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window:
 
 
 def _overfitting_begins(
-    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int
+    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int, changes: list
 ) -> Diagnosis | None:
     """Validation has stopped improving while training still clearly falls since then (since the best
     epoch, or since validation went level if that came first): one raw value against the smoothed
@@ -170,11 +190,17 @@ def _overfitting_begins(
     drop = then - now
     if drop <= max(CLEAR * ev.train.wobble * math.sqrt(1 + 1 / window), 0.02 * abs(then)) or t[-1] >= then:
         return None
+    # One reference epoch in the sentence: the training fall is measured from the best epoch too.
+    at_best, since = np.flatnonzero(e == ev.best_epoch), f"since epoch {int(e[start[0]])}"
+    if at_best.size and float(t[at_best[0]]) > now:
+        then, drop, since = float(t[at_best[0]]), float(t[at_best[0]]) - now, "since then"
+    cut = _cut_since(changes, ev.best_epoch)
+    after_cut = f", after the learning-rate cut at epoch {cut}" if cut is not None else ""
     return said(
         "overfitting begins",
         ev.best_epoch,
         f"overfitting begins: validation loss has not improved since its best at epoch {ev.best_epoch}, while "
-        f"training loss fell {relative(drop, then)} since epoch {int(e[start[0]])}",
+        f"training loss fell {relative(drop, then)} {since}{after_cut}",
         f"best {_g(ev.best)}, now {_g(ev.latest)}: {ev.sureness(ev.rise)}; training {_g(then)} → {_g(now)} smoothed",
         f"{keep(ev)[0].upper()}{keep(ev)[1:]}: the gap opening between the curves is what the model memorises.",
     )
@@ -190,12 +216,12 @@ def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> 
         if not hasattr(history, attribute):
             raise TypeError(f"'history' must be a losswidget History: got {type(history).__name__}")
     changes = history_changes(history)
-    found = _diagnose(history, min_epochs, evidence, bool(changes))
+    found = _diagnose(history, min_epochs, evidence, changes)
     note = schedule_note(history, found.kind, changes)
     return replace(found, message=found.message + note) if note else found
 
 
-def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bool) -> Diagnosis:
+def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list) -> Diagnosis:
     epochs = np.asarray(history.epochs)
     train = np.asarray(history.train, dtype=np.float64)
     val = np.asarray(history.val, dtype=np.float64)
@@ -218,7 +244,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
         return diverged
     ev = read_evidence(history) if evidence is None else evidence
     if has_val:
-        overfitting = _overfitting(epochs, train, val, window, ev)
+        overfitting = _overfitting(epochs, train, val, window, ev, changes)
         if overfitting:
             return overfitting
 
@@ -235,7 +261,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
             "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
-        begins = _overfitting_begins(epochs, train, ev, flat_since, window)
+        begins = _overfitting_begins(epochs, train, ev, flat_since, window, changes)
         if begins:
             return begins
     if flat_since is not None:
@@ -256,7 +282,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, scheduled: bo
                     "learning rate.",
                 )
         return plateau(
-            epochs[finite], monitored[finite], monitored_name, flat_since, window, ev, has_val, scheduled, wobble
+            epochs[finite], monitored[finite], monitored_name, flat_since, window, ev, has_val, bool(changes), wobble
         )
     v = smooth(monitored[finite], window)
     span = min(v.size - 1, max(5, v.size // 4))

@@ -4,7 +4,7 @@ the sampling error for "do these weights generalise better?")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from losswidget.core.schedule import plateau_advice
 from losswidget.core.smoothing import smooth
 from losswidget.core.words import SAMPLING_ERROR, SPREAD, WOBBLE, in_wobbles, number, standard_errors, with_share
 
-__all__ = ["REMEDIES", "Diagnosis", "keep", "plateau", "said"]
+__all__ = ["REMEDIES", "Diagnosis", "ended", "keep", "plateau", "said"]
 
 # What overfitting calls for. Whether one of them helps this model is a comparison of runs, so it
 # is said with the run-to-run spread, never as a promise (DESIGN.md §8).
@@ -44,6 +44,18 @@ def said(kind: str, since: int | None, verdict: str, numbers: str, action: str, 
     return Diagnosis(kind, since, message, verdict[0].upper() + verdict[1:] + ".", action)
 
 
+def ended(found: Diagnosis) -> Diagnosis:
+    """``found`` read after its loop has ended (early stopping, Stop, the last epoch): "keep training"
+    cannot be done any more, so the action says to run more epochs instead."""
+    if not found.action.startswith("Keep training"):
+        return found
+    if found.kind == "insufficient data":
+        action = "The run has ended too early to judge the trend: run more epochs (a larger patience) and look again."
+    else:
+        action = "The run ended while the loss was still falling: run more epochs (a larger patience) to go further."
+    return replace(found, message=found.message.replace(found.action, action), action=action)
+
+
 def keep(ev: Evidence) -> str:
     """Which weights to keep, and how sure that they generalise better: only the sampling error (one
     loss per validation example) can say; the wobble cannot (DESIGN.md §8)."""
@@ -54,12 +66,18 @@ def keep(ev: Evidence) -> str:
             f"{head} (the best on this validation set; with one validation number per epoch its "
             f"{SAMPLING_ERROR} is unknown)"
         )
+    # Which test: paired (the same examples at both epochs, known only to the monitor that kept them)
+    # or unpaired (a history's val_se), so that two readings of one run say why they may differ.
+    how = f"paired, the same {test.n} examples" if test.paired else "unpaired, from the recorded val_se"
     if test.real:
         return (
             f"{head}: they beat the last epoch's by {with_share(test.rise, ev.best)}, "
-            f"{standard_errors(test.units)} of {SAMPLING_ERROR}, so they should do better on new data"
+            f"{standard_errors(test.units)} of {SAMPLING_ERROR} ({how}), so they should do better on new data"
         )
-    return f"{head} (the best on this validation set, though the last epoch's are within its {SAMPLING_ERROR})"
+    return (
+        f"{head} (the best on this validation set, though the last epoch's are within its {SAMPLING_ERROR}: "
+        f"{standard_errors(test.units)}, {how})"
+    )
 
 
 def plateau(

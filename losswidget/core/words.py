@@ -30,6 +30,7 @@ __all__ = [
     "WOBBLE",
     "in_wobbles",
     "number",
+    "quantity",
     "relative",
     "signed",
     "standard_errors",
@@ -72,6 +73,11 @@ def number(value: float) -> str:
     digits = max(0, 2 - power)
     text = f"{round(value, digits):.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def quantity(amount: float, noun: str) -> str:
+    """ "1 epoch", "2 epochs", "0.5 epochs", "1.5 points": the noun singular only for exactly one."""
+    return f"{amount:g} {noun}" if amount == 1 else f"{amount:g} {noun}s"
 
 
 def signed(value: float) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from losswidget.chart.frame import Progress, format_duration
 from losswidget.core.advice import Advice
-from losswidget.core.verdicts import Diagnosis
+from losswidget.core.verdicts import Diagnosis, ended
 from losswidget.core.words import GLOSSARY, number
 from losswidget.kernel.channel import REGIME_TEXT
 
@@ -120,12 +120,20 @@ def _diagnosis_head(s: StatusSnapshot) -> str:
     return f"Diagnosis at epoch {s.diagnosis_epoch}:" if stale else "Diagnosis:"
 
 
+def _read(s: StatusSnapshot) -> Diagnosis | None:
+    """The diagnosis as this snapshot says it: once the loop has ended, never "keep training"."""
+    if s.diagnosis is None or s.loop_active or not s.outcome:
+        return s.diagnosis
+    return ended(s.diagnosis)
+
+
 def todo_text(s: StatusSnapshot) -> str:
     """What to do: the diagnosis' advice, and the patience the wobble calls for while it learns."""
-    if s.diagnosis is None or not s.diagnosis.action:
+    found = _read(s)
+    if found is None or not found.action:
         return ""
     advice = s.advice.short(_patience(s), s.smoothing) if s.advice is not None else ""
-    return f"{s.diagnosis.action[:-1]}; {advice}." if advice else s.diagnosis.action
+    return f"{found.action[:-1]}; {advice}." if advice else found.action
 
 
 def status_lines(s: StatusSnapshot) -> list[str]:
@@ -152,7 +160,7 @@ def detail_lines(s: StatusSnapshot) -> list[str]:
     if s.advice is not None:
         lines.append(s.advice.text(_patience(s), s.smoothing))
     if s.diagnosis is not None:
-        lines.append(f"{_diagnosis_head(s)} {s.diagnosis.message}")
+        lines.append(f"{_diagnosis_head(s)} {_read(s).message}")
     if s.outcome:
         lines.append(s.outcome)
     elif s.stopping_message:

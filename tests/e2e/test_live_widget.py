@@ -145,7 +145,7 @@ print("CELL RETURNED")
     text = nb.wait_for_output("NEXT CELL RAN", timeout=60)
     assert "NEXT CELL RAN True" in text
     nb.wait_for_widget()
-    status = nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")
+    nb.wait_for_status(r"Epoch (1[2-9]|[2-9]\d)")
     assert "Training runs in the background" in nb.details()  # the folded numbers say which way clicks go
     nb.page.click('.losswidget button:has-text("Stop")')
     text = nb.wait_for_output("WAITED", timeout=20)
