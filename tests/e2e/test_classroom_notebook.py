@@ -22,7 +22,9 @@ def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab
         text = nb.wait_for_output("training loss fell from", timeout=120)
         assert "overfitting since epoch" in text
         first_chart = page.locator(".losswidget").first
-        status = first_chart.locator(".losswidget-status").inner_text()
+        # text_content: the chart may be scrolled out of view, where JupyterLab skips rendering it
+        # (content-visibility) and inner_text reads nothing.
+        status = first_chart.locator(".losswidget-status").text_content()
         assert re.search(r"Best validation loss [\d.]+ at epoch \d+", status)
         assert "validation loss has risen" in status and "memorising the training data" in status
         # The best-epoch marker: one diamond drawn in the chart, in the marker's colour.
