@@ -299,7 +299,7 @@ for epoch in monitor.epochs(60):
         monitor.log_step(train=30.0 / (epoch + 1) ** 2 + 0.3 + 0.01 * step)
     monitor.log(train=30.0 / (epoch + 1) ** 2 + 0.3, val=30.0 / (epoch + 1) ** 2 + 0.35 + 0.002 * (epoch - 8) ** 2,
                 acc=0.5 + 0.005 * epoch)
-    time.sleep(0.05)
+    time.sleep(0.12)  # ~7 s: long enough to watch the axis move on a busy machine
 print("ENDED", epoch)
 """
 
