@@ -145,6 +145,16 @@ class Notebook:
         )
         return max(counts, default=0)
 
+    def wait_for_points(self, more_than: int, timeout: float = 30) -> int:
+        """The longest line's point count once it exceeds ``more_than`` (a busy browser draws late)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            points = self.line_points()
+            if points > more_than:
+                return points
+            time.sleep(0.1)
+        raise AssertionError(f"no line grew past {more_than} points within {timeout} s; status: {self.status()!r}")
+
     def screenshot(self, label: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{Path(self.name).stem}-{self.lab.app}-{label}.png"
