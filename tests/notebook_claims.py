@@ -525,3 +525,16 @@ def worksheet(notebook: Any) -> None:
 
 
 CLAIMS["15_worksheet"] = worksheet
+
+
+def class_lab_teacher(notebook: Any) -> None:
+    text = printed(notebook)
+    # Nine simulated students, three per weight decay; every run finished and in the table.
+    assert "9 simulated students started" in text and "A class of 9 runs" in text
+    assert len(re.findall(r"best [\d.]+ ± [\d.]+ over 3 runs", text)) == 3
+    assert text.count("finished") == 9
+    # The last-epoch table: one line per weight decay, each over its 3 runs.
+    assert len(re.findall(r"last-epoch validation loss [\d.]+ ± [\d.]+ over 3 runs", text)) == 3
+
+
+CLAIMS["17_class_lab_teacher"] = class_lab_teacher

@@ -66,6 +66,7 @@ class Classroom:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._chart = None
+        self._handle = None  # the notebook output showing this view, once displayed
         self._colors: dict[str, str] = {}  # each group's colour, kept as groups arrive
         self._rows: list[Row] = []
         self._others: list[str] = []
@@ -198,7 +199,7 @@ class Classroom:
 
             from losswidget.classroom.chart import ClassChart
 
-            chart = ClassChart(title=f"validation loss by {self.group_by}" if self.group_by else "validation loss")
+            chart = ClassChart(title=self._title())
             self._html = widgets.HTML()
             self._chart = chart
             self._box = widgets.VBox([chart.figure, self._html])
@@ -210,10 +211,31 @@ class Classroom:
             self._chart.draw(self.frame())
             self._html.value = self.html()
 
+    def svg(self) -> str:
+        """The chart, the sentence and what ± means as a static SVG image (:mod:`losswidget.classroom.svg`)."""
+        from losswidget.classroom.svg import render_class_svg
+
+        return render_class_svg(self.frame(), self._title(), [self.sentence(), MEANING])
+
+    def _title(self) -> str:
+        return f"validation loss by {self.group_by}" if self.group_by else "validation loss"
+
+    def _bundle(self) -> dict:
+        """The live chart and, for where widgets don't run, its image and the table as text."""
+        return {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.widget().model_id,
+            },
+            "image/svg+xml": self.svg(),
+            "text/plain": self.summary(),
+        }
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget())
+        self._handle = display(self._bundle(), raw=True, display_id=True)
 
     def watch(self, interval: float = 2.0) -> Classroom:
         """Poll every ``interval`` seconds on a thread and redraw on a change, until :meth:`stop`."""
@@ -233,11 +255,17 @@ class Classroom:
                 self._others = [f"the view could not read the folder ({type(error).__name__}: {error})"]
 
     def stop(self) -> None:
-        """Stop :meth:`watch`'s thread (the view stays, and :meth:`poll` still reads)."""
+        """Stop :meth:`watch`'s thread (the view stays, and :meth:`poll` still reads). Shown in a
+        notebook, the view is read and drawn once more and its static image becomes the chart as it is
+        now (what a saved notebook shows on GitHub)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10.0)
             self._thread = None
+        if self._handle is not None:
+            self.poll()
+            self.draw()
+            self._handle.update(self._bundle(), raw=True)
 
 
 def classroom(

@@ -131,7 +131,12 @@ def sentence(groups: Sequence[Group]) -> str:
     if len(measured) < 2:
         return parts + "." + ("" if len(ranked) > 1 else " One group: nothing to compare yet.")
     comparison = compare(measured[0], measured[1])
-    size = f"the difference is {comparison.difference:.2g}"
+    which = (
+        "the difference"
+        if len(measured) == 2
+        else f"the lowest two differ ({measured[0].label} vs {measured[1].label})"
+    )
+    size = f"{which} by {comparison.difference:.2g}" if len(measured) > 2 else f"{which} is {comparison.difference:.2g}"
     if math.isnan(comparison.units):
         return f"{parts}; {size}: how clear it is needs 2 runs in each group."
     if math.isinf(comparison.units):
