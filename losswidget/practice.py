@@ -24,7 +24,7 @@ from pathlib import Path
 
 from losswidget.core.validate import check_float, check_int, check_path
 
-__all__ = ["WEIGHT_DECAYS", "setting_for", "start", "train_student"]
+__all__ = ["WEIGHT_DECAYS", "curve_student", "setting_for", "start", "train_student"]
 
 WEIGHT_DECAYS = (0.0, 0.1, 0.5)  # the lab's list: none, some, a lot (AdamW's decoupled weight decay)
 
@@ -74,15 +74,39 @@ def train_student(folder, student: str, weight_decay: float, seed: int, epochs: 
     return monitor.history
 
 
+def curve_student(folder, student: str, weight_decay: float, seed: int, epochs: int = 30, pause: float = 0.1):
+    """A student without torch: a monitor sending a made-up curve (falling, then rising less with more
+    weight decay, plus the seed's wobble) - for rehearsing a class of hundreds on one machine."""
+    import time
+
+    import numpy as np
+
+    import losswidget as lw
+
+    rng = np.random.default_rng(seed)
+    rise = 0.006 / (1 + 10 * check_float("weight_decay", weight_decay, minimum=0.0))
+    send = lw.ClassFolder(folder, student=student, settings={"weight_decay": weight_decay, "seed": seed})
+    monitor = lw.LiveLossMonitor(patience=None, display="none", outputs=[send], name=student)
+    offset = rng.normal(0, 0.02)  # this run's own level: the run-to-run spread
+    for epoch in monitor.epochs(check_int("epochs", epochs, minimum=1)):
+        val = 0.5 + offset + 1.5 / (epoch + 1) + rise * epoch + rng.normal(0, 0.01)
+        monitor.log(train=1.6 / (epoch + 1) + 0.3 * np.exp(-epoch / 10), val=val)
+        if pause:
+            time.sleep(pause)
+    return monitor.history
+
+
 def start(
     folder,
     students: int = 8,
     weight_decays: Sequence[float] = WEIGHT_DECAYS,
     epochs: int = 30,
     pause: float = 0.1,
+    curves_only: bool = False,
 ) -> list[subprocess.Popen]:
     """Start ``students`` simulated students (``student 1`` ...), each a process, the weight decays
-    given out in turn and seed = the student's number; returns the processes (``p.wait()``)."""
+    given out in turn and seed = the student's number; returns the processes (``p.wait()``).
+    ``curves_only``: students that send made-up curves without torch (:func:`curve_student`)."""
     folder = check_path("folder", folder)
     students = check_int("students", students, minimum=1)
     epochs = check_int("epochs", epochs, minimum=1)
@@ -96,7 +120,7 @@ def start(
         decay = weight_decays[(number - 1) % len(weight_decays)]
         command = [sys.executable, "-m", "losswidget.practice", str(folder), "--one", f"student {number}"]
         command += ["--weight-decay", repr(float(decay)), "--seed", str(number), "--epochs", str(epochs)]
-        command += ["--pause", repr(pause)]
+        command += ["--pause", repr(pause)] + (["--curves-only"] if curves_only else [])
         processes.append(subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL))
     return processes
 
@@ -115,11 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", metavar="NAME", help="train one student (what each process runs)")
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--curves-only", action="store_true", help="made-up curves, no torch: a class of hundreds")
     args = parser.parse_args(argv)
     if args.one is not None:
-        train_student(args.folder, args.one, args.weight_decay, args.seed, args.epochs, args.pause)
+        student = curve_student if args.curves_only else train_student
+        student(args.folder, args.one, args.weight_decay, args.seed, args.epochs, args.pause)
         return 0
-    processes = start(args.folder, args.students, epochs=args.epochs, pause=args.pause)
+    processes = start(args.folder, args.students, epochs=args.epochs, pause=args.pause, curves_only=args.curves_only)
     return max(process.wait() for process in processes)
 
 

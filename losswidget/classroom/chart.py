@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from losswidget.chart.marks import LOSS_TICKS, linear_ticks
 from losswidget.classroom.folder import Row
 from losswidget.core.decimate import decimate
 from losswidget.core.groups import mean_curve
@@ -131,10 +132,10 @@ class ClassChart:
         self.students = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=1.0, opacities=[0.35])
         self.means = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=3.0, display_legend=True)
         self.bands: list = []
-        axes = [
-            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"),
-            bq.Axis(scale=self.y_scale, side="left", label="validation loss", tick_format=".3g", label_offset="48px"),
-        ]
+        self.y_axis = bq.Axis(
+            scale=self.y_scale, side="left", label="validation loss", tick_format=".3g", label_offset="48px"
+        )
+        axes = [bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"), self.y_axis]
         self.figure = bq.Figure(
             marks=[self.students, self.means],
             axes=axes,
@@ -169,6 +170,9 @@ class ClassChart:
         if frame.y_range is not None:
             with self.y_scale.hold_sync():
                 self.y_scale.min, self.y_scale.max = frame.y_range
+            ticks = linear_ticks(*frame.y_range, LOSS_TICKS)  # one format for all: 0.60, 0.80, 1.00
+            with self.y_axis.hold_sync():
+                self.y_axis.tick_format, self.y_axis.tick_values = ticks.format, list(ticks.values)
         x, y = _padded([(c.x, c.y) for c in frame.students])
         with self.students.hold_sync():
             self.students.x, self.students.y = x, y

@@ -135,7 +135,12 @@ class Classroom:
 
     def sentence(self) -> str:
         """What a teacher reads aloud (:func:`losswidget.core.groups.sentence`)."""
-        return sentence(self.groups())
+        said = sentence(self.groups())
+        running = sum(row.state == "running" for row in self._rows)
+        if running:
+            runs = "1 run is" if running == 1 else f"{running} runs are"
+            said += f" {runs} still training: their best values can still fall."
+        return said
 
     def frame(self) -> ClassFrame:
         rows = self.rows()
@@ -203,6 +208,7 @@ class Classroom:
             self._html = widgets.HTML()
             self._chart = chart
             self._box = widgets.VBox([chart.figure, self._html])
+            self._box.add_class("losswidget-classroom")
             self.draw()
         return self._box
 
