@@ -8,6 +8,7 @@ so the picture a notebook keeps cannot disagree with the chart a student watched
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,6 +116,37 @@ def log_ticks(low: float, high: float) -> Ticks:
         if 3 <= len(ticks) <= LOG_TICK_LIMIT:
             return Ticks(tuple(ticks), ".3g")
     return linear_ticks(low, high, LOSS_TICKS)
+
+
+_FORMAT = re.compile(r"\.(\d+)~?([fg])")
+BRIDGE_FORMATS = (".4~g", ".6~g", ".10~g", ".17~g")  # d3's "~": trailing zeros trimmed, as Python's "g"
+
+
+def distinct_labels(values, tick_format: str) -> bool:
+    """Whether ``tick_format`` labels ``values`` without a repeat, as d3 formats them (ties round away
+    from zero: 0.5 reads "1" at ".0f", where Python reads "0"). ``values`` None: bqplot's own ticks, which
+    only a ``g`` format at least as precise as ".3g" (the axes' format when they are used) is known to tell
+    apart."""
+    match = _FORMAT.fullmatch(tick_format)
+    if match is None:
+        return False
+    if values is None:
+        return match[2] == "g" and int(match[1]) >= 3
+    python_format = f".{match[1]}{match[2]}"
+    labels = [format(v * (1 + 1e-12) if v else 0.0, python_format) for v in np.asarray(values, dtype=np.float64)]
+    return len(set(labels)) == len(labels)
+
+
+def bridge_format(old_values, old_format: str, new_values, new_format: str) -> str:
+    """The format to send before new tick values (None: bqplot's own ticks). bqplot redraws the old
+    values in a new format at once, and draws new values a frame later in the format the axis had when
+    they arrived: the format sent with them must read both sets without a repeat ("0, 1, 1, 2, 2": 0 to
+    2 in steps of 0.5 at ".0f"). The new format when it can, else the old one, else a finer ``g``; the
+    new format follows alone once the new values are drawn."""
+    for tick_format in (new_format, old_format, *BRIDGE_FORMATS):
+        if distinct_labels(old_values, tick_format) and distinct_labels(new_values, tick_format):
+            return tick_format
+    return new_format
 
 
 def loss_ticks(y_range: tuple[float, float], log_y: bool) -> Ticks:
