@@ -561,7 +561,7 @@ def test_tick_labels_mid_run_never_repeat_and_keep_the_decimals_their_step_needs
     expected = {(0.0, 1.4): ["0.0", "0.5", "1.0"], (0.0, 30.0): ["0", "10", "20", "30"]}
     expected[(0.001, 0.003)] = ["0.0010", "0.0015", "0.0020", "0.0025", "0.0030"]
     ranges = [first, (0.0, 1.4), first, (0.0, 30.0), first, (0.001, 0.003), (0.0, 1.4), (0.0, 30.0), (0.0, 2.2)]
-    for y_range in ranges + [(0.0, 2.0)]:
+    for y_range in [*ranges, (0.0, 2.0)]:
         ticks = loss_ticks(y_range, False)
         assert len(set(ticks.labels())) == len(ticks.labels())  # the frame's own labels never repeat
         if y_range in expected:

@@ -57,6 +57,8 @@ class PastCurve:
     train: np.ndarray = field(default_factory=lambda: np.empty(0))  # empty when ``values`` is the training
     metrics: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name: (epochs, values)
     shows_val: bool = True  # ``values`` is the validation curve (False: the run logged none)
+    hue: int = 0  # its setting's colour: runs named "<setting>, seed <n>" share one (``run_setting``)
+    shade: int = 0  # its rank among its setting's earlier runs: a lighter or darker shade of the hue
 
 
 def val_band(val: np.ndarray, se: np.ndarray, log_y: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -184,8 +186,12 @@ def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
 def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
     """Earlier runs (``PastRun``) as drawn: validation if they logged any (and training beside it),
     else training; their metrics for the metric panel."""
-    curves = []
-    for run in runs:
+    curves, hues, seen = [], {}, {}
+    for index, run in enumerate(runs):
+        setting = run_setting(run.name)
+        key = setting if setting is not None else ("run", index)
+        hue = hues.setdefault(key, len(hues))
+        shade = seen[key] = seen.get(key, -1) + 1
         shows_val = bool(np.isfinite(run.val).any())
         main = _drawable(run.val if shows_val else run.train, log_y)
         train = _drawable(run.train, log_y) if shows_val and np.isfinite(run.train).any() else np.empty(0)
@@ -195,8 +201,18 @@ def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
             for name, values in getattr(run, "metrics", {}).items()
             if np.isfinite(values).any()
         }
-        curves.append(PastCurve(run.name, label, run.epochs, main, train, metrics, shows_val))
+        curves.append(PastCurve(run.name, label, run.epochs, main, train, metrics, shows_val, hue, shade))
     return curves
+
+
+_SEED_NAME = re.compile(r"(?P<setting>.+?),?\s+seed\s*[-\w.]+")
+
+
+def run_setting(name: str | None) -> str | None:
+    """The setting a run named "<setting>, seed <n>" tried ("baseline, seed 3": "baseline"), or None:
+    runs of one setting share a colour, told apart by its shade (colour is the setting, shade the seed)."""
+    match = _SEED_NAME.fullmatch(name or "")
+    return match["setting"] if match else None
 
 
 def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
@@ -214,6 +230,7 @@ def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
 
 STEPS_LABEL = "train, each step"
 PAST_NOTE = "earlier runs: dashed validation, thin solid train"
+SEEDS_NOTE = "colour: the setting; shade: the seed"
 
 
 def legend(
@@ -241,6 +258,8 @@ def legend(
         entries.append(LegendEntry(smoothing_note(smoothing, x_label), "note"))
     if any(curve.train.size for curve in curves):
         entries.append(LegendEntry(PAST_NOTE, "note"))
+    if any(curve.shade for curve in curves):
+        entries.append(LegendEntry(SEEDS_NOTE, "note"))
     return entries + [LegendEntry(curve.label, "past", index) for index, curve in enumerate(curves)]
 
 
