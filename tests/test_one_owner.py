@@ -209,6 +209,7 @@ def test_the_widget_and_the_saved_picture_show_the_same_ticks_legend_and_runs(lo
     frame = monitor._build_frame()
     view = WidgetView(monitor._controls)
     view.render(frame)
+    view.finish(frame)  # the saved picture's moment; a format that waited for its ticks is sent by then
     svg = render_svg(frame)
 
     widget_ticks = [format(value, view.y_axis.tick_format) for value in view.y_axis.tick_values]

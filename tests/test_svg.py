@@ -190,6 +190,45 @@ def test_earlier_runs_show_their_training_curve_and_metrics_too():
     assert svg.count(f'{gray} stroke-width="1.2"') == 1  # its accuracy, in the metric panel
 
 
+def test_runs_of_one_setting_share_a_colour_and_each_seed_has_its_own_shade():
+    """Lesson 14's chart drew "baseline, seed 0" and "weight decay, seed 1" in the same grey (six colours
+    for nine earlier runs, by position). Colour is now the setting, shade the seed, and the legend says so;
+    the widget's legend and lines take the same colours."""
+    from losswidget.views.style import curve_color
+    from losswidget.views.widget_html import legend_html
+
+    names = [f"{setting}, seed {seed}" for setting in ("baseline", "weight decay") for seed in range(5)]
+    monitor = lw.LiveLossMonitor(patience=None, display="none", name=names[0])
+    for index, name in enumerate(names):
+        if index:
+            monitor.new_run(name)
+        for epoch in range(6):
+            monitor.log(train=1 / (epoch + 1), val=(1.5 + 0.01 * index) / (epoch + 1), acc=0.1 * epoch, f1=0.05 * epoch)
+    frame = monitor._build_frame()
+    assert [curve.name for curve in frame.runs] == names[:-1]
+    colors = [curve_color(curve) for curve in frame.runs]
+    assert len(set(colors)) == len(colors)  # no two earlier runs alike
+    hues = [curve.hue for curve in frame.runs]
+    assert hues == [0] * 5 + [1] * 4 and [curve.shade for curve in frame.runs] == [0, 1, 2, 3, 4, 0, 1, 2, 3]
+    assert colors[0] == "#7f7f7f" and colors[5] == "#9467bd"  # each setting's first seed: its hue itself
+    labels = [entry.label for entry in frame.legend]
+    assert "colour: the setting; shade: the seed" in labels and all(name in labels for name in names[:-1])
+    svg = render_svg(frame)
+    assert all(f'stroke="{color}" stroke-width="1.5"' in svg for color in colors)  # each validation curve
+    assert "colour: the setting; shade: the seed" in svg
+    widget_legend = legend_html(frame)
+    assert all(f"color: {color};" in widget_legend for color in colors)
+    # Their metrics: which dash is which metric is said in the metric panel's key.
+    assert "earlier runs, faint in their colours: acc solid, f1 dashed" in svg
+    # Names without a seed keep a colour each, by position, as before.
+    other = lw.LiveLossMonitor(patience=None, display="none", name="narrow")
+    for name in ("wide", "wider", "widest"):
+        other.log(train=1.0, val=1.2)
+        other.new_run(name)
+    other.log(train=1.0, val=1.2)
+    assert [(curve.hue, curve.shade) for curve in other._build_frame().runs] == [(0, 0), (1, 0), (2, 0)]
+
+
 def test_every_run_is_named_in_the_legend_the_current_one_too():
     monitor = lw.LiveLossMonitor(patience=None, display="none", name="narrow")
     for epoch in range(5):

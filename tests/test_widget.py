@@ -514,31 +514,42 @@ def test_the_widget_draws_the_band_and_its_toggle_turns_it_off(monitor):
     assert view.band_toggle.value is True
 
 
-def axis_frontend(messages, axis, tick_format):
-    """The tick labels a bqplot frontend shows after each ``tick_values`` update, imitating its axis: new
-    values are drawn in a d3 transition with the formatter the axis has when their change event fires.
-    Within one message the events fire in the order of the state's keys, which ``hold_sync`` takes from
-    a set (Python's string hashing: it differs from kernel to kernel): the worst order is taken here,
-    values before format. ``tick_format``: the frontend's format before ``messages``."""
-    drawn = []
+def d3_labels(values, tick_format: str) -> list[str]:
+    """d3's labels: its ``f`` and ``g`` round ties away from zero (0.5 reads "1" at ".0f"); "~" trims the
+    zeros Python's ``g`` trims anyway."""
+    return [format(value * (1 + 1e-12), tick_format.replace("~", "")) for value in values]
+
+
+def axis_frontend(messages, axis, shown):
+    """The tick label sets a bqplot frontend may show while it takes ``messages``, imitating its axis: a
+    new format redraws the values it has at once; new values are drawn a frame later, in a d3 transition,
+    in the format the axis had when they arrived (even where a newer format came since, so that set may
+    be the last one shown). Within one message the events fire in the order of the state's keys, which
+    ``hold_sync`` takes from a set: both orders are taken. ``shown``: the frontend's (values, format)
+    before ``messages``; returns the sets drawn and the state after."""
+    drawn, (values, tick_format) = [], shown
     for message in updates_for(messages, axis):
         state, paths = message["data"]["state"], [tuple(p) for p in message["data"]["buffer_paths"]]
         buffers = dict(zip(paths, message["buffers"], strict=True))
+        new_values, new_format = values, state.get("tick_format", tick_format)
         if "tick_values" in state:
-            values = state["tick_values"]
-            if isinstance(values, dict):
-                values = np.frombuffer(bytes(buffers[("tick_values", "value")]), dtype=values["dtype"]).tolist()
-            if values:
-                drawn.append([format(value, tick_format) for value in values])
+            new_values = state["tick_values"]
+            if isinstance(new_values, dict):
+                new_values = np.frombuffer(bytes(buffers[("tick_values", "value")]), dtype=new_values["dtype"])
+            new_values = [] if new_values is None else list(new_values)
+            drawn += [d3_labels(new_values, tick_format), d3_labels(new_values, new_format)]  # either order
         if "tick_format" in state:
-            tick_format = state["tick_format"]
-    return drawn, tick_format
+            drawn += [d3_labels(values, new_format), d3_labels(new_values, new_format)]
+        values, tick_format = new_values, new_format
+    return drawn, (values, tick_format)
 
 
-@pytest.mark.parametrize("first", [(0.0, 5.2), (0.0, 60.0), (0.0, 0.05)])
+@pytest.mark.parametrize("first", [(0.0, 5.2), (0.0, 60.0), (0.0, 0.05), (0.001, 0.003)])
 def test_tick_labels_mid_run_never_repeat_and_keep_the_decimals_their_step_needs(recording_comms, first):
     """The live chart showed "0, 1, 1" on a 0-1.4 axis and "0.00, 10.00, 20.00, 30.00": new tick values
-    in the previous ticks' format. The format now reaches bqplot before the values it belongs to."""
+    in the previous ticks' format. Sending the format first was not enough ("0, 1, 1, 2, 2" in a CI run):
+    bqplot redraws the old values in a new format at once. Every set it can draw reads without a repeat,
+    and the frame's own format stands once its values do."""
     from losswidget.chart.frame import Frame
     from losswidget.chart.marks import loss_ticks
     from losswidget.chart.settings import ChartSettings
@@ -546,18 +557,41 @@ def test_tick_labels_mid_run_never_repeat_and_keep_the_decimals_their_step_needs
     from losswidget.views.widget import WidgetView
 
     view = WidgetView(Controls(ChartSettings(1, 5), lambda: None, lambda: "monitor"))
-    shown_format = view.y_axis.tick_format
+    shown = ([], view.y_axis.tick_format)
     expected = {(0.0, 1.4): ["0.0", "0.5", "1.0"], (0.0, 30.0): ["0", "10", "20", "30"]}
     expected[(0.001, 0.003)] = ["0.0010", "0.0015", "0.0020", "0.0025", "0.0030"]
-    for y_range in [first, (0.0, 1.4), first, (0.0, 30.0), first, (0.001, 0.003), (0.0, 1.4), (0.0, 30.0)]:
+    ranges = [first, (0.0, 1.4), first, (0.0, 30.0), first, (0.001, 0.003), (0.0, 1.4), (0.0, 30.0), (0.0, 2.2)]
+    for y_range in [*ranges, (0.0, 2.0)]:
         ticks = loss_ticks(y_range, False)
         assert len(set(ticks.labels())) == len(ticks.labels())  # the frame's own labels never repeat
         if y_range in expected:
             assert ticks.labels() == expected[y_range]
-        recording_comms.clear()
-        view.render(Frame(x_range=(0.0, 10.0), y_range=y_range, y_ticks=ticks))
-        drawn, shown_format = axis_frontend(recording_comms, view.y_axis, shown_format)
-        assert drawn == [ticks.labels()] and shown_format == ticks.format, y_range
+        for _ in range(2):  # this frame and the next: the format may wait a frame for its values
+            recording_comms.clear()
+            view.render(Frame(x_range=(0.0, 10.0), y_range=y_range, y_ticks=ticks))
+            drawn, shown = axis_frontend(recording_comms, view.y_axis, shown)
+            assert all(len(set(labels)) == len(labels) for labels in drawn), (y_range, drawn)
+        assert d3_labels(*shown) == ticks.labels() and shown[1] == ticks.format, y_range
+
+
+def test_a_format_that_waited_for_its_values_is_sent_at_the_run_s_end(recording_comms):
+    """The last frame's new values went with the old format; the image beside the widget is not the
+    only thing that ends right: the axis gets its own format too."""
+    from losswidget.chart.frame import Frame
+    from losswidget.chart.marks import loss_ticks
+    from losswidget.chart.settings import ChartSettings
+    from losswidget.views.base import Controls
+    from losswidget.views.widget import WidgetView
+
+    view = WidgetView(Controls(ChartSettings(1, 5), lambda: None, lambda: "monitor"))
+    for _ in range(2):  # 0, 0.5, 1 at ".1f", settled
+        view.render(Frame(x_range=(0.0, 10.0), y_range=(0.0, 1.4), y_ticks=loss_ticks((0.0, 1.4), False)))
+    assert view.y_axis.tick_format == ".1f"
+    final = Frame(x_range=(0.0, 10.0), y_range=(0.0, 5.2), y_ticks=loss_ticks((0.0, 5.2), False))
+    view.render(final)
+    assert view.y_axis.tick_format == ".1f"  # 0, 1, ..., 5 in the old format first: "0.0, 1.0, ..."
+    view.finish(final)
+    assert view.y_axis.tick_format == ".0f" == final.y_ticks.format
 
 
 def test_no_toolbar_over_the_curves(monitor):

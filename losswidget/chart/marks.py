@@ -8,6 +8,7 @@ so the picture a notebook keeps cannot disagree with the chart a student watched
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,8 @@ class PastCurve:
     train: np.ndarray = field(default_factory=lambda: np.empty(0))  # empty when ``values`` is the training
     metrics: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name: (epochs, values)
     shows_val: bool = True  # ``values`` is the validation curve (False: the run logged none)
+    hue: int = 0  # its setting's colour: runs named "<setting>, seed <n>" share one (``run_setting``)
+    shade: int = 0  # its rank among its setting's earlier runs: a lighter or darker shade of the hue
 
 
 def val_band(val: np.ndarray, se: np.ndarray, log_y: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +120,37 @@ def log_ticks(low: float, high: float) -> Ticks:
     return linear_ticks(low, high, LOSS_TICKS)
 
 
+_FORMAT = re.compile(r"\.(\d+)~?([fg])")
+BRIDGE_FORMATS = (".4~g", ".6~g", ".10~g", ".17~g")  # d3's "~": trailing zeros trimmed, as Python's "g"
+
+
+def distinct_labels(values, tick_format: str) -> bool:
+    """Whether ``tick_format`` labels ``values`` without a repeat, as d3 formats them (ties round away
+    from zero: 0.5 reads "1" at ".0f", where Python reads "0"). ``values`` None: bqplot's own ticks, which
+    only a ``g`` format at least as precise as ".3g" (the axes' format when they are used) is known to tell
+    apart."""
+    match = _FORMAT.fullmatch(tick_format)
+    if match is None:
+        return False
+    if values is None:
+        return match[2] == "g" and int(match[1]) >= 3
+    python_format = f".{match[1]}{match[2]}"
+    labels = [format(v * (1 + 1e-12) if v else 0.0, python_format) for v in np.asarray(values, dtype=np.float64)]
+    return len(set(labels)) == len(labels)
+
+
+def bridge_format(old_values, old_format: str, new_values, new_format: str) -> str:
+    """The format to send before new tick values (None: bqplot's own ticks). bqplot redraws the old
+    values in a new format at once, and draws new values a frame later in the format the axis had when
+    they arrived: the format sent with them must read both sets without a repeat ("0, 1, 1, 2, 2": 0 to
+    2 in steps of 0.5 at ".0f"). The new format when it can, else the old one, else a finer ``g``; the
+    new format follows alone once the new values are drawn."""
+    for tick_format in (new_format, old_format, *BRIDGE_FORMATS):
+        if distinct_labels(old_values, tick_format) and distinct_labels(new_values, tick_format):
+            return tick_format
+    return new_format
+
+
 def loss_ticks(y_range: tuple[float, float], log_y: bool) -> Ticks:
     low, high = float(y_range[0]), float(y_range[1])
     return log_ticks(low, high) if log_y else linear_ticks(low, high, LOSS_TICKS)
@@ -152,8 +186,12 @@ def metric_range(values: list[np.ndarray]) -> tuple[tuple[float, float], Ticks]:
 def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
     """Earlier runs (``PastRun``) as drawn: validation if they logged any (and training beside it),
     else training; their metrics for the metric panel."""
-    curves = []
-    for run in runs:
+    curves, hues, seen = [], {}, {}
+    for index, run in enumerate(runs):
+        setting = run_setting(run.name)
+        key = setting if setting is not None else ("run", index)
+        hue = hues.setdefault(key, len(hues))
+        shade = seen[key] = seen.get(key, -1) + 1
         shows_val = bool(np.isfinite(run.val).any())
         main = _drawable(run.val if shows_val else run.train, log_y)
         train = _drawable(run.train, log_y) if shows_val and np.isfinite(run.train).any() else np.empty(0)
@@ -163,8 +201,18 @@ def past_curves(runs: list, log_y: bool) -> list[PastCurve]:
             for name, values in getattr(run, "metrics", {}).items()
             if np.isfinite(values).any()
         }
-        curves.append(PastCurve(run.name, label, run.epochs, main, train, metrics, shows_val))
+        curves.append(PastCurve(run.name, label, run.epochs, main, train, metrics, shows_val, hue, shade))
     return curves
+
+
+_SEED_NAME = re.compile(r"(?P<setting>.+?),?\s+seed\s*[-\w.]+")
+
+
+def run_setting(name: str | None) -> str | None:
+    """The setting a run named "<setting>, seed <n>" tried ("baseline, seed 3": "baseline"), or None:
+    runs of one setting share a colour, told apart by its shade (colour is the setting, shade the seed)."""
+    match = _SEED_NAME.fullmatch(name or "")
+    return match["setting"] if match else None
 
 
 def _drawable(values: np.ndarray, log_y: bool) -> np.ndarray:
@@ -182,6 +230,7 @@ def smoothing_note(smoothing: int, x_label: str = "epoch") -> str:
 
 STEPS_LABEL = "train, each step"
 PAST_NOTE = "earlier runs: dashed validation, thin solid train"
+SEEDS_NOTE = "colour: the setting; shade: the seed"
 
 
 def legend(
@@ -209,6 +258,8 @@ def legend(
         entries.append(LegendEntry(smoothing_note(smoothing, x_label), "note"))
     if any(curve.train.size for curve in curves):
         entries.append(LegendEntry(PAST_NOTE, "note"))
+    if any(curve.shade for curve in curves):
+        entries.append(LegendEntry(SEEDS_NOTE, "note"))
     return entries + [LegendEntry(curve.label, "past", index) for index, curve in enumerate(curves)]
 
 

@@ -14,7 +14,8 @@ MESSAGES = {
     "eval-steps": "losswidget: training steps are logged while the model is in eval() mode: call model.train() "
     "before training, or dropout and batch norm stay switched off",
     "train-val": "losswidget: the validation loss was logged while the model is in train() mode: call model.eval() "
-    "before validating (lw.evaluate does), or dropout and batch norm make it noisy and too high",
+    "before validating (lw.evaluate does), or dropout makes it noisy and too high and batch norm normalises "
+    "with the validation batch's own statistics and moves its running statistics",
     "val-grad": "losswidget: the validation loss was computed with gradients enabled: wrap evaluation "
     "in torch.no_grad() (or use lw.evaluate) to save memory and time",
 }

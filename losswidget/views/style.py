@@ -27,11 +27,26 @@ def rate_color(index: int) -> str:
     return COLORS["rate"] if index == 0 else METRIC_COLORS[(index - 1) % len(METRIC_COLORS)]
 
 
-def past_color(index: int) -> str:
-    return PAST_COLORS[index % len(PAST_COLORS)]
+# An earlier run's shade by its rank among its setting's runs (its seed): the hue itself, then darker
+# and lighter in turn (a share of the way to black, below 0, or to white).
+PAST_SHADES = (0.0, -0.4, 0.4, -0.65, 0.6, -0.2, 0.2)
 
 
-def legend_color(role: str, index: int = 0) -> str:
+def past_color(hue: int, shade: int = 0) -> str:
+    """The colour of an earlier run: its setting's hue, in the shade of its seed's rank."""
+    base = PAST_COLORS[hue % len(PAST_COLORS)]
+    mix = PAST_SHADES[shade % len(PAST_SHADES)]
+    target = 255 if mix > 0 else 0
+    channels = (int(base[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + abs(mix) * (target - c)):02x}" for c in channels)
+
+
+def curve_color(curve) -> str:
+    """The colour of an earlier run's curves (a ``PastCurve``)."""
+    return past_color(curve.hue, curve.shade)
+
+
+def legend_color(role: str, index: int = 0, runs=()) -> str:
     """The colour of a legend entry's role ("train", "steps", "val", "band", "best", "note", or "past"
-    with its index)."""
-    return past_color(index) if role == "past" else COLORS[role]
+    with its index among ``runs``, the frame's earlier runs)."""
+    return curve_color(runs[index]) if role == "past" else COLORS[role]

@@ -22,18 +22,20 @@ from losswidget.views.style import (
     METRIC_COLORS,
     STEP_OPACITY,
     VAL_DASH,
-    past_color,
+    curve_color,
     rate_color,
 )
 from losswidget.views.svg_panel import FONT, WIDTH, Panel, left_margin
 from losswidget.views.svg_text import (
     LEGEND_ROW,
     MARGIN,
+    PAST_DASHES,
     key_height,
     key_rows,
     keys_above,
     legend,
     metric_keys,
+    past_metric_order,
     rate_keys,
     wrap_words,
 )
@@ -41,7 +43,6 @@ from losswidget.views.svg_text import (
 PLOT_HEIGHT, METRIC_HEIGHT, RATE_HEIGHT = 300, 150, 110
 BOTTOM = 36  # under a panel: its tick labels and the x axis' title
 LINE_HEIGHT = 18
-PAST_DASHES = ("", "4 3", "1 3", "8 3 2 3")  # an earlier run's metrics, told apart by dash in its colour
 
 
 def _fmt(value: float) -> str:
@@ -51,8 +52,8 @@ def _fmt(value: float) -> str:
 def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
     panel = Panel(left, top, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y, frame.x_ticks, frame.y_ticks)
     panel.axes(frame.y_label, frame.x_label)
-    for index, curve in enumerate(frame.runs):  # earlier runs: validation dashed, training thin and fainter
-        color = past_color(index)
+    for curve in frame.runs:  # earlier runs: validation dashed, training thin and fainter
+        color = curve_color(curve)
         if curve.train.size:
             panel.polyline(curve.epochs, curve.train, color, width=1, opacity=0.5)
         panel.polyline(
@@ -133,12 +134,11 @@ def _best(panel: Panel, best: tuple[int, float]) -> None:
 def _metric_panel(frame: Frame, left: float, top: float) -> Panel:
     panel = Panel(left, top, METRIC_HEIGHT, frame.x_range, frame.metric_range, False, frame.x_ticks, frame.metric_ticks)
     panel.axes("metrics")
-    names = list(frame.metrics)
-    for index, curve in enumerate(frame.runs):  # earlier runs' metrics: faint, in the run's colour
+    order = past_metric_order(frame)
+    for curve in frame.runs:  # earlier runs' metrics: faint, in the run's colour, a dash per metric
         for name, (mx, my) in curve.metrics.items():
-            order = names.index(name) if name in names else len(names) + list(curve.metrics).index(name)
-            dash = PAST_DASHES[order % len(PAST_DASHES)]
-            panel.polyline(mx, my, past_color(index), width=1.2, opacity=0.6, dash=dash)
+            dash = PAST_DASHES[order.index(name) % len(PAST_DASHES)]
+            panel.polyline(mx, my, curve_color(curve), width=1.2, opacity=0.6, dash=dash)
     for index, (mx, my) in enumerate(frame.metrics.values()):
         panel.polyline(mx, my, METRIC_COLORS[index % len(METRIC_COLORS)])
     keys_above(panel, key_rows(metric_keys(frame), left))

@@ -51,7 +51,7 @@ def legend(frame: Frame) -> tuple[list[str], int]:
     parts: list[str] = []
     placed, rows = legend_layout(frame)
     for x, baseline, label, entry in placed:
-        color, top = legend_color(entry.role, entry.index), baseline - 10
+        color, top = legend_color(entry.role, entry.index, frame.runs), baseline - 10
         if entry.role == "band":
             swatch = (
                 f'x="{x:.0f}" y="{top:.0f}" width="18" height="12" fill="{color}" fill-opacity="{BAND_OPACITY * 2}"'
@@ -81,11 +81,26 @@ def metric_keys(frame: Frame) -> list[tuple[str, str]]:
     keys = [
         (frame.metric_labels.get(name, name), METRIC_COLORS[i % len(METRIC_COLORS)]) for i, name in enumerate(names)
     ]
-    past = sorted({name for curve in frame.runs for name in curve.metrics})
+    past = {name for curve in frame.runs for name in curve.metrics}
     if past:
-        labels = ", ".join(frame.metric_labels.get(name, name) for name in past)
-        keys.append((f"earlier runs' {labels}: faint, in their colours", COLORS["note"]))
+        styles = ", ".join(
+            f"{frame.metric_labels.get(name, name)} {PAST_DASH_NAMES[order % len(PAST_DASHES)]}"
+            for order, name in enumerate(past_metric_order(frame))
+            if name in past
+        )
+        keys.append((f"earlier runs, faint in their colours: {styles}", COLORS["note"]))
     return keys
+
+
+PAST_DASHES = ("", "4 3", "1 3", "8 3 2 3")  # an earlier run's metrics, told apart by dash in its colour
+PAST_DASH_NAMES = ("solid", "dashed", "dotted", "dash-dot")
+
+
+def past_metric_order(frame: Frame) -> list[str]:
+    """The metrics in the order that picks each one's dash on earlier runs (``PAST_DASHES``): the current
+    run's, then the others by name, the same for every run so that the key names each dash once."""
+    names = list(frame.metrics)
+    return names + sorted({name for curve in frame.runs for name in curve.metrics} - set(names))
 
 
 def key_rows(keys: list[tuple[str, str]], left: float) -> list[tuple[float, int, str, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.chart.frame import STATUS_INTERVAL, Frame, marker_labels
-from losswidget.chart.marks import Ticks
+from losswidget.chart.marks import Ticks, bridge_format
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
 from losswidget.views.fast_send import can_send_directly, send_arrays
@@ -71,6 +71,10 @@ class WidgetView(ChartWidgets):
     def finish(self, frame: Frame) -> None:
         """Put a static image of the final chart beside the widget, for places widgets don't run."""
         self._render_status(frame, final=True)
+        rates, x = self.rate_panel, frame.x_ticks
+        axes = (self.y_axis, self.x_axis, self.metric_x_axis, self.metric_y_axis, rates.y_axis, rates.x_axis)
+        for axis, ticks in zip(axes, (frame.y_ticks, x, x, frame.metric_ticks, frame.rate_ticks, x), strict=True):
+            self._set_ticks(axis, ticks)  # a format that waited for its values to stand (``_set_ticks``)
         if self._handle is not None:
             self._handle.update(self._bundle(frame), raw=True)
 
@@ -187,15 +191,22 @@ class WidgetView(ChartWidgets):
     def _set_ticks(self, axis: Any, ticks: Ticks) -> None:
         """The frame's ticks; with fewer than two, bqplot's own (a range too narrow for round ones).
 
-        The format goes first, in a message of its own: bqplot redraws an axis for new tick values in
-        a (zero-length) d3 transition that runs on the next animation frame with the formatter the axis
-        has when the values' change event fires. In one message the two events fire in the order of the
-        state's keys, which ``hold_sync`` takes from a set (string hashing differs from kernel to
-        kernel): where the values came first, they were drawn in the old format ("0, 1, 1" for 0, 0.5,
-        1 after whole-number ticks; "0.00, 10.00, 20.00")."""
+        bqplot redraws an axis at once, with the values it has, when a new format arrives; it draws new
+        values in a (zero-length) d3 transition on the next animation frame, in the format the axis had
+        when they arrived, even where a newer format came since. Whatever order the messages meet those
+        redraws in, no labels may repeat ("0, 1, 1, 2, 2": 0 to 2 in steps of 0.5 at the next ticks'
+        ".0f"): the values go with a format that reads both the old and the new ones
+        (:func:`~losswidget.chart.marks.bridge_format`), in a message before theirs, and the frame's own
+        format follows alone once the values stand (at the next frame, or the run's end)."""
         values = np.array(ticks.values, dtype=np.float64) if len(ticks.values) >= 2 else None
-        self._set(axis, tick_format=ticks.format)
-        self._set(axis, tick_values=values)
+        if not self._unchanged(axis, "tick_values", values):
+            old = self._sent.get((id(axis), "tick_values"), axis.tick_values)
+            old = None if old is None or len(old) < 2 else old
+            shown = self._sent.get((id(axis), "tick_format"), axis.tick_format)
+            self._set(axis, tick_format=bridge_format(old, shown, values, ticks.format))
+            self._set(axis, tick_values=values)
+        else:
+            self._set(axis, tick_format=ticks.format)
 
     def _label_places(self, frame: Frame) -> list:
         """Where the markers' labels go: placed again when a label or the scale changed, else at most

@@ -27,12 +27,8 @@ def legend_html(frame: Frame) -> str:
         swatch = SWATCHES[entry.role]
         if entry.role == "past" and not frame.runs[entry.index].shows_val:
             swatch = "━"  # a run that logged no validation: its training curve, solid
-        mark = (
-            f'<span style="color: {legend_color(entry.role, entry.index)}; font-weight: bold" aria-hidden="true">'
-            f"{swatch}</span> "
-            if swatch
-            else ""
-        )
+        color = legend_color(entry.role, entry.index, frame.runs)
+        mark = f'<span style="color: {color}; font-weight: bold" aria-hidden="true">{swatch}</span> ' if swatch else ""
         style = "font-style: italic; " if entry.role == "note" else ""
         items.append(
             f'<span style="margin-left: 14px; display: inline-block; max-width: 100%; overflow-wrap: anywhere; '

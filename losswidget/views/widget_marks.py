@@ -11,7 +11,7 @@ import numpy as np
 
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.views.layout import densify, quietest_row, text_width
-from losswidget.views.style import past_color
+from losswidget.views.style import curve_color
 from losswidget.views.widget_parts import lines_of, padded
 
 # The loss chart's plot as a classroom screen shows it (the widget's width follows the page; the
@@ -115,7 +115,7 @@ def render_past(view: Any, frame: Frame, send: Callable[..., None]) -> None:
     faint in the metric panel, in the run's colour."""
     if not frame.runs:
         return
-    colors = [past_color(index) for index in range(len(frame.runs))]
+    colors = [curve_color(curve) for curve in frame.runs]
     nothing = np.full(1, np.nan)
     val = [(curve.epochs, curve.values if curve.shows_val else nothing[:0]) for curve in frame.runs]
     train = [(curve.epochs, curve.values if not curve.shows_val else curve.train) for curve in frame.runs]
