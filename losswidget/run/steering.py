@@ -44,6 +44,7 @@ class Steering:
         self._rate_requests: list[tuple[float | None, float | None, str]] = []  # (value, factor, source)
         self._setting_events: list[tuple[str, float | None, float | None, str]] = []  # (kind, old, new, source)
         self.branch_request: tuple[float | None, float | None, str | None, str] | None = None
+        self.branch_problem: Callable[[], str | None] = lambda: None  # the monitor's branch_unavailable
         self.pause_wanted = False
         self._sources = {"pause": "api", "resume": "api"}
         self._wake = threading.Event()
