@@ -110,7 +110,7 @@ class ChartSettings:
         """A value from a widget or a watcher (any thread): clamped into range, never raising."""
         self._source.name = source
         try:
-            if name in ("log_y", "band"):
+            if name in ("log_y", "band", "early_stopping"):
                 setattr(self, name, bool(value))
             elif name == "smoothing":
                 self.smoothing = min(max(int(value), 1), MAX_SMOOTHING)  # type: ignore[call-overload]

@@ -6,7 +6,7 @@ change, the training thread applies it at a step or epoch boundary and records i
 epoch and the step it took effect at, the value before and after, and who asked. The history keeps
 them (``History.events``), every output writes it (the JSONL log an ``event`` record, TensorBoard a
 text summary, a tracker its own key), CSV export an ``event`` row, the chart marks them, and a
-monitor made with ``replay=`` applies them again at the same steps (:mod:`losswidget.run.replay`).
+monitor made with ``replay=`` applies them again at the same steps (:mod:`losswidget.run.replay_events`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 KINDS = ("lr", "pause", "resume", "branch", "patience", "min_delta")
 SETTINGS = ("patience", "min_delta")  # kinds that move a setting of early stopping (old and new values)
-SOURCES = ("control", "api", "watcher")
+SOURCES = ("control", "api", "watcher", "replay")
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,9 @@ class Event:
     recorded before it (the first step it applies to); ``old``/``new``: the value before and after: the
     first parameter group's learning rate ("lr", "branch": the best epoch's rate and the rate run on
     with), the patience (None: early stopping off) or min_delta; None otherwise; ``source``: "control"
-    (a button or slider), "api" (a call) or "watcher" (a control file); ``parent``: a branch's, the
-    run it went back into (its ``epoch`` is that run's best epoch, where this run begins)."""
+    (a button or slider), "api" (a call), "watcher" (a control file) or "replay" (``replay=``);
+    ``parent``: a branch's, the run it went back into (its ``epoch`` is that run's best epoch, where
+    this run begins)."""
 
     kind: str
     epoch: int
@@ -73,7 +74,7 @@ class Event:
     @property
     def sentence(self) -> str:
         """In words, for the status: "Learning rate 0.1 → 0.05 at epoch 3, step 120, by the control."."""
-        by = {"control": "the control", "api": "a call", "watcher": "a watcher"}[self.source]
+        by = {"control": "the control", "api": "a call", "watcher": "a watcher", "replay": "the replay"}[self.source]
         where = f"at epoch {self.epoch}, step {self.step}, by {by}"
         if self.kind == "lr":
             return f"Learning rate {self.old:.3g} → {self.new:.3g} {where}."

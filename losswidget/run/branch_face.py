@@ -39,6 +39,7 @@ class BranchFace:
     _feed: Any
     _samples: Any
     _request_redraw: Any
+    _replay: Any
     model: Any
     optimizer: Any
 
@@ -101,6 +102,8 @@ class BranchFace:
         """At the top of each epoch of ``epochs()`` (training thread): the best epoch's optimizer state
         is kept if the best just moved; a branch asked for is performed. The epoch to open next."""
         self._best.settle()
+        if self._replay.pending:  # a replayed change made at the top of this epoch
+            self._replay.apply_due()
         if self._steering.branch_request is None or self._stop.code in (StopReason.USER, StopReason.INTERRUPTED):
             return epoch  # a Stop asked for wins: the branch waits for the next loop
         request = self._steering.take_branch()

@@ -49,6 +49,7 @@ from losswidget.run.guards import TeachingGuards
 from losswidget.run.interrupts import InterruptAsStop
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
+from losswidget.run.replay_events import Replay, check_replay
 from losswidget.run.requests import WatcherRequests
 from losswidget.run.runs_face import RunsFace
 from losswidget.run.settings_face import SettingsFace
@@ -108,6 +109,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, Br
         outputs: Any = None,
         loss_name: str | None = None,
         snapshot_optimizer: bool = True,
+        replay: Any = None,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -146,6 +148,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, Br
         self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
         self._controls.steering = None if self._steering.unavailable else self._steering
         self._steering.branch_problem = lambda: self.branch_unavailable  # what "Back to best" says
+        self._replay = Replay(check_replay(replay), self._recorder, self._steering, self.settings, self._stopper)
         self._background = Background()
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
