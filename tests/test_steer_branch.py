@@ -115,6 +115,7 @@ def test_after_the_loop_branch_restores_weights_adam_state_and_scheduler_and_goe
     (event,) = monitor.history.events
     assert event == Event("branch", best, 0, rate_then, rate_then * 0.5, "api", parent="run 1")
     assert event.sentence.startswith(f"Back to epoch {best} of run 1, lr ")
+    assert event.sentence in monitor.status_lines  # the status says where the run came from
     assert monitor.best_epoch == best
     # The next loop trains on from the branch: epochs numbered on from it.
     run.train(3)

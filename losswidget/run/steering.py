@@ -25,11 +25,11 @@ PAUSE_POLL = 0.05  # seconds between two looks at clicks, requests and frames wh
 
 def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) -> str:
     """The status line's word on steering: the pause that holds the loop now, else the last
-    learning-rate change ("" when neither)."""
+    learning-rate change or branch ("" when neither)."""
     if paused_at is not None:
         epoch, step = paused_at
         return f"Paused at epoch {epoch}, step {step}: Resume continues the training; Stop ends it."
-    changes = [event for event in events if event.kind == "lr"]
+    changes = [event for event in events if event.kind in ("lr", "branch")]
     return changes[-1].sentence if changes else ""
 
 
