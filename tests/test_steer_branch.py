@@ -247,3 +247,25 @@ def test_a_scheduler_loaded_from_a_checkpoint_is_still_found_and_scaled_by_a_rat
     optimizer.step()
     scheduler.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.005)  # 0.05 without the scheduler scaled
+
+
+def test_a_validation_value_logged_again_rolls_the_optimizer_snapshot_back_with_the_weights():
+    """Epoch 1's first value moved the best; logged again worse, the best is epoch 0 again: so are the
+    weights and the optimizer's state a branch gives back (taken when epoch 1 began)."""
+    run = Adam()
+    run.train(1)
+    optimizer_at_1 = _optimizer_state(run.optimizer)  # epoch 0 ended; epoch 1 begins with this state
+    weights_at_1 = copy.deepcopy(run.model.state_dict())
+    monitor = run.monitor
+    for _epoch in monitor.epochs(1):
+        loss = torch.nn.functional.mse_loss(run.model(run.x), run.y)
+        run.optimizer.zero_grad()
+        loss.backward()
+        run.optimizer.step()
+        monitor.log(val=0.0)  # a new best...
+        with pytest.warns(UserWarning, match="'val' was logged twice for epoch 1"):
+            monitor.log(val=1e9)  # ...replaced in the same epoch: not a best after all
+    assert monitor.best_epoch == 0
+    monitor.branch()
+    assert _states_equal(run.model.state_dict(), weights_at_1)
+    assert _states_equal(_optimizer_state(run.optimizer), optimizer_at_1)
