@@ -269,3 +269,29 @@ def test_a_validation_value_logged_again_rolls_the_optimizer_snapshot_back_with_
     monitor.branch()
     assert _states_equal(run.model.state_dict(), weights_at_1)
     assert _states_equal(_optimizer_state(run.optimizer), optimizer_at_1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_a_gpu_the_snapshots_are_kept_on_the_cpu_and_come_back_onto_the_gpu():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1).cuda()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    monitor = lw.LiveLossMonitor(patience=None, display="none", model=model, optimizer=optimizer)
+    x, y = torch.randn(32, 8, device="cuda"), torch.randn(32, 1, device="cuda")
+    kept = {}
+    for epoch in monitor.epochs(4):
+        kept[epoch] = (copy.deepcopy(model.state_dict()), _optimizer_state(optimizer))
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        monitor.log(val=1.0 if epoch == 1 else 2.0)  # the best epoch is 1
+    best = monitor._best
+    assert all(t.device.type == "cpu" for t in best.state.values())
+    assert all(t.device.type == "cpu" for s in best.optimizer_state["state"].values() for t in s.values())
+    monitor.branch()
+    weights, state = kept[2]  # as epoch 2 began: the best epoch's weights and the optimizer after it
+    assert _states_equal(model.state_dict(), weights)
+    restored = optimizer.state_dict()
+    assert all(v.device.type == "cuda" for s in restored["state"].values() for k, v in s.items() if k != "step")
+    assert _states_equal(restored, state)
