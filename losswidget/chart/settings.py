@@ -5,10 +5,16 @@ early stopping all read and write here: the patience (the slider's value; early 
 patience while early stopping is on), whether early stopping is on, the smoothing window, the log
 scale, the validation band and the presentation size. Whoever changes a value, ``on_change`` is told (the monitor asks
 for a redraw). Setters may run on a kernel-subshell thread: they store a value and call back.
+
+A move of early stopping's own patience (None while early stopping is off; the what-if slider moved
+while it is off changes no training) is also told to ``on_moved(name, old, new, source)``, with who
+moved it: "control" (a slider), "watcher" (a control file) or "api" (code): the monitor records it
+as an event (:mod:`losswidget.core.events`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from losswidget.core.stopping import MAX_PATIENCE
@@ -30,6 +36,8 @@ class ChartSettings:
         self._presentation = False
         self._band = True
         self.on_change: Callable[[str], None] = lambda name: None
+        self.on_moved: Callable[[str, int | None, int | None, str], None] = lambda *moved: None
+        self._source = threading.local()  # who is setting a value on this thread (from_control says)
 
     @property
     def smoothing(self) -> int:
@@ -85,15 +93,24 @@ class ChartSettings:
     def band(self, value: bool) -> None:
         self._store("band", check_bool("band", value))
 
+    @property
+    def stopping_patience(self) -> int | None:
+        """Early stopping's patience: the slider's while early stopping is on, None while it is off."""
+        return self._patience if self._early_stopping else None
+
     def _store(self, name: str, value: object) -> None:
         if value != getattr(self, "_" + name):
+            before = self.stopping_patience
             setattr(self, "_" + name, value)
             self.on_change(name)
+            if self.stopping_patience != before:
+                self.on_moved("patience", before, self.stopping_patience, getattr(self._source, "name", "api"))
 
-    def from_control(self, name: str, value: object) -> None:
+    def from_control(self, name: str, value: object, source: str = "control") -> None:
         """A value from a widget or a watcher (any thread): clamped into range, never raising."""
+        self._source.name = source
         try:
-            if name in ("log_y", "band"):
+            if name in ("log_y", "band", "early_stopping"):
                 setattr(self, name, bool(value))
             elif name == "smoothing":
                 self.smoothing = min(max(int(value), 1), MAX_SMOOTHING)  # type: ignore[call-overload]
@@ -101,3 +118,5 @@ class ChartSettings:
                 self.patience = min(max(int(value), 0), MAX_PATIENCE)  # type: ignore[call-overload]
         except (TypeError, ValueError, OverflowError):  # a malformed message from a frontend: ignore it
             pass
+        finally:
+            self._source.name = "api"

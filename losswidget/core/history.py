@@ -24,8 +24,6 @@ __all__ = ["History"]
 
 RESERVED_NAMES = frozenset({"epoch", "step", "kind"})
 MAX_EPOCH = 2**53  # whole numbers a float64 holds exactly: an epoch beyond is a mistake, not a run
-
-
 MAX_NAME = 200  # characters: a legend's label; any longer name would not survive a CSV reader's field limit
 
 
@@ -193,6 +191,11 @@ class History:
 
     def __contains__(self, name: object) -> bool:
         return name in self._columns
+
+    @property
+    def lineage(self) -> tuple[str, int] | None:
+        """(the run this one branched from, its epoch where this one begins): its branch event's; None."""
+        return next(((e.parent, e.epoch) for e in self.events if e.kind == "branch"), None)  # type: ignore[misc]
 
     @property
     def n_steps(self) -> int:

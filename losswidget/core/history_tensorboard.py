@@ -5,7 +5,9 @@ step = the epoch), the validation standard errors ``loss/val_se`` and ``loss/val
 run has them, every other metric under its own name (``acc``, ``lr``), and each step loss as
 ``loss/train_step`` at its global step (counted from 0 in the run), carrying in the same event the
 ``epoch`` it belongs to (the scalar Lightning and the Hugging Face Trainer write beside their step
-losses too). NaN (a gap) is not written.
+losses too). NaN (a gap) is not written. Each event (a learning-rate change, a pause, a branch, a
+setting moved: :mod:`losswidget.core.events`) is a text summary ``events`` at its step, its sentence
+as TensorBoard's Text tab shows it (reading a run back leaves the text out: the JSONL log keeps them).
 
 Reading takes these tags back to the names they came from; any other tag becomes a metric of its
 own name, at its step (``tags={"train/loss": "train", "eval/loss": "val"}`` maps another tool's
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import math
 import re
+import struct
+import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +32,7 @@ from losswidget.core import tensorboard_events as events
 from losswidget.core.replay import DIFF_SE
 from losswidget.core.validate import check_path, user_stacklevel
 
+EVENT_TAG = "events"
 TAGS = {"train": "loss/train", "val": "loss/val", "val_se": "loss/val_se", DIFF_SE: f"loss/{DIFF_SE}"}
 STEP_TAG = "loss/train_step"
 EPOCH_TAG = "epoch"
@@ -52,6 +57,18 @@ def step_events(losses: np.ndarray, epochs: np.ndarray, first: int) -> bytes:
     if not keep.all():
         steps, losses, epochs = steps[keep], losses[keep], np.asarray(epochs)[keep]
     return events.step_events(STEP_TAG, steps, losses, {EPOCH_TAG: epochs}) if steps.size else b""
+
+
+def event_text(event: Any) -> bytes:
+    """One event as a TFRecord: a text summary (TensorBoard's "text" plugin, a scalar DT_STRING tensor)
+    tagged ``events`` at the event's step, holding its sentence. The protocol buffer fields by number:
+    Summary.Value tag 1, tensor 8, metadata 9; TensorProto dtype 1 (DT_STRING = 7), tensor_shape 2,
+    string_val 8; SummaryMetadata plugin_data 1, PluginData plugin_name 1."""
+    field = events._field  # the event file's own encoding helpers (one format, one module writes its bytes)
+    tensor = b"\x08\x07" + field(2, b"") + field(8, event.sentence.encode())
+    value = field(1, EVENT_TAG.encode()) + field(8, tensor) + field(9, field(1, field(1, b"text")))
+    wall = b"\x09" + struct.pack("<d", time.time())
+    return events._record(wall + b"\x10" + events._varint(event.step) + field(5, field(1, value)))
 
 
 def beyond_float32(values: Mapping[str, float]) -> dict[str, float]:
@@ -103,6 +120,8 @@ def write_tensorboard(history: Any, folder: str | Path) -> Path:
         stream.write(step_events(history.step_train, history.step_epoch, 0))
         for row, epoch in enumerate(history.epochs):
             stream.write(epoch_event(int(epoch), {name: float(history[name][row]) for name in names}))
+        for event in history.events:
+            stream.write(event_text(event))
     return path
 
 

@@ -75,8 +75,14 @@ def schedulers_of(optimizer: Any) -> list[Any]:
     each hold it: each is found once)."""
     found: dict[int, Any] = {}
     for holder in gc.get_referrers(optimizer):
-        if getattr(holder, "optimizer", None) is optimizer and _is_scheduler(holder):
-            found[id(holder)] = holder
+        # An object whose attributes live in a dict of their own (once ``__dict__`` was used, e.g. by a
+        # scheduler's load_state_dict) is referred to through that dict: the dict's owner is the holder.
+        owners = [holder]
+        if isinstance(holder, dict) and holder.get("optimizer") is optimizer:
+            owners = [each for each in gc.get_referrers(holder) if getattr(each, "__dict__", None) is holder]
+        for owner in owners:
+            if getattr(owner, "optimizer", None) is optimizer and _is_scheduler(owner):
+                found[id(owner)] = owner
     return list(found.values())
 
 

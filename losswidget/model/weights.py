@@ -94,3 +94,29 @@ def save_state(path: Any, state: dict) -> None:
 def restore(model: Any, state: dict) -> None:
     """Load ``state`` into ``model`` on the model's own devices."""
     model.load_state_dict(state)
+
+
+def cpu_copy(value: Any) -> Any:
+    """A deep copy of a ``state_dict()`` (an optimizer's or a scheduler's: nested dicts, lists and
+    tuples) with every tensor detached and copied to the CPU: nothing later training does changes it,
+    and loading it never aliases it (torch's ``Optimizer.load_state_dict`` keeps CPU tensors it is given
+    as they are, so the optimizer's next step would write into the copy)."""
+    if hasattr(value, "detach") and hasattr(value, "to"):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: cpu_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [cpu_copy(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return copy.deepcopy(value)
+
+
+def tensor_bytes(value: Any) -> int:
+    """The bytes held by the tensors in ``value`` (a state, or nested dicts, lists and tuples of them)."""
+    if hasattr(value, "element_size") and hasattr(value, "nelement"):
+        return int(value.element_size() * value.nelement())
+    if isinstance(value, dict):
+        return sum(tensor_bytes(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(tensor_bytes(item) for item in value)
+    return 0

@@ -6,10 +6,11 @@ record, so ``tensorboard --logdir runs/tb`` follows the run live and a crash los
 The first run goes into the folder itself, each later one (``new_run``) into a subfolder named
 after it, which TensorBoard lists as a run of its own; so does a first run that finds another
 run's event files in the folder (a training cell run twice): two runs in one folder would read back
-as one. A subfolder's name is the run's, made safe (nothing that leaves the folder, at most 60
-characters) and unique (``wide``, ``wide-2``). A value beyond float32 (a perplexity of e^95) is
-written as inf and said once per name; an event file deleted mid-run is said, not written into the
-void.
+as one. Each event (a learning-rate change, a pause, a branch, a setting moved) is a text summary
+``events`` with its sentence, at its step. A subfolder's name is the run's, made safe (nothing that
+leaves the folder, at most 60 characters) and unique (``wide``, ``wide-2``). A value beyond float32
+(a perplexity of e^95) is written as inf and said once per name; an event file deleted mid-run is
+said, not written into the void.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ class TensorBoardLog(Output):
             if beyond.size:
                 self._say_beyond({"train (a step loss)": float(losses[beyond[0]])})
         self._write(tb.step_events(losses, epochs, first))
+
+    def event(self, event: Any) -> None:
+        self._write(tb.event_text(event))
 
     def _say_beyond(self, values: dict[str, float]) -> None:
         for name, value in values.items():

@@ -54,7 +54,7 @@ class TrackerLog(Output):
         if run.number > 1:
             self._shift, self._prefix = self._last + 1, f"{run.label}/"
 
-    def _log(self, values: dict[str, float], step: int, epoch: int) -> None:
+    def _log(self, values: dict[str, Any], step: int, epoch: int) -> None:
         values = {f"{self._prefix}{name}": value for name, value in {**values, "epoch": epoch}.items()}
         run_awaitable(self.run.log(values, step=step))
         self._last, self._last_epoch = step, epoch
@@ -67,6 +67,12 @@ class TrackerLog(Output):
         if step <= self._last:  # never back; beside a step loss of its own epoch, never another epoch's
             step = self._last if self._last_epoch == epoch else self._last + 1
         self._log(finite, step, epoch)
+
+    def event(self, event: Any) -> None:
+        values: dict[str, Any] = {"event": event.sentence}
+        if event.new is not None:
+            values[f"event/{event.kind}"] = float(event.new)
+        self._log(values, max(event.step + self._shift, self._last + 1), event.epoch)
 
     def steps(self, losses: np.ndarray, epochs: np.ndarray, first: int) -> None:
         if not self.log_steps:

@@ -8,17 +8,30 @@ The snapshot (a CPU copy) is taken on the training thread; writing it to ``best_
 happens on a thread of its own, newest state first, so ``torch.save`` never slows training. A
 file that cannot be written never stops training: the weights stay in memory, a warning and
 the status line name the file and the error.
+
+Where the monitor knows the optimizer, the snapshot also keeps the optimizer's state and that of
+every torch scheduler stepping it (deep CPU copies), so that ``monitor.branch()`` can go back to
+the best epoch and train on from there as it would have (:mod:`losswidget.run.branch_face`). They
+are taken at the epoch boundary after the best moved (the state the next epoch would have begun
+with: a scheduler stepped after ``log()`` included). Their memory: SGD without momentum keeps none,
+SGD with momentum one copy of the weights, Adam and AdamW two, so with Adam a best epoch costs three
+times the model's size in CPU memory instead of once (a 10 M-parameter float32 model: 40 MB of
+weights, 80 MB more for Adam's ``exp_avg`` and ``exp_avg_sq``; ``benchmarks/RESULTS.md``).
+``LiveLossMonitor(snapshot_optimizer=False)`` keeps the weights only (and ``branch()`` says it
+cannot).
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from losswidget.core.validate import check_regular_file
-from losswidget.model.weights import misfit, restore, save_state, snapshot
+from losswidget.model import lr_steer
+from losswidget.model.weights import cpu_copy, misfit, restore, save_state, snapshot
 
 
 def check_weights_file(path: Any) -> Path | None:
@@ -92,32 +105,91 @@ class BestWeights:
         self.state: dict | None = None
         self.epoch: int | None = None
         self.restored_epoch: int | None = None
-        self._before_epoch: tuple[dict | None, int | None] = (None, None)
         self._saver = _FileSaver(file) if file is not None else None
         self._warned = False
+        self.optimizer_of: Callable[[], Any] = lambda: None  # the monitor's optimizer (None: not known)
+        self.snapshot_optimizer = True
+        self.reset()
 
     def reset(self) -> None:
         self.state = self.epoch = self.restored_epoch = None
-        self._before_epoch = (None, None)
+        # The training state of the best epoch besides the weights: early stopping's checkpoint, the
+        # optimizer's state_dict and each scheduler's (scheduler, state_dict); None until settled.
+        self.stopper_state: tuple | None = None
+        self.optimizer_state: dict | None = None
+        self.scheduler_states: list[tuple[Any, dict]] = []
+        self._due = False  # the best moved: the optimizer's state is taken at the next epoch boundary
+        self._before_epoch: tuple = self._kept()
+
+    def _kept(self) -> tuple:
+        return self.state, self.epoch, self.stopper_state, self.optimizer_state, self.scheduler_states, self._due
 
     def begin_epoch(self) -> None:
         """Before an epoch's first validation value: what a re-logged value rolls back to."""
-        self._before_epoch = (self.state, self.epoch)
+        self._before_epoch = self._kept()
 
     def roll_back(self) -> None:
         changed = self._before_epoch[1] != self.epoch
-        self.state, self.epoch = self._before_epoch
+        self.state, self.epoch, self.stopper_state, self.optimizer_state, self.scheduler_states, self._due = (
+            self._before_epoch
+        )
         if changed and self._saver is not None and self.state is not None:
             self._saver.submit(self.state)
 
-    def keep(self, epoch: int) -> None:
-        """The decision's best moved to ``epoch``: snapshot the model as it is now."""
+    def keep(self, epoch: int, stopper_state: tuple | None = None) -> None:
+        """The decision's best moved to ``epoch``: snapshot the model as it is now; the optimizer's
+        and schedulers' state follow at the next epoch boundary (:meth:`settle`)."""
         if self.model is None:
             return
         self.state = snapshot(self.model)
-        self.epoch = epoch
+        self.epoch, self.stopper_state = epoch, stopper_state
+        self._due = self.snapshot_optimizer and self.optimizer_of() is not None
+        if self._due:
+            self.optimizer_state, self.scheduler_states = None, []
         if self._saver is not None:
             self._saver.submit(self.state)
+
+    def settle(self) -> None:
+        """At an epoch boundary (training thread): if the best moved in the epoch just ended, keep the
+        optimizer's and its schedulers' state now, as the next epoch begins with them."""
+        if not self._due:
+            return
+        self._due = False
+        optimizer = self.optimizer_of()
+        if optimizer is None or not callable(getattr(optimizer, "state_dict", None)):
+            return
+        self.optimizer_state = cpu_copy(optimizer.state_dict())
+        self.scheduler_states = [(each, cpu_copy(each.state_dict())) for each in lr_steer.schedulers_of(optimizer)]
+
+    def branch_problem(self) -> str | None:
+        """Why the best epoch's training cannot be taken up again, in words; None when it can."""
+        if self.model is None:
+            return "the monitor does not know the model: pass LiveLossMonitor(model=model)"
+        if self.optimizer_of() is None:
+            return (
+                "the monitor does not know the optimizer, whose state must come back with the weights: "
+                "pass LiveLossMonitor(optimizer=optimizer)"
+            )
+        if not self.snapshot_optimizer:
+            return "the optimizer's state is not kept with the best weights (snapshot_optimizer=False)"
+        if self.state is None:
+            return "there is no best epoch yet: log a finite validation loss first"
+        return None
+
+    def restore_training(self) -> int:
+        """The best epoch's weights, optimizer state and schedulers' states back (fresh copies: the
+        snapshot stays as it was, for another branch); the epoch restored. RuntimeError, with nothing
+        changed, when they no longer fit."""
+        self.settle()
+        problem = self.branch_problem() or misfit(self.model, self.state)  # type: ignore[arg-type]
+        if problem is not None:
+            raise RuntimeError(f"cannot go back to the best epoch: {problem}")
+        restore(self.model, self.state)  # type: ignore[arg-type]
+        if self.optimizer_state is not None:
+            self.optimizer_of().load_state_dict(cpu_copy(self.optimizer_state))
+        for scheduler, state in self.scheduler_states:
+            scheduler.load_state_dict(cpu_copy(state))
+        return self.epoch  # type: ignore[return-value]
 
     def restore(self, strict: bool = False) -> int | None:
         """Load the best weights into the model; the epoch restored, or None when there is nothing to load.

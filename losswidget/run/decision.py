@@ -46,7 +46,7 @@ class Decision:
         best_before = (stopper.best_epoch, stopper.best)
         stopper.update(val, epoch, se)
         if stopper.best_epoch is not None and (stopper.best_epoch, stopper.best) != best_before:
-            self._best.keep(epoch)
+            self._best.keep(epoch, stopper.checkpoint())
         if stopper.should_stop:
             self._stop.from_stopper(stopper, epoch, val)
             self._decided = (epoch, self._stop.message) if self._stop.epoch == epoch else None

@@ -33,6 +33,7 @@ class Loop:
         self._display, self._controls = display, controls
         self._draw = display.draw
         self.active = False
+        self.framework = False  # a framework's loop (begin_loop): its epochs are its own
         self.planned_last: int | None = None
         self.first_epoch = 0
         self.epochs_done = 0
@@ -65,7 +66,8 @@ class Loop:
                 "one monitor per run"
             )
 
-    def begin(self, n: int) -> None:
+    def begin(self, n: int, framework: bool = False) -> None:
+        self.framework = framework
         self._stop.clear()
         self._stopper.resume()
         self.outcome = None
@@ -100,6 +102,7 @@ class Loop:
             left_early = not finished and not self._stop.is_set
             open_epoch = recorder.current_epoch if recorder.epoch_open else None
             self.close_epoch()
+            self._best.settle()  # the best epoch's optimizer state, if the best moved in the last epoch
             if second_interrupt:
                 self._stop.request(StopReason.INTERRUPTED, sentence("second interrupt"), open_epoch)
             if self._stop.is_set or left_early:

@@ -39,6 +39,7 @@ from losswidget.outputs.base import RunInfo
 from losswidget.outputs.fanout import open_outputs
 from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights, check_weights_file
+from losswidget.run.branch_face import BranchFace
 from losswidget.run.decision import Decision
 from losswidget.run.display import Display
 from losswidget.run.early_stop import SettingsStopping
@@ -48,6 +49,7 @@ from losswidget.run.guards import TeachingGuards
 from losswidget.run.interrupts import InterruptAsStop
 from losswidget.run.loop import Loop
 from losswidget.run.recorder import Recorder
+from losswidget.run.replay_events import Replay, check_replay
 from losswidget.run.requests import WatcherRequests
 from losswidget.run.runs_face import RunsFace
 from losswidget.run.settings_face import SettingsFace
@@ -62,7 +64,7 @@ from losswidget.views.base import Controls
 __all__ = ["LiveLossMonitor"]
 
 
-class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
+class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, BranchFace):
     """A live chart of train/validation loss around a PyTorch loop, with early stopping.
 
     >>> monitor = LiveLossMonitor(patience=5, smoothing=3, model=model)   # doctest: +SKIP
@@ -106,6 +108,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
         tensorboard: str | Path | None = None,
         outputs: Any = None,
         loss_name: str | None = None,
+        snapshot_optimizer: bool = True,
+        replay: Any = None,
     ) -> None:
         if patience is not None:
             patience = check_int("patience", patience, minimum=0, maximum=MAX_PATIENCE)
@@ -129,6 +133,8 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
             display, log_file, best_weights_file, tensorboard, outputs = "none", None, None, None, None
         self._guards, self._samples = TeachingGuards(), ValidationSamples(self._stopper, self._ranks)
         self._best = BestWeights(check_weights_file(best_weights_file))
+        self._best.snapshot_optimizer = check_bool("snapshot_optimizer", snapshot_optimizer)  # its memory: there
+        self._best.optimizer_of = lambda: self.optimizer
         self.model = model
         self._recorder = Recorder(name)
         self._steps = self._recorder.steps  # the per-step path's state
@@ -141,12 +147,15 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
         self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
         self._controls.steering = None if self._steering.unavailable else self._steering
+        self._steering.branch_problem = lambda: self.branch_unavailable  # what "Back to best" says
+        self._replay = Replay(check_replay(replay), self._recorder, self._steering, self.settings, self._stopper)
         self._background = Background()
         parts = (self._loop, self._best, self._background, self._samples)
         self._feed = ChartFeed(self._recorder, self._stopper, self._stop, self.settings, self._past, max_points, *parts)
         self._display.source = self._feed
         self.loss_name = loss_name  # the loss axis names it ("cross-entropy loss"); checked here
         self.settings.on_change = lambda name: self._request_redraw()
+        self.settings.on_moved = self._steering.setting_moved  # a patience moved is an event
         self.optimizer = optimizer
         # Last: a constructor that fails leaves no file to block the retry.
         self._recorder.outputs = open_outputs(RunInfo(name, 1, self._stopper.rule), log_file, tensorboard, outputs)
@@ -195,8 +204,10 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
         try:
             with guard:
                 self._loop.begin(n)
-                for epoch in range(self._recorder.next_epoch, self._recorder.next_epoch + n):
+                epoch = self._recorder.next_epoch
+                for left in range(n, 0, -1):
                     self._check_requests()
+                    epoch = self._epoch_boundary(epoch, left)  # a branch goes on from its own epoch
                     self._stop.agree(self._recorder.current_epoch)
                     if self.should_stop:
                         break
@@ -205,6 +216,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
                     yield epoch
                     if self._loop.close_epoch():
                         self._maybe_frame()
+                    epoch += 1
                 else:
                     finished = True
         finally:
@@ -238,16 +250,6 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace):
             self._loop.draw_after_cell()
         self._maybe_frame()
         return self.should_stop
-
-    def restore_best(self) -> int:
-        """Load the best epoch's weights into the model; returns that epoch."""
-        if self.model is None:
-            raise RuntimeError("no model to restore: pass model=... to LiveLossMonitor")
-        epoch = self._best.restore(strict=True)
-        if epoch is None:
-            raise RuntimeError("no best weights yet: log a finite validation loss first")
-        self._request_redraw()
-        return epoch
 
     # -- display ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ class WatcherRequests:
         if request is None:
             return
         if request.patience is not None:
-            self._settings.from_control("patience", request.patience)
+            self._settings.from_control("patience", request.patience, source="watcher")
             sync_controls(self._settings)
         if request.stop_reason is not None:
             self._stop.request(StopReason.USER, request.stop_reason, epoch)

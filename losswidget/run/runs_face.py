@@ -109,11 +109,13 @@ class RunsFace:
         epochs = check_int("epochs", epochs, minimum=0)
         if self._loop.active:
             raise RuntimeError("this monitor is already running a loop; end it before starting another")
-        self._loop.begin(epochs)
+        self._loop.begin(epochs, framework=True)
 
     def begin_epoch(self) -> None:
         """A framework's epoch starts: the learning rates it trains with are read now (a framework
-        that steps its scheduler before its epoch-end hook would otherwise show the next epoch's)."""
+        that steps its scheduler before its epoch-end hook would otherwise show the next epoch's), and
+        the best epoch's optimizer state kept if the best just moved."""
+        self._best.settle()
         self._recorder.note_rates()
 
     def end_loop(self, finished: bool) -> None:

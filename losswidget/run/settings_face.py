@@ -9,17 +9,19 @@ from typing import Any
 from losswidget.chart.marks import LOSS_NAME_LIMIT
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.stopping import MAX_PATIENCE
-from losswidget.core.validate import check_choice, check_int
+from losswidget.core.validate import check_choice, check_float, check_int
 
 
 class SettingsFace:
-    """``patience``, ``smoothing``, ``log_scale``, ``band``, ``presentation``, ``what_if_patience``,
+    """``patience``, ``min_delta``, ``smoothing``, ``log_scale``, ``band``, ``presentation``, ``what_if_patience``,
     ``x_label``, ``loss_name`` and ``metric_source`` of :class:`~losswidget.run.monitor.LiveLossMonitor`
     (its ``settings``, ``_display`` and ``_feed``)."""
 
     settings: ChartSettings
     _display: Any
     _feed: Any
+    _stopper: Any
+    _steering: Any
     _request_redraw: Any
 
     @property
@@ -35,6 +37,19 @@ class SettingsFace:
             self.settings.patience = check_int("patience", value, minimum=0, maximum=MAX_PATIENCE)
             self.settings.early_stopping = True
         self._display.sync_controls(self.settings)
+
+    @property
+    def min_delta(self) -> float:
+        """How much a validation value must beat the best by to count as better. Assignable: counts
+        from the next validation value, and is recorded in ``history.events``."""
+        return self._stopper.min_delta
+
+    @min_delta.setter
+    def min_delta(self, value: float) -> None:
+        value = check_float("min_delta", value, minimum=0.0)
+        old, self._stopper.min_delta = self._stopper.min_delta, value
+        self._steering.setting_moved("min_delta", old, value, "api")
+        self._request_redraw()
 
     @property
     def what_if_patience(self) -> int:

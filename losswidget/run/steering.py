@@ -25,11 +25,11 @@ PAUSE_POLL = 0.05  # seconds between two looks at clicks, requests and frames wh
 
 def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) -> str:
     """The status line's word on steering: the pause that holds the loop now, else the last
-    learning-rate change ("" when neither)."""
+    learning-rate change or branch ("" when neither)."""
     if paused_at is not None:
         epoch, step = paused_at
         return f"Paused at epoch {epoch}, step {step}: Resume continues the training; Stop ends it."
-    changes = [event for event in events if event.kind == "lr"]
+    changes = [event for event in events if event.kind in ("lr", "branch")]
     return changes[-1].sentence if changes else ""
 
 
@@ -42,6 +42,9 @@ class Steering:
         self._steps = recorder.steps
         self._lock = threading.Lock()
         self._rate_requests: list[tuple[float | None, float | None, str]] = []  # (value, factor, source)
+        self._setting_events: list[tuple[str, float | None, float | None, str]] = []  # (kind, old, new, source)
+        self.branch_request: tuple[float | None, float | None, str | None, str] | None = None
+        self.branch_problem: Callable[[], str | None] = lambda: None  # the monitor's branch_unavailable
         self.pause_wanted = False
         self._sources = {"pause": "api", "resume": "api"}
         self._wake = threading.Event()
@@ -57,6 +60,32 @@ class Steering:
         with self._lock:
             self._rate_requests.append((value, factor, source))
         self._steps.steer = True
+
+    def request_branch(self, value: float | None, factor: float | None, name: str | None, source: str) -> None:
+        """Back to the best epoch, at the next epoch boundary (``run/branch_face``); a later request
+        replaces one not yet taken."""
+        self.branch_request = (value, factor, name, source)
+
+    def take_branch(self) -> tuple[float | None, float | None, str | None, str] | None:
+        request, self.branch_request = self.branch_request, None
+        return request
+
+    def setting_moved(self, kind: str, old: float | None, new: float | None, source: str) -> None:
+        """A patience or min_delta moved (it acts at once: the settings own it): recorded as an event by
+        the training thread at its next step or epoch boundary, at once when no loop runs."""
+        if old == new:
+            return
+        with self._lock:
+            self._setting_events.append((kind, old, new, source))
+        self._steps.steer = True
+        if not self._loop.active:
+            self.record_settings()
+
+    def record_settings(self) -> None:
+        with self._lock:
+            moved, self._setting_events = self._setting_events, []
+        for kind, old, new, source in moved:
+            self._record(kind, source, old, new)
 
     def request_pause(self, source: str) -> None:
         self._sources["pause"] = source
@@ -74,6 +103,7 @@ class Steering:
         """At a step or epoch boundary: apply the pending changes, then hold while paused. ``tick``
         (while paused): clicks, a watcher's requests and frames, as between steps."""
         self._steps.steer = False  # first: a request made from here on sets it again
+        self.record_settings()
         self.apply_rates()
         if self.pause_wanted and not self._holding:
             self._hold(tick)

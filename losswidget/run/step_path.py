@@ -33,6 +33,7 @@ class StepPath:
     _check_requests: Any
     _draw: Any
     _steer: Any
+    _replay: Any
 
     def log_step(self, train: Any) -> bool:
         """Record one optimisation step's training loss. Returns ``should_stop``.
@@ -77,6 +78,8 @@ class StepPath:
         now = time.perf_counter()
         clock = self._display.clock
         self._steps.until_clock = clock.clock_read(now)
+        if self._replay.pending:  # a replayed change due: the countdown ends at its step (run/replay_events.py)
+            self._replay.at_clock()
         if len(self._steps.values) > PENDING_LIMIT - MAX_STEPS_PER_CLOCK:  # < PENDING_LIMIT whatever the frame rate
             self._recorder.flush_steps()
         if now >= clock.next_check_at:

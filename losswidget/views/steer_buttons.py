@@ -1,8 +1,10 @@
-"""The steering buttons beside Stop: Pause/Resume, and the learning rate ×½ and ×2.
+"""The steering buttons beside Stop: Pause/Resume, the learning rate ×½ and ×2, and Back to best.
 
 Their handlers (on a kernel-subshell thread) only request, as Stop's does: the training thread
-applies a request at its next step (``losswidget.run.steering``). The buttons show what the controls'
-``steering`` says: a pause asked for, whether the optimizer's rate can be changed and what a change does.
+applies a request at its next step (``losswidget.run.steering``), a branch back to the best epoch at
+its next epoch boundary (``losswidget.run.branch_face``). The buttons show what the controls'
+``steering`` says: a pause asked for, whether the optimizer's rate can be changed and what a change
+does, whether the best epoch's training can be taken up again (else why not, as the button's tooltip).
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from losswidget.views.base import Controls
 
 PAUSE, RESUME = "Pause", "Resume"
 RATE_STEPS = ((0.5, "lr ×½"), (2.0, "lr ×2"))
+BACK, ASKED = "Back to best", "Back to best (asked)"
+BACK_TEXT = (
+    "Back to the best epoch's weights, optimizer and scheduler state at the next epoch boundary; "
+    "the training goes on from there as a new run (this one stays in the chart, faded)"
+)
 
 
 class SteerButtons:
@@ -35,8 +42,19 @@ class SteerButtons:
             )
             button.on_click(lambda button, factor=factor: self._steering.request_rate(None, factor, "control"))
             self.rate_buttons.append(button)
+        self.back_button = widgets.Button(
+            description=BACK, icon="undo", disabled=True, layout=widgets.Layout(width="auto", flex="0 0 auto")
+        )
+        self.back_button.on_click(self._back_pressed)
         # A view of something that is not a monitor's training (a watcher) has no steering to offer.
-        self.widgets = [] if self._steering is None else [self.pause_button, *self.rate_buttons]
+        steer = [self.pause_button, *self.rate_buttons, self.back_button]
+        self.widgets = [] if self._steering is None else steer
+
+    def _back_pressed(self, button: Any) -> None:
+        """On the kernel's subshell thread: request (the training thread branches), and say so."""
+        if self._steering.branch_problem() is None:
+            self._steering.request_branch(None, None, None, "control")
+            button.description = ASKED
 
     def _pause_pressed(self, button: Any) -> None:
         """On the kernel's subshell thread: request, and say so on the button at once."""
@@ -59,6 +77,11 @@ class SteerButtons:
         for button in self.rate_buttons:
             _set(button, disabled=not running, tooltip=text)
             _set(button.layout, display=None if available else "none")
+        problem = self._steering.branch_problem() if running else "the loop has ended: monitor.branch() goes back"
+        asked = running and self._steering.branch_request is not None
+        back_text = BACK_TEXT if problem is None else f"Not available: {problem}."
+        _set(self.back_button, disabled=problem is not None or asked, tooltip=back_text)
+        _set(self.back_button, description=ASKED if asked else BACK)
 
 
 def _set(widget: Any, **values: Any) -> None:
