@@ -36,13 +36,14 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OPENED", "ServerGone", "ServerLink", "ServerRefused", "call", "is_link", "parse_link"]
+__all__ = ["OPENED", "READ_TIMEOUT", "ServerGone", "ServerLink", "ServerRefused", "call", "is_link", "parse_link"]
 
 PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # trackio keeps only these characters of a project's name
 TOKEN_HEADER = "x-trackio-write-token"
 TOKEN_ENV = "TRACKIO_WRITE_TOKEN"  # trackio's own: the server's token when it starts, a client's default
 OPENED = "losswidget class"  # the run whose config says the teacher opened the class
-TIMEOUT = 5.0  # seconds one call may take: a server that is gone costs a sender this, then waits
+TIMEOUT = 10.0  # seconds one call may take: a server that is gone costs a sender this, then waits
+READ_TIMEOUT = 30.0  # the view's reads (on its own thread): a server busy with a class answers slowly
 
 
 class ServerRefused(Exception):

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from losswidget.classroom.folder import DIAGNOSE_EVERY, MAX_FILES, SILENT_AFTER, Row, _duration, row_of, settings_of
-from losswidget.classroom.server_link import OPENED, ServerGone, ServerLink, ServerRefused, call
+from losswidget.classroom.server_link import OPENED, READ_TIMEOUT, ServerGone, ServerLink, ServerRefused, call
 from losswidget.classroom.server_send import END, STOP
 from losswidget.core.history import History
 from losswidget.core.history_jsonl import DATA_ERRORS, _rule_value, apply_record
@@ -126,8 +126,8 @@ class ServerReader:
 
     def _read(self, now: float) -> bool:
         project = self.link.project
-        records = call(self.link, "get_runs_for_project", {"project": project})
-        configs = call(self.link, "get_run_configs", {"project": project})
+        records = call(self.link, "get_runs_for_project", {"project": project}, timeout=READ_TIMEOUT)
+        configs = call(self.link, "get_run_configs", {"project": project}, timeout=READ_TIMEOUT)
         records = records if isinstance(records, list) else []
         configs = configs if isinstance(configs, dict) else {}
         present, changed = set(), False
@@ -157,7 +157,8 @@ class ServerReader:
         for start in range(0, len(due), BATCH_RUNS):
             chunk = due[start : start + BATCH_RUNS]
             asked = [{"run": run.name, "run_id": run.run_id} for run in chunk]
-            answer = call(self.link, "get_logs_batch", {"project": project, "runs": asked, "max_points": MAX_POINTS})
+            asking = {"project": project, "runs": asked, "max_points": MAX_POINTS}
+            answer = call(self.link, "get_logs_batch", asking, timeout=READ_TIMEOUT)
             by_id = {item.get("run_id"): item for item in answer or [] if isinstance(item, dict)}
             for run in chunk:
                 run.read_at = now
