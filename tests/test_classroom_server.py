@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import subprocess
 import sys
 import textwrap
@@ -231,3 +232,26 @@ def test_a_class_not_opened_is_said_by_the_view(server):
     reader = ServerReader(parse_link(server.view_link.replace("lab3", "lab4")))
     reader.poll()
     assert reader.problem and "the class 'lab4' is not open" in reader.problem
+
+
+def test_a_server_that_never_answers_never_slows_or_stops_training():
+    with socket.socket() as hung:  # accepts connections (the kernel's backlog) and never answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        port = hung.getsockname()[1]
+        send = lw.ClassServer(f"http://127.0.0.1:{port}/?project=lab3&write_token=t", "hana")
+        send.timeout = 0.5
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[send])
+            for epoch in monitor.epochs(30):
+                monitor.log(train=1.0, val=1.0 / (epoch + 1))
+                if epoch == 0:
+                    deadline = time.monotonic() + 60
+                    while send.notice is None and time.monotonic() < deadline:
+                        time.sleep(0.05)  # the first try's timeout; training goes on after it
+        assert len(monitor.history) == 30  # every epoch trained and logged
+        assert send.notice and "cannot be reached (no answer within 0.5 s)" in send.notice
+        assert len([w for w in caught if "cannot be reached" in str(w.message)]) == 1
+        assert not any("turned off" in str(w.message) or "refused" in str(w.message) for w in caught)
+        assert not send.wait(0.2)  # nothing arrived, and it is still waiting to go

@@ -122,8 +122,7 @@ def call(link: ServerLink, api: str, kwargs: dict[str, Any], *, write: bool = Fa
             raise ServerRefused(f"it is not a trackio server (it has no /api/{api})") from None
         raise ServerRefused(said or f"it answered {error.code}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        raise ServerGone(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__) from None
+        raise ServerGone(_unreached(getattr(error, "reason", error), timeout)) from None
     except ValueError:
         raise ServerRefused("its answer is not trackio's JSON: is this a trackio server?") from None
     if not isinstance(answer, dict):
@@ -131,6 +130,14 @@ def call(link: ServerLink, api: str, kwargs: dict[str, Any], *, write: bool = Fa
     if answer.get("error"):
         raise ServerRefused(str(answer["error"])[:300])
     return answer.get("data")
+
+
+def _unreached(reason: Any, timeout: float) -> str:
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, ConnectionRefusedError):
+        return "nothing answers at that address: the server is not running"
+    return f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
 
 
 def _error_of(error: urllib.error.HTTPError) -> str:

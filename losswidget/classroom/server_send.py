@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from losswidget.classroom.send import NAME_LENGTH, _check_settings, _login
-from losswidget.classroom.server_link import OPENED, ServerGone, ServerRefused, call, parse_link
+from losswidget.classroom.server_link import OPENED, TIMEOUT, ServerGone, ServerRefused, call, parse_link
 from losswidget.core.history_jsonl import encode_number
 from losswidget.outputs.base import Output, RunInfo
 from losswidget.outputs.worker import END_WAIT_SECONDS
@@ -83,6 +83,7 @@ class ClassServer(Output):
         self.student = student
         self.settings = _check_settings(settings)
         self.notice: str | None = None  # while the server is gone: the sentence the status shows
+        self.timeout = TIMEOUT  # seconds one request may take before the server counts as gone
         self.run_id: str | None = None
         self._changed = threading.Condition()  # held only to change the list and the state, never over a request
         self._waiting: list[dict[str, Any]] = []  # records not yet accepted, in order
@@ -187,7 +188,7 @@ class ClassServer(Output):
                 if not checked:
                     self._check()
                 if batch:
-                    call(self.link, "bulk_log", {"logs": batch, "hf_token": None}, write=True)
+                    call(self.link, "bulk_log", {"logs": batch, "hf_token": None}, write=True, timeout=self.timeout)
             except ServerGone as error:
                 self._gone(error)
                 continue
@@ -204,10 +205,10 @@ class ClassServer(Output):
                 self._changed.notify_all()
 
     def _check(self) -> None:
-        status = call(self.link, "get_run_mutation_status", {}, write=True)
+        status = call(self.link, "get_run_mutation_status", {}, write=True, timeout=self.timeout)
         if not isinstance(status, dict) or not status.get("allowed"):
             raise ServerRefused("its write token is not the one in this link (ask your teacher for the class's link)")
-        projects = call(self.link, "get_all_projects", {})
+        projects = call(self.link, "get_all_projects", {}, timeout=self.timeout)
         if not isinstance(projects, list) or self.link.project not in projects:
             others = ", ".join(str(name) for name in (projects or [])[:10] if name != OPENED) or "none"
             raise ServerRefused(
