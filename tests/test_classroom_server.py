@@ -99,7 +99,7 @@ for epoch in monitor.epochs(epochs):
     time.sleep(0.02)
 ok = send.wait(60)
 print(json.dumps({"run_id": send.run_id, "val": [None if math.isnan(v) else v for v in monitor.history.val],
-                  "ok": ok}), flush=True)
+                  "ok": ok, "best_epoch": monitor.best_epoch, "diagnosis": lw.diagnose(monitor.history).kind}), flush=True)
 """
 
 CLASS = [  # (student, weight decay, seed, epochs): a duplicate name, markup, 10 000 characters, 1e300
@@ -150,6 +150,8 @@ def test_students_in_separate_processes_each_keep_every_epoch_in_the_view(server
         assert row.student == shown(name if len(name) <= 200 else name[:199] + "…")
         assert row.settings == {"weight_decay": wd, "seed": seed} and row.state == "finished"
         assert row.stop == "all epochs" and row.best == np.nanmin(expected)
+        assert row.best_epoch == result["best_epoch"]  # the student's own chart names the same epoch
+        assert row.diagnosis == result["diagnosis"]
     assert sum(row.student == "ada" for row in rows.values()) == 2  # one name, two runs
     assert "&lt;script&gt;" in room.html() and "<script>" not in room.html()
     assert "over 3 runs" in room.sentence() and "over 2 runs" in room.sentence()

@@ -41,6 +41,7 @@ class ServerRun:
         self.removed = False
         self.updated: float | None = None  # when it last grew (the view's clock; the first from the server's)
         self.read_at = -math.inf
+        self.version = 0  # counts the changes read
         self._key: tuple = ()
 
     def update(self, logs: Any, now: float) -> bool:
@@ -69,6 +70,7 @@ class ServerRun:
         if last is not None and isinstance(last, dict) and END not in last:
             ended = None  # a later loop of the same run began after the end read above
         self.history, self.ended = history, ended
+        self.version += 1
         self.problem = f"{len(problems)} records not read ({problems[0]})" if problems else None
         if self.updated is None and isinstance(last, dict):
             self.updated = min(_server_time(last.get("timestamp"), now), now)
@@ -98,7 +100,8 @@ class ServerReader:
         self.runs: dict[str, ServerRun] = {}
         self.problem: str | None = None
         self.opened = False  # the teacher opened the class (students are refused until then)
-        self._diagnosed: dict[str, tuple[float, int, str]] = {}
+        self._diagnosed: dict[str, tuple[float, int, str]] = {}  # when, of which version, the kind
+        self._rows: dict[str, tuple[tuple, Row]] = {}
 
     def poll(self, now: float | None = None) -> bool:
         """Read what the class's runs gained; True if anything changed (the server's state included)."""
@@ -171,10 +174,16 @@ class ServerReader:
         rows = []
         for run_id, run in self.runs.items():
             state = self._state(run, now)
+            key = (run.version, state, repr(run.config)[:2000])
+            cached = self._rows.get(run_id)
+            if cached is not None and cached[0] == key:
+                rows.append(cached[1])
+                continue
             rule = run.config.get("rule") if isinstance(run.config.get("rule"), dict) else {}
             rule = {key: _rule_value(rule.get(key, 0.0)) for key in ("min_delta", "min_delta_se")}
-            when, of, kind = self._diagnosed.get(run_id, (-math.inf, 0, ""))
-            fresh = of == id(run.history) and (state != "running" or now - when < DIAGNOSE_EVERY)
+            when, of, kind = self._diagnosed.get(run_id, (-math.inf, -1, ""))
+            # a running student's diagnosis is kept a few seconds (most of a poll's cost is diagnosing)
+            fresh = of == run.version or (state == "running" and now - when < DIAGNOSE_EVERY)
             student = run.config.get("student", run.name)
             row = row_of(
                 student,
@@ -188,7 +197,8 @@ class ServerReader:
                 kind if fresh else None,
             )
             if not fresh:
-                self._diagnosed[run_id] = (now, id(run.history), row.diagnosis)
+                self._diagnosed[run_id] = (now, run.version, row.diagnosis)
+            self._rows[run_id] = (key, row)
             rows.append(row)
         return rows, []
 
