@@ -257,3 +257,45 @@ def test_a_server_that_never_answers_never_slows_or_stops_training():
         assert len([w for w in caught if "cannot be reached" in str(w.message)]) == 1
         assert not any("turned off" in str(w.message) or "refused" in str(w.message) for w in caught)
         assert not send.wait(0.2)  # nothing arrived, and it is still waiting to go
+
+
+def test_a_student_killed_mid_run_keeps_what_it_sent_and_is_called_silent(server, tmp_path):
+    script = tmp_path / "student.py"
+    script.write_text(textwrap.dedent(STUDENT))
+    process = subprocess.Popen(
+        [sys.executable, str(script), server.link, "kim", "0.0", "9", "1000000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    room = lw.Classroom(server.view_link, silent_after=1.0)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(row.student == "kim" and len(row.val) >= 3 for row in room.rows()):
+            assert time.monotonic() < deadline and process.poll() is None, "kim never sent 3 epochs"
+            time.sleep(0.1)
+            room.poll()
+    finally:
+        process.kill()  # as a student's kernel restart would
+        process.communicate(timeout=60)
+    room.poll()
+    sent = len(next(row for row in room.rows() if row.student == "kim").val)
+    time.sleep(1.5)
+    room.poll()
+    row = next(row for row in room.rows() if row.student == "kim")
+    assert row.state.startswith("silent for") and len(row.val) >= sent >= 3 and row.stop == "-"
+
+
+def test_a_new_run_of_one_monitor_is_a_run_of_its_own(server):
+    send = lw.ClassServer(server.link, student="nina", settings={"weight_decay": 0.0})
+    monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[send])
+    for epoch in monitor.epochs(3):
+        monitor.log(train=1.0, val=1.0 / (epoch + 1))
+    first = send.run_id
+    monitor.new_run("wider")
+    for epoch in monitor.epochs(4):
+        monitor.log(train=1.0, val=0.5 / (epoch + 1))
+    assert send.wait(30) and send.run_id != first
+    rows = {row.source: row for row in lw.Classroom(server.view_link).rows()}
+    assert len(rows[f"server run {first[:12]}"].val) == 3 and len(rows[f"server run {send.run_id[:12]}"].val) == 4
+    assert rows[f"server run {first[:12]}"].state == rows[f"server run {send.run_id[:12]}"].state == "finished"
