@@ -19,9 +19,16 @@ What it cannot do, and what stands in for it: the write token is one for the who
 token per student), so whoever holds it may write, rename or delete any run; the teacher's view
 therefore never forgets a run it has read (a run deleted on the server stays in the view, said), and
 ``docs/teaching.md`` says how to keep the token off the projector. The server makes any project
-that is written to, so a student sending to a mistyped class is refused by us: a class is open when
-the teacher's view (holding the token) has opened it (:data:`OPENED`). The reads are not
-incremental: a poll reads a running student's whole run again (finished runs are read once).
+that is written to, so a student sending to a mistyped class is refused by us: a class is open once
+the teacher, holding the token, has opened it (``lw.open_class``: a run named :data:`OPENED`). The
+reads are not incremental: a poll reads a running student's whole run again (a finished run every
+30 s), and a run past 10,000 records is thinned by the server. The server answers one request at a
+time (~40 ms a write here): 30 students are a few seconds behind on a loaded 2-core machine
+(``benchmarks/RESULTS.md``).
+
+Next candidate, had trackio not served: an MLflow tracking server (``mlflow server``: free, SQLite,
+a documented REST API with incremental metric reads), heavier to install and with no write token
+of its own (it leaves authentication to a proxy).
 """
 
 from __future__ import annotations
