@@ -26,9 +26,8 @@ reads are not incremental: a poll reads a running student's whole run again (a f
 time (~40 ms a write here): 30 students are a few seconds behind on a loaded 2-core machine
 (``benchmarks/RESULTS.md``).
 
-Next candidate, had trackio not served: an MLflow tracking server (``mlflow server``: free, SQLite,
-a documented REST API with incremental metric reads), heavier to install and with no write token
-of its own (it leaves authentication to a proxy).
+The next candidate, had trackio not served: an MLflow tracking server (free, self-hosted, a
+documented REST API); not tried here, since trackio served.
 """
 
 from __future__ import annotations
