@@ -300,3 +300,29 @@ def test_a_new_run_of_one_monitor_is_a_run_of_its_own(server):
     rows = {row.source: row for row in lw.Classroom(server.view_link).rows()}
     assert len(rows[f"server run {first[:12]}"].val) == 3 and len(rows[f"server run {send.run_id[:12]}"].val) == 4
     assert rows[f"server run {first[:12]}"].state == rows[f"server run {send.run_id[:12]}"].state == "finished"
+
+
+class Flaky(lw.Output):
+    """An output whose destination goes away at epoch 2 and comes back at epoch 5."""
+
+    name = "flaky"
+
+    def epoch(self, epoch, values, steps):
+        self.notice = "The flaky destination is away; its records wait." if 2 <= epoch < 5 else None
+
+
+def test_an_outputs_notice_is_in_the_status_while_it_holds_and_warned_once():
+    flaky = Flaky()
+    shown_at = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[flaky])
+        for epoch in monitor.epochs(8):
+            monitor.log(train=1.0, val=1.0 / (epoch + 1))
+            deadline = time.monotonic() + 30
+            while (flaky.notice is not None) != (2 <= epoch < 5) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the output's own thread took the record
+            shown_at[epoch] = "flaky destination is away" in " ".join(monitor.status_lines)
+    said = [str(w.message) for w in caught if "flaky destination" in str(w.message)]
+    assert said == ["losswidget: The flaky destination is away; its records wait."]
+    assert [epoch for epoch, shown in shown_at.items() if shown] == [2, 3, 4]
