@@ -38,7 +38,7 @@ from losswidget.classroom.send import NAME_LENGTH, _check_settings, _login
 from losswidget.classroom.server_link import OPENED, TIMEOUT, ServerGone, ServerRefused, call, parse_link
 from losswidget.core.history_jsonl import encode_number
 from losswidget.outputs.base import Output, RunInfo
-from losswidget.outputs.worker import END_WAIT_SECONDS
+from losswidget.outputs.worker import END_WAIT_SECONDS, error_text
 
 __all__ = ["ClassServer", "open_class"]
 
@@ -152,7 +152,7 @@ class ClassServer(Output):
 
     def _wake(self) -> None:
         """Tell the sending thread (started again if it ended, idle): called holding the lock."""
-        if self._sender is None or not self._sender.is_alive():
+        if self._sender is None:  # none, or the last one said (holding the lock) that it ends
             self._sender = threading.Thread(target=self._send_loop, name="losswidget class server", daemon=True)
             self._sender.start()
         self._changed.notify_all()
@@ -163,13 +163,15 @@ class ClassServer(Output):
         with self._changed:
             while True:
                 if self._refused is not None:
+                    self._sender = None
                     return None
                 due = self._retry_at - time.monotonic()
                 if (self._waiting or not self._checked) and due <= 0:
                     break
                 if not self._waiting and (self._closed or self._checked):
                     if self._closed or not self._changed.wait(IDLE_SECONDS):
-                        return None  # idle: the thread ends, and the next record starts another
+                        self._sender = None  # said while holding the lock: the next record starts another
+                        return None
                     continue
                 self._changed.wait(max(due, 0.01))
             batch, configured = [], set()
@@ -192,9 +194,10 @@ class ClassServer(Output):
             except ServerGone as error:
                 self._gone(error)
                 continue
-            except ServerRefused as error:
+            except Exception as error:  # refused, or a fault of ours: said at the next record, never lost silently
+                refused = error if isinstance(error, ServerRefused) else ServerRefused(error_text(error))
                 with self._changed:
-                    self._refused = error
+                    self._refused, self._sender = refused, None
                     self._waiting.clear()
                     self._changed.notify_all()
                 return
