@@ -33,6 +33,8 @@ _LAZY = {
     "TensorBoardLog": "losswidget.outputs.tensorboard",
     "TrackerLog": "losswidget.outputs.tracker",
     "ClassFolder": "losswidget.classroom.send",
+    "ClassServer": "losswidget.classroom.server_send",
+    "open_class": "losswidget.classroom.server_send",
     "Classroom": "losswidget.classroom.view",
     "classroom": "losswidget.classroom.view",
 }

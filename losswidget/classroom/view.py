@@ -3,10 +3,12 @@
 >>> room = lw.classroom("/shared/lab3", group_by="weight_decay")   # doctest: +SKIP
 >>> room                                                             # the live chart, table, sentence
 
-Reads a class folder as it grows (:mod:`losswidget.classroom.folder`), saved runs after class (the
-same folder, finished), or histories of one notebook (:meth:`Classroom.from_histories`: several
-seeds for self-study). :meth:`poll` reads what is new; in a notebook :meth:`watch` polls on a
-timer thread and redraws; outside one, ``print(room)`` is the table and the sentence as text.
+Reads a class folder as it grows (:mod:`losswidget.classroom.folder`), a class on a trackio server
+the same way (a link, ``lw.classroom("http://host:7860/?project=lab3")``: :mod:`.server_read`), saved
+runs after class (the same folder or class, finished), or histories of one notebook
+(:meth:`Classroom.from_histories`: several seeds for self-study). :meth:`poll` reads what is new;
+in a notebook :meth:`watch` polls on a timer thread and redraws; outside one, ``print(room)`` is
+the table and the sentence as text.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 from losswidget.classroom.chart import ClassFrame, class_frame
 from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, row_of, settings_of
+from losswidget.classroom.server_link import ServerLink, is_link, parse_link
+from losswidget.classroom.server_read import ServerReader
 from losswidget.core.groups import Group, group_label, sentence, spread
 from losswidget.core.history import History
 from losswidget.core.validate import check_float, check_int, check_path
@@ -35,7 +39,8 @@ MAX_RUNS = 60  # past this many runs the chart draws the groups' bands and the s
 
 
 class Classroom:
-    """The teacher's view of a class folder (``folder``), grouped by one setting (``group_by``)."""
+    """The teacher's view of a class folder or a class server's link (``folder``), grouped by one
+    setting (``group_by``)."""
 
     def __init__(
         self,
@@ -55,8 +60,12 @@ class Classroom:
         self.select = [str(name) for name in select]
         silent_after = check_float("silent_after", silent_after, minimum=0.0)
         self.folder: Path | None = None
-        self._reader: FolderReader | None = None
-        if folder is not None:
+        self.link: ServerLink | None = None
+        self._reader: FolderReader | ServerReader | None = None
+        if is_link(folder):
+            self.link = parse_link(folder, name="folder")
+            self._reader = ServerReader(self.link, silent_after)
+        elif folder is not None:
             self.folder = check_path("folder", folder)
             if self.folder.exists() and not self.folder.is_dir():
                 raise NotADirectoryError(f"'folder' must be a folder (of students' .jsonl files): {str(self.folder)!r}")
@@ -176,7 +185,7 @@ class Classroom:
         table = self.table()
         widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
-        where = str(self.folder) if self.folder is not None else "this notebook"
+        where = self.link.shown if self.link else str(self.folder) if self.folder is not None else "this notebook"
         lines = [f"A class of {len(self._rows)} runs ({where}):", *lines, "", self.sentence(), MEANING]
         lines += [f"Note: {problem}" for problem in self.problems()]
         return "\n".join(lines)
@@ -277,7 +286,7 @@ class Classroom:
 def classroom(
     folder: str | os.PathLike, group_by: str | None = None, *, watch: bool = True, **options: Any
 ) -> Classroom:
-    """The teacher's live view of ``folder`` grouped by ``group_by``, polling on a timer thread
-    (``watch=False``: read with :meth:`Classroom.poll`)."""
+    """The teacher's live view of ``folder`` (or a class server's link) grouped by ``group_by``, polling
+    on a timer thread (``watch=False``: read with :meth:`Classroom.poll`)."""
     room = Classroom(folder, group_by, **options)
     return room.watch() if watch else room

@@ -48,6 +48,7 @@ class Output:
 
     name = "output"  # how warnings and the status name it
     on_training_thread = False  # ours only (the log file, TensorBoard: a local file, flushed per record)
+    notice: str | None = None  # a passing trouble in one sentence (a server gone): the status shows it, warned once
 
     def open(self, run: RunInfo) -> None:
         """A run begins: the monitor was made, or ``new_run()`` was called (after :meth:`close`)."""

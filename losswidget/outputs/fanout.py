@@ -51,6 +51,7 @@ class Outputs:
         self._entries: list[tuple[Output, Worker | None]] = []  # each output, and its own thread if it has one
         self._workers: list[Worker] = []
         self._problems: list[str] = []
+        self._said: dict[int, str | None] = {}  # the notice last said of each output
         self.run = RunInfo(None)
         for output in outputs:
             self.add(output)
@@ -66,7 +67,16 @@ class Outputs:
         self._entries.append((output, worker))
 
     def problems(self) -> tuple[str, ...]:
-        return tuple(self._problems)
+        """The sentences of outputs turned off, then each working output's passing trouble (its ``notice``)."""
+        notices = (getattr(output, "notice", None) for output, _worker in list(self._entries))
+        return (*self._problems, *(notice for notice in notices if isinstance(notice, str) and notice))
+
+    def _say_notice(self, output: Output) -> None:
+        """A new ``notice`` of ``output`` (set on its own thread) said once, here where the user's cell hears it."""
+        notice = getattr(output, "notice", None)
+        if notice and self._said.get(id(output)) != notice:
+            warnings.warn("losswidget: " + notice, stacklevel=user_stacklevel())
+        self._said[id(output)] = notice
 
     def _each(self, method: str, args: Callable[[], tuple[Any, ...]]) -> None:
         """``method`` of every output, each with its own ``args()`` (what one changes, no other sees)."""
@@ -80,6 +90,8 @@ class Outputs:
                 problem = worker.error if worker.error is not None else worker.submit(method, *args())
                 if problem is not None:
                     self._drop(output, worker, problem)
+                elif output.notice is not self._said.get(id(output)):
+                    self._say_notice(output)
 
     def wait(self, seconds: float | None = None) -> None:
         """Wait until the outputs on threads of their own have taken every record sent, at most
