@@ -564,3 +564,28 @@ def class_lab_teacher(notebook: Any) -> None:
 
 
 CLAIMS["17_class_lab_teacher"] = class_lab_teacher
+
+
+def steer_it_yourself(notebook: Any) -> None:
+    text = printed(notebook)
+    # "the jumps shrink to a fraction": the wobble after the three presses, against before.
+    high = _number(r"wobble at lr 1.0 \(epochs 0-7\): ([\d.]+)", text)
+    low = _number(r"at lr 0.125 \(epochs 9-16\): ([\d.]+)", text)
+    assert low < high / 2, (high, low)
+    assert "recorded: lr 1 -> 0.125 at epoch 8, from 'api'" in text
+    # "the model scores the best epoch's loss again"
+    best = _number(r"run 1's best: epoch \d+, validation loss ([\d.]+)", text)
+    assert _number(r"after Back to best the model scores ([\d.]+)", text) == best
+    # "it rises more slowly than run 1 did: compare the two at their last epochs"
+    assert _number(r"at the last epoch: run 2 ([\d.]+)", text) < _number(
+        r"at the last epoch: run 2 [\d.]+, run 1 ([\d.]+)", text
+    )
+    # "not clearly how good its best weights are": within 2 paired standard errors.
+    assert abs(_number(r"\(paired, ([+-][\d.]+) standard errors\)", text)) < 2
+    # Too low: "ten epochs move it by a few hundredths"; "it falls steeply at once".
+    start, tenth = (float(v) for v in re.search(r"at lr 0.002: validation loss ([\d.]+) -> ([\d.]+)", text).groups())
+    assert 0.01 <= start - tenth < 0.1 and abs(start - 2.30) < 0.05
+    assert _number(r"at lr 0.032: validation loss [\d.]+ -> ([\d.]+)", text) < tenth - 1.0
+
+
+CLAIMS["18_steer_it_yourself"] = steer_it_yourself

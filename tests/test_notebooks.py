@@ -91,7 +91,7 @@ def test_notebook_runs(path, kernel, tmp_path, monkeypatch):
     assert notebook.metadata.get("widgets"), "the executed copy keeps the widget state"
 
 
-LESSONS = ("00_", "01_", "02_", "03_", "04_", "05_", "10_", "11_", "12_", "13_", "14_", "15_", "16_")
+LESSONS = ("00_", "01_", "02_", "03_", "04_", "05_", "10_", "11_", "12_", "13_", "14_", "15_", "16_", "18_")
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(LESSONS)], ids=lambda p: p.stem)
