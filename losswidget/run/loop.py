@@ -7,6 +7,7 @@ an exception, a ``break``), the best epoch's weights come back: a generator cann
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from typing import Any
@@ -33,6 +34,7 @@ class Loop:
         self._display, self._controls = display, controls
         self._draw = display.draw
         self.active = False
+        self.thread: int | None = None
         self.framework = False  # a framework's loop (begin_loop): its epochs are its own
         self.planned_last: int | None = None
         self.first_epoch = 0
@@ -49,6 +51,10 @@ class Loop:
     def elapsed(self) -> float:
         """Seconds this loop has trained: its pauses left out, so the ETA's pace is the training's."""
         return (time.monotonic() if self._paused_since is None else self._paused_since) - self.started
+
+    def on_its_thread(self) -> bool:
+        """The caller runs on this loop's training thread."""
+        return self.thread == threading.get_ident()
 
     def pause_began(self, at: tuple[int, int]) -> None:
         self.paused_at, self._paused_since = at, time.monotonic()
@@ -75,6 +81,7 @@ class Loop:
         start = self._recorder.next_epoch
         self.planned_last = start + n - 1 if n else None
         self.first_epoch, self.epochs_done, self.started = start, 0, time.monotonic()
+        self.thread = threading.get_ident()  # the training thread: a change asked on it applies at once
         self._display.show(self._controls)
         self._display.loop_started()
         self.active = True

@@ -202,6 +202,13 @@ class Recorder:
         its values are logged)."""
         self._epoch_rates = self._read_rates()
 
+    @property
+    def before_first_step(self) -> bool:
+        """An epoch is open and has logged no step yet, in a run that logs its steps (so that this
+        is the epoch's top, where a loop's own code runs, not a loop that never calls log_step)."""
+        last = self.history.last_step_epoch
+        return self.epoch_open and not self.steps.values and last is not None and last != self.current_epoch
+
     def _read_rates(self) -> dict[str, float]:
         """The optimizer's rates now; one that can no longer be read (a rate replaced by something
         that is not a number) is said once and recording it stops: training never fails for it."""

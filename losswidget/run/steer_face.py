@@ -82,6 +82,11 @@ class SteerFace:
         )
         if not self._loop.active:  # no training thread to take it: this one is the loop's
             self._steering.apply_rates()
+        elif self._loop.on_its_thread() and self._recorder.before_first_step:
+            # The loop's own code at the top of an epoch: the epoch trains with the new rate from its
+            # first step, and it is the rate recorded for it (not the next epoch's).
+            self._steering.apply_rates()
+            self._recorder.note_rates()
 
     def _steer(self) -> None:
         """On the training thread, where a step or an epoch ends: what ``steer`` says is pending."""
