@@ -570,7 +570,7 @@ def steer_it_yourself(notebook: Any) -> None:
     text = printed(notebook)
     # "the jumps shrink to a fraction": the wobble after the three presses, against before.
     high = _number(r"wobble at lr 1.0 \(epochs 0-7\): ([\d.]+)", text)
-    low = _number(r"at lr 0.125 \(epochs 9-16\): ([\d.]+)", text)
+    low = _number(r"wobble at lr 0.125 \(epochs 9-16\): ([\d.]+)", text)
     assert low < high / 2, (high, low)
     assert "recorded: lr 1 -> 0.125 at epoch 8, from 'api'" in text
     # "the model scores the best epoch's loss again"
@@ -581,7 +581,8 @@ def steer_it_yourself(notebook: Any) -> None:
         r"at the last epoch: run 2 [\d.]+, run 1 ([\d.]+)", text
     )
     # "not clearly how good its best weights are": within 2 paired standard errors.
-    assert abs(_number(r"\(paired, ([+-][\d.]+) standard errors\)", text)) < 2
+    if "the branch point: no epoch after it scored lower" not in text:
+        assert abs(_number(r"\(paired, ([+-][\d.]+) standard errors\)", text)) < 2
     # Too low: "ten epochs move it by a few hundredths"; "it falls steeply at once".
     start, tenth = (float(v) for v in re.search(r"at lr 0.002: validation loss ([\d.]+) -> ([\d.]+)", text).groups())
     assert 0.01 <= start - tenth < 0.1 and abs(start - 2.30) < 0.05
