@@ -47,4 +47,6 @@ def test_thin_evidence_is_said_to_be_thin():
     val = np.concatenate([np.linspace(1.0, 0.5, minimum_at + 1), [0.51, 0.52, 0.53]])
     diagnosis = lw.diagnose(history_of(train, val))
     assert diagnosis.kind == "overfitting", diagnosis.message  # no sampling error known: it "looks like" it
-    assert diagnosis.message.startswith("looks like overfitting (only 3 epochs since the best epoch)"), diagnosis.message
+    assert diagnosis.message.startswith("looks like overfitting (only 3 epochs since the best epoch)"), (
+        diagnosis.message
+    )

@@ -52,3 +52,15 @@ def test_the_saved_history_is_diagnosed_as_the_monitor_diagnosed_it(tmp_path):
         unpaired.log_epoch(int(epoch), {"train": history.train[row], "val": history.val[row],
                                         "val_se": history["val_se"][row]})  # fmt: skip
     assert "unpaired" in lw.diagnose(unpaired).message
+
+
+def test_the_end_of_a_run_says_the_best_epoch_once():
+    """The review: "The best epoch was 43: monitor.restore_best() loads its weights." beside "Best
+    validation loss 0.198 at epoch 43." on one screen. One sentence says it, with the restore hint."""
+    model = torch.nn.Linear(1, 1)
+    monitor = lw.LiveLossMonitor(patience=None, model=model, display="none")
+    for epoch in monitor.epochs(6):
+        monitor.log(train=1.0 - 0.1 * epoch, val=[0.5, 0.4, 0.45, 0.5, 0.55, 0.6][epoch])
+    shown = " ".join(monitor.status_lines)
+    assert shown.count("at epoch 1") == 1, shown
+    assert "Best validation loss 0.4 at epoch 1: monitor.restore_best() loads its weights." in shown
