@@ -236,4 +236,4 @@ def test_fits_closing_words_say_what_a_fit_user_can_do(capsys):
     # With a monitor of their own, the words name it, and restore_best() does what they say.
     monitor = lw.LiveLossMonitor(model=model, display="text")
     lw.fit(model, train, val, torch.nn.MSELoss(), optimizer, 3, monitor=monitor)
-    assert f"at epoch {monitor.best_epoch}: monitor.restore_best() loads its weights." in (capsys.readouterr().out)
+    assert f"at epoch {monitor.best_epoch}: monitor.restore_best() loads its weights" in (capsys.readouterr().out)
