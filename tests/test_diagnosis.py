@@ -177,7 +177,7 @@ def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_a_plateau
     found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))  # 0.36 at 0.3: 1.2 SE
     assert found.kind == "plateau" and "overfit" not in found.message, found.message
     assert "1.2 standard errors of sampling error: it could be sampling error" in found.verdict
-    assert "after the learning-rate cut at epoch 24" in found.verdict
+    assert "with the learning-rate cut at epoch 24" in found.verdict
 
 
 def test_a_learning_rate_cut_since_the_best_epoch_explains_the_falling_training_loss():

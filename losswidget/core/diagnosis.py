@@ -58,7 +58,7 @@ from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evi
 from losswidget.core.schedule import history_changes, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
-from losswidget.core.verdicts import Diagnosis, keep, not_improving, overfitting, plateau, said, stuck
+from losswidget.core.verdicts import Diagnosis, cut_words, keep, not_improving, overfitting, plateau, said, stuck
 from losswidget.core.words import WOBBLE, number, relative, with_share
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
@@ -119,10 +119,9 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
     return None
 
 
-def _cut_since(changes: list[tuple[int, float]], epoch: int) -> int | None:
-    """The epoch the learning rate was cut after ``epoch`` (a falling training loss follows it), or None."""
-    cuts = [at for at, ratio in changes if ratio < 1 and at > epoch]
-    return cuts[-1] if cuts else None
+def _cuts_since(changes: list[tuple[int, float]], epoch: int) -> tuple[int, ...]:
+    """The epochs the learning rate was cut after ``epoch`` (a falling training loss follows them)."""
+    return tuple(at for at, ratio in changes if ratio < 1 and at > epoch)
 
 
 def _overfitting(
@@ -154,8 +153,8 @@ def _overfitting(
     if rise <= threshold or train_drop <= beyond or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
-    cut = _cut_since(changes, best_epoch)
-    return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), cut)
+    cuts = _cuts_since(changes, best_epoch)
+    return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), cuts)
 
 
 def _overfitting_begins(
@@ -180,8 +179,8 @@ def _overfitting_begins(
     at_best, since = np.flatnonzero(e == ev.best_epoch), f"since epoch {int(e[start[0]])}"
     if at_best.size and float(t[at_best[0]]) > now:
         then, drop, since = float(t[at_best[0]]), float(t[at_best[0]]) - now, "since then"
-    cut = _cut_since(changes, ev.best_epoch)
-    after_cut = f", after the learning-rate cut at epoch {cut}" if cut is not None else ""
+    cuts = _cuts_since(changes, ev.best_epoch)
+    after_cut = f", with {cut_words(cuts)}" if cuts else ""
     return said(
         "overfitting begins",
         ev.best_epoch,

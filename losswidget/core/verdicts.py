@@ -23,7 +23,18 @@ from losswidget.core.words import (
     wobble_verdict,
 )
 
-__all__ = ["REMEDIES", "Diagnosis", "ended", "keep", "not_improving", "overfitting", "plateau", "said", "stuck"]
+__all__ = [
+    "REMEDIES",
+    "Diagnosis",
+    "cut_words",
+    "ended",
+    "keep",
+    "not_improving",
+    "overfitting",
+    "plateau",
+    "said",
+    "stuck",
+]
 
 # What overfitting calls for. Whether one of them helps this model is a comparison of runs, so it
 # is said with the run-to-run spread, never as a promise (DESIGN.md §8).
@@ -107,10 +118,18 @@ def _against_best(ev: Evidence, gap: float) -> str:
     return f"{standard_errors(test.units)} of {SAMPLING_ERROR}{could}"
 
 
-def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, cut: int | None) -> Diagnosis:
+def cut_words(cuts: tuple[int, ...]) -> str:
+    """ "the learning-rate cut at epoch 24", "the learning-rate cuts at epochs 32, 36 and 40": the
+    epochs that first trained at the lower rate (the rate each epoch trained with is recorded)."""
+    if len(cuts) == 1:
+        return f"the learning-rate cut at epoch {cuts[0]}"
+    return f"the learning-rate cuts at epochs {', '.join(map(str, cuts[:-1]))} and {cuts[-1]}"
+
+
+def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, cuts: tuple[int, ...]) -> Diagnosis:
     """Validation has risen since the best epoch while training fell: as strong as its evidence.
     ``since``: (best epoch, epochs after it); ``val``: (best, last, smoothed rise); ``train``: (at the
-    best epoch, last); ``cut``: a learning-rate cut after the best epoch, or None. Sampling error
+    best epoch, last); ``cuts``: the learning-rate cuts after the best epoch. Sampling error
     known and the rise within 2 standard errors: "not clear yet"; unknown: "looks like"; after a
     cut that explains the training fall, with a rise within the sampling error: a plateau."""
     (best_epoch, after), (best, last, rise), (then, now) = since, val, train
@@ -123,12 +142,12 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
         f"{number(ev.val.wobble)} per epoch; training {number(then)} → {number(now)}"
     )
     unclear = test is not None and not test.real
-    if cut is not None and unclear:  # a level curve: the training fall is the cut's, the rise not real
+    if cuts and unclear:  # a level curve: the training fall is the cuts', the rise not real
         verdict = (
             f"plateau: validation loss has not improved since its best at epoch {best_epoch} (the last is {sized} "
-            f"above it, {_against_best(ev, gap)}); the {fell} after the learning-rate cut at epoch {cut}"
+            f"above it, {_against_best(ev, gap)}); the {fell} since then, with {cut_words(cuts)}"
         )
-        return said("plateau", best_epoch, verdict, numbers, f"{_cap(keep(ev, True))}; {plateau_advice(True)}")
+        return said("plateau", best_epoch, verdict, numbers, f"{_cap(keep(ev, True))}; {plateau_advice(True).lower()}")
     risen = f"validation loss has risen for {after} epochs since the best epoch {best_epoch}, by {sized}"
     thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
     if units < CLEAR:
@@ -136,8 +155,8 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
     why = f" ({'; '.join(thin)})" if thin else ""
     sure = test is not None and test.real and not thin and ev.in_wobbles(gap) >= CLEAR
     reading = f"the model {'is memorising' if sure else 'may be starting to memorise'} the training data"
-    if cut is not None:
-        reading = f"the training fall follows the learning-rate cut at epoch {cut}"
+    if cuts:
+        reading = f"the training fall follows {cut_words(cuts)}"
     if test is None:
         verdict = f"looks like overfitting{why}: {risen}, while {fell}: {reading}"
     elif unclear:
