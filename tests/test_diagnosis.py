@@ -178,6 +178,10 @@ def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_a_plateau
     assert found.kind == "plateau" and "overfit" not in found.message, found.message
     assert "1.2 standard errors of sampling error: it could be sampling error" in found.verdict
     assert "with the learning-rate cut at epoch 24" in found.verdict
+    # Every cut since the best epoch is named, not only the latest (lesson 12 cut at 32, 36 and 40).
+    rates = [0.1] * 18 + [0.05] * 4 + [0.01] * 4 + [0.002] * 4  # cuts at 18 (before the best), 22 and 26
+    found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))
+    assert "with the learning-rate cuts at epochs 22 and 26" in found.verdict, found.verdict
 
 
 def test_a_learning_rate_cut_since_the_best_epoch_explains_the_falling_training_loss():

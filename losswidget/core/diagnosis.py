@@ -55,7 +55,7 @@ from dataclasses import replace
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
-from losswidget.core.schedule import history_changes, schedule_note
+from losswidget.core.schedule import history_changes, rate_cuts, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
 from losswidget.core.verdicts import Diagnosis, cut_words, keep, not_improving, overfitting, plateau, said, stuck
@@ -119,13 +119,13 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
     return None
 
 
-def _cuts_since(changes: list[tuple[int, float]], epoch: int) -> tuple[int, ...]:
+def _cuts_since(cuts: np.ndarray, epoch: int) -> tuple[int, ...]:
     """The epochs the learning rate was cut after ``epoch`` (a falling training loss follows them)."""
-    return tuple(at for at, ratio in changes if ratio < 1 and at > epoch)
+    return tuple(int(at) for at in cuts[cuts > epoch])
 
 
 def _overfitting(
-    epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence, changes: list
+    epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence, cuts: np.ndarray
 ) -> Diagnosis | None:
     rows = np.isfinite(val) & np.isfinite(train)
     if rows.sum() < 5 or ev.val is None or ev.train is None:
@@ -153,12 +153,12 @@ def _overfitting(
     if rise <= threshold or train_drop <= beyond or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
-    cuts = _cuts_since(changes, best_epoch)
-    return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), cuts)
+    since = _cuts_since(cuts, best_epoch)
+    return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), since)
 
 
 def _overfitting_begins(
-    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int, changes: list
+    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int, cuts: np.ndarray
 ) -> Diagnosis | None:
     """Validation has stopped improving while training still clearly falls since then (since the best
     epoch, or since validation went level if that came first): one raw value against the smoothed
@@ -179,8 +179,8 @@ def _overfitting_begins(
     at_best, since = np.flatnonzero(e == ev.best_epoch), f"since epoch {int(e[start[0]])}"
     if at_best.size and float(t[at_best[0]]) > now:
         then, drop, since = float(t[at_best[0]]), float(t[at_best[0]]) - now, "since then"
-    cuts = _cuts_since(changes, ev.best_epoch)
-    after_cut = f", with {cut_words(cuts)}" if cuts else ""
+    since_best = _cuts_since(cuts, ev.best_epoch)
+    after_cut = f", with {cut_words(since_best)}" if since_best else ""
     return said(
         "overfitting begins",
         ev.best_epoch,
@@ -228,8 +228,9 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
     if diverged:
         return diverged
     ev = read_evidence(history) if evidence is None else evidence
+    cuts = rate_cuts(history) if changes else np.empty(0, dtype=np.int64)
     if has_val:
-        overfitting = _overfitting(epochs, train, val, window, ev, changes)
+        overfitting = _overfitting(epochs, train, val, window, ev, cuts)
         if overfitting:
             return overfitting
 
@@ -246,7 +247,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
             "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
-        begins = _overfitting_begins(epochs, train, ev, flat_since, window, changes)
+        begins = _overfitting_begins(epochs, train, ev, flat_since, window, cuts)
         if begins:
             return begins
     if flat_since is not None:

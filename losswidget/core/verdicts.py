@@ -119,10 +119,12 @@ def _against_best(ev: Evidence, gap: float) -> str:
 
 
 def cut_words(cuts: tuple[int, ...]) -> str:
-    """ "the learning-rate cut at epoch 24", "the learning-rate cuts at epochs 32, 36 and 40": the
-    epochs that first trained at the lower rate (the rate each epoch trained with is recorded)."""
+    """ "the learning-rate cut at epoch 24", "the learning-rate cuts at epochs 32, 36 and 40", "12
+    learning-rate cuts, the last at epoch 80": the epochs that first trained at the lower rate."""
     if len(cuts) == 1:
         return f"the learning-rate cut at epoch {cuts[0]}"
+    if len(cuts) > 4:  # a rate that decays every epoch
+        return f"{len(cuts)} learning-rate cuts, the last at epoch {cuts[-1]}"
     return f"the learning-rate cuts at epochs {', '.join(map(str, cuts[:-1]))} and {cuts[-1]}"
 
 
