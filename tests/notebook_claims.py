@@ -42,6 +42,10 @@ def seeing_overfitting(notebook: Any) -> None:
         r"best epoch \d+: .*accuracy ([\d.]+)%", text
     )
     assert _number(r"training loss fell from [\d.]+ to ([\d.]+)", text) < 0.1
+    # "The diagnosis says the run looks like overfitting ... Part 2 ... says how many standard errors of
+    # sampling error the rise is": one validation number per epoch in Part 1, per-example losses in Part 2.
+    assert "looks like overfitting" in text and "per_example=True" in text
+    assert re.search(r"\d standard errors of sampling error \(paired: the same examples at both epochs\)", text)
     # Answer 1: "the training loss rose at some epochs, several in a row at times"
     assert _number(r"the training loss rose at (\d+) of", text) > 0
     assert _number(r"at most (\d+) epochs in a row", text) >= 2
