@@ -20,6 +20,16 @@ def printed(notebook: Any) -> str:
     )
 
 
+def charts(notebook: Any) -> list[str]:
+    """The static charts' SVG text, one per image, in order."""
+    return [
+        "".join(output["data"]["image/svg+xml"])
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/svg+xml" in output.get("data", {})
+    ]
+
+
 def _number(pattern: str, text: str) -> float:
     found = re.search(pattern, text)
     assert found, f"the notebook no longer prints {pattern!r}"
@@ -384,6 +394,11 @@ def what_a_loss_means(notebook: Any) -> None:
     best_val = _number(r"lowest validation loss: ([\d.]+)", text)
     assert abs(floor - 0.09) < 0.015
     assert _number(r"training loss at the last epoch: ([\d.]+)", text) < floor < best_val < 1.25 * floor
+    # "The mark 'patience 5 stops here' is a what-if ... the diagnosis under the chart says the run only
+    # looks like overfitting"; the next run logs per-example losses, and its chart says how sure.
+    first, second = charts(notebook)[:2]
+    assert "patience 5 stops here" in first and "Looks like overfitting" in first, first[-3000:]
+    assert "Looks like overfitting" not in second and "standard errors of" in second
     # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
     # 100; the last epoch's gap is near zero.
     gaps = {
