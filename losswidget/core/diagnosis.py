@@ -31,7 +31,7 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    stopping usually fires.
 5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
    loss, and validation loss is within 15 % of training loss: both high and close together. Where
-   training removed under 5 % of it, ``"not learning"``: the training is stuck (a dead ReLU, a
+   training removed under 10 % of it, ``"not learning"``: the training is stuck (a dead ReLU, a
    learning rate that moves nothing), which a larger model does not fix.
 6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the smoothed monitored loss
    fell by less than twice the wobble of a difference of two window means (``wobble *
@@ -65,7 +65,7 @@ __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
 SUSTAINED = 3  # epochs in a row a training loss must stay high to be called diverging
 TOO_WOBBLY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
-STILL = 0.05  # a training loss that fell less than this share of its first value has not moved
+STILL = 0.1  # a training loss that fell less than this share of its first value has barely moved
 
 KINDS = (
     "learning",
