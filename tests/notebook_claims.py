@@ -101,6 +101,8 @@ def underfitting_and_capacity(notebook: Any) -> None:
     # Width 1 is stuck, not too small: "the diagnosis column says so ('not learning')"; the widest run is
     # filed under "overfitting" but its verdict "says it is not clear yet: the rise is about one standard
     # error of the sampling error".
+    # "Widths 2 and 4 are too small: still falling slowly at the end (the diagnosis column reads 'learning')"
+    assert rows[2][6] == rows[4][6] == "learning" and min(rows[2][1], rows[4][1]) > 5 * rows[16][1]
     assert rows[1][6] == "not learning" and "width 1: not learning\n  Not learning: training loss" in text
     assert "width 128: overfitting\n  Not clear yet whether this is overfitting" in text
     units = _number(r"width 128: .*\n .*the rise is ([\d.]+) standard errors? of sampling error", text)
