@@ -7,6 +7,8 @@ tests/test_diagnosis_table.py; extend it when a reading is wrong in class.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -63,6 +65,10 @@ def synthetic_cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
         train = 0.8 + 0.2 * np.exp(-np.arange(n) / 3.0)
         val = train * 1.05
         cases.append((f"underfitting n={n}", train, val, "underfitting"))
+    # Not learning: the training loss does not move from the start (a dead ReLU: ln 10 throughout).
+    for n in (20, 40):
+        train = np.full(n, math.log(10)) + _noise(n, 0.001, 9)
+        cases.append((f"not learning n={n}", train, train + 0.002, "not learning"))
     # Diverged: the loss grows past where it started, or becomes inf / NaN.
     for n in (15, 30):
         train = np.concatenate([decay(n // 3, rate=0.3), np.geomspace(0.5, 50, n - n // 3)])

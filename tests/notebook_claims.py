@@ -20,6 +20,16 @@ def printed(notebook: Any) -> str:
     )
 
 
+def charts(notebook: Any) -> list[str]:
+    """The static charts' SVG text, one per image, in order."""
+    return [
+        "".join(output["data"]["image/svg+xml"])
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/svg+xml" in output.get("data", {})
+    ]
+
+
 def _number(pattern: str, text: str) -> float:
     found = re.search(pattern, text)
     assert found, f"the notebook no longer prints {pattern!r}"
@@ -42,6 +52,10 @@ def seeing_overfitting(notebook: Any) -> None:
         r"best epoch \d+: .*accuracy ([\d.]+)%", text
     )
     assert _number(r"training loss fell from [\d.]+ to ([\d.]+)", text) < 0.1
+    # "The diagnosis says the run looks like overfitting ... Part 2 ... says how many standard errors of
+    # sampling error the rise is": one validation number per epoch in Part 1, per-example losses in Part 2.
+    assert "looks like overfitting" in text and "per_example=True" in text
+    assert re.search(r"\d standard errors of sampling error \(paired: the same examples at both epochs\)", text)
     # Answer 1: "the training loss rose at some epochs, several in a row at times"
     assert _number(r"the training loss rose at (\d+) of", text) > 0
     assert _number(r"at most (\d+) epochs in a row", text) >= 2
@@ -84,8 +98,15 @@ def underfitting_and_capacity(notebook: Any) -> None:
     # "The rises are small here, about a hundredth"; "calls the widest network's run 'overfitting'"; "about 95 %"
     assert all(r[3] < 0.02 for r in wide)
     assert rows[128][6] == "overfitting" and all(93 <= r[4] <= 97 for r in wide)
-    assert rows[1][6] == "underfitting"
-    assert "width 128: overfitting" in text and "width 1:   underfitting" in text
+    # Width 1 is stuck, not too small: "the diagnosis column says so ('not learning')"; the widest run is
+    # filed under "overfitting" but its verdict "says it is not clear yet: the rise is about one standard
+    # error of the sampling error".
+    # "Widths 2 and 4 are too small: still falling slowly at the end (the diagnosis column reads 'learning')"
+    assert rows[2][6] == rows[4][6] == "learning" and min(rows[2][1], rows[4][1]) > 5 * rows[16][1]
+    assert rows[1][6] == "not learning" and "width 1: not learning\n  Not learning: training loss" in text
+    assert "width 128: overfitting\n  Not clear yet whether this is overfitting" in text
+    units = _number(r"width 128: .*\n .*the rise is ([\d.]+) standard errors? of sampling error", text)
+    assert 0.5 <= units < 1.5, units
 
 
 def early_stopping_and_noise(notebook: Any) -> None:
@@ -211,10 +232,11 @@ def remedies(notebook: Any) -> None:
     kind = {name: row[5] for name, row in rows.items()}
     # "The baseline ... its training loss falls towards zero and its validation loss rises long after its best epoch."
     assert kind["baseline"] == "overfitting" and rows["baseline"][0] < 30 and train["baseline"] < 0.05
-    # "Both make memorising harder: the rise shrinks, dropout's to a small fraction of the baseline's
-    # (dropout's best epoch comes late, and by the end its curve reads 'learning')."
+    # "Both make memorising harder: the rise shrinks, dropout's to a small fraction of the baseline's.
+    # Dropout's best epoch comes late, and its last validation loss sits above that best again: not
+    # 'learning' any more, the diagnosis reads 'plateau'."
     assert rise["weight decay"] < rise["baseline"] and rise["dropout"] < rise["baseline"] / 5
-    assert rows["dropout"][0] > 40 and kind["dropout"] == "learning"
+    assert rows["dropout"][0] > 40 and rise["dropout"] > 0 and kind["dropout"] == "plateau"
     # "More data: the lowest validation loss of all, and a rise a fraction of the baseline's."
     assert best["more data"] == min(best.values()) and rise["more data"] < rise["baseline"] / 3
     # "A smaller model has the highest training loss at the end and the highest best validation loss, and it is
@@ -242,17 +264,19 @@ def remedies(notebook: Any) -> None:
 
 def moving_to_production(notebook: Any) -> None:
     text = printed(notebook)
-    cuts = [
-        (int(cut), int(earlier), float(before), float(after))
-        for cut, earlier, before, after in re.findall(
-            r"cut at epoch (\d+): .*?\((\d+) epochs earlier\); training loss fell ([\d.]+) in the two epochs "
-            r"before it, ([\d.]+) in the two after",
-            text,
-        )
-    ]
+    found = re.findall(
+        r"cut at epoch (\d+): .*?\(decided on epoch (\d+)'s validation loss, (\d+) epochs after the best before "
+        r"it, epoch (\d+)\); training loss fell ([\d.]+) in the two epochs before it, ([\d.]+) in the two after",
+        text,
+    )
+    cuts = [(int(cut), int(earlier), float(before), float(after)) for cut, _, earlier, _, before, after in found]
     assert len(cuts) >= 3, text
-    # "Each cut comes at least 4 epochs after the best validation loss before it"
+    # "cut at epoch 27 means epoch 27 is the first at the new rate: the scheduler decided it at the end of
+    # epoch 26"; "Each cut is decided at least 4 epochs after the best validation loss before it"
+    assert all(int(decided) == int(cut) - 1 and int(cut) - 1 - int(best) == int(earlier)
+               for cut, decided, earlier, best, *_ in found)  # fmt: skip
     assert all(earlier >= 4 for _, earlier, _, _ in cuts)
+    assert "cut at epoch 27:" in text  # the prose's example
     # "Right after the first cut the training loss falls faster than in the epochs before it"
     assert cuts[0][3] > cuts[0][2]
     # "from the third cut on, the rate is too small to change anything, and early stopping ends the run"
@@ -375,6 +399,11 @@ def what_a_loss_means(notebook: Any) -> None:
     best_val = _number(r"lowest validation loss: ([\d.]+)", text)
     assert abs(floor - 0.09) < 0.015
     assert _number(r"training loss at the last epoch: ([\d.]+)", text) < floor < best_val < 1.25 * floor
+    # "The mark 'patience 5 stops here' is a what-if ... the diagnosis under the chart says the run only
+    # looks like overfitting"; the next run logs per-example losses, and its chart says how sure.
+    first, second = charts(notebook)[:2]
+    assert "patience 5 stops here" in first and "Looks like overfitting" in first, first[-3000:]
+    assert "Looks like overfitting" not in second and "standard errors of" in second
     # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
     # 100; the last epoch's gap is near zero.
     gaps = {

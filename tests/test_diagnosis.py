@@ -55,7 +55,7 @@ def test_overfitting_message_names_the_minimum():
     diagnosis = lw.diagnose(history_of(train, val))
     assert diagnosis.kind == "overfitting" and diagnosis.since_epoch == 20
     assert "validation loss has risen for 9 epochs since the best epoch 20" in diagnosis.message
-    assert "memorising the training data" in diagnosis.message
+    assert "memorise the training data" in diagnosis.message
 
 
 def test_one_noisy_point_is_not_overfitting():
@@ -142,13 +142,46 @@ def test_the_rise_is_quoted_once_as_the_raw_gap_best_to_last():
     assert "by 0.36 (72 %)" in found.verdict, found.verdict  # 0.86 - 0.5: the last epoch's minus the best's
 
 
+def _with_paired(history, se):
+    """``history`` with a recorded paired standard error ``se`` (as a monitor with per-example
+    validation writes it) at every epoch after the first."""
+    out = lw.History()
+    for row, epoch in enumerate(history.epochs):
+        values = {"train": history.train[row], "val": history.val[row], "val_se": 0.05}
+        values.update({name: history[name][row] for name in history.metric_names})
+        if row:
+            values["val_diff_se"] = se
+        out.log_epoch(int(epoch), values)
+    return out
+
+
 def test_memorising_is_said_only_when_the_verdict_is_sure():
-    found = lw.diagnose(_overfit_history())  # 9 epochs, clearly beyond a zero wobble, no sampling error known
-    assert "the model is memorising the training data" in found.verdict
+    # 9 epochs, clearly beyond a zero wobble, but no sampling error known: it only looks like it
+    unknown = lw.diagnose(_overfit_history())
+    assert unknown.verdict.startswith("Looks like overfitting:") and "may be starting to memorise" in unknown.verdict
+    assert "per_example=True" in unknown.action  # says how to know
+    sure = lw.diagnose(_with_paired(_overfit_history(), 0.01))  # 0.36 at 0.01 paired: 36 standard errors
+    assert sure.verdict.startswith("Overfitting:") and "the model is memorising the training data" in sure.verdict
+    assert "36 standard errors of sampling error (paired" in sure.action
     unsure = lw.diagnose(_overfit_history(se=0.5))  # a sampling error (unpaired) far larger than the rise
-    assert unsure.kind == "overfitting" and "within its sampling error" in unsure.message
-    assert "is memorising" not in unsure.message and "may be starting to memorise" in unsure.verdict
-    assert "unpaired" in unsure.message  # and says which test it used
+    assert unsure.kind == "overfitting" and unsure.verdict.startswith("Not clear yet whether this is overfitting")
+    assert "0.5 standard errors of sampling error: it could be sampling error" in unsure.verdict
+    assert "memoris" not in unsure.verdict  # and the action does not say the standard errors again
+    assert "standard error" not in unsure.action, unsure.action
+
+
+def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_a_plateau():
+    """Lesson 12: validation level after its best while learning-rate cuts lowered the training
+    loss was called overfitting. Within the sampling error, it is a plateau."""
+    rates = [0.1] * 24 + [0.01] * 6
+    found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))  # 0.36 at 0.3: 1.2 SE
+    assert found.kind == "plateau" and "overfit" not in found.message, found.message
+    assert "1.2 standard errors of sampling error: it could be sampling error" in found.verdict
+    assert "with the learning-rate cut at epoch 24" in found.verdict
+    # Every cut since the best epoch is named, not only the latest (lesson 12 cut at 32, 36 and 40).
+    rates = [0.1] * 18 + [0.05] * 4 + [0.01] * 4 + [0.002] * 4  # cuts at 18 (before the best), 22 and 26
+    found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))
+    assert "with the learning-rate cuts at epochs 22 and 26" in found.verdict, found.verdict
 
 
 def test_a_learning_rate_cut_since_the_best_epoch_explains_the_falling_training_loss():

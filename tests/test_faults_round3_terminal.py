@@ -230,12 +230,10 @@ def test_fits_closing_words_say_what_a_fit_user_can_do(capsys):
     shown = capsys.readouterr().out
     assert "monitor.restore_best() loads" not in shown  # a fit user has no monitor
     assert (
-        "Finished 3 epochs. The best epoch was 0: the model keeps the last epoch's weights; to load the best "
-        "epoch's, pass monitor=lw.LiveLossMonitor(model=model) to fit and call monitor.restore_best() after it."
+        f"Finished 3 epochs. Best validation loss {lw.core.words.number(history.val[0])} at epoch 0: the model keeps the last epoch's weights; to load the best "
+        "epoch's, pass monitor=lw.LiveLossMonitor(model=model) to fit and call monitor.restore_best() after it"
     ) in shown
     # With a monitor of their own, the words name it, and restore_best() does what they say.
     monitor = lw.LiveLossMonitor(model=model, display="text")
     lw.fit(model, train, val, torch.nn.MSELoss(), optimizer, 3, monitor=monitor)
-    assert f"The best epoch was {monitor.best_epoch}: monitor.restore_best() loads its weights." in (
-        capsys.readouterr().out
-    )
+    assert f"at epoch {monitor.best_epoch}: monitor.restore_best() loads its weights" in (capsys.readouterr().out)

@@ -126,7 +126,8 @@ def test_the_sampling_error_speaks_where_per_example_losses_were_logged():
     status = check_one_voice(monitor)
     assert "Overfitting" in status[1]
     assert re.search(
-        r"standard errors of sampling error \(paired, the same 300 examples\), so they should do better on new data",
+        r"standard errors of sampling error \(paired: the same examples at both epochs\), so they should do better on new "
+        r"data",
         status[2],
     )
     assert re.search(r"sampling error \(paired, the same 300 examples\): a real rise", monitor.explain())

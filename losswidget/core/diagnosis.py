@@ -1,6 +1,6 @@
 """A plain-language reading of the loss curves, for people learning what they mean.
 
-:func:`diagnose` looks at per-epoch train and validation losses and returns one of seven kinds,
+:func:`diagnose` looks at per-epoch train and validation losses and returns one of eight kinds,
 checked in this order. Every wobble it uses or quotes is the one estimator of
 :mod:`losswidget.core.evidence` (the curve's recent window, epoch to epoch), the same figure the
 advice quotes; a claim about which weights generalise better rests on the sampling error
@@ -19,19 +19,27 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    fallen from the best epoch's value to its smoothed end by more than twice the wobble of that
    difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
    not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
-   the verdict starts "probably overfitting" and says why. It quotes the raw rise, best epoch to last;
-   "memorising" only when sure (that gap beyond twice the wobble, and the sampling error where
-   known); after a learning-rate cut since the best epoch, the training fall follows the cut.
+   the verdict starts "probably overfitting" and says why. As strong as the sampling error allows:
+   known and the rise within 2 standard errors, "not clear yet ... it could be sampling error";
+   unknown (one validation number per epoch), "looks like overfitting", and the action says how to
+   know (per-example losses). It quotes the raw rise, best epoch to last; "memorising" only when sure.
+   After a learning-rate cut since the best epoch the training fall is the cut's: without a real
+   rise, a plateau (kind ``"plateau"``), not overfitting.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
    wobble and 2 %: validation has stopped improving and training has not, the moment early
    stopping usually fires.
 5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
-   loss, and validation loss is within 15 % of training loss: both high and close together.
+   loss, and validation loss is within 15 % of training loss: both high and close together. Where
+   training removed under 10 % of it, ``"not learning"``: the training is stuck (a dead ReLU, a
+   learning rate that moves nothing), which a larger model does not fix.
 6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the smoothed monitored loss
    fell by less than twice the wobble of a difference of two window means (``wobble *
    sqrt(2 / window)``) or 1 % of its value.
-7. ``"learning"``: none of the above, the losses are still falling.
+7. ``"learning"``: none of the above, the losses are still falling. Where the last validation
+   value sits above the best one, 3 or more epochs back, the verdict follows best against last:
+   beyond the wobble (or 2 standard errors of sampling error), ``"plateau"`` ("not improving for
+   now"); within it, "learning" says how far above the best the last value is.
 
 Trends are always judged on curves smoothed over up to 5 epochs (window ``n // 5``), so a single
 wobbly epoch never changes the verdict. ``since_epoch`` is the epoch the condition started (the
@@ -47,16 +55,17 @@ from dataclasses import replace
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
-from losswidget.core.schedule import history_changes, schedule_note
+from losswidget.core.schedule import history_changes, rate_cuts, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
-from losswidget.core.verdicts import REMEDIES, REMEDIES_NOTE, Diagnosis, keep, plateau, said
-from losswidget.core.words import WOBBLE, in_wobbles, number, relative, with_share, wobble_verdict
+from losswidget.core.verdicts import Diagnosis, cut_words, keep, not_improving, overfitting, plateau, said, stuck
+from losswidget.core.words import WOBBLE, number, relative, with_share
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
 SUSTAINED = 3  # epochs in a row a training loss must stay high to be called diverging
 TOO_WOBBLY = 0.1  # a window that cannot see a 10 % change says nothing about a plateau
+STILL = 0.1  # a training loss that fell less than this share of its first value has barely moved
 
 KINDS = (
     "learning",
@@ -66,6 +75,7 @@ KINDS = (
     "plateau",
     "diverged",
     "insufficient data",
+    "not learning",
 )
 
 
@@ -109,14 +119,13 @@ def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: in
     return None
 
 
-def _cut_since(changes: list[tuple[int, float]], epoch: int) -> int | None:
-    """The epoch the learning rate was cut after ``epoch`` (a falling training loss follows it), or None."""
-    cuts = [at for at, ratio in changes if ratio < 1 and at > epoch]
-    return cuts[-1] if cuts else None
+def _cuts_since(cuts: np.ndarray, epoch: int) -> tuple[int, ...]:
+    """The epochs the learning rate was cut after ``epoch`` (a falling training loss follows them)."""
+    return tuple(int(at) for at in cuts[cuts > epoch])
 
 
 def _overfitting(
-    epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence, changes: list
+    epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int, ev: Evidence, cuts: np.ndarray
 ) -> Diagnosis | None:
     rows = np.isfinite(val) & np.isfinite(train)
     if rows.sum() < 5 or ev.val is None or ev.train is None:
@@ -144,36 +153,12 @@ def _overfitting(
     if rise <= threshold or train_drop <= beyond or t[-1] >= t[best]:
         return None
     best_epoch = int(e[best])
-    units = ev.in_wobbles(rise)
-    thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
-    if units < CLEAR:
-        thin.append(f"the rise {wobble_verdict(units)}")
-    opening = f"probably overfitting ({'; '.join(thin)})" if thin else "overfitting"
-    # One size for the rise: the raw gap, best epoch to last (what the chart and the cells show).
-    gap = v[-1] - v[best]
-    sized = with_share(gap, v[best]) if gap > 0 else f"{with_share(rise, v[best])} smoothed"
-    # "Memorising" only where the verdict is sure: clearly beyond the wobble, and beyond the sampling
-    # error where it is known; a falling training loss after a learning-rate cut is the cut's doing.
-    cut = _cut_since(changes, best_epoch)
-    sure = not thin and ev.in_wobbles(gap) >= CLEAR and (ev.sampling is None or ev.sampling.real)
-    if cut is not None:
-        reading = f"the training fall follows the learning-rate cut at epoch {cut}"
-    else:
-        reading = f"the model {'is memorising' if sure else 'may be starting to memorise'} the training data"
-    return said(
-        "overfitting",
-        best_epoch,
-        f"{opening}: validation loss has risen for {after} epochs since the best epoch {best_epoch}, by "
-        f"{sized}, while training loss fell {relative(t[best] - t[-1], t[best])}: {reading}",
-        f"validation {_g(v[best])} → {_g(v[-1])}, smoothed rise {_g(rise)}, {in_wobbles(units)} of "
-        f"{_g(wobble)} per epoch; training {_g(t[best])} → {_g(t[-1])}",
-        f"{keep(ev)[0].upper()}{keep(ev)[1:]}; {REMEDIES}",
-        REMEDIES_NOTE,
-    )
+    since = _cuts_since(cuts, best_epoch)
+    return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), since)
 
 
 def _overfitting_begins(
-    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int, changes: list
+    epochs: np.ndarray, train: np.ndarray, ev: Evidence, flat_since: int, window: int, cuts: np.ndarray
 ) -> Diagnosis | None:
     """Validation has stopped improving while training still clearly falls since then (since the best
     epoch, or since validation went level if that came first): one raw value against the smoothed
@@ -194,8 +179,8 @@ def _overfitting_begins(
     at_best, since = np.flatnonzero(e == ev.best_epoch), f"since epoch {int(e[start[0]])}"
     if at_best.size and float(t[at_best[0]]) > now:
         then, drop, since = float(t[at_best[0]]), float(t[at_best[0]]) - now, "since then"
-    cut = _cut_since(changes, ev.best_epoch)
-    after_cut = f", after the learning-rate cut at epoch {cut}" if cut is not None else ""
+    since_best = _cuts_since(cuts, ev.best_epoch)
+    after_cut = f", with {cut_words(since_best)}" if since_best else ""
     return said(
         "overfitting begins",
         ev.best_epoch,
@@ -243,8 +228,9 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
     if diverged:
         return diverged
     ev = read_evidence(history) if evidence is None else evidence
+    cuts = rate_cuts(history) if changes else np.empty(0, dtype=np.int64)
     if has_val:
-        overfitting = _overfitting(epochs, train, val, window, ev, changes)
+        overfitting = _overfitting(epochs, train, val, window, ev, cuts)
         if overfitting:
             return overfitting
 
@@ -261,7 +247,7 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
             "Keep training (or smooth the chart) and look again.",
         )
     if flat_since is not None and has_val:
-        begins = _overfitting_begins(epochs, train, ev, flat_since, window, changes)
+        begins = _overfitting_begins(epochs, train, ev, flat_since, window, cuts)
         if begins:
             return begins
     if flat_since is not None:
@@ -269,6 +255,8 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
         if has_val and t.size >= 2:
             v_end = smooth(monitored[finite], window)[-1]
             t_end = smooth(t, window)[-1]
+            if t_end > (1 - STILL) * t[0]:
+                return stuck(monitored_name, float(t[0]), float(t_end), flat_since)
             learned_little = t_end > 0.5 * t[0]
             close = abs(v_end - t_end) <= 0.15 * max(abs(t_end), 1e-12)
             if learned_little and close:
@@ -284,12 +272,24 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
         return plateau(
             epochs[finite], monitored[finite], monitored_name, flat_since, window, ev, has_val, bool(changes), wobble
         )
+    after = (ev.latest_epoch - ev.best_epoch) if has_val and ev.best_epoch is not None else 0
+    # Still falling when smoothed, but the last value above the best, 3 or more epochs back: beyond
+    # the wobble (or the sampling error), not improving; within it, "learning" says so.
+    behind = after >= 3 and ev.rise > 0
+    if behind and (ev.in_wobbles(ev.rise) >= 1 or (ev.sampling is not None and ev.sampling.real)):
+        return not_improving(ev, after)
     v = smooth(monitored[finite], window)
     span = min(v.size - 1, max(5, v.size // 4))
     smoothed = f"smoothed over {window} epochs" if window > 1 else ""
     fell = f"{monitored_name} loss fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
     if has_val:
-        return said("learning", None, f"learning: {fell}, and training loss is falling too", smoothed,
+        last = (
+            f"; its last value is {with_share(ev.rise, ev.best)} above its best at epoch {ev.best_epoch}, "
+            f"{ev.sureness(ev.rise)}"
+            if behind
+            else ""
+        )
+        return said("learning", None, f"learning: {fell}, and training loss is falling too{last}", smoothed,
                     "Keep training.")  # fmt: skip
     return said("learning", None, f"learning: {fell}", smoothed,
                 "Keep training (log a validation loss to see overfitting).")  # fmt: skip

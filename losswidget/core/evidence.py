@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from losswidget.core.replay import best_of
+from losswidget.core.replay import DIFF_SE, best_of
 from losswidget.core.smoothing import smooth
 from losswidget.core.words import REAL, SAMPLING_ERROR, number, signed, standard_errors, with_share, wobble_verdict
 
@@ -96,7 +96,8 @@ class Evidence:
     latest: float  # the last finite validation value (NaN: none)
     latest_epoch: int | None = None  # the epoch of ``latest``
     # The latest epoch against the best in standard errors of sampling error: paired where the
-    # monitor kept both epochs' per-example losses, else from the history's ``val_se``; None where
+    # monitor kept both epochs' per-example losses or the history recorded ``val_diff_se``, else
+    # unpaired from its ``val_se``; None where
     # only one validation number per epoch was logged (its sampling error is unknown).
     sampling: RiseTest | None = None
 
@@ -122,7 +123,8 @@ def read_evidence(history: Any, best: Any = _REPLAY, sampling: RiseTest | None =
     ``best``: the (epoch, value) its owner (a monitor's early stopping) has, or None before one; by
     default replayed with early stopping's rule (:func:`~losswidget.core.stopping.best_of`).
     ``sampling``: the paired test of the latest epoch against the best, where the caller kept their
-    per-example losses; else read from the history's ``val_se`` column, if it has one."""
+    per-example losses; else read from the history: its ``val_diff_se`` (the paired test the monitor
+    read, recorded), else its ``val_se`` (unpaired), where it has them."""
     epochs = np.asarray(history.epochs)
     train = np.asarray(history.train, dtype=np.float64)
     val = np.asarray(history.val, dtype=np.float64)
@@ -132,19 +134,34 @@ def read_evidence(history: Any, best: Any = _REPLAY, sampling: RiseTest | None =
     latest = float(val[rows[-1]]) if rows.size else math.nan
     latest_epoch = int(epochs[rows[-1]]) if rows.size else None
     if sampling is None and best_epoch is not None and latest_epoch is not None:
-        sampling = _unpaired(history, epochs, best_epoch, latest_epoch, latest - float(best))
+        sampling = _recorded(history, epochs, best_epoch, latest_epoch, latest - float(best))
     return Evidence(curve_evidence(train), curve_evidence(val), best_epoch, float(best), latest, latest_epoch, sampling)
 
 
-def _unpaired(history: Any, epochs: np.ndarray, best_epoch: int, latest_epoch: int, rise: float) -> RiseTest | None:
-    """The latest epoch against the best from the standard errors a history recorded (``val_se``)."""
-    if latest_epoch == best_epoch or "val_se" not in getattr(history, "metric_names", ()):
+def _at(history: Any, name: str, epochs: np.ndarray, epoch: int) -> float:
+    """``history[name]`` at ``epoch`` (NaN where the column or the value is missing)."""
+    if name not in getattr(history, "metric_names", ()):
+        return math.nan
+    rows = np.flatnonzero(epochs == epoch)
+    return float(np.asarray(history[name], dtype=np.float64)[rows[0]]) if rows.size else math.nan
+
+
+def _recorded(history: Any, epochs: np.ndarray, best_epoch: int, latest_epoch: int, rise: float) -> RiseTest | None:
+    """The latest epoch against the best from the standard errors a history recorded: the paired one
+    (``val_diff_se``: the latest epoch's per-example losses against the best epoch's before it, as the
+    monitor tested them) where recorded, else the two epochs' ``val_se`` combined (unpaired)."""
+    if latest_epoch == best_epoch:
         return None
-    se = np.asarray(history["val_se"], dtype=np.float64)
-    at_best, at_latest = se[np.flatnonzero(epochs == best_epoch)], se[np.flatnonzero(epochs == latest_epoch)]
-    if not (at_best.size and at_latest.size and np.isfinite(at_best[0]) and np.isfinite(at_latest[0])):
+    best_se, latest_se = _at(history, "val_se", epochs, best_epoch), _at(history, "val_se", epochs, latest_epoch)
+    unpaired = math.hypot(best_se, latest_se)
+    difference = _at(history, DIFF_SE, epochs, latest_epoch)
+    # A run with min_delta_se records the combined standard error where the two epochs' examples
+    # differed: that one is not paired.
+    if math.isfinite(difference) and not math.isclose(difference, unpaired, rel_tol=1e-9):
+        return RiseTest(rise, difference, 0, True)
+    if not math.isfinite(unpaired):
         return None
-    return RiseTest(rise, math.hypot(float(at_best[0]), float(at_latest[0])), 0, False)
+    return RiseTest(rise, unpaired, 0, False)
 
 
 def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, wobble: float) -> tuple[int | None, float]:
@@ -197,7 +214,7 @@ class RiseTest:
         """ "Validation +0.06 since the best epoch 19: 3.1 standard errors of sampling error (paired,
         the same 400 examples): a real rise, 0.06 (12 %)." ``best``: the best value, for the share."""
         if self.paired:
-            how = f"paired, the same {self.n} examples"
+            how = f"paired, the same {self.n} examples" if self.n else "paired"
         else:
             how = f"{self.n} examples, unpaired" if self.n else "unpaired"
         size = number(abs(self.rise)) if best is None else with_share(self.rise, best)

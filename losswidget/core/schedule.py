@@ -85,6 +85,17 @@ def history_changes(history) -> list[tuple[int, float]]:
     return _changes(np.asarray(history.epochs), rates, kept[changed[-1] : changed[-1] + 2]) if changed.size else []
 
 
+def rate_cuts(history) -> np.ndarray:
+    """The epochs that first trained at a lower recorded learning rate than the epoch before (the
+    rate each epoch trained with is recorded); empty where ``lr`` was not recorded."""
+    if "lr" not in getattr(history, "metric_names", ()):
+        return np.empty(0, dtype=np.int64)
+    rates = np.asarray(history["lr"], dtype=np.float64)
+    kept = np.flatnonzero(np.isfinite(rates) & (rates > 0))
+    fell = _changed(rates, kept) & (rates[kept[1:]] < rates[kept[:-1]])
+    return np.asarray(history.epochs)[kept[1:][fell]]
+
+
 def plateau_advice(scheduled: bool) -> str:
     """What a plateau's diagnosis advises: a schedule, unless the run's learning rate already changed."""
     if scheduled:

@@ -11,9 +11,30 @@ import numpy as np
 from losswidget.core.evidence import CLEAR, Evidence
 from losswidget.core.schedule import plateau_advice
 from losswidget.core.smoothing import smooth
-from losswidget.core.words import SAMPLING_ERROR, SPREAD, WOBBLE, in_wobbles, number, standard_errors, with_share
+from losswidget.core.words import (
+    SAMPLING_ERROR,
+    SPREAD,
+    WOBBLE,
+    in_wobbles,
+    number,
+    relative,
+    standard_errors,
+    with_share,
+    wobble_verdict,
+)
 
-__all__ = ["REMEDIES", "Diagnosis", "ended", "keep", "plateau", "said"]
+__all__ = [
+    "REMEDIES",
+    "Diagnosis",
+    "cut_words",
+    "ended",
+    "keep",
+    "not_improving",
+    "overfitting",
+    "plateau",
+    "said",
+    "stuck",
+]
 
 # What overfitting calls for. Whether one of them helps this model is a comparison of runs, so it
 # is said with the run-to-run spread, never as a promise (DESIGN.md §8).
@@ -56,19 +77,23 @@ def ended(found: Diagnosis) -> Diagnosis:
     return replace(found, message=found.message.replace(found.action, action), action=action)
 
 
-def keep(ev: Evidence) -> str:
+def keep(ev: Evidence, said_sampling: bool = False) -> str:
     """Which weights to keep, and how sure that they generalise better: only the sampling error (one
-    loss per validation example) can say; the wobble cannot (DESIGN.md §8)."""
+    loss per validation example) can say; the wobble cannot (DESIGN.md §8). ``said_sampling``: the
+    verdict beside it already quoted the sampling error (a screen says it once)."""
     head = f"keep the weights of epoch {ev.best_epoch}"
     test = ev.sampling
     if test is None:
         return (
             f"{head} (the best on this validation set; with one validation number per epoch its "
-            f"{SAMPLING_ERROR} is unknown)"
+            f"{SAMPLING_ERROR} is unknown: to know how sure, log one loss per validation example, "
+            "monitor.log(val=lw.evaluate(..., per_example=True)))"
         )
-    # Which test: paired (the same examples at both epochs, known only to the monitor that kept them)
-    # or unpaired (a history's val_se), so that two readings of one run say why they may differ.
-    how = f"paired, the same {test.n} examples" if test.paired else "unpaired, from the recorded val_se"
+    if said_sampling:
+        return f"{head} (the best on this validation set)"
+    # Paired (the same examples at both epochs) or unpaired; the monitor and a saved history read
+    # the same test (the history records the paired standard error), so say it in the same words.
+    how = "paired: the same examples at both epochs" if test.paired else "unpaired"
     if test.real:
         return (
             f"{head}: they beat the last epoch's by {with_share(test.rise, ev.best)}, "
@@ -78,6 +103,97 @@ def keep(ev: Evidence) -> str:
         f"{head} (the best on this validation set, though the last epoch's are within its {SAMPLING_ERROR}: "
         f"{standard_errors(test.units)}, {how})"
     )
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def _against_best(ev: Evidence, gap: float) -> str:
+    """How sure a rise of ``gap`` since the best epoch is: in sampling error where known, else the wobble."""
+    test = ev.sampling
+    if test is None:
+        return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
+    could = f": it could be {SAMPLING_ERROR}" if not test.real else ""
+    return f"{standard_errors(test.units)} of {SAMPLING_ERROR}{could}"
+
+
+def cut_words(cuts: tuple[int, ...]) -> str:
+    """ "the learning-rate cut at epoch 24", "the learning-rate cuts at epochs 32, 36 and 40", "12
+    learning-rate cuts, the last at epoch 80": the epochs that first trained at the lower rate."""
+    if len(cuts) == 1:
+        return f"the learning-rate cut at epoch {cuts[0]}"
+    if len(cuts) > 4:  # a rate that decays every epoch
+        return f"{len(cuts)} learning-rate cuts, the last at epoch {cuts[-1]}"
+    return f"the learning-rate cuts at epochs {', '.join(map(str, cuts[:-1]))} and {cuts[-1]}"
+
+
+def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, cuts: tuple[int, ...]) -> Diagnosis:
+    """Validation has risen since the best epoch while training fell: as strong as its evidence.
+    ``since``: (best epoch, epochs after it); ``val``: (best, last, smoothed rise); ``train``: (at the
+    best epoch, last); ``cuts``: the learning-rate cuts after the best epoch. Sampling error
+    known and the rise within 2 standard errors: "not clear yet"; unknown: "looks like"; after a
+    cut that explains the training fall, with a rise within the sampling error: a plateau."""
+    (best_epoch, after), (best, last, rise), (then, now) = since, val, train
+    units, test = ev.in_wobbles(rise), ev.sampling
+    gap = last - best
+    sized = with_share(gap, best) if gap > 0 else f"{with_share(rise, best)} smoothed"
+    fell = f"training loss fell {relative(then - now, then)}"
+    numbers = (
+        f"validation {number(best)} → {number(last)}, smoothed rise {number(rise)}, {in_wobbles(units)} of "
+        f"{number(ev.val.wobble)} per epoch; training {number(then)} → {number(now)}"
+    )
+    unclear = test is not None and not test.real
+    if cuts and unclear:  # a level curve: the training fall is the cuts', the rise not real
+        verdict = (
+            f"plateau: validation loss has not improved since its best at epoch {best_epoch} (the last is {sized} "
+            f"above it, {_against_best(ev, gap)}); the {fell} since then, with {cut_words(cuts)}"
+        )
+        return said("plateau", best_epoch, verdict, numbers, f"{_cap(keep(ev, True))}; {plateau_advice(True).lower()}")
+    risen = f"validation loss has risen for {after} epochs since the best epoch {best_epoch}, by {sized}"
+    thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
+    if units < CLEAR:
+        thin.append(f"the rise {wobble_verdict(units)}")
+    why = f" ({'; '.join(thin)})" if thin else ""
+    sure = test is not None and test.real and not thin and ev.in_wobbles(gap) >= CLEAR
+    reading = f"the model {'is memorising' if sure else 'may be starting to memorise'} the training data"
+    if cuts:
+        reading = f"the training fall follows {cut_words(cuts)}"
+    if test is None:
+        verdict = f"looks like overfitting{why}: {risen}, while {fell}: {reading}"
+    elif unclear:
+        verdict = (
+            f"not clear yet whether this is overfitting: {risen}, while {fell}; the rise is "
+            f"{standard_errors(test.units)} of {SAMPLING_ERROR}: it could be {SAMPLING_ERROR}"
+        )
+    else:
+        verdict = f"{'probably overfitting' + why if thin else 'overfitting'}: {risen}, while {fell}: {reading}"
+    action = f"{_cap(keep(ev, unclear))}; {REMEDIES}"
+    return said("overfitting", best_epoch, verdict, numbers, action, REMEDIES_NOTE)
+
+
+def not_improving(ev: Evidence, after: int) -> Diagnosis:
+    """The smoothed curve still falls, but the last validation value sits above the best, ``after``
+    epochs back: not "learning" (the verdict follows best against last)."""
+    gap = ev.latest - ev.best
+    verdict = (
+        f"not improving for now: validation loss has not beaten its best at epoch {ev.best_epoch} for {after} "
+        f"epochs; the last is {with_share(gap, ev.best)} above it ({_against_best(ev, gap)})"
+    )
+    numbers = f"best {number(ev.best)}, last {number(ev.latest)}"
+    action = "Keep training a few epochs to see whether it falls below its best again; if not, keep the best weights."
+    return said("plateau", ev.best_epoch, verdict, numbers, action)
+
+
+def stuck(name: str, first: float, last: float, since: int) -> Diagnosis:
+    """Training loss that has not moved: the training failed (a dead ReLU, a learning rate that moves
+    nothing or too much), which a larger model does not fix: "not learning", not "underfitting"."""
+    verdict = (
+        f"not learning: training loss has barely moved ({number(first)} → {number(last)}) and {name} loss has "
+        f"stayed level since epoch {since}: the training is stuck, which a larger model does not fix"
+    )
+    action = "Check the learning rate, the initialisation (another seed: dead ReLU units), and the inputs and labels."
+    return said("not learning", since, verdict, f"training fell {relative(first - last, first)}", action)
 
 
 def plateau(

@@ -14,6 +14,7 @@ from typing import Any
 
 from losswidget.core.reasons import StopReason, sentence
 from losswidget.core.stopping import EarlyStopping
+from losswidget.core.words import number
 from losswidget.run.best_weights import BestWeights
 from losswidget.run.display import Display
 from losswidget.run.recorder import Recorder
@@ -139,7 +140,8 @@ class Loop:
             return f"The loop ended early at epoch {open_epoch}.{self.restored_text()}"
         best, hint = self._stopper.best_epoch, ""
         if self._best.model is not None and best is not None and best != self._recorder.history.last_epoch:
-            hint = f" The best epoch was {best}: {self.restore_hint}."
+            # The best epoch said once, with its value: the status adds no second sentence for it.
+            hint = f" Best validation loss {number(self._stopper.best)} at epoch {best}: {self.restore_hint}."
         return f"Finished {self.epochs_done} epochs.{hint}"
 
     def _explain_after_cell(self, epoch: int | None) -> None:

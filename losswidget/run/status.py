@@ -106,8 +106,11 @@ def where_text(s: StatusSnapshot) -> str:
         said = f"{progress_text(s)[:-1]}; stopping at the end of this epoch: {s.stopping_message}."
     else:
         said = progress_text(s)
-    if s.best is not None and f"best {number(s.best[1])} at epoch {s.best[0]}" not in said:  # (a stop reason's)
-        best = f"best validation loss {number(s.best[1])} at epoch {s.best[0]}."
+    best = None if s.best is None else f"best validation loss {number(s.best[1])} at epoch {s.best[0]}."
+    # Said once: a stop reason ("best 0.255 at epoch 27") or the end of a run (its restore hint) may have it.
+    if best is not None and not any(
+        f"{head}{number(s.best[1])} at epoch {s.best[0]}" in said.lower() for head in ("best ", "best validation loss ")
+    ):
         said = f"{said} {best[0].upper()}{best[1:]}" if s.outcome else f"{said[:-1]} · {best}"
     elif s.best is None and s.epochs_recorded and s.progress is None:
         said = f"{said} No validation loss logged: early stopping and the best epoch need log(val=...)."

@@ -5,9 +5,10 @@ the best epoch is larger than its sampling error (:func:`losswidget.core.evidenc
 the same examples come in the same order, as a validation loader without ``shuffle`` gives them).
 
 The rise against the best epoch before this one is read as each epoch is logged, before its decision.
-With ``min_delta_se`` set, its standard error is recorded as ``val_diff_se`` (so that a replay, the
-patience slider's "what if" or a watcher, decides as the run did), and early stopping counts an
-improvement only beyond ``min_delta_se`` of them.
+Its standard error is recorded as ``val_diff_se`` where the test was paired (so that
+``lw.diagnose(history)`` of the saved history reads the paired test the monitor read) and, paired or
+not, with ``min_delta_se`` set (so that a replay, the patience slider's "what if" or a watcher,
+decides as the run did): early stopping then counts an improvement only beyond ``min_delta_se`` of them.
 
 Under DDP each rank logs its own shard's losses: the counts, means and spreads, and the differences
 from the best epoch's losses, are pooled over the ranks (:mod:`losswidget.core.pooled`), so every
@@ -102,8 +103,8 @@ class ValidationSamples:
 
     def against_best(self, epoch: int, losses: np.ndarray | None, values: dict[str, float]) -> None:
         """Before the epoch's decision, with every value accepted: pool the losses over the ranks
-        (``val``, ``val_se``), read the rise against the best epoch before this one, and with
-        ``min_delta_se`` put its standard error into ``values`` as ``val_diff_se``."""
+        (``val``, ``val_se``), read the rise against the best epoch before this one, and,
+        where it is paired (or ``min_delta_se`` is set), put its standard error into ``values`` as ``val_diff_se``."""
         self._now = None
         if losses is None:
             return
@@ -120,7 +121,9 @@ class ValidationSamples:
             difference = Moments.pooled([Moments(int(r[3]), r[4], r[5]) for r in rows]) if all_paired else None
             rise = pooled_rise(latest, best[3], best[2], difference)
             self._rise = (best[0], rise)
-            if self._stopper.min_delta_se:
+            # Recorded where paired (so that lw.diagnose(history) reads the test the monitor read), and
+            # always with min_delta_se (a replay decides with it, paired or not).
+            if rise.paired or self._stopper.min_delta_se:
                 values[DIFF_SE] = rise.se
         self._say_if_few(latest.n)
 
