@@ -75,7 +75,8 @@ def test_fit_learns_stops_early_and_restores_best_weights(digits):
         metrics={"acc": lw.accuracy},
     )
     assert 4 <= len(history) < 200 and monitor.stop_code is lw.StopReason.PATIENCE
-    assert history.n_steps > 0 and set(history.metric_names) == {"lr", "acc", "val_se"}  # per example: its error
+    # per example: its standard error, and the paired one against the best epoch
+    assert history.n_steps > 0 and set(history.metric_names) == {"lr", "acc", "val_se", "val_diff_se"}
     assert (history["val_se"] > 0).all()
     best = monitor.best_epoch
     # the model now holds the best epoch's weights: evaluating it gives the best validation loss
