@@ -123,6 +123,22 @@ def _epoch(nb) -> int:
     return int(re.search(r"Epoch (\d+)", nb.status()).group(1))
 
 
+def _shot(nb, label: str) -> None:
+    """A screenshot with the widget scrolled to the top of the notebook's panel (its chart, rate panel,
+    buttons and status in view rather than the cell's code)."""
+    nb.page.eval_on_selector(".losswidget", "e => e.scrollIntoView({block: 'start'})")
+    nb.screenshot(label)
+
+
+CRAMPED = """() => {
+    const row = [...document.querySelectorAll('.losswidget button')].find(b => /Stop/.test(b.textContent)).parentElement;
+    const cut = [...row.querySelectorAll('button')].filter(b => b.offsetWidth && b.scrollWidth > b.clientWidth)
+        .map(b => b.textContent.trim());
+    const tracks = [...row.querySelectorAll('.widget-slider .noUi-target')].map(t => t.offsetWidth);
+    return {cut, tracks};
+}"""
+
+
 def _click(nb, label: str) -> None:
     nb.page.click(f'.losswidget button:has-text("{label}")', timeout=10_000)
 
@@ -132,12 +148,15 @@ def test_the_rate_control_moved_mid_run_changes_the_optimizers_rate_at_the_next_
     nb.run_all()
     nb.wait_for_widget()
     nb.wait_for_status(r"Epoch ([4-9]|\d\d+) of epochs 0–999")
-    nb.screenshot("rate-before")
+    _shot(nb, "rate-before")
     _click(nb, "lr ×½")
     nb.wait_for_status(r"Learning rate 0\.005 → 0\.0025 at epoch \d+, step \d+, by the control")
     changed_in = _epoch(nb)
     nb.wait_for_status(rf"Epoch ({'|'.join(str(changed_in + k) for k in range(5, 40))})\b")
-    nb.screenshot("rate-after")  # the rate panel steps down; the loss chart marks "lr ×0.5"
+    _shot(nb, "rate-after")  # the rate panel steps down; the loss chart marks "lr ×0.5"
+    # Every control readable: no button's label cut short, each slider with a track to drag.
+    cramped = nb.page.evaluate(CRAMPED)
+    assert cramped["cut"] == [] and min(cramped["tracks"]) >= 100, cramped
     _click(nb, "Stop")
     run = _ended(nb)
 
@@ -172,11 +191,11 @@ def test_pause_holds_the_loop_with_no_step_until_resume(notebook):
     nb.page.wait_for_selector('.losswidget button:has-text("Resume")', timeout=10_000)
     time.sleep(3.2)  # the pause this test holds; the assertion below is on the cell's own clock
     status = nb.wait_for_status(r"Paused at epoch \d+, step \d+")  # still held
-    nb.screenshot("paused")
+    _shot(nb, "paused")
     _click(nb, "Resume")
     resumed_in = int(re.search(r"Paused at epoch (\d+)", status).group(1))
     nb.wait_for_status(rf"Epoch ({'|'.join(str(resumed_in + k) for k in range(2, 40))})\b")
-    nb.screenshot("resumed")  # the chart marks the pause
+    _shot(nb, "resumed")  # the chart marks the pause
     _click(nb, "Stop")
     run = _ended(nb)
 
@@ -203,7 +222,7 @@ def test_stop_while_paused_ends_the_loop_with_the_buttons_reason(notebook):
     nb.wait_for_status(r"Epoch ([3-9]|\d\d+) of epochs 0–999")
     _click(nb, "Pause")
     nb.wait_for_status(r"Paused at epoch \d+, step \d+")
-    nb.screenshot("paused-then-stop")
+    _shot(nb, "paused-then-stop")
     _click(nb, "Stop")
     run = _ended(nb, timeout=20)
 
@@ -214,7 +233,7 @@ def test_stop_while_paused_ends_the_loop_with_the_buttons_reason(notebook):
     assert len(run["times"]) == run["events"][0][2]  # no step after the pause
     status = nb.wait_for_status("Stopped")
     assert "Stopped: the Stop button was pressed" in status
-    nb.screenshot("stopped-while-paused")
+    _shot(nb, "stopped-while-paused")
 
 
 def test_back_to_best_starts_run_2_from_the_best_epochs_weights_and_optimizer_state(notebook):
@@ -222,12 +241,12 @@ def test_back_to_best_starts_run_2_from_the_best_epochs_weights_and_optimizer_st
     nb.run_all()
     nb.wait_for_widget()
     nb.wait_for_status(r"Epoch (2[2-9]|[3-9]\d) of epochs 0–999")  # past the best epoch (14)
-    nb.screenshot("best-before")
+    _shot(nb, "best-before")
     _click(nb, "Back to best")
     nb.wait_for_status("Back to epoch 14 of run 1, lr 0.01 → 0.01, by the control")
-    nb.screenshot("branched")  # run 1 faded and whole; run 2 on from epoch 14
+    _shot(nb, "branched")  # run 1 faded and whole; run 2 on from epoch 14
     text = nb.wait_for_output("OPTIMIZER RESTORED", timeout=45)
-    nb.screenshot("run-2-ended")
+    _shot(nb, "run-2-ended")
     run = _ended(nb)
 
     best = run["lineage"][1]
