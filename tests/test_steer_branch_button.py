@@ -99,3 +99,19 @@ def test_the_button_is_disabled_with_the_reason_where_a_branch_cannot_work(quiet
     monitor.log(train=1.0, val=1.0)
     monitor._display.view.steer_buttons.render(True)
     assert not _button(monitor).disabled
+
+
+def test_the_controls_row_wraps_rather_than_squeezing_labels_and_sliders(quiet_comms):
+    """Measured in Chromium (tests/e2e/test_steering.py): in one row that could not wrap, Stop, the four
+    steering buttons, two sliders and the log toggle did not fit a notebook cell, and the browser
+    shrank "lr ×½" and "lr ×2" to "l…" and both sliders' tracks to 0 px. The row wraps; no button
+    of it shrinks below its label."""
+    import ipywidgets as widgets
+
+    monitor, _, _ = _monitor()
+    view = monitor._display.view
+    (row,) = [child for child in view.root.children if view.stop_button in getattr(child, "children", ())]
+    assert row.layout.flex_flow == "row wrap"
+    buttons = [child for child in row.children if isinstance(child, widgets.Button)]
+    assert [button.description for button in buttons] == ["Stop", "Pause", "lr ×½", "lr ×2", "Back to best"]
+    assert all(button.layout.flex == "0 0 auto" for button in buttons)

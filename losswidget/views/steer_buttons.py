@@ -38,7 +38,7 @@ class SteerButtons:
         self.rate_buttons = []
         for factor, label in RATE_STEPS:
             button = widgets.Button(
-                description=label, disabled=True, layout=widgets.Layout(width="auto", display="none")
+                description=label, disabled=True, layout=widgets.Layout(width="auto", flex="0 0 auto", display="none")
             )
             button.on_click(lambda button, factor=factor: self._steering.request_rate(None, factor, "control"))
             self.rate_buttons.append(button)

@@ -248,7 +248,9 @@ class ChartWidgets:
                 ),
                 self.figure,
                 self.metric_figure,
-                widgets.HBox(self.controls),
+                # Wrapping: the buttons keep their labels and the sliders their tracks on a narrow cell
+                # (one row of them all squeezed the sliders to a handle and "lr ×½" to "l…").
+                widgets.HBox(self.controls, layout=widgets.Layout(flex_flow="row wrap")),
                 self.status,
                 self.details,
             ],
