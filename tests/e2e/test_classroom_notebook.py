@@ -26,7 +26,9 @@ def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab
         # (content-visibility) and inner_text reads nothing.
         status = first_chart.locator(".losswidget-status").text_content()
         assert re.search(r"Best validation loss [\d.]+ at epoch \d+", status)
-        assert "validation loss has risen" in status and "memorising the training data" in status
+        # One validation number per epoch: its sampling error is unknown, so the chart says the model
+        # "may be starting to memorise", and how to know for sure.
+        assert "validation loss has risen" in status and "memoris" in status
         # The best-epoch marker: one diamond drawn in the chart, in the marker's colour.
         best = COLORS["best"]
         rgb = "rgb({}, {}, {})".format(*(int(best[i : i + 2], 16) for i in (1, 3, 5)))
