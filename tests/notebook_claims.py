@@ -198,10 +198,7 @@ def is_it_real(notebook: Any) -> None:
     # the wobble, but of its order ... It grows as the weights drift apart (between the best and the last epoch
     # it is the paired standard error printed further down)"
     wobble = _number(r"epoch-to-epoch wobble: ([\d.]+)", text)
-    step_low, step_high = (
-        float(v)
-        for v in re.search(r"standard error of one epoch's change, image by image: ([\d.]+) to ([\d.]+)", text).groups()
-    )
+    step_low, step_high = _bands(r"standard error of one epoch's change, image by image: ([\d.]+) to ([\d.]+)", text)
     assert wobble / 5 < step_low <= step_high < wobble
     assert _number(r"(?m)^paired standard error +([\d.]+):", text) > 5 * step_high
     # "most of the sampling error is a shared offset": the epoch's standard error far above one step's.
