@@ -316,6 +316,15 @@ def test_the_loss_axis_shows_the_curves_and_leaves_out_absurd_values(curves, sho
     assert y_range([np.array([np.nan])]) is None
 
 
+def test_the_loss_axis_zooms_onto_where_the_curves_are_read():
+    # 30 epochs: a steep start from 2.3, the lowest point near 0.55, a rise to 0.7 (lesson 17's shape)
+    epochs = np.arange(30)
+    curves = [0.55 + 1.75 * np.exp(-epochs / 1.5) + 0.005 * np.maximum(epochs - 12, 0) + shift for shift in (0, 0.02)]
+    bottom, top = y_range(curves)
+    assert bottom < 0.55 and top > 0.72  # the lowest points and the last epochs are inside
+    assert top < 1.2  # the first epochs' 2.3 and 1.4 run off the top instead of squashing the rest
+
+
 def test_the_frame_stays_bounded_past_max_runs(tmp_path):
     rng = np.random.default_rng(0)
     histories = {}

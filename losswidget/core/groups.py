@@ -88,7 +88,7 @@ _T_975 = (
 )
 _T_INFINITE = 1.96
 _T_X = np.array([0.0] + [1.0 / df for df in reversed(_T_DF)])  # 1/df ascending, 0 for infinitely many
-_T_LOG = np.log(np.array([_T_INFINITE] + list(reversed(_T_975))))
+_T_LOG = np.log(np.array([_T_INFINITE, *reversed(_T_975)]))
 
 
 def t_cutoff(df: float) -> float:
@@ -240,7 +240,8 @@ def sentence(groups: Sequence[Group]) -> str:
     if math.isinf(comparison.units):
         return f"{parts}; {size}, infinitely many standard errors (the runs did not vary): clear."
     side = "above" if comparison.clear else "below"
-    units = f"{comparison.units:.1f} standard errors, {side} the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
+    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
+    units = f"{comparison.units:.1f} standard errors, {side} {cutoff}"
     verdict = "clear" if comparison.clear else "not clear yet"
     return f"{parts}; {size}, {units}: {verdict}."
 
