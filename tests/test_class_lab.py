@@ -93,6 +93,6 @@ def test_the_legend_says_what_the_bands_are_and_the_thin_lines_swatch_has_the_gr
     thin = [
         element.get("stroke")
         for element in ET.fromstring(svg).iter()
-        if element.tag.endswith("line") and element.get("stroke-width") == "1" and element.get("stroke-opacity")
+        if element.tag.endswith("line") and element.get("stroke-width") == "1.5" and element.get("stroke-opacity")
     ]
     assert set(thin) == colors  # the students' lines are drawn in their groups' colours: so is the swatch

@@ -47,7 +47,7 @@ def _legend(frame: ClassFrame) -> tuple[list[str], int]:
                 strokes = [(frame.bands[index].color, 3, 1.0, baseline - 4)]
             else:  # the thin lines are drawn in their groups' colours: so is their swatch
                 colors = [band.color for band in frame.bands][:3] or ["#7f7f7f"]
-                strokes = [(color, 1, 0.45, baseline - 8 + 4 * k) for k, color in enumerate(colors)]
+                strokes = [(color, 1.5, 0.8, baseline - 8 + 4 * k) for k, color in enumerate(colors)]
             for color, width, opacity, y in strokes:
                 parts.append(
                     f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="{y:.0f}" y2="{y:.0f}" '
