@@ -82,3 +82,17 @@ def test_practice_refuses_bad_arguments_before_starting_anyone(tmp_path):
     with pytest.raises(ValueError, match="'weight_decays' must hold at least one value"):
         start(tmp_path, weight_decays=())
     assert not any(tmp_path.iterdir())
+
+
+def test_the_legend_says_what_the_bands_are_and_the_thin_lines_swatch_has_the_groups_colours():
+    room = _room({"none": 0.004, "0.1": 0.001})
+    svg = room.svg()
+    words = " ".join(element.text or "" for element in _texts(svg))
+    assert "band ± 2 SE across runs" in words
+    colors = {band.color for band in room.frame().bands}
+    thin = [
+        element.get("stroke")
+        for element in ET.fromstring(svg).iter()
+        if element.tag.endswith("line") and element.get("stroke-width") == "1.5" and element.get("stroke-opacity")
+    ]
+    assert set(thin) == colors  # the students' lines are drawn in their groups' colours: so is the swatch

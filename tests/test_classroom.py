@@ -22,7 +22,18 @@ import pytest
 import losswidget as lw
 from losswidget.classroom.chart import CURVE_POINTS, y_range
 from losswidget.classroom.send import FILE_STEM, file_stem
-from losswidget.core.groups import CLEAR, Group, Spread, compare, format_pm, group_label, mean_curve, sentence, spread
+from losswidget.core.groups import (
+    Group,
+    Spread,
+    compare,
+    format_pm,
+    group_label,
+    mean_curve,
+    sentence,
+    spread,
+    t_cutoff,
+    welch_df,
+)
 
 # -- the statistics: mean and standard error across runs, the difference in standard errors --------
 
@@ -56,7 +67,33 @@ def test_the_difference_is_counted_in_standard_errors_of_the_difference(a, b, di
     comparison = compare(Group("a", a), Group("b", b))
     assert comparison.better.best.mean == min(a.mean, b.mean)
     np.testing.assert_allclose([comparison.difference, comparison.units], [difference, units], equal_nan=True)
-    assert comparison.clear == (units >= CLEAR)
+    assert comparison.clear == (units >= t_cutoff(welch_df(a, b)))
+
+
+@pytest.mark.parametrize(
+    ("df", "quantile"),
+    [(1, 12.706), (2, 4.303), (4, 2.776), (10, 2.228), (30, 2.042), (math.inf, 1.960), (2.5, 3.575), (7.3, 2.347)],
+)
+def test_the_cutoff_is_students_t_at_0975_for_any_degrees_of_freedom(df, quantile):
+    # known values (tables; scipy.stats.t.ppf(0.975, df) for 2.5 and 7.3): within 0.4 %
+    assert t_cutoff(df) == pytest.approx(quantile, rel=4e-3)
+
+
+def test_welch_degrees_of_freedom_for_three_runs_a_group_give_a_cutoff_near_28():
+    equal = welch_df(Spread(3, 0.4, 0.01), Spread(3, 0.5, 0.01))
+    assert equal == pytest.approx(4.0)  # equal spreads: n_a + n_b - 2
+    unequal = welch_df(Spread(3, 0.4, 0.01), Spread(3, 0.5, 0.03))
+    assert 2.0 < unequal < 4.0  # one group's spread dominates: fewer degrees of freedom
+    assert 2.78 <= t_cutoff(unequal) <= 4.3
+    assert math.isnan(welch_df(Spread(1, 0.4, math.nan), Spread(3, 0.5, 0.01)))
+
+
+def test_three_runs_a_group_at_25_standard_errors_are_not_clear_yet():
+    # 2.5 standard errors passes the large-sample 2 but not t(4 df) = 2.78
+    groups = [Group("a", Spread(3, 0.40, 0.02)), Group("b", Spread(3, 0.40 + 2.5 * math.hypot(0.02, 0.02), 0.02))]
+    comparison = compare(*groups)
+    assert comparison.units == pytest.approx(2.5) and not comparison.clear
+    assert sentence(groups).endswith("2.5 standard errors, below the 2.8 that 3 runs per group need: not clear yet.")
 
 
 @pytest.mark.parametrize(
@@ -85,10 +122,13 @@ def test_the_sentence_says_each_group_and_the_difference_with_the_numbers_comput
     none_mean, none_se = format_pm(b.mean, b.se)
     assert said == (
         f"weight decay 0.001: best {wd_mean} ± {wd_se} over 5 runs; none: best {none_mean} ± {none_se} over 4 runs; "
-        f"the difference is {b.mean - a.mean:.2g}, {units:.1f} standard errors: {'clear' if units >= 2 else 'not clear yet'}."
+        f"the difference is {b.mean - a.mean:.2g}, {units:.1f} standard errors, above the "
+        f"{t_cutoff(welch_df(a, b)):.1f} that 4 and 5 runs need: clear."
     )
     close = [Group("a", Spread(9, 0.41, 0.02)), Group("b", Spread(10, 0.47, 0.03))]
-    assert sentence(close).endswith("the difference is 0.06, 1.7 standard errors: not clear yet.")
+    assert sentence(close).endswith(
+        "the difference is 0.06, 1.7 standard errors, below the 2.1 that 9 and 10 runs need: not clear yet."
+    )
     assert sentence([Group("a", Spread(1, 0.4, math.nan)), Group("b", Spread(3, 0.5, 0.01))]).endswith(
         "how clear it is needs 2 runs in each group."
     )
@@ -276,6 +316,15 @@ def test_the_loss_axis_shows_the_curves_and_leaves_out_absurd_values(curves, sho
     assert y_range([np.array([np.nan])]) is None
 
 
+def test_the_loss_axis_zooms_onto_where_the_curves_are_read():
+    # 30 epochs: a steep start from 2.3, the lowest point near 0.55, a rise to 0.7 (lesson 17's shape)
+    epochs = np.arange(30)
+    curves = [0.55 + 1.75 * np.exp(-epochs / 1.5) + 0.005 * np.maximum(epochs - 12, 0) + shift for shift in (0, 0.02)]
+    bottom, top = y_range(curves)
+    assert bottom < 0.55 and top > 0.72  # the lowest points and the last epochs are inside
+    assert top < 1.2  # the first epochs' 2.3 and 1.4 run off the top instead of squashing the rest
+
+
 def test_the_frame_stays_bounded_past_max_runs(tmp_path):
     rng = np.random.default_rng(0)
     histories = {}
@@ -409,8 +458,13 @@ def test_a_class_of_six_processes_in_two_groups(class_folder):
         mean, se = format_pm(numbers.mean, numbers.se)
         assert f"{label}: best {mean} ± {se} over 3 runs" in said
     units = abs(decay.mean - none.mean) / math.hypot(decay.se, none.se)
-    assert f"{abs(decay.mean - none.mean):.2g}, {units:.1f} standard errors: " in said
-    assert said.endswith("clear." if units >= CLEAR else "not clear yet.")
+    cutoff = t_cutoff(welch_df(decay, none))
+    side = "above" if units >= cutoff else "below"
+    assert (
+        f"{abs(decay.mean - none.mean):.2g}, {units:.1f} standard errors, {side} the {cutoff:.1f} that 3 runs per group need: "
+        in said
+    )
+    assert said.endswith(": clear." if units >= cutoff else "not clear yet.")
     assert "&lt;b&gt;bob&lt;/b&gt;" in room.html() and "<b>bob" not in room.html()
     text = repr(room)
     assert said in text and "stopped without finishing" in text

@@ -1,7 +1,8 @@
 """What the class chart shows (pure: :func:`class_frame`) and the bqplot figure that draws it.
 
 Every student's validation curve, thin and faded in the group's colour; each group's mean curve
-with a band of ± 2 standard errors across runs (the run-to-run spread). The frame's cost is
+with a band of ± 2 standard errors across runs (the run-to-run spread; the legend says so, and the
+sentence's verdict uses Student's t, wider than 2 for a few runs). The frame's cost is
 bounded however many students send: each curve is decimated to :data:`CURVE_POINTS` points, and
 past ``max_runs`` runs only the groups' bands and the selected students are drawn.
 """
@@ -25,6 +26,8 @@ PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#7
 CURVE_POINTS = 200  # points of one student's curve
 BAND_POINTS = 400  # points of a group's mean and band
 REACH = 50.0  # the loss axis shows values within this many interquartile ranges of the median
+FENCE = 1.5  # a curve of FENCE_POINTS or more is read up to its upper quartile + this many IQRs
+FENCE_POINTS = 10  # shorter curves are shown whole (nothing yet to tell the steep start from the rest)
 BAND = 2.0  # the band is the mean ± this many standard errors across runs
 
 
@@ -56,17 +59,24 @@ class ClassFrame:
 
 
 def y_range(curves: Iterable[np.ndarray]) -> tuple[float, float] | None:
-    """The loss axis: the drawn values within :data:`REACH` interquartile ranges of their median (a
-    curve's high first epochs included), padded by 5%, so that one student's 1e300 leaves everyone's
-    curves readable instead of squashing them onto the axis."""
-    values = np.concatenate([np.asarray(c, dtype=np.float64).reshape(-1) for c in curves] or [np.empty(0)])
-    values = values[np.isfinite(values)]
+    """The loss axis, zoomed onto where the curves are read: the drawn values within :data:`REACH`
+    interquartile ranges of their median (so one student's 1e300 squashes no one's curve), the top cut
+    at the highest curve's Tukey fence (upper quartile + 1.5 IQR, curves of 10 points or more: the
+    first epochs' steep fall runs off the top, as on the main chart), padded by 5%."""
+    arrays = [np.asarray(c, dtype=np.float64).reshape(-1) for c in curves]
+    arrays = [a[np.isfinite(a)] for a in arrays]
+    values = np.concatenate(arrays or [np.empty(0)])
     if values.size == 0:
         return None
     low, median, high = np.percentile(values, [25.0, 50.0, 75.0])
     scale = max(high - low, 0.1 * abs(median), 1e-12)
-    kept = values[np.abs(values - median) <= REACH * scale]
-    bottom, top = float(kept.min()), float(kept.max())
+    inside = [a[np.abs(a - median) <= REACH * scale] for a in arrays]
+    kept = np.concatenate(inside)
+    limits = []
+    for curve in (a for a in inside if a.size):
+        q25, q75 = np.percentile(curve, [25.0, 75.0]) if curve.size >= FENCE_POINTS else (0.0, 0.0)
+        limits.append(float(q75 + FENCE * (q75 - q25)) if q75 > q25 else float(curve.max()))
+    bottom, top = float(kept.min()), min(float(kept.max()), max(limits))
     pad = 0.05 * (top - bottom) if top > bottom else max(0.05 * abs(top), 1e-12)
     return bottom - pad, top + pad
 
@@ -182,4 +192,4 @@ class ClassChart:
         with self.means.hold_sync():
             self.means.x, self.means.y = x, y
             self.means.colors = [b.color for b in frame.bands] or [PALETTE[0]]
-            self.means.labels = [f"{b.label} (mean of {b.runs})" for b in frame.bands]
+            self.means.labels = [f"{b.label} (mean of {b.runs} runs, band ± 2 SE across runs)" for b in frame.bands]

@@ -30,9 +30,12 @@ SWATCH, GAP = 22, 16
 def _legend(frame: ClassFrame) -> tuple[list[str], int]:
     """Each group's swatch and "label (mean of N runs)", in rows that fit the image."""
     room = WIDTH - 2 * MARGIN
-    labels = [fit_text(f"{band.label}: mean of {band.runs} runs ± 2 SE", room - SWATCH, FONT) for band in frame.bands]
+    labels = [
+        fit_text(f"{band.label}: mean of {band.runs} runs, band ± 2 SE across runs", room - SWATCH, FONT)
+        for band in frame.bands
+    ]
     if frame.students:
-        labels.append(fit_text("thin lines: each student's run", room - SWATCH, FONT))
+        labels.append(fit_text("thin lines: each student's run, in its group's colour", room - SWATCH, FONT))
     widths = [SWATCH + text_width(label, FONT) for label in labels]
     rows = wrap_rows(widths, room, GAP) if labels else []
     parts = []
@@ -41,13 +44,15 @@ def _legend(frame: ClassFrame) -> tuple[list[str], int]:
         for index in indices:
             baseline = 14.0 + ROW * row
             if index < len(frame.bands):
-                color, width = frame.bands[index].color, 3
-            else:
-                color, width = "#7f7f7f", 1
-            parts.append(
-                f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="{baseline - 4:.0f}" y2="{baseline - 4:.0f}" '
-                f'stroke="{color}" stroke-width="{width}"/>'
-            )
+                strokes = [(frame.bands[index].color, 3, 1.0, baseline - 4)]
+            else:  # the thin lines are drawn in their groups' colours: so is their swatch
+                colors = [band.color for band in frame.bands][:3] or ["#7f7f7f"]
+                strokes = [(color, 1.5, 0.8, baseline - 8 + 4 * k) for k, color in enumerate(colors)]
+            for color, width, opacity, y in strokes:
+                parts.append(
+                    f'<line x1="{x:.0f}" x2="{x + 18:.0f}" y1="{y:.0f}" y2="{y:.0f}" '
+                    f'stroke="{color}" stroke-width="{width}" stroke-opacity="{opacity}"/>'
+                )
             parts.append(f'<text x="{x + SWATCH:.0f}" y="{baseline:.0f}">{html.escape(labels[index])}</text>')
             x += widths[index] + GAP
     return parts, len(rows)

@@ -4,9 +4,10 @@ beat setting B if we trained again?).
 Each run gives one number (its best validation loss); a group's number is their mean, and its
 uncertainty the standard error of that mean *across runs*: ``std(ddof=1) / sqrt(n)``. It says
 nothing about the sampling error of one validation set nor about the epoch-to-epoch wobble of one
-curve. Two groups differ clearly when their means are at least :data:`~losswidget.core.evidence.CLEAR`
-standard errors of the difference apart (``sqrt(se_a² + se_b²)``, runs independent); the sentence
-always says the size of the difference beside the verdict.
+curve. Two groups differ clearly when their means are further apart, in standard errors of the
+difference (``sqrt(se_a² + se_b²)``, runs independent), than Student's t at 0.975 with Welch's degrees
+of freedom (:func:`t_cutoff`): 2.8 for 3 runs per group, 2.0 for 30 or more, never the large-sample
+1.96 for a handful of runs. The sentence says the cutoff it used and the size of the difference.
 """
 
 from __future__ import annotations
@@ -20,9 +21,98 @@ import numpy as np
 
 from losswidget.core.evidence import CLEAR, in_units
 
-__all__ = ["Comparison", "Group", "Spread", "compare", "format_pm", "group_label", "mean_curve", "sentence", "spread"]
+__all__ = [
+    "CLEAR",
+    "Comparison",
+    "Group",
+    "Spread",
+    "compare",
+    "format_pm",
+    "group_label",
+    "mean_curve",
+    "sentence",
+    "spread",
+    "t_cutoff",
+    "welch_df",
+]
 
 LABEL_LENGTH = 40  # a setting's value in a label: a longer one is shortened (a student's input)
+
+# Student's t at 0.975 (two-sided 95 %) for these degrees of freedom (scipy.stats.t.ppf, to 4
+# decimals); between them log t is linear in 1/df, within 0.4 % of the exact value for every df >= 1.
+_T_DF = (
+    1.0,
+    1.25,
+    1.5,
+    1.75,
+    2.0,
+    2.5,
+    3.0,
+    3.5,
+    4.0,
+    5.0,
+    6.0,
+    7.0,
+    8.0,
+    9.0,
+    10.0,
+    12.0,
+    15.0,
+    20.0,
+    30.0,
+    60.0,
+    120.0,
+)
+_T_975 = (
+    12.7062,
+    8.028,
+    6.0167,
+    4.9488,
+    4.3027,
+    3.5747,
+    3.1824,
+    2.9401,
+    2.7764,
+    2.5706,
+    2.4469,
+    2.3646,
+    2.306,
+    2.2622,
+    2.2281,
+    2.1788,
+    2.1314,
+    2.086,
+    2.0423,
+    2.0003,
+    1.9799,
+)
+_T_INFINITE = 1.96
+_T_X = np.array([0.0] + [1.0 / df for df in reversed(_T_DF)])  # 1/df ascending, 0 for infinitely many
+_T_LOG = np.log(np.array([_T_INFINITE, *reversed(_T_975)]))
+
+
+def t_cutoff(df: float) -> float:
+    """Student's t quantile at 0.975 for ``df`` >= 1 degrees of freedom (non-integer allowed, inf gives
+    1.96): how many standard errors apart two means must be to call the difference clear. NaN for NaN;
+    below 1 degree of freedom (which Welch's formula never gives for 2 or more runs a group) the
+    quantile for 1."""
+    if math.isnan(df):
+        return math.nan
+    inverse = 0.0 if math.isinf(df) else 1.0 / max(df, 1.0)
+    return float(np.exp(np.interp(inverse, _T_X, _T_LOG)))
+
+
+def welch_df(a: Spread, b: Spread) -> float:
+    """Welch–Satterthwaite degrees of freedom of the difference of two groups' means (NaN when a group
+    has fewer than 2 runs; ``n_a + n_b - 2`` when neither group's runs varied)."""
+    if a.n < 2 or b.n < 2 or math.isnan(a.se) or math.isnan(b.se):
+        return math.nan
+    va, vb = a.se**2, b.se**2
+    with np.errstate(all="ignore"):
+        denominator = va**2 / (a.n - 1) + vb**2 / (b.n - 1)
+        if not denominator > 0 or not math.isfinite(denominator):
+            return float(a.n + b.n - 2)
+        return float((va + vb) ** 2 / denominator)
 
 
 @dataclass(frozen=True)
@@ -57,16 +147,18 @@ class Group:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The lower group against the next: ``difference`` (>= 0) and it in standard errors of the difference."""
+    """The lower group against the next: ``difference`` (>= 0), it in standard errors of the difference,
+    and the ``cutoff`` those units must reach (Student's t at 0.975, Welch's degrees of freedom)."""
 
     better: Group
     other: Group
     difference: float
     units: float  # NaN when a group has fewer than 2 runs: the spread is unknown
+    cutoff: float = CLEAR  # NaN with the units
 
     @property
     def clear(self) -> bool:
-        return self.units >= CLEAR
+        return self.units >= self.cutoff
 
 
 def compare(a: Group, b: Group) -> Comparison:
@@ -75,7 +167,13 @@ def compare(a: Group, b: Group) -> Comparison:
     with np.errstate(all="ignore"):
         se = math.hypot(better.best.se, other.best.se)
     units = math.nan if math.isnan(se) or math.isnan(difference) else in_units(difference, se)
-    return Comparison(better, other, difference, units)
+    cutoff = t_cutoff(welch_df(better.best, other.best))
+    return Comparison(better, other, difference, units, cutoff)
+
+
+def _runs_needed(comparison: Comparison) -> str:
+    a, b = comparison.better.best.n, comparison.other.best.n
+    return f"{a} runs per group" if a == b else f"{min(a, b)} and {max(a, b)} runs"
 
 
 def group_label(setting: str, settings: Mapping[str, Any]) -> str:
@@ -140,9 +238,10 @@ def sentence(groups: Sequence[Group]) -> str:
     if math.isnan(comparison.units):
         return f"{parts}; {size}: how clear it is needs 2 runs in each group."
     if math.isinf(comparison.units):
-        units = "infinitely many standard errors (the runs did not vary)"
-    else:
-        units = f"{comparison.units:.1f} standard errors"
+        return f"{parts}; {size}, infinitely many standard errors (the runs did not vary): clear."
+    side = "above" if comparison.clear else "below"
+    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
+    units = f"{comparison.units:.1f} standard errors, {side} {cutoff}"
     verdict = "clear" if comparison.clear else "not clear yet"
     return f"{parts}; {size}, {units}: {verdict}."
 

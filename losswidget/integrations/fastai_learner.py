@@ -4,7 +4,10 @@
 >>> learn.fit(50)
 
 - Per training batch: ``learn.loss`` (a tensor: no synchronisation per step). Per epoch: the
-  Recorder's own ``train_loss``, ``valid_loss`` and metrics, as fastai prints them.
+  Recorder's own ``valid_loss`` and metrics, as fastai prints them, and as the training loss the
+  true epoch mean of the finite batch losses this callback saw. Not fastai's
+  ``train_loss``: that is an exponential moving average (beta 0.98) carried across epochs, which
+  lags the curve and would be smoothed a second time by the chart's slider.
 - Stop and early stopping raise fastai's ``CancelFitException`` between batches (after the
   optimizer step): fastai runs its ``after_cancel_fit`` and ``after_fit`` as for its own
   ``EarlyStoppingCallback``.
@@ -51,16 +54,35 @@ def FastaiCallback(monitor: LiveLossMonitor | None = None, **monitor_arguments: 
                 return  # lr_find's trial fit is not a run either
             run.begin(self.learn.model, self.learn.n_epoch, optimizer=self.learn.opt)
 
+        def before_epoch(self) -> None:
+            self.batch_losses = []  # this epoch's training losses, kept as tensors: no sync per step
+
         def after_batch(self) -> None:
-            if run.active and self.training and run.step(self.learn.loss):
-                raise cancel_fit()
+            if run.active and self.training:
+                self.batch_losses.append(self.learn.loss.detach())
+                if run.step(self.learn.loss):
+                    raise cancel_fit()
+
+        def _epoch_mean(self) -> float | None:
+            import torch
+
+            losses = getattr(self, "batch_losses", [])
+            if not losses:
+                return None
+            values = torch.stack([loss.float().reshape(()) for loss in losses])
+            finite = values[torch.isfinite(values)]
+            return float(finite.mean()) if finite.numel() else None
 
         def after_epoch(self) -> None:
             if not run.active:
                 return
             names = self.learn.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
             logs = dict(zip(names, self.learn.recorder.values[-1]))
-            if run.epoch(epoch_values(logs, {"train_loss": "train", "valid_loss": "val"})):
+            values = epoch_values(logs, {"valid_loss": "val"}, skip=("train_loss",))  # fastai's EMA left out
+            mean = self._epoch_mean()
+            if mean is not None:
+                values["train"] = mean
+            if run.epoch(values):
                 raise cancel_fit()
 
         def after_fit(self) -> None:
