@@ -21,8 +21,8 @@ import pytest
 
 import losswidget as lw
 from losswidget.classroom.chart import CURVE_POINTS, y_range
-from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.classroom.folder import TABLE_WORDS
+from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import CLEAR, Group, Spread, compare, format_pm, group_label, mean_curve, sentence, spread
 
 # -- the statistics: mean and standard error across runs, the difference in standard errors --------
