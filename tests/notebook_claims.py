@@ -403,7 +403,7 @@ def what_a_loss_means(notebook: Any) -> None:
     # looks like overfitting"; the next run logs per-example losses, and its chart says how sure.
     first, second = charts(notebook)[:2]
     assert "patience 5 stops here" in first and "Looks like overfitting" in first, first[-3000:]
-    assert "Looks like overfitting" not in second and "standard errors (sampling error" in second
+    assert "Looks like overfitting" not in second and re.search(r"[\d.]+ standard errors?\b", second)
     # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
     # 100; the last epoch's gap is near zero.
     gaps = {
