@@ -161,8 +161,8 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
     )
     if cuts and unclear and gap > 0:  # after a cut: the training fall is the cuts', the rise not yet clear
         verdict = (
-            f"not clear yet whether validation loss is rising: the last is {sized} above its best at epoch "
-            f"{best_epoch}, {_against_best(ev, gap)}; the {fell} since then, with {cut_words(cuts)}"
+            f"not clear yet whether validation loss is rising: the last epoch is {with_share(gap, best)} above "
+            f"its best at epoch {best_epoch}, {_against_best(ev, gap)}; the {fell} since then, with {cut_words(cuts)}"
         )
         action = f"{_cap(keep(ev, True))}; more epochs would tell whether the rise is real."
         return said("plateau", best_epoch, verdict, numbers, action)
