@@ -50,16 +50,28 @@ def test_no_advice_without_wobble_a_trend_down_or_enough_epochs(val):
     assert wobble_advice(val) is None
 
 
-def test_the_status_gives_it_and_follows_the_patience_slider():
+def test_the_status_gives_it_while_early_stopping_can_act_and_follows_the_patience_slider():
+    monitor = lw.LiveLossMonitor(patience=40, display="none")
+    said = []
+    for epoch in monitor.epochs(30):
+        monitor.log(train=1.0 - 0.02 * epoch, val=float(improving(3)[epoch]))
+        if epoch == 29:  # the loop runs with early stopping on: the patience is a live question
+            monitor.settings.patience = 2
+            said = monitor.status_lines
+            monitor.settings.patience = 40
+    assert "Diagnosis: Learning" in said[1]
+    assert "with patience 2 a wobble could stop the run while it still improves" in said[2]
+    # The loop ran all its epochs: no patience advice for a run it can no longer stop (lesson 04).
+    monitor.settings.patience = 2
+    assert "patience" not in monitor.status_lines[2], monitor.status_lines
+    line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation wobble"))
+    assert "could stop" not in line and "patience ≥" in line and "rides it out" in line
+
+
+def test_with_early_stopping_off_the_status_never_advises_a_patience():
     monitor = lw.LiveLossMonitor(patience=None, display="none")
     for epoch, value in enumerate(improving(3)[:30]):
         monitor.log(train=1.0 - 0.02 * epoch, val=float(value))
     monitor.settings.patience = 2
     assert "Diagnosis: Learning" in monitor.status_lines[1]
-    assert "with patience 2 a wobble could stop the run while it still improves" in monitor.status_lines[2]
-    line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation wobble"))
-    assert "with patience 2 a wobble could stop" in line
-    monitor.settings.patience = 40
     assert monitor.status_lines[2] == "Keep training."
-    line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation wobble"))
-    assert "patience ≥" in line and "rides it out" in line

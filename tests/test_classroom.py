@@ -21,6 +21,7 @@ import pytest
 
 import losswidget as lw
 from losswidget.classroom.chart import CURVE_POINTS, y_range
+from losswidget.classroom.folder import TABLE_WORDS
 from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import (
     Group,
@@ -440,7 +441,8 @@ def test_a_class_of_six_processes_in_two_groups(class_folder):
         history = loaded[row.source]
         assert row.val.tolist() == history.val.tolist()  # each run keeps what it sent
         assert row.best == np.nanmin(history.val) and row.best_epoch == history.best_epoch()
-        assert row.diagnosis == lw.diagnose(history).kind
+        kind = lw.diagnose(history).kind
+        assert row.diagnosis == TABLE_WORDS.get(kind, kind)  # the kind in a teacher's words
     by_file = {row.source: row for row in rows}
     assert by_file["b_bob_b.jsonl"].student == "<b>bob</b>"
     assert by_file["eve.jsonl"].state == "stopped without finishing (its process is gone, its last line half-written)"

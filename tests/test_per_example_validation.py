@@ -65,7 +65,7 @@ def test_the_status_says_whether_the_rise_since_the_best_epoch_is_real():
         monitor.log(train=0.3, val=_epoch_losses(rng, base, shift, 0.05))
     line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation +"))
     assert re.search(
-        r"standard errors of sampling error \(paired, the same 400 examples\): a real rise, [\d.]+ \([\d.]+ %\)\.$",
+        r"standard errors \(sampling error, paired, the same 400 examples\): a real rise, [\d.]+ \([\d.]+ %\)\.$",
         line,
     )
 

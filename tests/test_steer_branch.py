@@ -295,3 +295,38 @@ def test_on_a_gpu_the_snapshots_are_kept_on_the_cpu_and_come_back_onto_the_gpu()
     restored = optimizer.state_dict()
     assert all(v.device.type == "cuda" for s in restored["state"].values() for k, v in s.items() if k != "step")
     assert _states_equal(restored, state)
+
+
+class PerExample(Adam):
+    """The same run, validated with one loss per example (the same 64 examples, in order)."""
+
+    def validation_losses(self):
+        with torch.no_grad():
+            return torch.nn.functional.mse_loss(self.model(self.x + 0.3), self.y, reduction="none").reshape(-1)
+
+    def train(self, epochs, steps=8):
+        for epoch in self.monitor.epochs(epochs):
+            for _ in range(steps):
+                loss = torch.nn.functional.mse_loss(self.model(self.x), self.y)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+            self.val[epoch] = self.validation_losses()
+            self.monitor.log(train=loss.item(), val=self.val[epoch])
+            self.scheduler.step()
+
+
+def test_after_a_branch_the_new_run_s_tests_stay_paired_against_the_best_epoch_s_own_losses():
+    # Run 2 starts from exactly the best epoch's weights, on the same validation examples: its rise
+    # against the best epoch is the paired test (lesson 18 read "unpaired" before the losses were kept).
+    run = PerExample()
+    run.train(8)
+    monitor, best = run.monitor, run.monitor.best_epoch
+    best_losses = run.val[best].numpy()
+    monitor.branch(factor=4.0)
+    run.train(3)
+    first = best + 1  # run 2's first trained epoch: tested against the best epoch it came from
+    rows = {row["epoch"]: row for row in monitor.history.records()}
+    difference = run.val[first].numpy() - best_losses
+    expected = difference.std(ddof=1) / len(difference) ** 0.5
+    assert rows[first]["val_diff_se"] == pytest.approx(expected, rel=1e-6)

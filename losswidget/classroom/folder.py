@@ -71,6 +71,10 @@ def settings_of(header: Any) -> dict[str, Any]:
     return kept
 
 
+# A diagnosis kind as a teacher reads it in the class table (the kind's own name is a program's).
+TABLE_WORDS = {"insufficient data": "too early to tell"}
+
+
 def stop_words(ended: dict) -> str:
     """An ``end`` record in a few words: the chart's label of its stop code ("early stop"), else
     "all epochs" for a loop that ran to its end, else the outcome's first words."""
@@ -106,6 +110,7 @@ def row_of(
             diagnosis = diagnose(history).kind
         except Exception as error:  # a student's values must never break the teacher's view
             diagnosis = f"not read ({type(error).__name__})"
+    diagnosis = TABLE_WORDS.get(diagnosis, diagnosis)
     stop = "-" if ended is None else stop_words(ended)
     return Row(
         shown(student),

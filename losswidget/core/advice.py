@@ -54,13 +54,14 @@ class Advice:
             f"try patience ≥ {self.patience}{see}"
         )
 
-    def text(self, patience: int | None, smoothing: int = 1) -> str:
-        """The numbers behind it, for ``monitor.explain()``."""
+    def text(self, patience: int | None, smoothing: int = 1, acts: bool = True) -> str:
+        """The numbers behind it, for ``monitor.explain()``. ``acts``: early stopping can still act on
+        this run (else the patience is said as what would ride the wobble out, no warning)."""
         head = (
             f"Validation {WOBBLE} ≈ {number(self.wobble)} per epoch (epoch to epoch), "
             f"trend {signed(self.slope)} per epoch"
         )
-        advice = self.short(patience, smoothing)
+        advice = self.short(patience, smoothing) if acts else ""
         if advice:
             return f"{head}: {advice}."
         return f"{head}: patience ≥ {self.patience} rides it out."

@@ -23,8 +23,8 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    known and the rise within 2 standard errors, "not clear yet ... it could be sampling error";
    unknown (one validation number per epoch), "looks like overfitting", and the action says how to
    know (per-example losses). It quotes the raw rise, best epoch to last; "memorising" only when sure.
-   After a learning-rate cut since the best epoch the training fall is the cut's: without a real
-   rise, a plateau (kind ``"plateau"``), not overfitting.
+   After a learning-rate cut (to <= 0.7 of the rate before) since the best epoch the training fall is the cut's:
+   without a real rise, kind ``"plateau"``, said "not clear yet whether it is rising" where it rose.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
    wobble and 2 %: validation has stopped improving and training has not, the moment early
@@ -32,10 +32,10 @@ advice quotes; a claim about which weights generalise better rests on the sampli
 5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
    loss, and validation loss is within 15 % of training loss: both high and close together. Where
    training removed under 10 % of it, ``"not learning"``: the training is stuck (a dead ReLU, a
-   learning rate that moves nothing), which a larger model does not fix.
+   learning rate that moves nothing): check the rate, the seed, the data (wider helps only by keeping units alive).
 6. ``"plateau"``: over the last quarter of the run (at least 5 epochs) the smoothed monitored loss
    fell by less than twice the wobble of a difference of two window means (``wobble *
-   sqrt(2 / window)``) or 1 % of its value.
+   sqrt(2 / window)``) or 1 % of its value; where the last epoch is the best, "still improving slowly".
 7. ``"learning"``: none of the above, the losses are still falling. Where the last validation
    value sits above the best one, 3 or more epochs back, the verdict follows best against last:
    beyond the wobble (or 2 standard errors of sampling error), ``"plateau"`` ("not improving for

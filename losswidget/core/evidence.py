@@ -25,7 +25,15 @@ import numpy as np
 
 from losswidget.core.replay import DIFF_SE, best_of
 from losswidget.core.smoothing import smooth
-from losswidget.core.words import REAL, SAMPLING_ERROR, number, signed, standard_errors, with_share, wobble_verdict
+from losswidget.core.words import (
+    REAL,
+    SAMPLING_ERROR,
+    in_standard_errors,
+    number,
+    signed,
+    with_share,
+    wobble_verdict,
+)
 
 __all__ = [
     "CurveEvidence",
@@ -211,7 +219,7 @@ class RiseTest:
         return in_units(self.rise, self.se)
 
     def sentence(self, best_epoch: int, best: float | None = None) -> str:
-        """ "Validation +0.06 since the best epoch 19: 3.1 standard errors of sampling error (paired,
+        """ "Validation +0.06 since the best epoch 19: 3.1 standard errors (sampling error, paired,
         the same 400 examples): a real rise, 0.06 (12 %)." ``best``: the best value, for the share."""
         if self.paired:
             how = f"paired, the same {self.n} examples" if self.n else "paired"
@@ -221,8 +229,8 @@ class RiseTest:
         direction = "rise" if self.rise >= 0 else "fall"
         verdict = f"a real {direction}, {size}" if self.real else f"within the {SAMPLING_ERROR}"
         return (
-            f"Validation {signed(self.rise)} since the best epoch {best_epoch}: {standard_errors(self.units)} of "
-            f"{SAMPLING_ERROR} ({how}): {verdict}."
+            f"Validation {signed(self.rise)} since the best epoch {best_epoch}: "
+            f"{in_standard_errors(self.units, how)}: {verdict}."
         )
 
     @property

@@ -85,14 +85,18 @@ def history_changes(history) -> list[tuple[int, float]]:
     return _changes(np.asarray(history.epochs), rates, kept[changed[-1] : changed[-1] + 2]) if changed.size else []
 
 
+CUT = 0.7  # a rate at most this share of the epoch before's is a cut; a smooth decay's steps are not
+
+
 def rate_cuts(history) -> np.ndarray:
-    """The epochs that first trained at a lower recorded learning rate than the epoch before (the
-    rate each epoch trained with is recorded); empty where ``lr`` was not recorded."""
+    """The epochs that first trained at a learning rate at most :data:`CUT` of the epoch before's (the
+    rate each epoch trained with is recorded): real cuts, not the small steps of a smooth decay (a
+    linear schedule's 0.8 % per epoch); empty where ``lr`` was not recorded."""
     if "lr" not in getattr(history, "metric_names", ()):
         return np.empty(0, dtype=np.int64)
     rates = np.asarray(history["lr"], dtype=np.float64)
     kept = np.flatnonzero(np.isfinite(rates) & (rates > 0))
-    fell = _changed(rates, kept) & (rates[kept[1:]] < rates[kept[:-1]])
+    fell = rates[kept[1:]] <= CUT * rates[kept[:-1]]
     return np.asarray(history.epochs)[kept[1:][fell]]
 
 

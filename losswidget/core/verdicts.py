@@ -15,7 +15,8 @@ from losswidget.core.words import (
     SAMPLING_ERROR,
     SPREAD,
     WOBBLE,
-    in_wobbles,
+    against_wobble,
+    in_standard_errors,
     number,
     relative,
     standard_errors,
@@ -65,15 +66,17 @@ def said(kind: str, since: int | None, verdict: str, numbers: str, action: str, 
     return Diagnosis(kind, since, message, verdict[0].upper() + verdict[1:] + ".", action)
 
 
-def ended(found: Diagnosis) -> Diagnosis:
+def ended(found: Diagnosis, stopped_early: bool = False) -> Diagnosis:
     """``found`` read after its loop has ended (early stopping, Stop, the last epoch): "keep training"
-    cannot be done any more, so the action says to run more epochs instead."""
+    cannot be done any more, so the action says to run more epochs instead; a larger patience only
+    where early stopping ended the run (``stopped_early``). "Too early" is the verdict's to say."""
     if not found.action.startswith("Keep training"):
         return found
+    more = "run more epochs (a larger patience)" if stopped_early else "run more epochs"
     if found.kind == "insufficient data":
-        action = "The run has ended too early to judge the trend: run more epochs (a larger patience) and look again."
+        action = f"{more[0].upper()}{more[1:]} and look again."
     else:
-        action = "The run ended while the loss was still falling: run more epochs (a larger patience) to go further."
+        action = f"The run ended while the loss was still falling: {more} to go further."
     return replace(found, message=found.message.replace(found.action, action), action=action)
 
 
@@ -95,9 +98,18 @@ def keep(ev: Evidence, said_sampling: bool = False) -> str:
     # the same test (the history records the paired standard error), so say it in the same words.
     how = "paired: the same examples at both epochs" if test.paired else "unpaired"
     if test.real:
-        return (
+        # Nominally: the best epoch is the minimum picked on these same examples, so its lead is
+        # biased high; new data is promised only where the lead also beats the epoch-to-epoch wobble.
+        beat = (
             f"{head}: they beat the last epoch's by {with_share(test.rise, ev.best)}, "
-            f"{standard_errors(test.units)} of {SAMPLING_ERROR} ({how}), so they should do better on new data"
+            f"{in_standard_errors(test.units, how)}, nominally (the best epoch was chosen on these examples)"
+        )
+        wobble = ev.val.wobble if ev.val is not None else 0.0
+        if abs(test.rise) > wobble:
+            return f"{beat}; the gap is beyond the epoch-to-epoch {WOBBLE} too, so they should do better on new data"
+        return (
+            f"{beat}; the gap is within the epoch-to-epoch {WOBBLE} ({number(wobble)}), so on new data "
+            "they may do no better"
         )
     return (
         f"{head} (the best on this validation set, though the last epoch's are within its {SAMPLING_ERROR}: "
@@ -114,8 +126,9 @@ def _against_best(ev: Evidence, gap: float) -> str:
     test = ev.sampling
     if test is None:
         return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
-    could = f": it could be {SAMPLING_ERROR}" if not test.real else ""
-    return f"{standard_errors(test.units)} of {SAMPLING_ERROR}{could}"
+    if not test.real:
+        return f"within its {SAMPLING_ERROR}: {standard_errors(test.units)}"
+    return in_standard_errors(test.units)
 
 
 def cut_words(cuts: tuple[int, ...]) -> str:
@@ -137,13 +150,22 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
     (best_epoch, after), (best, last, rise), (then, now) = since, val, train
     units, test = ev.in_wobbles(rise), ev.sampling
     gap = last - best
-    sized = with_share(gap, best) if gap > 0 else f"{with_share(rise, best)} smoothed"
+    sized = f"{with_share(gap, best)} at the last epoch" if gap > 0 else f"{with_share(rise, best)} smoothed"
     fell = f"training loss fell {relative(then - now, then)}"
-    numbers = (
-        f"validation {number(best)} → {number(last)}, smoothed rise {number(rise)}, {in_wobbles(units)} of "
-        f"{number(ev.val.wobble)} per epoch; training {number(then)} → {number(now)}"
-    )
     unclear = test is not None and not test.real
+    # One rise per sentence, each named; no wobble multiple beside a rise the sampling error cannot tell.
+    against = "" if unclear else f", {against_wobble(rise, ev.val.wobble)}"
+    numbers = (
+        f"validation {number(best)} at the best epoch → {number(last)} at the last; the smoothed curve rose "
+        f"{number(rise)}{against}; training {number(then)} → {number(now)}"
+    )
+    if cuts and unclear and gap > 0:  # after a cut: the training fall is the cuts', the rise not yet clear
+        verdict = (
+            f"not clear yet whether validation loss is rising: the last epoch is {with_share(gap, best)} above "
+            f"its best at epoch {best_epoch}, {_against_best(ev, gap)}; the {fell} since then, with {cut_words(cuts)}"
+        )
+        action = f"{_cap(keep(ev, True))}; more epochs would tell whether the rise is real."
+        return said("plateau", best_epoch, verdict, numbers, action)
     if cuts and unclear:  # a level curve: the training fall is the cuts', the rise not real
         verdict = (
             f"plateau: validation loss has not improved since its best at epoch {best_epoch} (the last is {sized} "
@@ -163,8 +185,7 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
         verdict = f"looks like overfitting{why}: {risen}, while {fell}: {reading}"
     elif unclear:
         verdict = (
-            f"not clear yet whether this is overfitting: {risen}, while {fell}; the rise is "
-            f"{standard_errors(test.units)} of {SAMPLING_ERROR}: it could be {SAMPLING_ERROR}"
+            f"not clear yet whether this is overfitting: {risen}, while {fell}; the rise is {_against_best(ev, gap)}"
         )
     else:
         verdict = f"{'probably overfitting' + why if thin else 'overfitting'}: {risen}, while {fell}: {reading}"
@@ -187,12 +208,16 @@ def not_improving(ev: Evidence, after: int) -> Diagnosis:
 
 def stuck(name: str, first: float, last: float, since: int) -> Diagnosis:
     """Training loss that has not moved: the training failed (a dead ReLU, a learning rate that moves
-    nothing or too much), which a larger model does not fix: "not learning", not "underfitting"."""
+    nothing or too much): "not learning", not "underfitting". A wider network, another seed or a smaller
+    learning rate can unstick it (more units, some stay alive), so the words never say that width cannot."""
     verdict = (
         f"not learning: training loss has barely moved ({number(first)} → {number(last)}) and {name} loss has "
-        f"stayed level since epoch {since}: the training is stuck, which a larger model does not fix"
+        f"stayed level since epoch {since}: the training is stuck"
     )
-    action = "Check the learning rate, the initialisation (another seed: dead ReLU units), and the inputs and labels."
+    action = (
+        "Check the learning rate, the seed (dead ReLU units) and the data; a wider network may help only by "
+        "keeping some units alive."
+    )
     return said("not learning", since, verdict, f"training fell {relative(first - last, first)}", action)
 
 
@@ -208,7 +233,7 @@ def plateau(
     if above:
         above_best = f"{with_share(ev.rise, ev.best)} above its best at epoch {ev.best_epoch}"
         level = f"{name} loss has stayed level since epoch {flat_since}, {above_best}"
-        numbers = f"{in_wobbles(ev.in_wobbles(ev.rise))} of {number(wobble)} per epoch"
+        numbers = against_wobble(ev.rise, wobble)
     else:
         share = with_share(moved, smoothed[start])
         how = f"fallen only {share}" if moved > 0 else f"not fallen ({share} higher)" if moved < 0 else "not moved"
@@ -216,4 +241,8 @@ def plateau(
         numbers = (
             f"smoothed {number(smoothed[start])} → {number(smoothed[-1])}; epoch-to-epoch {WOBBLE} {number(wobble)}"
         )
+    if has_val and ev.best_epoch is not None and ev.best_epoch == ev.latest_epoch and moved > 0:
+        # The last epoch is the best: not a plateau that can be called finished.
+        verdict = f"still improving slowly: {level}, and its last epoch is its best"
+        return said("plateau", flat_since, verdict, numbers, "More epochs may still help, a little at a time.")
     return said("plateau", flat_since, f"plateau: {level}", numbers, plateau_advice(scheduled))

@@ -28,6 +28,8 @@ __all__ = [
     "SAMPLING_ERROR",
     "SPREAD",
     "WOBBLE",
+    "against_wobble",
+    "in_standard_errors",
     "in_wobbles",
     "number",
     "quantity",
@@ -112,11 +114,30 @@ def standard_errors(units: float) -> str:
     return f"{amount} standard error{'' if amount == '1.0' else 's'}"
 
 
+def in_standard_errors(units: float, how: str = "") -> str:
+    """ "2.6 standard errors (sampling error, paired: the same examples at both epochs)": the one way
+    every sentence quotes a difference against its sampling error (not "standard errors of sampling
+    error")."""
+    return f"{standard_errors(units)} ({SAMPLING_ERROR}{f', {how}' if how else ''})"
+
+
+BARELY = 20  # a change beyond this many wobbles: the wobble is tiny next to it, its multiple means nothing
+
+
+def against_wobble(change: float, wobble: float) -> str:
+    """ "2.6 × the wobble of 0.0031 per epoch"; where the wobble is tiny next to ``change`` (a smooth,
+    full-batch curve), "the curve barely wobbles here": a multiple of a near-zero wobble says nothing."""
+    units = abs(change / wobble) if wobble > 0 else math.inf
+    if units > BARELY:
+        return "the curve barely wobbles here"
+    return f"{units:.1f} × the {WOBBLE} of {number(wobble)} per epoch"
+
+
 def in_wobbles(units: float) -> str:
     """ "2.6 × the wobble"; beyond 20 "far beyond the wobble" (a smooth curve's tiny wobble makes
     ratios that only mean "clearly")."""
     units = abs(units)
-    if units > 20:
+    if units > BARELY:
         return "far beyond the wobble"
     return f"{units:.1f} × the wobble"
 

@@ -143,7 +143,7 @@ class BranchFace:
         if best.stopper_state is not None:
             self._stopper.rewind(best.stopper_state)
         self._feed.steps.reset()
-        self._samples.reset()
+        self._samples.branched(epoch)  # the best epoch's per-example losses: run 2's tests stay paired
         self._stop.clear()
         self._loop.outcome = None
         self._request_redraw()

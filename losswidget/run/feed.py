@@ -17,6 +17,7 @@ from losswidget.core.advice import Advice, wobble_advice
 from losswidget.core.diagnosis import Diagnosis, diagnose
 from losswidget.core.evidence import RiseTest, read_evidence
 from losswidget.core.history import History
+from losswidget.core.reasons import StopReason
 from losswidget.core.stopping import EarlyStopping
 from losswidget.run.background import Background
 from losswidget.run.best_weights import BestWeights
@@ -155,6 +156,7 @@ class ChartFeed:
             smoothing=settings.smoothing,
             non_finite=self.steps.non_finite(history),
             outcome=loop.outcome,
+            stopped_early=not loop.active and self._stop.code == StopReason.PATIENCE,
             stopping_message=self._stop.message if self._stop.is_set and loop.active else None,
             regime=regime if self.running else None,
             extra=notes,

@@ -48,6 +48,7 @@ class StatusSnapshot:
     rise: str | None = None  # per-example validation: the rise since the best epoch in sampling error
     non_finite: int = 0
     outcome: str | None = None
+    stopped_early: bool = False  # early stopping (patience) ended the last loop
     stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
     regime: str | None = None  # how clicks reach the kernel, while something runs
     progress: str | None = None  # replaces the progress line (a watcher says what it follows)
@@ -127,7 +128,13 @@ def _read(s: StatusSnapshot) -> Diagnosis | None:
     """The diagnosis as this snapshot says it: once the loop has ended, never "keep training"."""
     if s.diagnosis is None or s.loop_active or not s.outcome:
         return s.diagnosis
-    return ended(s.diagnosis)
+    return ended(s.diagnosis, s.stopped_early)
+
+
+def _patience_matters(s: StatusSnapshot) -> bool:
+    """A patience is worth advising only where it acts: a loop running with early stopping on, or a
+    run early stopping ended (not a run that ran all its epochs, nor one with early stopping off)."""
+    return (s.loop_active and s.early_stopping) or s.stopped_early
 
 
 def todo_text(s: StatusSnapshot) -> str:
@@ -135,7 +142,7 @@ def todo_text(s: StatusSnapshot) -> str:
     found = _read(s)
     if found is None or not found.action:
         return ""
-    advice = s.advice.short(_patience(s), s.smoothing) if s.advice is not None else ""
+    advice = s.advice.short(_patience(s), s.smoothing) if s.advice is not None and _patience_matters(s) else ""
     return f"{found.action[:-1]}; {advice}." if advice else found.action
 
 
@@ -161,7 +168,7 @@ def detail_lines(s: StatusSnapshot) -> list[str]:
         lines.append(s.rise)
     lines.append(stopping_text(s))
     if s.advice is not None:
-        lines.append(s.advice.text(_patience(s), s.smoothing))
+        lines.append(s.advice.text(_patience(s), s.smoothing, _patience_matters(s)))
     if s.diagnosis is not None:
         lines.append(f"{_diagnosis_head(s)} {_read(s).message}")
     if s.outcome:

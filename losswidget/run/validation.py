@@ -81,6 +81,14 @@ class ValidationSamples:
         self._now: tuple[np.ndarray, float, float] | None = None  # this log's losses, pooled se and mean
         self._warned_few = False
 
+    def branched(self, epoch: int | None) -> None:
+        """A branch from the best ``epoch``: a new run that starts from exactly those weights, on the
+        same validation examples, so their per-example losses are kept and the new run's rises stay
+        paired against them; everything else is reset."""
+        best = self._best if self._best is not None and self._best[0] == epoch else None
+        self.reset()
+        self._best = best
+
     def values_of(self, val: Any, values: dict[str, float]) -> np.ndarray | None:
         """Put ``val``'s epoch values into ``values`` (``val``, and ``val_se`` for per-example losses);
         returns the losses for :meth:`against_best`, or None for a number."""
