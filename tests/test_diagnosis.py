@@ -181,6 +181,9 @@ def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_not_clear
     assert "within its sampling error: 1.2 standard errors" in found.verdict
     assert "unlikely to help" not in found.message and "wobble" not in found.message, found.message
     assert "with the learning-rate cut at epoch 24" in found.verdict
+    # A rise within the sampling error: more validation examples would settle it, not more epochs.
+    assert "more validation examples would tell whether the rise is real" in found.action, found.action
+    assert found.action.endswith("at this learning rate more epochs will change little."), found.action
     # Every cut since the best epoch is named, not only the latest (lesson 12 cut at 32, 36 and 40).
     rates = [0.1] * 18 + [0.05] * 4 + [0.01] * 4 + [0.002] * 4  # cuts at 18 (before the best), 22 and 26
     found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))

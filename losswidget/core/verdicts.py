@@ -164,7 +164,11 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
             f"not clear yet whether validation loss is rising: the last epoch is {with_share(gap, best)} above "
             f"its best at epoch {best_epoch}, {_against_best(ev, gap)}; the {fell} since then, with {cut_words(cuts)}"
         )
-        action = f"{_cap(keep(ev, True))}; more epochs would tell whether the rise is real."
+        # A rise within the sampling error is a question of how many validation examples, not epochs.
+        action = (
+            f"{_cap(keep(ev, True))}; more validation examples would tell whether the rise is real; "
+            "at this learning rate more epochs will change little."
+        )
         return said("plateau", best_epoch, verdict, numbers, action)
     if cuts and unclear:  # a level curve: the training fall is the cuts', the rise not real
         verdict = (
