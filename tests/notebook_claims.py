@@ -130,12 +130,14 @@ def early_stopping_and_noise(notebook: Any) -> None:
         int(patience): (stop, int(kept), float(loss))
         for patience, stop, kept, loss in re.findall(r"^\s+(\d+)\s+(\w+)\s+(\d+)\s+([\d.]+)$", text, re.MULTILINE)
     }
-    assert {0, 1, 5, 10, 20} <= set(table), table
+    assert {0, 1, 2, 5, 10, 20} <= set(table), table
     final = _number(r"\(none\)\s+-\s+\d+\s+([\d.]+)  <- the final weights", text)
-    # "With patience 0 or 1, the wobble triggers the stop while the model is still improving: ... clearly higher test loss."
-    # The prediction's answer: patience 0 stops before the minimum, a few epochs in.
-    for patience in (0, 1):
-        assert table[patience][2] > table[10][2] + 0.05 and table[patience][1] < table[10][1]
+    # "With patience 0, 1 or 2, the wobble triggers the stop while the model is still improving: all three keep the
+    # same early epoch, whose weights have a higher test loss". The prediction's answer: patience 0 stops before the
+    # minimum, a few epochs in.
+    for patience in (0, 1, 2):
+        assert table[patience][2] > table[10][2] + 0.05 and table[patience][1] == table[0][1] < table[10][1]
+    assert table[5][1] > table[0][1]  # patience 5 no longer stops on the first bumps
     # "... a higher test loss, by more than 4 paired standard errors on the same test images (the last line two
     # cells below)"; "patience 0's weights are worse on the test images than patience 10's, well beyond the
     # sampling error": the paired line compares the table's two kept epochs, by the table's difference.
@@ -152,17 +154,29 @@ def early_stopping_and_noise(notebook: Any) -> None:
     moderate = [table[patience][2] for patience in (5, 10, 20)]
     assert max(moderate) - min(moderate) < 0.02 and max(moderate) < final
     # "How large was the rise, really?": both sets find the final weights worse; the 80 images put the rise at
-    # several times the test set's, with a much larger standard error. The question: "rose by half".
+    # about three times the test set's, with a much larger standard error. The question: "rose by half".
     rises = {
-        name: (int(n), float(percent), float(mean), float(se), float(units), verdict)
-        for name, n, percent, mean, se, units, verdict in re.findall(
-            r"(validation|test), (\d+) images: epoch \d+ [\d.]+, final [\d.]+: ([+-]\d+) %, ([+-][\d.]+) ± ([\d.]+) "
+        name: (int(n), float(percent), float(mean), float(se), float(units), verdict, kept, final)
+        for name, n, kept, final, percent, mean, se, units, verdict in re.findall(
+            r"(validation|test), (\d+) images: epoch \d+ ([\d.]+), final ([\d.]+): ([+-]\d+) %, ([+-][\d.]+) ± ([\d.]+) "
             r"\(([\d.]+) standard errors\): (.+)",
             text,
         )
     }
     assert set(rises) == {"validation", "test"}, rises
-    for _n, _percent, mean, se, units, verdict in rises.values():
+    # The numbers the prose quotes are the printed ones: "about three times ... (+0.208 against +0.066)"; "the kept
+    # epoch scores 0.365 on validation and 0.362 on test, nearly the same. It comes from the final epoch: 0.574 on the
+    # 80 validation images, 0.428 on the test images."
+    prose = "".join("".join(cell.source) for cell in notebook.cells if cell.cell_type == "markdown")
+    prose = " ".join(prose.split())
+    validation, test = rises["validation"], rises["test"]
+    assert f"({validation[2]:+.3f} against {test[2]:+.3f})" in prose, (validation, test)
+    assert 2.5 <= validation[2] / test[2] < 3.5  # "about three times"
+    assert f"scores {validation[6]} on validation and {test[6]} on test" in prose, (validation, test)
+    assert f"{validation[7]} on the 80 validation images, {test[7]} on the test images" in prose, (validation, test)
+    gap_kept, gap_final = float(validation[6]) - float(test[6]), float(validation[7]) - float(test[7])
+    assert abs(gap_kept) < 0.02 and gap_final > 5 * abs(gap_kept)  # "nearly the same" at the kept epoch
+    for _n, _percent, mean, se, units, verdict, *_ in rises.values():
         assert abs(units - abs(mean) / se) < 0.15 and mean > 0
         # A general borderline wording: within 0.3 of the threshold, neither clearly beyond nor clearly within.
         assert verdict.startswith("borderline" if abs(units - 2) < 0.3 else "beyond" if units > 2 else "within")
@@ -195,12 +209,11 @@ def is_it_real(notebook: Any) -> None:
     assert se_last > se_best
     # "Wider, many times wider": the band against the epoch-to-epoch wobble.
     assert _number(r"the band \(±2 standard errors\) is (\d+) to \d+ times the wobble", text) >= 4
-    # "The cell prints its size for one epoch's change (the paired standard error of each step): smaller than
-    # the wobble, but of its order ... It grows as the weights drift apart (between the best and the last epoch
-    # it is the paired standard error printed further down)"
-    wobble = _number(r"epoch-to-epoch wobble: ([\d.]+)", text)
+    # The aside: "The cell prints its size for one epoch's change (the paired standard error of each step): far
+    # smaller than an epoch's standard error. It grows as the weights drift apart (between the best and the last
+    # epoch it is the paired standard error printed further down)"
     step_low, step_high = _bands(r"standard error of one epoch's change, image by image: ([\d.]+) to ([\d.]+)", text)
-    assert wobble / 5 < step_low <= step_high < wobble
+    assert step_low <= step_high
     assert _number(r"(?m)^paired standard error +([\d.]+):", text) > 5 * step_high
     # "most of the sampling error is a shared offset": the epoch's standard error far above one step's.
     assert _number(r"standard error of an epoch's mean: ([\d.]+) to", text) > 5 * step_high
@@ -218,17 +231,20 @@ def is_it_real(notebook: Any) -> None:
     assert 82 <= _number(r"another 200-image sample's mean (\d+) times in 100", text) <= 84
     # "The paired test is sharper than comparing the two bands, by the factor printed above."
     assert _number(r"the paired test is ([\d.]+) times sharper", text) > 1.2
-    paired = _number(r"(?m)^paired standard error +[\d.]+: ([\d.]+) standard errors", text)
-    assert paired >= 2  # "From the best to the last epoch ... real"
-    # "two bands that overlap can still hide a real difference": an epoch whose bands overlap, 2+ paired SE.
+    # "From the best to the last epoch ...: beyond 2 paired standard errors"
+    assert re.search(r"(?m)^paired standard error +[\d.]+: [\d.]+ standard errors: beyond its sampling error$", text)
+    # The search: "It found one, but only borderline (within 0.3 of the threshold: lesson 03's rule)"; "the paired
+    # standard error of that change (the ± in the last line) is a small fraction of either band's half-width".
     found = re.search(
-        r"epoch (\d+): band ([\d.]+) to [\d.]+ overlaps the best epoch's [\d.]+ to ([\d.]+); "
-        r"paired: ([+-][\d.]+), ([\d.]+) paired standard errors",
+        r"epoch (\d+): band ([\d.]+) to [\d.]+ overlaps the best epoch's ([\d.]+) to ([\d.]+); "
+        r"paired: ([+-][\d.]+) ± ([\d.]+), ([\d.]+) paired standard errors: (.+)",
         text,
     )
-    assert found, "no epoch whose band overlaps the best's with a real paired difference"
-    assert float(found.group(2)) < float(found.group(3)) and float(found.group(5)) >= 2
-    # "a small fraction of the loss ... real, yet too small to matter"
+    assert found, "the search no longer finds an epoch whose band overlaps the best's, 2+ paired standard errors above"
+    assert float(found.group(2)) < float(found.group(4)) and float(found.group(7)) >= 2
+    assert abs(float(found.group(7)) - 2) < 0.3 and found.group(8) == "borderline", found.group(0)
+    assert 5 * float(found.group(6)) < (float(found.group(4)) - float(found.group(3))) / 2
+    # "a small fraction of the loss ... and only borderline: ... too small to matter"
     assert _number(rf"epoch {found.group(1)}: [+-][\d.]+, ([\d.]+) % above the best", text) < 5
     # "the loss rose by about a third and accuracy fell by a few points"
     assert 20 <= _number(r"the loss rose (\d+) %", text) <= 50
@@ -457,12 +473,17 @@ def what_a_loss_means(notebook: Any) -> None:
     text = printed(notebook)
     # "An untrained network is close to guessing, and its loss is close to ln 10."
     assert abs(_number(r"untrained network on the digits: validation loss ([\d.]+)", text) - LN_10) < 0.1
-    # "The training loss ends below the floor ... The validation loss stays above the floor";
+    # "The training loss ends below the floor ... The validation loss stays above its floor";
     # "no model can expect an MSE below 0.3² = 0.09"; "0.10 is excellent here".
     floor = _number(r"noise floor on the validation points \(the true sin\(x\)\): ([\d.]+)", text)
     best_val = _number(r"lowest validation loss: ([\d.]+)", text)
     assert abs(floor - 0.09) < 0.015
-    assert _number(r"training loss at the last epoch: ([\d.]+)", text) < floor < best_val < 1.25 * floor
+    train = _number(r"training loss at the last epoch: ([\d.]+)", text)
+    assert train < floor < best_val < 1.25 * floor
+    # "on the 30 training points the true sin(x) itself scores less ..., and the training loss ends below even
+    # that ... it has started to fit it (only started: a network that had memorised the points would score near 0)"
+    train_floor = _number(r"the true sin\(x\) on the 30 training points: ([\d.]+)", text)
+    assert train_floor < floor and train_floor / 4 < train < train_floor
     # "The mark 'patience 5 stops here' is a what-if ... the diagnosis under the chart says the run only
     # looks like overfitting"; the next run logs per-example losses, and its chart says how sure.
     first, second = charts(notebook)[:2]
