@@ -136,6 +136,27 @@ def test_the_sentence_says_each_group_and_the_difference_with_the_numbers_comput
     assert sentence([]) == "No runs yet."
 
 
+def test_with_three_groups_every_group_is_tested_against_the_lowest_each_with_its_own_verdict():
+    # Lesson 17's pair the students predicted (a large weight decay vs none) is the lowest against the
+    # highest: the sentence must test it, not only the lowest two.
+    low, near, far = Spread(3, 0.300, 0.010), Spread(3, 0.305, 0.012), Spread(3, 0.412, 0.008)
+    groups = [Group("weight decay 0", far), Group("weight decay 0.1", near), Group("weight decay 0.5", low)]
+    said = sentence(groups)
+    first, second = compare(groups[2], groups[1]), compare(groups[2], groups[0])
+    assert said.endswith(
+        ". Each against weight decay 0.5 (the lowest): "
+        f"weight decay 0.1 +0.005, {first.units:.1f} standard errors, below the {first.cutoff:.1f} that 3 runs "
+        "per group need: not clear yet; "
+        f"weight decay 0 +0.11, {second.units:.1f} standard errors, above the {second.cutoff:.1f} that 3 runs "
+        "per group need: clear."
+    ), said
+    assert not first.clear and second.clear and "lowest two" not in said
+    # A group whose spread is unknown says so in its own clause; the others keep their verdicts.
+    single = sentence([*groups, Group("weight decay 1", Spread(1, 0.5, math.nan))])
+    assert "weight decay 1 +0.2: how clear it is needs 2 runs in each group." in single
+    assert single.count("that 3 runs per group need") == 2
+
+
 def test_the_mean_curve_averages_the_runs_that_reached_each_epoch():
     curves = [([0, 1, 2], [1.0, 0.8, 0.6]), ([0, 1], [3.0, np.nan]), ([0, 1, 2, 3], [2.0, 1.2, 1.0, 0.9])]
     epochs, mean, se, count = mean_curve(curves)

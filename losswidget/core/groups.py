@@ -7,7 +7,8 @@ nothing about the sampling error of one validation set nor about the epoch-to-ep
 curve. Two groups differ clearly when their means are further apart, in standard errors of the
 difference (``sqrt(se_a² + se_b²)``, runs independent), than Student's t at 0.975 with Welch's degrees
 of freedom (:func:`t_cutoff`): 2.8 for 3 runs per group, 2.0 for 30 or more, never the large-sample
-1.96 for a handful of runs. The sentence says the cutoff it used and the size of the difference.
+1.96 for a handful of runs. The sentence compares every other group with the lowest, each with its
+difference, the cutoff it used and the verdict.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The lower group against the next: ``difference`` (>= 0), it in standard errors of the difference,
+    """The lower group against another: ``difference`` (>= 0), it in standard errors of the difference,
     and the ``cutoff`` those units must reach (Student's t at 0.975, Welch's degrees of freedom)."""
 
     better: Group
@@ -218,9 +219,22 @@ def _group_words(group: Group) -> str:
     return f"{group.label}: best {mean} ± {se} over {best.n} runs"
 
 
+def _how_clear(comparison: Comparison) -> str:
+    """``", 2.5 standard errors, below the 2.8 that 3 runs per group need: not clear yet"``."""
+    if math.isnan(comparison.units):
+        return ": how clear it is needs 2 runs in each group"
+    if math.isinf(comparison.units):
+        return ", infinitely many standard errors (the runs did not vary): clear"
+    side = "above" if comparison.clear else "below"
+    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
+    verdict = "clear" if comparison.clear else "not clear yet"
+    return f", {comparison.units:.1f} standard errors, {side} {cutoff}: {verdict}"
+
+
 def sentence(groups: Sequence[Group]) -> str:
     """What a teacher reads aloud: each group's best validation loss (mean ± one standard error across
-    runs, lowest first), then how far the lowest is from the next, with the verdict and the size."""
+    runs, lowest first), then how far each other group is above the lowest, with the verdict and the
+    size of every difference (two groups: the one difference)."""
     ranked = sorted(groups, key=lambda g: (math.isnan(g.best.mean), g.best.mean))
     if not ranked:
         return "No runs yet."
@@ -228,22 +242,14 @@ def sentence(groups: Sequence[Group]) -> str:
     measured = [group for group in ranked if group.best.n > 0]
     if len(measured) < 2:
         return parts + "." + ("" if len(ranked) > 1 else " One group: nothing to compare yet.")
-    comparison = compare(measured[0], measured[1])
-    which = (
-        "the difference"
-        if len(measured) == 2
-        else f"the lowest two differ ({measured[0].label} vs {measured[1].label})"
+    lowest = measured[0]
+    if len(measured) == 2:
+        comparison = compare(lowest, measured[1])
+        return f"{parts}; the difference is {comparison.difference:.2g}{_how_clear(comparison)}."
+    each = "; ".join(
+        f"{c.other.label} +{c.difference:.2g}{_how_clear(c)}" for c in (compare(lowest, g) for g in measured[1:])
     )
-    size = f"{which} by {comparison.difference:.2g}" if len(measured) > 2 else f"{which} is {comparison.difference:.2g}"
-    if math.isnan(comparison.units):
-        return f"{parts}; {size}: how clear it is needs 2 runs in each group."
-    if math.isinf(comparison.units):
-        return f"{parts}; {size}, infinitely many standard errors (the runs did not vary): clear."
-    side = "above" if comparison.clear else "below"
-    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
-    units = f"{comparison.units:.1f} standard errors, {side} {cutoff}"
-    verdict = "clear" if comparison.clear else "not clear yet"
-    return f"{parts}; {size}, {units}: {verdict}."
+    return f"{parts}. Each against {lowest.label} (the lowest): {each}."
 
 
 def mean_curve(curves: Iterable[tuple[Any, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
