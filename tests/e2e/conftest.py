@@ -155,11 +155,27 @@ class Notebook:
             time.sleep(0.1)
         raise AssertionError(f"no line grew past {more_than} points within {timeout} s; status: {self.status()!r}")
 
+    def class_rows(self) -> list[str]:
+        """The class view's table rows as text, without its header."""
+        return self.page.locator(".losswidget-classroom table tr").all_text_contents()[1:]
+
     def screenshot(self, label: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{Path(self.name).stem}-{self.lab.app}-{label}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+def wait_until(predicate, what: str, timeout: float = 120):
+    """``predicate()``'s first truthy value, polled every 0.25 s; an AssertionError naming ``what`` after
+    ``timeout`` seconds (a bound on a hang, not a speed target)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"never: {what}")
 
 
 @pytest.fixture

@@ -6,25 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from losswidget.practice import start
 
+from .conftest import wait_until
+
 STUDENTS = 30
-
-
-def _rows(nb) -> list[str]:
-    return nb.page.locator(".losswidget-classroom table tr").all_text_contents()[1:]
-
-
-def _wait(predicate, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"never: {what}")
 
 
 def test_the_teacher_sees_thirty_students_live_grouped_and_the_killed_ones_named(notebook, tmp_path):
@@ -40,16 +27,18 @@ def test_the_teacher_sees_thirty_students_live_grouped_and_the_killed_ones_named
     nb.page.wait_for_selector(".losswidget-classroom", timeout=60_000)
     students = start(folder, students=STUDENTS, epochs=60, pause=0.3, curves_only=True)
     try:
-        rows = _wait(lambda: (r := _rows(nb)) and len(r) == STUDENTS and r, "every student in the table")
+        rows = wait_until(lambda: (r := nb.class_rows()) and len(r) == STUDENTS and r, "every student in the table")
         assert any("running" in row for row in rows), rows[:3]
         paths = ".losswidget-classroom svg path.line"
-        drawn = _wait(lambda: nb.page.locator(paths).count() >= STUDENTS and nb.page.locator(paths).count(), "lines")
+        drawn = wait_until(
+            lambda: nb.page.locator(paths).count() >= STUDENTS and nb.page.locator(paths).count(), "lines"
+        )
         length = nb.page.eval_on_selector_all(
             paths, "ps => Math.max(...ps.map(p => (p.getAttribute('d') || '').length))"
         )
         nb.screenshot("running")
         # The curves grow while they train.
-        _wait(
+        wait_until(
             lambda: (
                 nb.page.eval_on_selector_all(
                     paths, "ps => Math.max(...ps.map(p => (p.getAttribute('d') || '').length))"
@@ -63,8 +52,8 @@ def test_the_teacher_sees_thirty_students_live_grouped_and_the_killed_ones_named
             victim.wait(timeout=10)
         for student in students[2:]:
             assert student.wait(timeout=120) == 0
-        rows = _wait(
-            lambda: (r := _rows(nb)) and sum("finished" in row for row in r) == STUDENTS - 2 and r,
+        rows = wait_until(
+            lambda: (r := nb.class_rows()) and sum("finished" in row for row in r) == STUDENTS - 2 and r,
             "every other run finished",
         )
         gone = [row for row in rows if "stopped without finishing" in row]

@@ -16,6 +16,8 @@ from trackio_server import TrackioServer
 
 import losswidget as lw
 
+from .conftest import wait_until
+
 pytest.importorskip("trackio")
 
 STUDENTS, EPOCHS = 15, 40
@@ -32,20 +34,6 @@ for epoch in monitor.epochs(EPOCHS):
     time.sleep(0.3)
 assert send.wait(120)
 """
-
-
-def _rows(nb) -> list[str]:
-    return nb.page.locator(".losswidget-classroom table tr").all_text_contents()[1:]
-
-
-def _wait(predicate, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"never: {what}")
 
 
 def test_the_teachers_view_of_a_server_survives_its_restart_and_loses_nothing(notebook, tmp_path):
@@ -71,12 +59,14 @@ def test_the_teachers_view_of_a_server_survives_its_restart_and_loses_nothing(no
             )
             for n in range(STUDENTS)
         ]
-        _wait(lambda: len(_rows(nb)) == STUDENTS and any("running" in row for row in _rows(nb)), "all running")
+        wait_until(
+            lambda: len(nb.class_rows()) == STUDENTS and any("running" in row for row in nb.class_rows()), "all running"
+        )
         nb.screenshot("server-running")
         server.stop()  # the server killed mid-class
         time.sleep(3)
-        assert len(_rows(nb)) == STUDENTS  # the view keeps every run as last read
-        said = _wait(
+        assert len(nb.class_rows()) == STUDENTS  # the view keeps every run as last read
+        said = wait_until(
             lambda: "class server" in (t := nb.page.locator(".losswidget-classroom").text_content()) and t,
             "the view saying the server is gone",
         )
@@ -84,7 +74,9 @@ def test_the_teachers_view_of_a_server_survives_its_restart_and_loses_nothing(no
         server.start()  # and back, on the same port and data
         for student in students:
             assert student.wait(timeout=180) == 0
-        _wait(lambda: sum("finished" in row for row in _rows(nb)) == STUDENTS, "every run finished", timeout=60)
+        wait_until(
+            lambda: sum("finished" in row for row in nb.class_rows()) == STUDENTS, "every run finished", timeout=60
+        )
         sentence = nb.page.locator(".losswidget-classroom p").first.text_content()
         assert sentence.count("over 5 runs") == 3, sentence
         nb.screenshot("server-finished")
