@@ -181,13 +181,19 @@ def test_the_rate_control_moved_mid_run_changes_the_optimizers_rate_at_the_next_
     assert run["code"] == "StopReason.USER"
 
 
-def test_pause_holds_the_loop_with_no_step_until_resume(notebook):
+def _paused_sgd_run(notebook):
+    """The SGD loop running in JupyterLab, past epoch 3, paused by its button."""
     nb = notebook([SETUP + SGD, SGD_LOOP])
     nb.run_all()
     nb.wait_for_widget()
     nb.wait_for_status(r"Epoch ([3-9]|\d\d+) of epochs 0–999")
     _click(nb, "Pause")
     nb.wait_for_status(r"Paused at epoch \d+, step \d+")
+    return nb
+
+
+def test_pause_holds_the_loop_with_no_step_until_resume(notebook):
+    nb = _paused_sgd_run(notebook)
     nb.page.wait_for_selector('.losswidget button:has-text("Resume")', timeout=10_000)
     time.sleep(3.2)  # the pause this test holds; the assertion below is on the cell's own clock
     status = nb.wait_for_status(r"Paused at epoch \d+, step \d+")  # still held
@@ -216,12 +222,7 @@ def test_pause_holds_the_loop_with_no_step_until_resume(notebook):
 
 
 def test_stop_while_paused_ends_the_loop_with_the_buttons_reason(notebook):
-    nb = notebook([SETUP + SGD, SGD_LOOP])
-    nb.run_all()
-    nb.wait_for_widget()
-    nb.wait_for_status(r"Epoch ([3-9]|\d\d+) of epochs 0–999")
-    _click(nb, "Pause")
-    nb.wait_for_status(r"Paused at epoch \d+, step \d+")
+    nb = _paused_sgd_run(notebook)
     _shot(nb, "paused-then-stop")
     _click(nb, "Stop")
     run = _ended(nb, timeout=20)
