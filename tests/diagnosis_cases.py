@@ -12,6 +12,23 @@ import math
 import numpy as np
 
 
+def overfit_history(rates=None, se=None):
+    """A clean overfit as a History: validation bottoms at epoch 20, then rises 0.04 per epoch, training
+    keeps falling; no wobble at all (a full-batch run's smooth curve). ``rates``: each epoch's ``lr``;
+    ``se``: every epoch's ``val_se``."""
+    import losswidget as lw
+
+    history = lw.History()
+    for e in range(30):
+        values = {"train": 2.0 * math.exp(-e / 8), "val": 1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20)}
+        if rates is not None:
+            values["lr"] = rates[e]
+        if se is not None:
+            values["val_se"] = se
+        history.log_epoch(e, values)
+    return history
+
+
 def _noise(n: int, sigma: float, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, sigma, n)
 

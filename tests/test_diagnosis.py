@@ -3,6 +3,7 @@ import re
 
 import numpy as np
 import pytest
+from diagnosis_cases import overfit_history
 
 import losswidget as lw
 from losswidget.core.diagnosis import KINDS
@@ -121,23 +122,10 @@ def test_a_plateau_above_an_earlier_best_says_how_far_above_and_how_sure():
     )
 
 
-def _overfit_history(rates=None, se=None):
-    """A clean overfit: validation bottoms at epoch 20, then rises 0.04 per epoch; training keeps falling."""
-    history = lw.History()
-    for e in range(30):
-        values = {"train": 2.0 * math.exp(-e / 8), "val": 1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20)}
-        if rates is not None:
-            values["lr"] = rates[e]
-        if se is not None:
-            values["val_se"] = se
-        history.log_epoch(e, values)
-    return history
-
-
 def test_the_rise_is_quoted_once_as_the_raw_gap_best_to_last():
     """The review: "risen ... by 0.317 (the smoothed rise)" beside "they beat the last epoch's by 0.346"
     (the raw gap). The verdict now quotes the raw gap, the one the chart and the printed cells show."""
-    found = lw.diagnose(_overfit_history())
+    found = lw.diagnose(overfit_history())
     assert found.kind == "overfitting"
     assert "by 0.36 (72 %)" in found.verdict, found.verdict  # 0.86 - 0.5: the last epoch's minus the best's
 
@@ -157,13 +145,13 @@ def _with_paired(history, se):
 
 def test_memorising_is_said_only_when_the_verdict_is_sure():
     # 9 epochs, clearly beyond a zero wobble, but no sampling error known: it only looks like it
-    unknown = lw.diagnose(_overfit_history())
+    unknown = lw.diagnose(overfit_history())
     assert unknown.verdict.startswith("Looks like overfitting:") and "may be starting to memorise" in unknown.verdict
     assert "per_example=True" in unknown.action  # says how to know
-    sure = lw.diagnose(_with_paired(_overfit_history(), 0.01))  # 0.36 at 0.01 paired: 36 standard errors
+    sure = lw.diagnose(_with_paired(overfit_history(), 0.01))  # 0.36 at 0.01 paired: 36 standard errors
     assert sure.verdict.startswith("Overfitting:") and "the model is memorising the training data" in sure.verdict
     assert "36 standard errors (sampling error, paired" in sure.action
-    unsure = lw.diagnose(_overfit_history(se=0.5))  # a sampling error (unpaired) far larger than the rise
+    unsure = lw.diagnose(overfit_history(se=0.5))  # a sampling error (unpaired) far larger than the rise
     assert unsure.kind == "overfitting" and unsure.verdict.startswith("Not clear yet whether this is overfitting")
     assert "the rise is within its sampling error: 0.5 standard errors" in unsure.verdict
     assert "memoris" not in unsure.verdict  # and the action does not say the standard errors again
@@ -175,7 +163,7 @@ def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_not_clear
     loss was called overfitting; lesson 18 then read "plateau ... unlikely to help" beside a rise
     0.663 → 0.711. A positive rise within the sampling error after a cut: not clear yet."""
     rates = [0.1] * 24 + [0.01] * 6
-    found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))  # 0.36 at 0.3: 1.2 SE
+    found = lw.diagnose(_with_paired(overfit_history(rates=rates), 0.3))  # 0.36 at 0.3: 1.2 SE
     assert found.kind == "plateau" and "overfit" not in found.message, found.message
     assert found.verdict.startswith("Not clear yet whether validation loss is rising"), found.verdict
     assert "within its sampling error: 1.2 standard errors" in found.verdict
@@ -186,13 +174,13 @@ def test_a_rise_within_the_sampling_error_after_a_learning_rate_cut_is_not_clear
     assert found.action.endswith("at this learning rate more epochs will change little."), found.action
     # Every cut since the best epoch is named, not only the latest (lesson 12 cut at 32, 36 and 40).
     rates = [0.1] * 18 + [0.05] * 4 + [0.01] * 4 + [0.002] * 4  # cuts at 18 (before the best), 22 and 26
-    found = lw.diagnose(_with_paired(_overfit_history(rates=rates), 0.3))
+    found = lw.diagnose(_with_paired(overfit_history(rates=rates), 0.3))
     assert "with the learning-rate cuts at epochs 22 and 26" in found.verdict, found.verdict
 
 
 def test_a_learning_rate_cut_since_the_best_epoch_explains_the_falling_training_loss():
     rates = [0.1] * 24 + [0.01] * 6  # cut at epoch 24, after the best epoch 20
-    found = lw.diagnose(_overfit_history(rates=rates))
+    found = lw.diagnose(overfit_history(rates=rates))
     assert found.kind == "overfitting", found.message
     assert "memoris" not in found.verdict and "follows the learning-rate cut at epoch 24" in found.verdict
 

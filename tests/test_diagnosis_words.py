@@ -1,29 +1,14 @@
 """The words under the chart, as two instructors read them in the rendered lessons (issue 34's
 second reading): each test is one sentence they quoted, and fails on the old wording."""
 
-import math
-
 import numpy as np
+from diagnosis_cases import overfit_history
 
 import losswidget as lw
 from losswidget.classroom.folder import row_of
 from losswidget.core.evidence import CurveEvidence, Evidence, RiseTest
 from losswidget.core.schedule import rate_cuts
 from losswidget.core.verdicts import keep
-
-
-def _overfit(rates=None, se=None):
-    """Validation bottoms at epoch 20 and rises 0.04 per epoch, training keeps falling; no wobble at
-    all (a full-batch run's smooth curve)."""
-    history = lw.History()
-    for e in range(30):
-        values = {"train": 2.0 * math.exp(-e / 8), "val": 1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20)}
-        if rates is not None:
-            values["lr"] = rates[e]
-        if se is not None:
-            values["val_se"] = se
-        history.log_epoch(e, values)
-    return history
 
 
 def test_a_stuck_run_is_not_told_that_width_cannot_help():
@@ -40,7 +25,7 @@ def test_a_stuck_run_is_not_told_that_width_cannot_help():
 
 def test_a_smooth_curve_s_tiny_wobble_is_not_quoted_as_a_multiple():
     # Lesson 02: "smoothed rise 0.0398, far beyond the wobble of 0.00000182 per epoch".
-    found = lw.diagnose(_overfit())
+    found = lw.diagnose(overfit_history())
     assert found.kind == "overfitting", found.message
     assert "the curve barely wobbles here" in found.message, found.message
     assert "beyond the wobble" not in found.message and "× the wobble" not in found.message
@@ -50,7 +35,7 @@ def test_a_smooth_curve_s_tiny_wobble_is_not_quoted_as_a_multiple():
 
 def test_a_rise_the_sampling_error_cannot_tell_quotes_no_wobble_multiple():
     # Lesson 12: "16.1 × the wobble of 0.000309 per epoch" inside "... could be sampling error".
-    found = lw.diagnose(_overfit(se=0.5))
+    found = lw.diagnose(overfit_history(se=0.5))
     assert found.verdict.startswith("Not clear yet"), found.verdict
     assert "wobble" not in found.message, found.message
 
@@ -100,12 +85,12 @@ def test_a_smooth_decay_is_not_a_learning_rate_cut():
     # Lesson 07: the HF Trainer's linear decay (~0.8 % per epoch) read as "the learning-rate cuts at
     # epochs 8, 9, 10 and 11".
     decay = [1e-3 * (1 - e / 40) for e in range(30)]
-    assert rate_cuts(_overfit(rates=decay)).size == 0
-    found = lw.diagnose(_overfit(rates=decay))
+    assert rate_cuts(overfit_history(rates=decay)).size == 0
+    found = lw.diagnose(overfit_history(rates=decay))
     assert "cut" not in found.verdict, found.verdict
     steps = [0.1] * 24 + [0.05] * 6  # a halving is a cut
-    assert rate_cuts(_overfit(rates=steps)).tolist() == [24]
-    assert "the learning-rate cut at epoch 24" in lw.diagnose(_overfit(rates=steps)).verdict
+    assert rate_cuts(overfit_history(rates=steps)).tolist() == [24]
+    assert "the learning-rate cut at epoch 24" in lw.diagnose(overfit_history(rates=steps)).verdict
 
 
 def test_the_class_table_says_too_early_to_tell_in_a_teacher_s_words():
