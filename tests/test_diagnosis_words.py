@@ -100,3 +100,17 @@ def test_the_class_table_says_too_early_to_tell_in_a_teacher_s_words():
         history.log_epoch(e, {"train": 1.0 - 0.1 * e, "val": 1.1 - 0.1 * e})
     row = row_of("ada", {}, history, {"min_delta": 0.0, "min_delta_se": 0.0}, None, "running")
     assert row.diagnosis == "too early to tell"
+
+
+def test_a_learning_run_s_share_names_the_smoothed_curve_it_is_read_from():
+    # The third reading: "validation loss fell 12 % in the last 8 epochs" in the status, where the share
+    # was the smoothed curve's (the raw values fell by another share) and only the details said so.
+    history = lw.History()
+    rng = np.random.default_rng(0)
+    for e in range(30):
+        wobble = 0.01 * rng.standard_normal()
+        history.log_epoch(e, {"train": 2.0 - 0.05 * e, "val": 2.1 - 0.04 * e + wobble})
+    found = lw.diagnose(history)
+    assert found.kind == "learning", found.message
+    assert "validation loss (smoothed over" in found.verdict, found.verdict
+    assert "(smoothed)" in found.message and "→" in found.message, found.message

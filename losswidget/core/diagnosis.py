@@ -280,8 +280,10 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
         return not_improving(ev, after)
     v = smooth(monitored[finite], window)
     span = min(v.size - 1, max(5, v.size // 4))
-    smoothed = f"smoothed over {window} epochs" if window > 1 else ""
-    fell = f"{monitored_name} loss fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
+    smoothed = f"{monitored_name} {_g(v[-span - 1])} → {_g(v[-1])}{' (smoothed)' if window > 1 else ''}"
+    # The share is the smoothed curve's: named in the verdict too, which the status shows alone.
+    curve = f"{monitored_name} loss (smoothed over {window} epochs)" if window > 1 else f"{monitored_name} loss"
+    fell = f"{curve} fell {with_share(v[-span - 1] - v[-1], v[-span - 1])} in the last {span} epochs"
     if has_val:
         last = (
             f"; its last value is {with_share(ev.rise, ev.best)} above its best at epoch {ev.best_epoch}, "
