@@ -6,7 +6,7 @@
 The training process (``torchrun train.py``, a job on a cluster with shared storage)
 uses ``LiveLossMonitor(log_file=...)`` without a display. The watcher reads what the
 file gained (complete lines only: a half-written line waits for the next poll), and
-its Stop button and patience slider write a request next to the log
+its Stop, Pause and learning-rate buttons and its patience slider write a request next to the log
 (:mod:`losswidget.files.control`) that the job applies at its next check.
 """
 
@@ -33,6 +33,7 @@ from losswidget.files.follower import FileFollower
 from losswidget.run.display import Display
 from losswidget.run.status import StatusSnapshot, detail_lines, status_lines
 from losswidget.views.base import Controls
+from losswidget.watch_steering import WatcherSteering
 
 __all__ = ["RunWatcher", "watch"]
 
@@ -91,8 +92,13 @@ class WatchFeed:
             diagnosis=diagnose(history),
             last_epoch=history.last_epoch,
             non_finite=self.cache.non_finite(history),
-            extra=tuple(self.requests),
+            extra=self.open_requests(),
         )
+
+    def open_requests(self) -> tuple[str, ...]:
+        """What was asked, less what was asked of runs that have ended since: how each ended says it."""
+        ended = tuple(f"Asked {f.path.name} to " for f in self.followers if f.ended is not None)
+        return tuple(line for line in self.requests if not line.startswith(ended or ("\0",)))
 
     def progress_text(self) -> str:
         texts = []
@@ -131,6 +137,8 @@ class RunWatcher:
         self._display = Display(display, 5.0)
         self._display.source = self._feed
         self._controls = Controls(self.settings, self.stop, self.__repr__)
+        redraw = lambda: self._display.request_redraw(loop_active=False)  # noqa: E731
+        self._controls.steering = self._steering = WatcherSteering(self.followers, self._requests, redraw)
         self._interval = interval
         self._closed = threading.Event()
         self._shown_history = self.history
@@ -200,6 +208,21 @@ class RunWatcher:
             write_request(control_path(follower.path), stop={"reason": reason, "requested_at": time.time()})
             self._requests.append(f"Asked {follower.path.name} to stop at its next epoch.")
         self._display.request_redraw(loop_active=False)
+
+    def pause(self) -> None:
+        """Ask every watched run still going to hold at its next step (its monitor's Pause)."""
+        self._steering.request_pause()
+
+    def resume(self) -> None:
+        self._steering.request_resume()
+
+    def change_lr(self, factor: float) -> None:
+        """Ask every watched run still going to multiply its learning rate by ``factor`` at its next
+        step (where its monitor knows the optimizer; the change is an event in its log)."""
+        factor = check_float("factor", factor, minimum=1e-3)
+        if factor > 1e3:
+            raise ValueError(f"'factor' must be <= 1000 (the learning rate times it): {factor:g}")
+        self._steering.request_rate(None, factor)
 
     def _setting_changed(self, name: str) -> None:
         if name == "patience":

@@ -5,7 +5,12 @@ atomically (a temporary file, then a rename), so the trainer never reads half a 
 the trainer checks it at each epoch boundary and a few times a second between steps.
 Contents::
 
-    {"version": 1, "stop": {"reason": "...", "requested_at": 1764000000.0}, "patience": 7}
+    {"version": 1, "stop": {"reason": "...", "requested_at": 1764000000.0}, "patience": 7,
+     "pause": true, "rates": [{"n": 1, "factor": 0.5}, {"n": 2, "factor": 2.0}]}
+
+``pause`` is a state (the trainer holds while it is true); ``rates`` are learning-rate changes, each
+applied once, in order of ``n`` (the watcher keeps the last :data:`MAX_RATES`; a click is never
+merged into another).
 
 Only files and renames cross processes: the watcher and the job need only share a
 filesystem. If the watcher dies, the run goes on; a restarted watcher reads the log
@@ -27,13 +32,18 @@ from losswidget.core.stopping import MAX_PATIENCE
 VERSION = 1
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_REASON = 500  # characters of a watcher's stop reason that the trainer shows
+MAX_RATES = 50  # learning-rate changes a control file keeps (the trainer reads it a few times a second)
+RATE_FACTORS = (1e-3, 1e3)  # a factor outside these is not a watcher's (×½ and ×2 are)
 
 
 class Request(NamedTuple):
-    """What a watcher asks of the trainer: a new patience, a stop (with its reason), or both."""
+    """What a watcher asks of the trainer: a new patience, a stop (with its reason), a pause (True)
+    or none (False), learning-rate changes ((n, factor), n increasing)."""
 
     patience: int | None
     stop_reason: str | None
+    pause: bool | None = None
+    rates: tuple[tuple[int, float], ...] = ()
 
 
 def parse_request(request: Any) -> Request:
@@ -50,7 +60,27 @@ def parse_request(request: Any) -> Request:
         if not isinstance(reason, str) or not reason.strip():
             reason = sentence("watcher")
         reason = reason[:MAX_REASON]
-    return Request(patience, reason)
+    pause = request.get("pause")
+    return Request(patience, reason, pause if isinstance(pause, bool) else None, _rates(request.get("rates")))
+
+
+def _rates(found: Any) -> tuple[tuple[int, float], ...]:
+    """The well-formed learning-rate changes, in order of ``n``; the rest ignored."""
+    rates = []
+    for item in found[-MAX_RATES:] if isinstance(found, list) else ():
+        n, factor = (item.get("n"), item.get("factor")) if isinstance(item, dict) else (None, None)
+        if isinstance(n, int) and not isinstance(n, bool) and isinstance(factor, (int, float)):
+            if not isinstance(factor, bool) and RATE_FACTORS[0] <= factor <= RATE_FACTORS[1]:
+                rates.append((n, float(factor)))
+    return tuple(sorted(rates))
+
+
+def add_rate(path: Path, factor: float) -> dict[str, Any]:
+    """Append one learning-rate change to the request at ``path`` (numbered after the last)."""
+    rates = read_request(path).get("rates")
+    rates = [item for item in rates if isinstance(item, dict)] if isinstance(rates, list) else []
+    n = max((item.get("n", 0) for item in rates if isinstance(item.get("n"), int)), default=0) + 1
+    return write_request(path, rates=[*rates, {"n": n, "factor": float(factor)}][-MAX_RATES:])
 
 
 def control_path(log_path: str | Path) -> Path:

@@ -147,6 +147,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, Br
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
         self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
         self._controls.steering = None if self._steering.unavailable else self._steering
+        self._requests.steering = self._controls.steering  # a watcher's pause and learning rate
         self._steering.branch_problem = lambda: self.branch_unavailable  # what "Back to best" says
         self._replay = Replay(check_replay(replay), self._recorder, self._steering, self.settings, self._stopper)
         self._background = Background()

@@ -46,8 +46,11 @@ class SteerButtons:
             description=BACK, icon="undo", disabled=True, layout=widgets.Layout(width="auto", flex="0 0 auto")
         )
         self.back_button.on_click(self._back_pressed)
-        # A view of something that is not a monitor's training (a watcher) has no steering to offer.
-        steer = [self.pause_button, *self.rate_buttons, self.back_button]
+        # A view with no training to steer (a saved history) has no steering to offer.
+        # A watcher's runs go on in other processes: they pause and change rate, but branch only there.
+        steer = [self.pause_button, *self.rate_buttons]
+        if getattr(self._steering, "branches", True):
+            steer.append(self.back_button)
         self.widgets = [] if self._steering is None else steer
 
     def _back_pressed(self, button: Any) -> None:
