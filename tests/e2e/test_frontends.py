@@ -4,7 +4,8 @@ VS Code and JupyterLab < 4.4 do), Notebook 7, and Voilà (progressive rendering)
 
 One notebook per frontend, two loops: the first one's patience slider is dragged from 20 to
 about 3 after the validation minimum (epoch 8), so early stopping fires well before the
-epoch 28 that patience 20 would reach; the second one runs 1,000 epochs until Stop is clicked.
+epoch 28 that patience 20 would reach; the second one (with an optimizer) is steered: "lr ×½" halves
+the optimizer's rate, Pause holds it, and Stop, clicked while paused, ends it at the paused epoch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ FRONTENDS = [
     pytest.param(("voila", None), id="voila"),
 ]
 
-SECOND = "monitor = lw.LiveLossMonitor(patience=None, model=model)\ndisplay(monitor)"
+SECOND = """
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+monitor = lw.LiveLossMonitor(patience=None, model=model, optimizer=optimizer)
+display(monitor)
+"""
 
 
 def drag_slider(nb, widget: int, label: str, value: int) -> None:
@@ -74,20 +79,28 @@ def test_stop_and_patience_slider_reach_a_busy_kernel(frontend, servers, noteboo
     text = nb.wait_for_output("ENDED", timeout=30)
     ended_at = int(text.split("ENDED")[1].split()[0])
     assert ended_at < 28, f"patience 20 would have run to epoch 28; stopped at {ended_at}"
-    assert re.search(r"\(patience [0-5]\)", text), text
+    # The drag passes through 19 ... 4 on its way to 3: on a busy machine a value on the way can
+    # decide first (seen: patience 14, at epoch 22). Any of them is the slider's, none is the 20.
+    moved = re.search(r"\(patience (\d+)\)", text)
+    assert moved and int(moved.group(1)) < 20, text[-600:]
     ended = nb.page.locator(".losswidget").nth(0).locator('button:has-text("Early stop at epoch")')
     ended.wait_for(timeout=10_000)  # nothing left to stop: the button says how the loop ended
     assert ended.is_disabled()
     nb.screenshot("patience")
 
-    shown = int(re.search(r"Epoch (\d+)", wait_for_status(nb, 1, r"Epoch (1[2-9]|[2-9]\d)")).group(1))
+    wait_for_status(nb, 1, r"Epoch (1[2-9]|[2-9]\d)")
+    second = nb.page.locator(".losswidget").nth(1)
+    second.locator('button:has-text("lr ×½")').click()  # steering, in this frontend too
+    wait_for_status(nb, 1, r"Learning rate 0\.1 → 0\.05 at epoch \d+, step \d+, by the control\.")
+    second.locator('button:has-text("Pause")').click()
+    paused = int(wait_for_status(nb, 1, r"Paused at epoch \d+").split("Paused at epoch ")[1].split(",")[0])
     clicked = time.monotonic()
-    nb.page.locator('.losswidget button:has-text("Stop")').nth(1).click()
+    second.locator('button:has-text("Stop")').click()
     while nb.output_text().count("ENDED") < 2:
-        assert time.monotonic() - clicked < 10, "Stop did not end the second loop within 10 s"
+        assert time.monotonic() - clicked < 10, "Stop did not end the paused loop within 10 s"
         time.sleep(0.05)
-    ended = int(nb.output_text().split("ENDED")[2].split()[0])
-    assert shown <= ended <= shown + 15, f"clicked around epoch {shown}, the loop ended at epoch {ended}"
-    assert "StopReason.USER" in nb.output_text().split("ENDED")[2]
+    ended = nb.output_text().split("ENDED")[2]
+    assert int(ended.split()[0]) == paused, f"paused at epoch {paused}, the loop ended at {ended[:40]!r}"
+    assert "StopReason.USER" in ended
     assert "Stopped: the Stop button was pressed." in wait_for_status(nb, 1, "Stopped")
     nb.screenshot("stopped")
