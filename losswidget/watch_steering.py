@@ -28,6 +28,7 @@ class WatcherSteering:
         self.pause_wanted = False
         self.branch_request = None  # never asked from here: no Back button (``branches``)
         self.branches = False
+        self.unavailable = None  # a pause is asked of each run; one under DDP ignores it
 
     def _ask(self, write: Callable[[FileFollower], Any], what: str) -> None:
         """Write one request to each run still going, and say it on the status ("Asked x to ...")."""

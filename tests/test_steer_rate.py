@@ -200,31 +200,45 @@ def test_a_button_click_on_another_thread_takes_effect_at_the_next_step_on_the_t
 DDP_WORKER = """
 import json, os, sys, torch, torch.distributed as dist, losswidget as lw
 dist.init_process_group("gloo")
+rank = dist.get_rank()
 model = torch.nn.Linear(2, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 monitor = lw.LiveLossMonitor(patience=None, model=model, optimizer=optimizer, display="none")
 refusals = []
-for attempt in (lambda: monitor.set_learning_rate(factor=0.5), monitor.pause):
-    try:
-        attempt()
-    except RuntimeError as error:
-        refusals.append(str(error))
-result = {"refusals": refusals, "lr": optimizer.param_groups[0]["lr"], "events": len(monitor.history.events)}
-with open(os.path.join(sys.argv[2], f"rank{dist.get_rank()}.json"), "w") as stream:
+try:
+    monitor.pause()
+except RuntimeError as error:
+    refusals.append(str(error))
+x = torch.randn(16, 2)
+for epoch in monitor.epochs(5):
+    for step in range(3):
+        loss = model(x).pow(2).mean()
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        monitor.log_step(train=loss)
+        if epoch == 1 and step == 0 and rank == 0:
+            monitor.set_learning_rate(factor=0.5)  # as rank 0's button: one rank asks mid-epoch
+    if epoch == 3:
+        monitor.set_learning_rate(value=0.01)  # as a script's code: every rank asks, counted once
+    monitor.log(val=float(loss))
+result = {
+    "refusals": refusals,
+    "lr": monitor.history["lr"].tolist(),
+    "events": [(e.epoch, e.step, round(e.old, 6), round(e.new, 6), e.source) for e in monitor.history.events],
+}
+with open(os.path.join(sys.argv[2], f"rank{rank}.json"), "w") as stream:
     json.dump(result, stream)
 dist.destroy_process_group()
 """
 
 
-def test_under_ddp_steering_is_refused_in_words_on_every_rank(tmp_path):
+def test_under_ddp_a_rate_change_reaches_every_rank_at_the_next_epoch_and_a_pause_is_refused(tmp_path):
     from test_distributed import run_ranks
 
-    for result in run_ranks(tmp_path, "steer", worker=DDP_WORKER):
-        assert result == {
-            "refusals": [
-                "the learning rate cannot be changed: steering is not available under DDP yet",
-                "cannot pause: steering is not available under DDP yet",
-            ],
-            "lr": 0.1,
-            "events": 0,
-        }
+    first, second = run_ranks(tmp_path, "steer", worker=DDP_WORKER)
+    assert first["refusals"] == ["cannot pause: not available under DDP (the other ranks would wait in a collective)"]
+    # Rank 0 asked mid-epoch 1: every rank trains epoch 2 at 0.05; every rank asked at the end of
+    # epoch 3: epoch 4 trains at 0.01 on both, one change (not two).
+    assert first["lr"] == second["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.01])
+    assert [event[2:4] for event in first["events"]] == [[0.1, 0.05], [0.05, 0.01]]
+    assert first["events"] == second["events"]  # the same epochs, steps and sources on every rank
+    assert first["events"][0][4] == "api"

@@ -146,7 +146,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, Br
         self._decision = Decision(self._stopper, self._best, self._stop)
         self._loop = Loop(self._recorder, self._stopper, self._stop, self._best, self._display, self._controls)
         self._steering = Steering(self._recorder, self._stop, self._loop, self._request_redraw, self._ranks)
-        self._controls.steering = None if self._steering.unavailable else self._steering
+        self._controls.steering = self._steering  # under DDP: the learning rate (Pause and Back say why not)
         self._requests.steering = self._controls.steering  # a watcher's pause and learning rate
         self._steering.branch_problem = lambda: self.branch_unavailable  # what "Back to best" says
         self._replay = Replay(check_replay(replay), self._recorder, self._steering, self.settings, self._stopper)
@@ -210,6 +210,7 @@ class LiveLossMonitor(StepPath, SettingsFace, FactsFace, RunsFace, SteerFace, Br
                     self._check_requests()
                     epoch = self._epoch_boundary(epoch, left)  # a branch goes on from its own epoch
                     self._stop.agree(self._recorder.current_epoch)
+                    self._steering.agree_rates()  # under DDP: every rank's rate changes here
                     if self.should_stop:
                         break
                     self._recorder.open_epoch(epoch)

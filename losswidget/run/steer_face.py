@@ -74,7 +74,7 @@ class SteerFace:
         name, number = ("value", value) if value is not None else ("factor", factor)
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) or number <= 0:
             raise ValueError(f"{name!r} must be a positive finite number: {number!r}")
-        reason = self._steering.unavailable or lr_steer.unavailable_reason(self._steering.optimizer)
+        reason = lr_steer.unavailable_reason(self._steering.optimizer)
         if reason is not None:
             raise RuntimeError(f"the learning rate cannot be changed: {reason}")
         self._steering.request_rate(

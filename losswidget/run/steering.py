@@ -21,6 +21,7 @@ from losswidget.core.validate import user_stacklevel
 from losswidget.model import lr_steer
 
 PAUSE_POLL = 0.05  # seconds between two looks at clicks, requests and frames while paused
+SOURCES = ("control", "api", "watcher", "replay")  # where a change came from (Event.source), by number
 
 
 def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) -> str:
@@ -36,9 +37,13 @@ def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) ->
 class Steering:
     def __init__(self, recorder: Any, stop: Any, loop: Any, redraw: Callable[[], None], ranks: Any = None) -> None:
         self._recorder, self._stop, self._loop, self._redraw = recorder, stop, loop, redraw
-        # Under DDP a change on one rank only would split the ranks (and a pause would hold them all at
-        # their next collective, where a Stop could not reach them): not in this first version.
-        self.unavailable = None if ranks is None else "steering is not available under DDP yet"
+        # Under DDP a learning-rate change waits for the epoch boundary, where the ranks agree on it
+        # (:meth:`agree_rates`); a pause would hold the other ranks in their next collective (where a
+        # Stop could not reach them, and which times out), and a branch needs every rank's snapshot.
+        self._ranks = ranks
+        self.unavailable = (
+            None if ranks is None else "not available under DDP (the other ranks would wait in a collective)"
+        )
         self._steps = recorder.steps
         self._lock = threading.Lock()
         self._rate_requests: list[tuple[float | None, float | None, str]] = []  # (value, factor, source)
@@ -88,6 +93,8 @@ class Steering:
             self._record(kind, source, old, new)
 
     def request_pause(self, source: str) -> None:
+        if self.unavailable:  # under DDP (monitor.pause() raises; a button or a watcher's file cannot)
+            return
         self._sources["pause"] = source
         self.pause_wanted = True
         self._steps.steer = True
@@ -108,7 +115,12 @@ class Steering:
         if self.pause_wanted and not self._holding:
             self._hold(tick)
 
-    def apply_rates(self) -> None:
+    def apply_rates(self, agreed: bool = False) -> None:
+        """The pending learning-rate changes, in order. Under DDP only where the ranks agree
+        (``agreed``, at an epoch boundary: :meth:`agree_rates`) or where no loop runs (a call every
+        rank makes, as a script's code does)."""
+        if self._ranks is not None and not agreed and self._loop.active:
+            return
         with self._lock:
             requests, self._rate_requests = self._rate_requests, []
         for value, factor, source in requests:
@@ -120,6 +132,26 @@ class Steering:
             old = lr_steer.current_rate(optimizer)
             lr_steer.scale(optimizer, value / old if value is not None else factor)  # type: ignore[operator]
             self._record("lr", source, old, lr_steer.current_rate(optimizer))
+
+    def agree_rates(self) -> None:
+        """Under DDP, at each epoch boundary on every rank (one all-gather): the learning-rate changes
+        of the lowest rank that asked for any (rank 0's buttons and watcher; the same call on every
+        rank, as a script's code makes it, counts once) become every rank's, at this boundary."""
+        if self._ranks is None:
+            return
+        with self._lock:
+            mine = list(self._rate_requests)
+        current = lr_steer.current_rate(self.optimizer) if self.optimizer is not None else None
+        factor = 1.0
+        for value, step, _ in mine:
+            factor *= (value / current) if value is not None and current else (step or 1.0)
+        source = SOURCES.index(mine[-1][2]) if mine else 0
+        rows = self._ranks.gather([1.0 if mine else 0.0, factor, float(source)])
+        asked = next((row for row in rows if row[0] > 0), None)
+        with self._lock:
+            self._rate_requests = [] if asked is None else [(None, asked[1], SOURCES[int(asked[2])])]
+        if asked is not None:
+            self.apply_rates(agreed=True)
 
     def _hold(self, tick: Callable[[], None]) -> None:
         self._holding = True
@@ -153,5 +185,7 @@ class Steering:
     def rate_control(self) -> tuple[bool, str]:
         """Whether the learning-rate buttons can act, and what they say (their tooltip): what a change
         does, or why there is none."""
-        reason = self.unavailable or lr_steer.unavailable_reason(self.optimizer)
-        return (True, lr_steer.CONTROL_TEXT) if reason is None else (False, f"No learning-rate control: {reason}.")
+        reason = lr_steer.unavailable_reason(self.optimizer)
+        if reason is not None:
+            return False, f"No learning-rate control: {reason}."
+        return True, lr_steer.CONTROL_TEXT + (" (under DDP: at the next epoch, on every rank)" if self._ranks else "")

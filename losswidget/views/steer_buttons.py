@@ -16,6 +16,7 @@ import ipywidgets as widgets
 from losswidget.views.base import Controls
 
 PAUSE, RESUME = "Pause", "Resume"
+PAUSE_TEXT = "Hold the training at its next step; Resume goes on, Stop ends it"
 RATE_STEPS = ((0.5, "lr ×½"), (2.0, "lr ×2"))
 BACK, ASKED = "Back to best", "Back to best (asked)"
 BACK_TEXT = (
@@ -31,7 +32,7 @@ class SteerButtons:
             description=PAUSE,
             icon="pause",
             disabled=True,
-            tooltip="Hold the training at its next step; Resume goes on, Stop ends it",
+            tooltip=PAUSE_TEXT,
             layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
         self.pause_button.on_click(self._pause_pressed)
@@ -74,7 +75,9 @@ class SteerButtons:
         if self._steering is None:
             return
         paused = self._steering.pause_wanted and running
-        _set(self.pause_button, disabled=not running, description=RESUME if paused else PAUSE)
+        cannot = getattr(self._steering, "unavailable", None)  # under DDP: why there is no pause
+        _set(self.pause_button, disabled=not running or bool(cannot), description=RESUME if paused else PAUSE)
+        _set(self.pause_button, tooltip=f"Not available: {cannot}." if cannot else PAUSE_TEXT)
         _set(self.pause_button, icon="play" if paused else "pause")
         available, text = self._steering.rate_control()
         for button in self.rate_buttons:
