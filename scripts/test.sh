@@ -24,7 +24,7 @@ stack_venv .venv-ipykernel70 "$(sha256sum pyproject.toml | cut -c1-16)-7.0.1" "i
 export LOSSWIDGET_COLAB_PYTHON="$PWD/.venv-colab/bin/python"
 export LOSSWIDGET_IPYKERNEL70_PYTHON="$PWD/.venv-ipykernel70/bin/python"
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --durations=25 "$@"  # the slowest 25 close the log: the 30-minute budget
 status=$?
 set -e
 if [[ $status -eq 5 ]]; then
