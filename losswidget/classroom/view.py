@@ -219,7 +219,7 @@ class Classroom:
             with self._drawing:  # the watch thread and a click's redraw, one at a time
                 frame = self.frame()
                 self._chart.draw(frame)
-                self._caption.value = f"<i>{html.escape(caption(frame))}</i>"
+                self._caption.value = f"<i>{html.escape(caption(frame), quote=False)}</i>"
                 self._html.value = self.html()
 
     def svg(self) -> str:
