@@ -382,6 +382,105 @@ def test_watch_reads_new_students_on_its_thread_and_redraws(tmp_path):
     assert len(room._chart.bands) == 2 and room._chart.students.y.shape[0] == 2
 
 
+# -- a selected student: their line on top, their training curve beside it ----------------------
+
+
+def test_a_selected_students_frame_carries_their_training_curve_the_chart_the_caption_and_the_image(tmp_path):
+    send(tmp_path, "ana", [0.8, 0.5, 0.4, 0.45], {"weight_decay": 0.1})
+    send(tmp_path, "bob", [0.9, 0.6, 0.5], {"weight_decay": 0.0})
+    room = lw.Classroom(tmp_path, group_by="weight_decay")
+    room.widget()
+    assert room.frame().chosen == () and "Hover a student's line" in room._caption.value
+    assert room.select("ana") is room and room.selected == ("ana",)
+    (chosen,) = room.frame().chosen
+    np.testing.assert_allclose(chosen.train, 0.9 * np.array([0.8, 0.5, 0.4, 0.45]))  # what ana logged as train
+    assert chosen.train_x.tolist() == [0, 1, 2, 3] and chosen.tip == "ana (weight decay 0.1)"
+    np.testing.assert_allclose(room._chart.training.y, chosen.train)  # drawn at once: no watch thread
+    assert room._chart.training.line_style == "dashed" and room._chart.chosen.opacities == [1.0]
+    assert room._chart.students.labels == ["ana (weight decay 0.1)", "bob (weight decay 0)"]  # what hovering says
+    assert "Selected: ana (weight decay 0.1) — validation solid, training dashed; click again" in room._caption.value
+    assert "<tr class='losswidget-selected'" in room.html() and room.html().count("losswidget-selected") == 1
+    image = room.svg()
+    assert f'stroke="{chosen.color}" stroke-width="2.0" stroke-opacity="1.0" stroke-dasharray="6,4"' in image
+    assert "Selected: ana (weight decay 0.1) — validation solid, training dashed." in image
+    assert room.select() is room and room.frame().chosen == () and room._chart.training.y.size == 0
+    assert "stroke-dasharray" not in room.svg()
+
+
+def test_selecting_an_unknown_student_names_them_and_the_class_and_changes_nothing(tmp_path):
+    send(tmp_path, "ana", [0.5, 0.4])
+    send(tmp_path, "bob", [0.6, 0.3])
+    room = lw.Classroom(tmp_path).select("bob")
+    with pytest.raises(
+        ValueError, match=re.escape("'select' must name a student of this class: 'zed' (students: 'ana', 'bob')")
+    ):
+        room.select("ana", "zed")
+    with pytest.raises(TypeError, match=re.escape("'select' must be given student names (str): 3")):
+        room.select(3)
+    assert room.selected == ("bob",)
+    with pytest.raises(ValueError, match=re.escape("'zed' (no students yet)")):
+        lw.Classroom(tmp_path / "empty").select("zed")
+
+
+def test_the_selection_survives_a_poll_and_follows_the_students_new_epochs(tmp_path):
+    send(tmp_path, "ana", [0.8, 0.5])
+    room = lw.Classroom(tmp_path).select("ana")
+    other = tmp_path / "later"
+    send(other, "ana", [0.9, 0.7, 0.6])  # ana's run replaced by a longer one, and a new student
+    os.replace(other / "ana.jsonl", tmp_path / "ana.jsonl")
+    send(tmp_path, "cy", [0.4, 0.3])
+    assert room.poll()
+    assert room.selected == ("ana",) and [c.label for c in room.frame().chosen] == ["ana"]
+    np.testing.assert_allclose(room.frame().chosen[0].train, [0.81, 0.63, 0.54])
+
+
+def test_a_click_on_a_line_selects_its_student_a_second_click_or_the_background_clears(tmp_path):
+    send(tmp_path, "ana", [0.5, 0.4], {"wd": 1})
+    send(tmp_path, "bob", [0.6, 0.3], {"wd": 0})
+    room = lw.Classroom(tmp_path, group_by="wd", select=["bob"])
+    room.widget()
+    chart = room._chart
+
+    def click(mark, name):  # what the browser sends when a line is clicked (bqplot's element_click)
+        mark._handle_custom_msgs(None, {"event": "element_click", "data": {"name": name, "index": 0}})
+
+    click(chart.students, "ana (wd 1)")
+    assert room.selected == ("ana",) and [c.label for c in room.frame().chosen] == ["ana"]
+    assert chart.chosen.labels == ["ana (wd 1)"] and "Selected: ana (wd 1)" in room._caption.value
+    click(chart.chosen, "ana (wd 1)")  # the selected line, drawn on top, clicked again
+    assert room.selected == () and chart.training.y.size == 0 and "Hover" in room._caption.value
+    click(chart.training, "bob (wd 0)")
+    assert room.selected == ("bob",)
+    chart.students._handle_custom_msgs(None, {"event": "background_click", "data": None})
+    assert room.selected == ()
+    click(chart.students, "a line drawn before the last frame")  # unknown: nothing changes
+    assert room.selected == ()
+
+
+def test_a_click_while_watching_is_drawn_by_the_watch_thread(tmp_path):
+    send(tmp_path, "ana", [0.5, 0.4])
+    room = lw.Classroom(tmp_path)
+    room.widget()
+    room.watch(interval=30.0)  # no poll would redraw in this test's time: the click's wake does
+    try:
+        room._clicked("ana")
+        deadline = time.monotonic() + 60
+        while room._chart.training.y.size == 0:
+            assert time.monotonic() < deadline, "the watch thread never drew the click"
+            time.sleep(0.05)
+    finally:
+        room.stop()
+    np.testing.assert_allclose(room._chart.training.y, [0.45, 0.36])
+
+
+def test_one_student_after_one_epoch_is_drawn(tmp_path):
+    # bqplot squeezes a 1 x 1 array to a scalar and refuses it: the lines are padded to 2 points
+    send(tmp_path, "ana", [0.5])
+    room = lw.Classroom(tmp_path).select("ana")
+    room.widget()
+    assert room._chart.students.y.tolist()[0] == 0.5 and room._chart.training.y.tolist()[0] == 0.45  # not a 1 x 1
+
+
 # -- real students: training processes writing one folder --------------------------------------
 
 torch = pytest.importorskip("torch")
@@ -461,6 +560,7 @@ def test_a_class_of_six_processes_in_two_groups(class_folder):
     for row in rows:
         history = loaded[row.source]
         assert row.val.tolist() == history.val.tolist()  # each run keeps what it sent
+        assert row.train.tolist() == history.train.tolist() and np.isfinite(row.train).all()
         assert row.best == np.nanmin(history.val) and row.best_epoch == history.best_epoch()
         kind = lw.diagnose(history).kind
         assert row.diagnosis == TABLE_WORDS.get(kind, kind)  # the kind in a teacher's words

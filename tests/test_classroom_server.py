@@ -202,6 +202,7 @@ def test_the_server_restarted_mid_class_loses_nothing_and_says_so_once(server):
     room = lw.Classroom(server.view_link)
     row = next(row for row in room.rows() if row.source == f"server run {send.run_id[:12]}")
     assert row.val.tolist() == monitor.history.val.tolist() and len(row.val) == 60
+    assert row.train.tolist() == monitor.history.train.tolist()  # the training curve a click shows
     assert row.state == "finished"
 
 

@@ -4,22 +4,25 @@ Every student's validation curve, thin and faded in the group's colour; each gro
 with a band of ± 2 standard errors across runs (the run-to-run spread; the legend says so, and the
 sentence's verdict uses Student's t, wider than 2 for a few runs). The frame's cost is
 bounded however many students send: each curve is decimated to :data:`CURVE_POINTS` points, and
-past ``max_runs`` runs only the groups' bands and the selected students are drawn.
+past ``max_runs`` runs only the groups' bands and the selected students are drawn. Hovering a
+student's line names the student and their settings; a selected student (``Classroom.select`` or a
+click on their line) is drawn on top at full opacity with their training curve dashed beside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from losswidget.chart.marks import LOSS_TICKS, linear_ticks
 from losswidget.classroom.folder import Row
 from losswidget.core.decimate import decimate
-from losswidget.core.groups import mean_curve
+from losswidget.core.groups import group_label, mean_curve
 
-__all__ = ["ClassChart", "ClassFrame", "class_frame"]
+__all__ = ["ClassChart", "ClassFrame", "caption", "class_frame"]
 
 # Okabe-Ito, without black and yellow: told apart under the common colour blindnesses.
 PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#7f7f7f", "#8c564b"]
@@ -33,10 +36,24 @@ BAND = 2.0  # the band is the mean ± this many standard errors across runs
 
 @dataclass(frozen=True)
 class Curve:
-    label: str
+    label: str  # the student
     color: str
     x: np.ndarray
     y: np.ndarray
+    tip: str = ""  # what hovering names: the student and their settings
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A selected student: their validation curve and their training curve (NaN-free, decimated)."""
+
+    label: str
+    tip: str
+    color: str
+    x: np.ndarray
+    val: np.ndarray
+    train_x: np.ndarray
+    train: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,29 @@ class ClassFrame:
     bands: list[Band]
     hidden: int  # runs whose own curves are not drawn (past max_runs, not selected)
     y_range: tuple[float, float] | None = None  # None: nothing finite to draw
+    chosen: tuple[Chosen, ...] = ()  # the selected students present, drawn on top with their training curves
+
+
+def settings_words(settings: Mapping[str, Any]) -> str:
+    """A run's settings as words: ``"weight decay 0.1, seed 3"`` (the groups' labels, joined)."""
+    return ", ".join(
+        group_label(key, settings) if settings[key] is not None else f"{key.replace('_', ' ')} none" for key in settings
+    )
+
+
+def tip_of(student: str, settings: Mapping[str, Any]) -> str:
+    words = settings_words(settings)
+    return f"{student} ({words})" if words else student
+
+
+def caption(frame: ClassFrame, live: bool = True) -> str:
+    """The words under the chart: who is selected and which line is which (``live``: how to clear it
+    with a click, else how to select one)."""
+    if not frame.chosen:
+        return "Hover a student's line to name them; click it to show their training curve." if live else ""
+    names = ", ".join(dict.fromkeys(chosen.tip for chosen in frame.chosen))
+    told = f"Selected: {names} — validation solid, training dashed"
+    return f"{told}; click again to clear" if live else f"{told}."
 
 
 def y_range(curves: Iterable[np.ndarray]) -> tuple[float, float] | None:
@@ -100,16 +140,18 @@ def class_frame(
     for label in order:
         if label not in colors:
             colors[label] = PALETTE[len(colors) % len(PALETTE)]
-    chosen = set(selected)
+    names = set(selected)
     draw_all = len(rows) <= max_runs
-    students, hidden = [], 0
+    students, chosen, hidden = [], [], 0
     for row, label in zip(rows, labels):
-        if not (draw_all or row.student in chosen):
+        if not (draw_all or row.student in names):
             hidden += 1
             continue
-        finite = np.isfinite(row.val)
-        x, y = decimate(row.epochs[finite], row.val[finite], CURVE_POINTS)
-        students.append(Curve(row.student, colors[label], x.astype(np.float64), y))
+        x, y = _curve(row.epochs, row.val)
+        tip = tip_of(row.student, row.settings)
+        students.append(Curve(row.student, colors[label], x, y, tip))
+        if row.student in names:
+            chosen.append(Chosen(row.student, tip, colors[label], x, y, *_curve(row.epochs, row.train)))
     bands = []
     for label in order:
         members = [row for row, own in zip(rows, labels) if own == label]
@@ -117,43 +159,75 @@ def class_frame(
         keep = _thin(epochs.size, BAND_POINTS)
         epochs, mean, se = epochs[keep].astype(np.float64), mean[keep], se[keep]
         bands.append(Band(label, colors[label], epochs, mean, mean - BAND * se, mean + BAND * se, len(members)))
-    drawn = [curve.y for curve in students] + [band.mean for band in bands]
-    return ClassFrame(students, bands, hidden, y_range(drawn))
+    drawn = [curve.y for curve in students] + [band.mean for band in bands] + [c.train for c in chosen]
+    return ClassFrame(students, bands, hidden, y_range(drawn), tuple(chosen))
+
+
+def _curve(epochs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One student's curve, its finite values thinned to :data:`CURVE_POINTS` points."""
+    finite = np.isfinite(values)
+    x, y = decimate(epochs[finite], values[finite], CURVE_POINTS)
+    return x.astype(np.float64), y
 
 
 def _padded(series: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The lines as rows of one 2-D array, NaN-padded: 2 columns at least, as bqplot squeezes a 1 x 1."""
     length = max((x.size for x, _ in series), default=0)
-    x = np.full((len(series), max(length, 1)), np.nan)
-    y = np.full((len(series), max(length, 1)), np.nan)
+    x = np.full((len(series), max(length, 2)), np.nan)
+    y = np.full((len(series), max(length, 2)), np.nan)
     for index, (xs, ys) in enumerate(series):
         x[index, : xs.size], y[index, : ys.size] = xs, ys
     return x, y
 
 
 class ClassChart:
-    """The bqplot figure of a :class:`ClassFrame`: students' lines, then each group's band and mean."""
+    """The bqplot figure of a :class:`ClassFrame`: each group's band, the students' faded lines, each
+    group's mean, then the selected students' lines and their training curves (dashed). Hovering a
+    line names its student; clicking one calls ``on_click(student)``, clicking the background
+    ``on_click(None)``: on the comm's thread, so the caller only records the choice and asks for a
+    redraw."""
 
-    def __init__(self, title: str = "") -> None:
+    def __init__(self, title: str = "", on_click: Callable[[str | None], None] | None = None) -> None:
         import bqplot as bq
 
         self._bq = bq
         self.x_scale, self.y_scale = bq.LinearScale(), bq.LinearScale()
         self.scales = {"x": self.x_scale, "y": self.y_scale}
-        self.students = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=1.0, opacities=[0.35])
+        self.students = self._lines(stroke_width=1.0, opacities=[0.35])
         self.means = bq.Lines(x=[], y=[], scales=self.scales, stroke_width=3.0, display_legend=True)
+        self.chosen = self._lines(stroke_width=2.0)
+        self.training = self._lines(stroke_width=2.0, line_style="dashed")
         self.bands: list = []
+        self._students_of: dict[str, str] = {}  # a drawn line's tip -> its student, as last drawn
+        self._on_click = on_click
+        for mark in (self.students, self.chosen, self.training):
+            mark.on_element_click(self._clicked)
+        self.students.on_background_click(self._clicked)
         self.y_axis = bq.Axis(
             scale=self.y_scale, side="left", label="validation loss", tick_format=".3g", label_offset="48px"
         )
         axes = [bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"), self.y_axis]
         self.figure = bq.Figure(
-            marks=[self.students, self.means],
+            marks=self._marks(0),
             axes=axes,
             title=title,
             legend_location="top-right",
             layout={"width": "100%", "height": "420px"},
             fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
         )
+
+    def _lines(self, **style):
+        tooltip = self._bq.Tooltip(fields=["name"], show_labels=False)
+        return self._bq.Lines(x=[], y=[], scales=self.scales, tooltip=tooltip, **style)
+
+    def _marks(self, bands: int) -> list:
+        return [*self.bands[:bands], self.students, self.means, self.chosen, self.training]
+
+    def _clicked(self, _mark, content: dict) -> None:
+        data = content.get("data") if content.get("event") == "element_click" else None
+        student = self._students_of.get(data.get("name")) if isinstance(data, dict) else None
+        if self._on_click is not None and (student is not None or data is None):
+            self._on_click(student)
 
     def _band_mark(self, color: str):
         return self._bq.Lines(
@@ -170,8 +244,8 @@ class ClassChart:
     def draw(self, frame: ClassFrame) -> None:
         while len(self.bands) < len(frame.bands):
             self.bands.append(self._band_mark(PALETTE[0]))
-        if len(self.figure.marks) != 2 + len(frame.bands):
-            self.figure.marks = [*self.bands[: len(frame.bands)], self.students, self.means]
+        if len(self.figure.marks) != len(self._marks(len(frame.bands))):
+            self.figure.marks = self._marks(len(frame.bands))
         for mark, band in zip(self.bands, frame.bands):
             with mark.hold_sync():
                 mark.fill_colors = [band.color]
@@ -183,13 +257,23 @@ class ClassChart:
             ticks = linear_ticks(*frame.y_range, LOSS_TICKS)  # one format for all: 0.60, 0.80, 1.00
             with self.y_axis.hold_sync():
                 self.y_axis.tick_format, self.y_axis.tick_values = ticks.format, list(ticks.values)
-        x, y = _padded([(c.x, c.y) for c in frame.students])
-        with self.students.hold_sync():
-            self.students.x, self.students.y = x, y
-            self.students.colors = [c.color for c in frame.students] or [PALETTE[0]]
-            self.students.opacities = [0.35] * max(len(frame.students), 1)
+                self.y_axis.label = "loss" if frame.chosen else "validation loss"
+        self._students_of = {curve.tip: curve.label for curve in frame.students}
+        self._set(self.students, [(c.x, c.y) for c in frame.students], frame.students, 0.35)
+        self._set(self.chosen, [(c.x, c.val) for c in frame.chosen], frame.chosen, 1.0)
+        self._set(self.training, [(c.train_x, c.train) for c in frame.chosen], frame.chosen, 1.0)
         x, y = _padded([(b.x, b.mean) for b in frame.bands])
         with self.means.hold_sync():
             self.means.x, self.means.y = x, y
             self.means.colors = [b.color for b in frame.bands] or [PALETTE[0]]
             self.means.labels = [f"{b.label} (mean of {b.runs} runs, band ± 2 SE across runs)" for b in frame.bands]
+
+    @staticmethod
+    def _set(mark, series: list, curves: Sequence[Curve | Chosen], opacity: float) -> None:
+        """One Lines mark showing ``series`` (none: empty), each line named by its curve's tip."""
+        x, y = _padded(series) if series else (np.empty(0), np.empty(0))
+        with mark.hold_sync():
+            mark.x, mark.y = x, y
+            mark.colors = [c.color for c in curves] or [PALETTE[0]]
+            mark.opacities = [opacity] * max(len(curves), 1)
+            mark.labels = [c.tip for c in curves]

@@ -13,6 +13,7 @@ import math
 import os
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from losswidget.core.reasons import StopReason, chart_label
 from losswidget.core.replay import best_of, recorded_ses
 from losswidget.files.follower import FileFollower
 
-__all__ = ["FolderReader", "Row", "row_of"]
+__all__ = ["FolderReader", "Row", "history_rows", "row_of"]
 
 MAX_FILES = 2000  # files of a folder followed; past that the view says how many it left out
 SHOWN_NAME = 40  # characters of a student's name shown
@@ -35,7 +36,8 @@ DIAGNOSE_EVERY = 10.0  # seconds a running student's diagnosis is kept (most of 
 
 @dataclass(frozen=True)
 class Row:
-    """One run as the table shows it (``best`` NaN and ``best_epoch`` None before a validation loss)."""
+    """One run as the table shows it (``best`` NaN and ``best_epoch`` None before a validation loss),
+    with its curves per epoch (``train`` NaN where an epoch logged none)."""
 
     student: str
     settings: dict[str, Any]
@@ -48,6 +50,7 @@ class Row:
     state: str
     source: str = ""
     problems: tuple[str, ...] = field(default=())
+    train: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def shown(name: Any) -> str:
@@ -124,7 +127,26 @@ def row_of(
         state,
         source,
         problems,
+        np.array(history.train),
     )
+
+
+def history_rows(histories: Mapping[str, History], settings: Mapping[str, Mapping[str, Any]] | None) -> list[Row]:
+    """Runs of one notebook (``{"seed 0": history, ...}``) as finished rows, ``settings[name]`` each
+    run's settings (:meth:`losswidget.classroom.view.Classroom.from_histories`)."""
+    if not isinstance(histories, Mapping):
+        raise TypeError(f"'histories' must be a dict of run name to lw.History: got {type(histories).__name__}")
+    settings = {} if settings is None else settings
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"'settings' must be a dict of run name to a dict of settings: got {type(settings).__name__}")
+    rows = []
+    for name, history in histories.items():
+        if not isinstance(history, History):
+            raise TypeError(f"'histories'[{name!r}] must be a lw.History: got {type(history).__name__}")
+        own = settings_of({"settings": settings.get(name, {})})
+        rule = {"min_delta": 0.0, "min_delta_se": 0.0}
+        rows.append(row_of(str(name), own, history, rule, {"outcome": "saved"}, "finished", "this notebook"))
+    return rows
 
 
 class FolderReader:

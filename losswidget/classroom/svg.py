@@ -4,7 +4,8 @@ the live chart, with the sentence a teacher reads aloud under it.
 
 Every word lies inside the image: the legend and the sentence are wrapped to its width, and the
 students' names are not written on the curves (thirty names would hide them); the table beside the
-chart names them.
+chart names them. The selected students are drawn on top with their training curves dashed, and the
+line under the chart names them, as the live chart showed.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _legend(frame: ClassFrame) -> tuple[list[str], int]:
 def render_class_svg(frame: ClassFrame, title: str, lines: list[str]) -> str:
     """``frame`` drawn as a standalone SVG document, ``title`` above the words and ``lines`` (the
     sentence, what ± means) under the chart."""
-    xs = [curve.x for curve in frame.students] + [band.x for band in frame.bands]
+    xs = [curve.x for curve in frame.students] + [band.x for band in frame.bands] + [c.train_x for c in frame.chosen]
     xs = [x[np.isfinite(x)] for x in xs if x.size]
     x_range = (float(min(x.min() for x in xs)), float(max(x.max() for x in xs))) if xs else (0.0, 1.0)
     if x_range[1] <= x_range[0]:
@@ -72,13 +73,16 @@ def render_class_svg(frame: ClassFrame, title: str, lines: list[str]) -> str:
     legend_parts, legend_rows = _legend(frame)
     top = ROW * legend_rows + 10
     panel = Panel(left, top, PLOT_HEIGHT, x_range, y_range, False, x_ticks, y_ticks)
-    panel.axes("validation loss", "epoch")
+    panel.axes("loss" if frame.chosen else "validation loss", "epoch")
     for band in frame.bands:
         panel.band(band.x, band.low, band.high, band.color, 0.2)
     for curve in frame.students:
         panel.polyline(curve.x, curve.y, curve.color, width=1.0, opacity=0.45)
     for band in frame.bands:
         panel.polyline(band.x, band.mean, band.color, width=3.0)
+    for chosen in frame.chosen:
+        panel.polyline(chosen.x, chosen.val, chosen.color, width=2.0)
+        panel.polyline(chosen.train_x, chosen.train, chosen.color, width=2.0, dash="6,4")
     words = [f"{frame.hidden} runs not drawn one by one (past the chart's limit): their groups' bands hold them."]
     words = ([title] if title else []) + lines + (words if frame.hidden else [])
     wrapped = [piece for line in words for piece in wrap_words(line, WIDTH - 2 * MARGIN)]

@@ -8,7 +8,8 @@ the same way (a link, ``lw.classroom("http://host:7860/?project=lab3")``: :mod:`
 runs after class (the same folder or class, finished), or histories of one notebook
 (:meth:`Classroom.from_histories`: several seeds for self-study). :meth:`poll` reads what is new;
 in a notebook :meth:`watch` polls on a timer thread and redraws; outside one, ``print(room)`` is
-the table and the sentence as text.
+the table and the sentence as text. Hovering a line names its student; clicking it (or
+:meth:`Classroom.select`) shows their training curve beside it.
 """
 
 from __future__ import annotations
@@ -21,28 +22,25 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from losswidget.classroom.chart import ClassFrame, class_frame
-from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, row_of, settings_of
+from losswidget.classroom.chart import ClassFrame, caption, class_frame
+from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, history_rows
+from losswidget.classroom.selection import Selection
 from losswidget.classroom.server_link import ServerLink, is_link, parse_link
 from losswidget.classroom.server_read import ServerReader
+from losswidget.classroom.table import MEANING, page, table_of, text_table
 from losswidget.core.groups import Group, group_label, sentence, spread
 from losswidget.core.history import History
 from losswidget.core.validate import check_float, check_int, check_path
 
 __all__ = ["Classroom", "classroom"]
 
-MEANING = (
-    "± is one standard error of a group's mean best validation loss across its runs (the run-to-run spread); "
-    "the chart's bands are ± 2 of them at each epoch. The verdict's cutoff is Student's t for the runs "
-    "there are (for 3 runs a group 2.8 when the groups spread alike, up to 4.3 when one spreads far more; "
-    "near 2 for 30): with a few runs, bands that just miss each other are not yet a clear difference."
-)
 MAX_RUNS = 60  # past this many runs the chart draws the groups' bands and the selected students only
 
 
 class Classroom:
     """The teacher's view of a class folder or a class server's link (``folder``), grouped by one
-    setting (``group_by``)."""
+    setting (``group_by``). ``select``: students drawn on top with their training curves (and even
+    past ``max_runs``), named before they send (:meth:`select` checks them against the class)."""
 
     def __init__(
         self,
@@ -59,7 +57,7 @@ class Classroom:
         self.max_runs = check_int("max_runs", max_runs, minimum=1)
         if isinstance(select, str) or not isinstance(select, Iterable):
             raise TypeError(f"'select' must be a list of student names: {select!r:.80}")
-        self.select = [str(name) for name in select]
+        self._selection = Selection(select)
         silent_after = check_float("silent_after", silent_after, minimum=0.0)
         self.folder: Path | None = None
         self.link: ServerLink | None = None
@@ -75,6 +73,8 @@ class Classroom:
         self._saved: list[Row] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a redraw asked for (a click), or the stop
+        self._drawing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._chart = None
         self._handle = None  # the notebook output showing this view, once displayed
@@ -93,20 +93,7 @@ class Classroom:
     ) -> Classroom:
         """Runs of this notebook (``{"seed 0": history, ...}``) as a class: ``settings[name]`` is each
         run's settings (group by one of them), e.g. several seeds of two weight decays for self-study."""
-        if not isinstance(histories, Mapping):
-            raise TypeError(f"'histories' must be a dict of run name to lw.History: got {type(histories).__name__}")
-        settings = {} if settings is None else settings
-        if not isinstance(settings, Mapping):
-            raise TypeError(
-                f"'settings' must be a dict of run name to a dict of settings: got {type(settings).__name__}"
-            )
-        rows = []
-        for name, history in histories.items():
-            if not isinstance(history, History):
-                raise TypeError(f"'histories'[{name!r}] must be a lw.History: got {type(history).__name__}")
-            own = settings_of({"settings": settings.get(name, {})})
-            rule = {"min_delta": 0.0, "min_delta_se": 0.0}
-            rows.append(row_of(str(name), own, history, rule, {"outcome": "saved"}, "finished", "this notebook"))
+        rows = history_rows(histories, settings)
         room = cls(None, group_by, **options)
         room._saved = rows
         room.poll()
@@ -155,7 +142,7 @@ class Classroom:
 
     def frame(self) -> ClassFrame:
         rows = self.rows()
-        return class_frame(rows, [self.label(row) for row in rows], self.max_runs, self.select, self._colors)
+        return class_frame(rows, [self.label(row) for row in rows], self.max_runs, self._selection.names, self._colors)
 
     def problems(self) -> list[str]:
         """A sentence per file that is not a run, and per run whose file had something odd."""
@@ -167,44 +154,47 @@ class Classroom:
     # -- text ----------------------------------------------------------------------------------
 
     def table(self) -> list[list[str]]:
-        header = ["student", "settings", "best epoch", "best val", "stop", "diagnosis", "state"]
-        body = [
-            [
-                row.student,
-                ", ".join(f"{key}={value}" for key, value in row.settings.items()) or "-",
-                "-" if row.best_epoch is None else str(row.best_epoch),
-                "-" if math.isnan(row.best) else f"{row.best:.4g}",
-                row.stop,
-                row.diagnosis,
-                row.state,
-            ]
-            for row in self._rows
-        ]
-        return [header, *body]
+        return table_of(self._rows)
 
     def summary(self) -> str:
         """The table, the sentence and what went wrong, as plain text (a terminal's view)."""
-        table = self.table()
-        widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
         where = self.link.shown if self.link else str(self.folder) if self.folder is not None else "this notebook"
-        lines = [f"A class of {len(self._rows)} runs ({where}):", *lines, "", self.sentence(), MEANING]
-        lines += [f"Note: {problem}" for problem in self.problems()]
+        lines = [f"A class of {len(self._rows)} runs ({where}):", *text_table(self.table())]
+        lines += ["", self.sentence(), MEANING] + [f"Note: {problem}" for problem in self.problems()]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.summary()
 
     def html(self) -> str:
-        table = self.table()
-        head = "".join(f"<th style='text-align:left'>{html.escape(cell)}</th>" for cell in table[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in line) + "</tr>" for line in table[1:]
-        )
-        notes = "".join(f"<li>{html.escape(problem)}</li>" for problem in self.problems())
-        return f"<p><b>{html.escape(self.sentence())}</b></p><table><tr>{head}</tr>{body}</table>" + (
-            f"<ul>{notes}</ul>" if notes else ""
-        )
+        return page(self.sentence(), self.table(), self.problems(), self._selection.names)
+
+    # -- the selected students -----------------------------------------------------------------
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """The students drawn on top with their training curves (``select=``, :meth:`select`, a click)."""
+        return self._selection.names
+
+    def select(self, *students: str) -> Classroom:
+        """Draw ``students`` (as the table names them) on top with their training curves dashed beside
+        and mark their rows, as clicking a line does; ``select()`` clears."""
+        self._selection.replace(students, {row.student for row in self._rows})
+        self._redraw()
+        return self
+
+    def _clicked(self, student: str | None) -> None:
+        """A click on the chart, on the comm's thread: it only records the choice and asks for a redraw."""
+        self._selection.click(student)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._thread is not None:
+            self._wake.set()  # the watch thread draws
+        elif self._chart is not None:
+            self.draw()
+            if self._handle is not None:
+                self._handle.update(self._bundle(), raw=True)
 
     # -- the notebook view ---------------------------------------------------------------------
 
@@ -215,24 +205,30 @@ class Classroom:
 
             from losswidget.classroom.chart import ClassChart
 
-            chart = ClassChart(title=self._title())
-            self._html = widgets.HTML()
+            chart = ClassChart(title=self._title(), on_click=self._clicked)
+            self._caption, self._html = widgets.HTML(), widgets.HTML()
+            self._caption.add_class("losswidget-class-caption")
             self._chart = chart
-            self._box = widgets.VBox([chart.figure, self._html])
+            self._box = widgets.VBox([chart.figure, self._caption, self._html])
             self._box.add_class("losswidget-classroom")
             self.draw()
         return self._box
 
     def draw(self) -> None:
         if self._chart is not None:
-            self._chart.draw(self.frame())
-            self._html.value = self.html()
+            with self._drawing:  # the watch thread and a click's redraw, one at a time
+                frame = self.frame()
+                self._chart.draw(frame)
+                self._caption.value = f"<i>{html.escape(caption(frame), quote=False)}</i>"
+                self._html.value = self.html()
 
     def svg(self) -> str:
         """The chart, the sentence and what ± means as a static SVG image (:mod:`losswidget.classroom.svg`)."""
         from losswidget.classroom.svg import render_class_svg
 
-        return render_class_svg(self.frame(), self._title(), [self.sentence(), MEANING])
+        frame = self.frame()
+        said = caption(frame, live=False)
+        return render_class_svg(frame, self._title(), [said] * bool(said) + [self.sentence(), MEANING])
 
     def _title(self) -> str:
         return f"validation loss by {self.group_by}" if self.group_by else "validation loss"
@@ -259,14 +255,21 @@ class Classroom:
         interval = check_float("interval", interval, minimum=0.05)
         self.stop()
         self._stop.clear()
+        self._wake.clear()
         self._thread = threading.Thread(target=self._run, args=(interval,), name="losswidget-classroom", daemon=True)
         self._thread.start()
         return self
 
     def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
+        while True:
+            self._wake.wait(interval)
+            if self._stop.is_set():
+                return
+            asked = self._wake.is_set()  # a click: drawn even if nothing was read
+            if asked:
+                self._wake.clear()
             try:
-                if self.poll():
+                if self.poll() or asked:
                     self.draw()
             except Exception as error:  # the view goes on: the next poll tries again
                 self._others = [f"the view could not read the folder ({type(error).__name__}: {error})"]
@@ -276,6 +279,7 @@ class Classroom:
         notebook, the view is read and drawn once more and its static image becomes the chart as it is
         now (what a saved notebook shows on GitHub)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10.0)
             self._thread = None
