@@ -555,7 +555,17 @@ def what_a_loss_means(notebook: Any) -> None:
     last_band = re.search(r"last epoch \d+: band \(±2 standard errors\) ([\d.]+) to ([\d.]+)", text)
     assert best_band and last_band and float(best_band.group(2)) < float(last_band.group(1))
     assert _number(r"last minus best, image by image: \+[\d.]+, ([\d.]+) paired standard errors", text) > 4
-    assert "patience 5 stops here" in first and "Looks like overfitting" in first, first[-3000:]
+    assert "patience 5" in first and "Looks like overfitting" in first, first[-3000:]
+    # "The status under the chart writes the lowest validation loss as 0.1 ... the cell prints four decimals, 0.1000."
+    assert f"{best_val:.4f}" == "0.1000" and re.search(rf"\b0\.1 at epoch {history_best(text)}\b", first), first[-3000:]
+    # "The words under the chart also weigh the rise against the **epoch-to-epoch wobble**": defined where a chart
+    # first shows it (the second chart), before lesson 03.
+    prose = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert (
+        "wobble" not in first
+        and "wobble" in second
+        and "also weigh the rise against the **epoch-to-epoch wobble**" in prose
+    )
     assert "Looks like overfitting" not in second and re.search(r"[\d.]+ standard errors?\b", second)
     # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
     # 100; the last epoch's gap is near zero.
@@ -563,6 +573,12 @@ def what_a_loss_means(notebook: Any) -> None:
         int(n): (float(c), float(f)) for n, c, f in re.findall(r"^ +(\d+) +([+-][\d.]+) +([+-][\d.]+)$", text, re.M)
     }
     assert set(gaps) == {30, 100}, gaps
+    # The table comes in one output block, its header with its rows.
+    assert any(
+        "validation images" in output.get("text", "") and re.search(r"^ +100 ", output.get("text", ""), re.M)
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    ), "the optimism table is split across output blocks"
     assert gaps[30][0] < 0 and gaps[30][0] < gaps[100][0]
     assert abs(gaps[30][1]) < abs(gaps[30][0]) / 3 and abs(gaps[100][1]) < abs(gaps[30][0]) / 3
     # Dropout: the logged training loss is above validation; the training images in eval mode below it.
@@ -572,6 +588,9 @@ def what_a_loss_means(notebook: Any) -> None:
     assert found, "lesson 00 no longer prints the dropout run"
     logged, in_eval, val = map(float, found.groups())
     assert logged > val > in_eval
+    # "This run also takes one step per epoch (batches of 300: all the training images at once)"; "Full batches again".
+    code = "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "n_train=300" in code and 'data["train"], 20, 300,' in code and "noisy_train, 30, 300," in code
     # Moving weights: in the first epochs the mean of the batch losses is above the epoch's end (and above
     # validation); the gap shrinks as learning slows.
     rows = [
@@ -591,6 +610,11 @@ def what_a_loss_means(notebook: Any) -> None:
     val = _number(r"3\. 20 % wrong labels, epoch \d+: training loss [\d.]+, validation ([\d.]+)", text)
     right = _number(r"with the right label ([\d.]+)", text)
     assert train > val and _number(r"with a wrong label ([\d.]+)", text) > 2 * right and abs(right - val) < 0.25
+
+
+def history_best(text: str) -> int:
+    """Lesson 00's first run: the epoch of its lowest validation loss, as printed."""
+    return int(_number(r"lowest validation loss: [\d.]+ at epoch (\d+)", text))
 
 
 CLAIMS["00_what_a_loss_means"] = what_a_loss_means
