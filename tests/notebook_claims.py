@@ -459,6 +459,24 @@ def common_pitfalls(notebook: Any) -> None:
     }
     assert stops[0][0] < stops[5][0] and stops[5][1] < stops[0][1] - 0.05, stops
     assert stops[0][0] < 40 == stops[5][0]  # patience 0 stops early; patience 5 ran all 40 epochs
+    # "the last line compares the weights each run keeps on the same 300 images, and patience 0's are worse by
+    # +0.149 ± 0.021 (6.9 paired standard errors)": the kept weights' losses are the printed best ones.
+    found = re.search(
+        r"patience 0's kept weights minus patience 5's, image by image: ([+-][\d.]+) ± ([\d.]+) "
+        r"\(([\d.]+) paired standard errors\)",
+        text,
+    )
+    assert found, "pitfall 2's paired comparison is no longer printed"
+    mean, se, units = found.groups()
+    assert abs(float(mean) - (stops[0][1] - stops[5][1])) <= 0.0015 and float(units) > 3
+    prose = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
+    assert f"patience 0's are worse by {mean} ± {se} ({units} paired standard errors)" in prose
+    # Pitfall 3: "Here it even sits a little below the training curve (the last line above)"; the status cannot
+    # know the data are the same: only the warning from lw.fit says so.
+    leak = re.search(r"last epoch: training loss ([\d.]+), 'validation' loss ([\d.]+)", text)
+    assert leak and float(leak.group(2)) < float(leak.group(1)), text
+    assert "train and validation loaders read the same dataset" not in charts(notebook)[2]
+    assert "patience longer than the wobble's bumps last" in prose
     # Pitfall 3: the "validation" accuracy promises more than the held-out data give.
     assert _number(r"'validation' accuracy: ([\d.]+)", text) > _number(
         r"real accuracy on held-out data: ([\d.]+)", text
