@@ -138,8 +138,8 @@ def early_stopping_and_noise(notebook: Any) -> None:
     for patience in (0, 1, 2):
         assert table[patience][2] > table[10][2] + 0.05 and table[patience][1] == table[0][1] < table[10][1]
     assert table[5][1] > table[0][1]  # patience 5 no longer stops on the first bumps
-    # "... a higher test loss, by more than 4 paired standard errors on the same test images (the last line two
-    # cells below)"; "patience 0's weights are worse on the test images than patience 10's, well beyond the
+    # "... a higher test loss, by more than 4 paired standard errors on the same test images (the last line of the
+    # next code cell)"; "patience 0's weights are worse on the test images than patience 10's, well beyond the
     # sampling error": the paired line compares the table's two kept epochs, by the table's difference.
     found = re.search(
         r"test, patience 0 against patience 10: epoch (\d+) minus epoch (\d+): ([+-][\d.]+) ± ([\d.]+) "
