@@ -266,7 +266,8 @@ class ClassChart:
         with self.means.hold_sync():
             self.means.x, self.means.y = x, y
             self.means.colors = [b.color for b in frame.bands] or [PALETTE[0]]
-            self.means.labels = [f"{b.label} (mean of {b.runs} runs, band ± 2 SE across runs)" for b in frame.bands]
+            # Short: bqplot clips a long legend at its left edge; the text under the chart says what a band is.
+            self.means.labels = [f"{b.label} (mean of {b.runs} runs)" for b in frame.bands]
 
     @staticmethod
     def _set(mark, series: list, curves: Sequence[Curve | Chosen], opacity: float) -> None:
