@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import losswidget as lw  # noqa: E402
 from losswidget.chart.events import EventMarks  # noqa: E402
 from losswidget.views.layout import text_width  # noqa: E402
-from losswidget.views.svg import render_svg  # noqa: E402
+from losswidget.views.svg import describe, render_svg  # noqa: E402
 from losswidget.views.svg_panel import FONT, RIGHT, WIDTH  # noqa: E402
 
 STEPS = 10  # per epoch
@@ -107,13 +107,13 @@ def test_a_learning_rate_changed_mid_epoch_is_drawn_in_the_epoch_the_status_name
     assert f"epoch {event.epoch}, step {event.step}" in event.sentence and event.epoch == 3
     assert event.epoch - 0.5 <= x < event.epoch + 0.5  # among epoch 3's steps, not at epoch 4
     assert x == pytest.approx(_at(3, 4))
+    assert "Changes marked on the chart: lr ×0.1 at epoch 3." in describe(frame)  # the SVG's words: epoch 3 too
 
 
 def test_a_schedule_s_change_is_still_marked_where_the_recorded_rate_changed():
     run = Steered(patience=None)
     scheduler = torch.optim.lr_scheduler.StepLR(run.optimizer, step_size=3, gamma=0.1)
-    run.monitor._recorder.rates  # the optimizer's rate is recorded each epoch
-    for epoch in run.monitor.epochs(5):
+    for _epoch in run.monitor.epochs(5):  # the optimizer's rate, recorded as each epoch begins
         for _ in range(STEPS):
             loss = torch.nn.functional.mse_loss(run.model(run.x), run.y)
             run.optimizer.zero_grad()
@@ -195,7 +195,8 @@ def test_labels_at_the_right_edge_stay_inside_the_plot_in_the_notebook_view(quie
         run = Steered(display="widget", frame_rate=1000, presentation=presentation)
         monitor = run.monitor
         monitor._display.ensure_view(monitor._controls)
-        actions = {(7, 6): [lambda: _pause_then_resume(monitor), lambda: setattr(monitor, "patience", 2)]}
+        pause, patience = (lambda m=monitor: _pause_then_resume(m)), (lambda m=monitor: setattr(m, "patience", 2))
+        actions = {(7, 6): [pause, patience]}
         run.train(8, {**actions, (7, 7): [monitor.stop]})
         monitor._draw()
         frame = monitor._build_frame()

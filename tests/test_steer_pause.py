@@ -139,7 +139,8 @@ def test_the_pause_button_on_another_thread_pauses_and_resumes(quiet_comms):
     marks = run.monitor._display.view.change_marks  # in the left half: right of its rule
     assert list(marks.right_labels.text) == ["paused"] and marks.right_labels.visible
     assert list(marks.right_labels.x) == [pytest.approx(at)] and not marks.left_labels.visible
-    assert ">paused</text>" in render_svg(frame) and "Changes marked on the chart: paused." in describe(frame)
+    assert ">paused</text>" in render_svg(frame)
+    assert f"Changes marked on the chart: paused at epoch {pause.epoch}." in describe(frame)
 
 
 def test_stop_while_paused_ends_the_run_at_once_with_the_best_weights_back():

@@ -36,11 +36,13 @@ RATE_KINDS = ("lr", "branch")  # events that change the learning rate (old → n
 
 @dataclass(frozen=True)
 class ChangeMark:
-    """One label beside its rules: ``xs`` the rules (epoch axis, one per distinct position, the
-    label at the first, or at the last when it goes left), ``text`` the joined labels, ``rate``
-    whether every change in it is the learning rate's (drawn in the rate's colour), ``left`` the
-    side of the label (:func:`label_left`)."""
+    """One label beside its rules: ``epoch`` the epoch its changes were made in (as the status
+    names it), ``xs`` the rules (epoch axis, one per distinct position, the label at the first, or
+    at the last when it goes left), ``text`` the joined labels, ``rate`` whether every change in it
+    is the learning rate's (drawn in the rate's colour), ``left`` the side of the label
+    (:func:`label_left`)."""
 
+    epoch: int
     xs: tuple[float, ...]
     text: str
     rate: bool
@@ -150,9 +152,9 @@ def joined(marks: list[tuple[float, int, str, str]], x_range: tuple[float, float
     for x, epoch, text, kind in sorted(marks, key=lambda mark: mark[0]):
         groups.setdefault(epoch, []).append((min(max(x, low), high), text, kind))
     drawn = []
-    for group in sorted(groups.values(), key=lambda group: group[0][0])[-MAX_MARKS:]:
+    for epoch, group in sorted(groups.items(), key=lambda item: item[1][0][0])[-MAX_MARKS:]:
         xs = tuple(dict.fromkeys(x for x, _, _ in group))
         text = ", ".join(dict.fromkeys(text for _, text, _ in group))
         rate = all(kind in RATE_KINDS for _, _, kind in group)
-        drawn.append(ChangeMark(xs, text, rate, label_left(xs[0], x_range)))
+        drawn.append(ChangeMark(epoch, xs, text, rate, label_left(xs[0], x_range)))
     return drawn

@@ -15,7 +15,6 @@ import numpy as np
 
 from losswidget.chart.events import label_left
 from losswidget.chart.frame import Frame, marker_labels
-from losswidget.chart.rates import change_text
 from losswidget.views.layout import fit_text, text_width
 from losswidget.views.style import (
     BAND_OPACITY,
@@ -204,10 +203,8 @@ def describe(frame: Frame) -> str:
             )
     if frame.best is not None:
         words.append(f"Lowest validation loss {_fmt(frame.best[1])} at {frame.x_label} {frame.best[0]}.")
-    if frame.rate_changes:
-        where = ", ".join(f"{frame.x_label} {epoch} ({change_text(ratio)})" for epoch, ratio in frame.rate_changes)
-        words.append(f"The learning rate changed at {where}.")
-    if frame.changes:
-        words.append(f"Changes marked on the chart: {'; '.join(mark.text for mark in frame.changes)}.")
+    if frame.changes:  # the epoch each was made in, as the status says it
+        where = "; ".join(f"{mark.text} at {frame.x_label} {mark.epoch}" for mark in frame.changes)
+        words.append(f"Changes marked on the chart: {where}.")
     words += [line for line in frame.status if line.startswith(("Diagnosis", "Stopped", "Finished"))]
     return " ".join(words)
