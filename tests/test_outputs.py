@@ -204,6 +204,18 @@ def test_an_unwritable_tensorboard_folder_leaves_training_the_chart_and_the_log_
     assert any("TensorBoard" in line and "turned off" in line for line in monitor.status_lines)
 
 
+def test_explain_and_the_details_say_an_output_turned_off_as_the_status_does(tmp_path):
+    """One list of notes, asked by the status and by explain() (the widget's details): explain()
+    once missed the output turned off that the status said."""
+    (tmp_path / "a-file").write_text("x")
+    with pytest.warns(UserWarning, match=r"losswidget: TensorBoard's event file .*could not be written"):
+        monitor = lw.LiveLossMonitor(display="none", patience=None, tensorboard=tmp_path / "a-file" / "tb")
+    _train(monitor, epochs=2)
+    (notice,) = [line for line in monitor.status_lines if "TensorBoard" in line and "turned off" in line]
+    assert notice in monitor.explain().splitlines()
+    assert notice in monitor._build_frame().details
+
+
 def test_a_users_output_that_raises_is_turned_off_and_named_while_the_others_go_on(tmp_path):
     failing, recording = Recording(fail_at=1), Recording()
     monitor = lw.LiveLossMonitor(

@@ -132,12 +132,15 @@ def test_the_pause_button_on_another_thread_pauses_and_resumes(quiet_comms):
     run.join()
     assert [(e.kind, e.source) for e in run.monitor.history.events] == [("pause", "control"), ("resume", "control")]
     assert button.description == "Pause" and button.disabled  # the loop ended: nothing to pause
-    epoch = run.monitor.history.events[0].epoch
+    pause = run.monitor.history.events[0]
+    at = pause.epoch - 0.5 + (pause.step - 20 * pause.epoch) / 20  # among the steps it held between
     frame = run.monitor._build_frame()
-    assert frame.pauses == [(float(epoch), "paused")]  # marked on the chart where it held
-    marks = run.monitor._display.view.pause_marks
-    assert list(marks.labels.text) == ["paused"] and marks.labels.visible and list(marks.labels.x) == [epoch]
-    assert ">paused</text>" in render_svg(frame) and f"Paused at epoch {epoch}." in describe(frame)
+    assert [(mark.xs, mark.text) for mark in frame.changes] == [((pytest.approx(at),), "paused")]
+    marks = run.monitor._display.view.change_marks  # in the left half: right of its rule
+    assert list(marks.right_labels.text) == ["paused"] and marks.right_labels.visible
+    assert list(marks.right_labels.x) == [pytest.approx(at)] and not marks.left_labels.visible
+    assert ">paused</text>" in render_svg(frame)
+    assert f"Changes marked on the chart: paused at epoch {pause.epoch}." in describe(frame)
 
 
 def test_stop_while_paused_ends_the_run_at_once_with_the_best_weights_back():

@@ -170,9 +170,11 @@ def test_metrics_go_to_a_second_panel(monitor):
     rates = view.rate_panel
     assert rates.figure.layout.display is None and rates.lines.scales["y"] is rates.y
     assert np.allclose(rates.lines.y, [0.1, 0.05, 0.1 / 3]) and rates.y.min < 0.1 / 3 < 0.1 < rates.y.max
-    assert rates.changes.x.tolist() == [[1.0, 1.0], [2.0, 2.0]] and rates.changes.visible
-    assert list(rates.change_labels.text) == ["lr ×0.5", "lr ×0.667"]
-    assert rates.changes in view.figure.marks
+    changes = view.change_marks
+    assert changes.lines.x.tolist() == [[1.0, 1.0], [2.0, 2.0]] and changes.lines.visible
+    # Each label on its half's side: right of its rule in the left half, left of it in the right half.
+    assert list(changes.right_labels.text) == ["lr ×0.5"] and list(changes.left_labels.text) == ["lr ×0.667"]
+    assert changes.lines in view.figure.marks
 
 
 def test_past_runs_are_drawn_faded_with_labels(monitor):

@@ -10,6 +10,7 @@ import numpy as np
 
 from losswidget.chart.axes import AXIS_HEADROOM, RANGE_LIMIT
 from losswidget.chart.epochs import EpochCache
+from losswidget.chart.events import EventMarks
 from losswidget.core.column import Column
 from losswidget.core.decimate import Decimator, decimate
 from losswidget.core.history import History
@@ -52,6 +53,7 @@ class StepCache:
         self._counted = 0
         self.step_non_finite = 0
         self.epochs = EpochCache(self.max_points)
+        self.events = EventMarks()  # steering's changes, as marked (their positions kept once settled)
         self._past: dict[tuple, np.ndarray] = {}
 
     def _smoothed_steps(self, values: np.ndarray, window: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from losswidget.chart import marks
 from losswidget.chart.axes import epoch_axis_end, value_range
 from losswidget.chart.cache import EMPTY, StepCache, as_float32, shown_values
-from losswidget.chart.events import pause_marks
+from losswidget.chart.events import ChangeMark
 from losswidget.chart.marks import LegendEntry, PastCurve, Ticks
 from losswidget.chart.rates import is_rate, rate_panel
 from losswidget.core.history import History
@@ -121,7 +121,8 @@ class Frame:
     rate_changes: list[tuple[int, float]] = field(default_factory=list)
     rate_range: tuple[float, float] = (0.1, 1.0)
     rate_ticks: Ticks = field(default_factory=Ticks)
-    pauses: list[tuple[float, str]] = field(default_factory=list)  # (x, "paused") where steering held: chart/events
+    # What steering changed (and the rate's unexplained changes): rules and labels, chart/events.
+    changes: list[ChangeMark] = field(default_factory=list)
     legend: list[LegendEntry] = field(default_factory=list)
     dots: bool = True  # per-epoch dots drawn (few epochs); beyond marks.MARKER_LIMIT they merge: lines only
     status: list[str] = field(default_factory=list)
@@ -256,7 +257,7 @@ def build_frame(
         rate_changes=rate_changes,
         rate_range=rate_range,
         rate_ticks=rate_ticks,
-        pauses=pause_marks(history),
+        changes=cache.events.marks(history, open_epoch, rate_changes, (first, last)),
         legend=marks.legend(
             curves,
             best is not None,

@@ -15,15 +15,9 @@ import numpy as np
 from losswidget.chart.marks import Ticks, log_ticks
 from losswidget.core.schedule import change_text
 
-__all__ = ["change_text", "is_rate", "labels_left", "rate_panel"]  # change_text: the views' label, from core
+__all__ = ["change_text", "is_rate", "rate_panel"]  # change_text: the views' label, from core
 
 MAX_MARKS = 8  # changes marked on the loss chart; a schedule that moves more often is read on its panel
-
-
-def labels_left(changes: list[tuple[int, float]], x_range: tuple[float, float]) -> bool:
-    """Whether the change labels go left of their lines (the last change in the right half of the
-    chart, where cuts usually come): they stay inside the plot in the widget and the SVG alike."""
-    return bool(changes) and changes[-1][0] > (x_range[0] + x_range[1]) / 2
 
 
 def is_rate(name: str) -> bool:

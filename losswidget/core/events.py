@@ -62,13 +62,15 @@ class Event:
 
     @property
     def label(self) -> str:
-        """How the chart marks it: "lr ×0.5", "paused", "resumed", "from run 1", "patience 8"."""
+        """How the chart marks it: "lr ×0.5", "paused", "resumed", "branch from run 1, lr ×0.3",
+        "patience 5→10", "min_delta 0→0.01"."""
         if self.kind == "lr":
             return f"lr ×{self.new / self.old:.3g}"  # type: ignore[operator]
         if self.kind == "branch":
-            return f"from {self.parent}"
+            kept = math.isclose(self.new, self.old, rel_tol=1e-9)  # type: ignore[arg-type]
+            return f"branch from {self.parent}" + ("" if kept else f", lr ×{self.new / self.old:.3g}")  # type: ignore[operator]
         if self.kind in SETTINGS:
-            return f"{self.kind} {_setting(self.new)}"
+            return f"{self.kind} {_setting(self.old)}→{_setting(self.new)}"
         return "paused" if self.kind == "pause" else "resumed"
 
     @property

@@ -52,6 +52,8 @@ class StatusSnapshot:
     stopping_message: str | None = None  # a stop was requested and the loop is still finishing its epoch
     regime: str | None = None  # how clicks reach the kernel, while something runs
     progress: str | None = None  # replaces the progress line (a watcher says what it follows)
+    # The notes both the status and the details say (steering's last change or pause, the best weights'
+    # file trouble, an output turned off or in passing trouble): one list, asked by both.
     extra: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -177,6 +179,7 @@ def detail_lines(s: StatusSnapshot) -> list[str]:
         lines.append(f"Stopping at the end of this epoch: {s.stopping_message}.")
     if s.regime:
         lines.append(s.regime)
+    lines.extend(s.extra)  # as the status says them: explain() and the details miss none of them
     text = " ".join(lines)
     lines += [f"Words: {name}: {meaning}." for name, meaning in GLOSSARY.items() if name in text]
     return [line for line in lines if line]

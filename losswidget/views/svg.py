@@ -13,8 +13,8 @@ import uuid
 
 import numpy as np
 
+from losswidget.chart.events import label_left
 from losswidget.chart.frame import Frame, marker_labels
-from losswidget.chart.rates import change_text, labels_left
 from losswidget.views.layout import fit_text, text_width
 from losswidget.views.style import (
     BAND_OPACITY,
@@ -74,20 +74,18 @@ def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
         panel.points(frame.epochs, frame.train, COLORS["train"])
         panel.points(frame.epochs, frame.val, COLORS["val"], square=True)
     rows = panel.label_rows()
-    middle = (frame.x_range[0] + frame.x_range[1]) / 2
     for kind, epoch, _text in marker_labels(frame):
         if epoch is not None:
             panel.vertical(epoch, COLORS[kind])
-    prefer_left = labels_left(frame.rate_changes, frame.x_range)
-    for epoch, _ratio in frame.rate_changes:  # where the learning rate changed
-        panel.vertical(epoch, COLORS["rate"], width=1.5, dash="2 3")
+    for mark in frame.changes:  # what steering changed (and the schedule's rate changes): thin dotted rules
+        for x in mark.xs:
+            panel.vertical(x, COLORS["rate" if mark.rate else "note"], width=1.2, dash="2 3")
     labels = [
-        (epoch, text, COLORS[kind], epoch > middle) for kind, epoch, text in marker_labels(frame) if epoch is not None
+        (epoch, text, COLORS[kind], label_left(epoch, frame.x_range))
+        for kind, epoch, text in marker_labels(frame)
+        if epoch is not None
     ]
-    labels += [(epoch, change_text(ratio), COLORS["rate"], prefer_left) for epoch, ratio in frame.rate_changes]
-    for x, text in frame.pauses:  # where steering held the run
-        panel.vertical(x, COLORS["note"], width=1.5, dash="2 3")
-        labels.append((x, text, COLORS["note"], False))
+    labels += [(mark.x, mark.text, COLORS["rate" if mark.rate else "note"], mark.left) for mark in frame.changes]
     for epoch, text, color, left_side in labels:
         x, anchor, baseline = panel.placed(float(panel.px(epoch)), text, rows, left_side)
         panel.text(x, baseline, text, color, anchor)
@@ -205,10 +203,8 @@ def describe(frame: Frame) -> str:
             )
     if frame.best is not None:
         words.append(f"Lowest validation loss {_fmt(frame.best[1])} at {frame.x_label} {frame.best[0]}.")
-    if frame.rate_changes:
-        where = ", ".join(f"{frame.x_label} {epoch} ({change_text(ratio)})" for epoch, ratio in frame.rate_changes)
-        words.append(f"The learning rate changed at {where}.")
-    if frame.pauses:
-        words.append(f"Paused at {', '.join(f'{frame.x_label} {x:g}' for x, _ in frame.pauses)}.")
+    if frame.changes:  # the epoch each was made in, as the status says it
+        where = "; ".join(f"{mark.text} at {frame.x_label} {mark.epoch}" for mark in frame.changes)
+        words.append(f"Changes marked on the chart: {where}.")
     words += [line for line in frame.status if line.startswith(("Diagnosis", "Stopped", "Finished"))]
     return " ".join(words)

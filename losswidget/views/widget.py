@@ -17,14 +17,14 @@ from losswidget.chart.frame import STATUS_INTERVAL, Frame, marker_labels
 from losswidget.chart.marks import Ticks, bridge_format
 from losswidget.chart.settings import ChartSettings
 from losswidget.views.base import Controls
+from losswidget.views.change_marks import ChangeMarks
 from losswidget.views.fast_send import can_send_directly, send_arrays
 from losswidget.views.layout import text_width
-from losswidget.views.pause_marks import PauseMarks
 from losswidget.views.rate_panel import RatePanel
 from losswidget.views.style import METRIC_COLORS, STEP_OPACITY
 from losswidget.views.svg import render_svg
 from losswidget.views.widget_html import details_html, legend_html, status_html
-from losswidget.views.widget_marks import label_places, render_markers, render_past
+from losswidget.views.widget_marks import BIG_LABEL_SIZE, LABEL_SIZE, label_places, render_markers, render_past
 from losswidget.views.widget_parts import STOPPING, ChartWidgets, lines_of, padded, same_as_sent
 
 
@@ -34,8 +34,8 @@ class WidgetView(ChartWidgets):
 
     def __init__(self, controls: Controls) -> None:
         super().__init__(controls)
-        self.rate_panel, self.pause_marks = RatePanel(self.height_scales), PauseMarks(self.height_scales)
-        self.figure.marks = [*self.figure.marks, *self.rate_panel.loss_chart_marks, *self.pause_marks.marks]
+        self.rate_panel, self.change_marks = RatePanel(), ChangeMarks(self.height_scales)
+        self.figure.marks = [*self.figure.marks, *self.change_marks.marks]
         children = list(self.root.children)
         self.root.children = [*children[:3], self.rate_panel.figure, *children[3:]]  # under the metrics
         self._sent: dict[tuple[int, str], Any] = {}
@@ -134,7 +134,7 @@ class WidgetView(ChartWidgets):
         if self.y_axis.scale is not y_scale:
             scales = {"x": self.x_scale, "y": y_scale}
             for mark in self.marks:  # the vertical markers keep their own 0..1 height scale
-                kept = (*self.rate_panel.loss_chart_marks, *self.pause_marks.marks)
+                kept = self.change_marks.marks
                 if mark not in (self.verticals, self.stop_label, self.what_if_label, *kept):
                     mark.scales = scales
             self.y_axis.scale = y_scale
@@ -163,7 +163,7 @@ class WidgetView(ChartWidgets):
         render_past(self, frame, self._set)
         self._render_metrics(frame)
         self.rate_panel.render(frame, self._set, self._set_ticks)
-        self.pause_marks.render(frame, self._set)
+        self.change_marks.render(frame, self._set)
         self._render_status(frame)
         self._render_stop(frame)
         self.steer_buttons.render(frame.stop_control is None)
@@ -250,7 +250,7 @@ class WidgetView(ChartWidgets):
         for points in (self.train_points, self.val_points):
             self._set(points, default_size=64 if big else 24)
         for label in (self.stop_label, self.what_if_label):
-            self._set(label, default_size=22 if big else 13)
+            self._set(label, default_size=BIG_LABEL_SIZE if big else LABEL_SIZE)
         if big:
             self.root.add_class("losswidget-presentation")
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from losswidget.chart.events import label_left
 from losswidget.chart.frame import Frame, marker_labels
 from losswidget.views.layout import densify, quietest_row, text_width
 from losswidget.views.style import curve_color
@@ -17,9 +18,31 @@ from losswidget.views.widget_parts import lines_of, padded
 # The loss chart's plot as a classroom screen shows it (the widget's width follows the page; the
 # SVG's plot is 636 x 300): enough to tell which row a curve crosses.
 PLOT_WIDTH, PLOT_HEIGHT = 640.0, 280.0
-LABEL_SIZE = 13  # px: the markers' labels (widget_parts)
+LABEL_SIZE, BIG_LABEL_SIZE = 13, 22  # px: the markers' labels, at classroom and presentation size (widget)
+CHANGE_SIZE = 11  # px: the change labels (views/change_marks)
 ROWS = (0.94, 0.86, 0.78, 0.06, 0.14, 0.22)  # label rows on the 0..1 height scale: top first, then bottom
-CHANGE_ROW = ROWS[2]  # the row of the learning rate's change labels (views/rate_panel)
+CHANGE_ROWS = (ROWS[2], ROWS[3], ROWS[4])  # the change labels' rows, the first free one each: under the stop's
+
+
+def _box(at: float, text: str, left: bool, size: float, gap: float) -> tuple[float, float]:
+    """The pixels a label beside the rule at pixel ``at`` spans, on its side."""
+    width = text_width(text, size)
+    return (at - gap - width, at - gap) if left else (at + gap, at + gap + width)
+
+
+def change_rows(frame: Frame) -> list[float]:
+    """The row of each of ``frame.changes``' labels: the first of :data:`CHANGE_ROWS` where it
+    overlaps no label placed before it (the last row when none is free)."""
+    x0, x1 = frame.x_range
+    taken: dict[float, list[tuple[float, float]]] = {row: [] for row in CHANGE_ROWS}
+    rows = []
+    for mark in frame.changes:
+        at = (mark.x - x0) / ((x1 - x0) or 1.0) * PLOT_WIDTH
+        low, high = _box(at, mark.text, mark.left, CHANGE_SIZE, 4)
+        row = next((r for r in CHANGE_ROWS if all(high + 4 < a or b + 4 < low for a, b in taken[r])), CHANGE_ROWS[-1])
+        taken[row].append((low, high))
+        rows.append(row)
+    return rows
 
 
 def _curve_points(frame: Frame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -58,22 +81,25 @@ def label_places(frame: Frame) -> list[tuple[float, float, bool]]:
     if all(epoch is None for _, epoch, _ in labels):  # most frames: nothing to place
         return [None] * len(labels)
     points = _curve_points(frame)
-    if frame.rate_changes:  # the learning rate's change labels keep their row (rate_panel.CHANGE_ROW)
-        xs = np.arange(0.0, PLOT_WIDTH, 2.0)
-        points.append((xs, np.full(xs.size, PLOT_HEIGHT * (1 - CHANGE_ROW) + 4 - 5.0)))
     x0, x1 = frame.x_range
-    middle = (x0 + x1) / 2
+    for mark, row in zip(frame.changes, change_rows(frame)):  # the change labels keep their rows
+        at = (mark.x - x0) / ((x1 - x0) or 1.0) * PLOT_WIDTH
+        xs = np.arange(*_box(at, mark.text, mark.left, CHANGE_SIZE, 4), 2.0)
+        points.append((xs, np.full(xs.size, PLOT_HEIGHT * (1 - row) + 4 - 5.0)))
+    size = BIG_LABEL_SIZE if frame.presentation else LABEL_SIZE  # measured as drawn
     places: list[Any] = []
     for _kind, epoch, text in labels:
         if epoch is None:
             places.append(None)
             continue
         at = (epoch - x0) / ((x1 - x0) or 1.0) * PLOT_WIDTH
-        width = text_width(text, LABEL_SIZE)
-        left = (epoch > middle and at - 6 - width >= 0) or at + 6 + width > PLOT_WIDTH
-        span = (at - 6 - width, at - 6) if left else (at + 6, at + 6 + width)
+        left = label_left(epoch, frame.x_range)  # the one rule for labels beside a rule
+        span = _box(at, text, left, size, 6)
+        if span[0] < 0 or span[1] > PLOT_WIDTH:  # wider than its half: the other side, where it fits
+            left = not left
+            span = _box(at, text, left, size, 6)
         baselines = [PLOT_HEIGHT * (1 - row) + 4 for row in ROWS]
-        row = quietest_row(baselines, span, [_near(xs, ys, span) for xs, ys in points], LABEL_SIZE)
+        row = quietest_row(baselines, span, [_near(xs, ys, span) for xs, ys in points], size)
         places.append((epoch, ROWS[row], left))
         xs = np.arange(span[0], span[1], 2.0)  # taken: the next label avoids this box
         points.append((xs, np.full(xs.size, baselines[row] - 5.0)))
