@@ -131,7 +131,7 @@ def test_an_output_whose_close_hangs_costs_new_run_a_bounded_wait(gate, monkeypa
 
     monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[HangsOnClose()])
     monitor.log(val=1.0)
-    with pytest.warns(UserWarning, match=r"The output output failed \(OutputStalled: it had not taken its last"):
+    with pytest.warns(UserWarning, match=r"The output HangsOnClose failed \(OutputStalled: it had not taken its last"):
         monitor.new_run("next")
     monitor.log(val=0.5)
     assert len(monitor.history) == 1 and len(monitor.runs) == 1

@@ -127,6 +127,7 @@ def test_bfloat16_per_example_losses_are_taken():
     ("val", "error", "words"),
     [
         (torch.ones(40, 1), ValueError, r"shape \(40, 1\).*losses.reshape\(-1\)"),
+        (np.ones((40, 1)), ValueError, r"got an array of shape \(40, 1\).*losses.reshape\(-1\)"),
         (torch.ones(0), ValueError, r"'val' is empty .*shape \(0,\)"),
         ([0.5, 0.4, 0.3], TypeError, r"got a list of length 3.*torch.tensor\(losses\).*batch losses"),
         (torch.ones(40, device="meta"), ValueError, r"'val' is a tensor on the 'meta' device"),
@@ -155,8 +156,10 @@ def test_weights_that_no_longer_fit_the_model_are_not_loaded_and_the_run_ends_wi
     model = nn.Sequential(nn.Linear(2, 2))
     log = tmp_path / "run.jsonl"
     monitor = lw.LiveLossMonitor(patience=3, model=model, log_file=log, display="none")
-    with pytest.warns(UserWarning, match=r"losswidget: the best weights \(epoch 1\) no longer fit the model: "):
+    with pytest.warns(UserWarning, match=r"losswidget: the best weights \(epoch 1\) no longer fit the model: ") as said:
         _stepwise(model, monitor, [0.5, 0.3, 0.4, 0.5, 0.6, 0.7])  # early stopping at epoch 4 restores
+    at_loop = (said[0].filename, said[0].lineno) == (__file__, _stepwise.__code__.co_firstlineno + 1)
+    assert at_loop  # said at the user's loop ('for epoch in monitor.epochs'), not a frame above it or 'sys:1'
     assert torch.equal(model[0].weight, monitor._best.state["0.weight"] + 3.0)  # epoch 4's, none loaded
     assert monitor.stop_code.value == "patience" and "restored" not in monitor._loop.outcome
     records = [json.loads(line) for line in log.read_text().splitlines()]
@@ -215,8 +218,9 @@ def test_a_new_model_without_its_optimizer_records_no_stale_rate_and_says_so_onc
     assert monitor.history["lr"][-1] == 0.5
     monitor.new_run("second", model=second)
     assert monitor.optimizer is None
-    with pytest.warns(UserWarning, match="losswidget: no learning rate is recorded in this run"):
+    with pytest.warns(UserWarning, match="losswidget: no learning rate is recorded in this run") as said:
         monitor.log(train=1.0, val=1.0)
+    assert said[0].filename == __file__  # said at the user's line, not inside losswidget
     monitor.log(train=0.9, val=0.9)  # said once
     assert "lr" not in monitor.history.metric_names
     monitor.new_run("third", model=second, optimizer=torch.optim.SGD(second.parameters(), lr=0.2))

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from losswidget.core.validate import check_regular_file
+from losswidget.core.validate import check_regular_file, user_stacklevel
 from losswidget.model import lr_steer
 from losswidget.model.weights import cpu_copy, misfit, restore, save_state, snapshot
 
@@ -207,7 +207,7 @@ class BestWeights:
             warnings.warn(
                 f"losswidget: {words}. The model keeps its current weights; change a model between runs "
                 "(monitor.new_run(model=model)), not within one",
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
             return None
         restore(self.model, self.state)
