@@ -250,6 +250,23 @@ def test_a_model_with_a_buffer_on_the_meta_device_is_refused_before_anything_is_
     assert monitor._best.epoch == 0
 
 
+def test_a_buffer_moved_to_the_meta_device_mid_run_costs_the_best_weights_not_the_run(tmp_path):
+    model = nn.Linear(3, 1)
+    log = tmp_path / "run.jsonl"
+    monitor = lw.LiveLossMonitor(patience=2, model=model, log_file=log, display="none")
+    with pytest.warns(
+        UserWarning, match=r"losswidget: the best weights \(epoch 1\) could not be kept \('late' on"
+    ) as said:
+        for epoch in monitor.epochs(10):
+            if epoch == 1:
+                model.register_buffer("late", torch.ones(2, device="meta"))  # no value to copy from now on
+            monitor.log(train=1.0, val=[0.9, 0.5, 0.6, 0.7, 0.8][epoch])
+    assert len([w for w in said if "could not be kept" in str(w.message)]) == 1  # said once, at the user's loop
+    assert said[0].filename == __file__ and monitor.history.val.tolist() == [0.9, 0.5, 0.6, 0.7]
+    assert monitor.best_epoch == 1 and monitor._best.epoch is None  # epoch 0's weights are not passed off as 1's
+    assert "restored" not in monitor._loop.outcome and json.loads(log.read_text().splitlines()[-1])["kind"] == "end"
+
+
 def test_a_few_values_are_said_to_be_taken_per_example_once_and_evaluates_own_are_not():
     monitor = lw.LiveLossMonitor(display="none")
     batch_losses = [torch.tensor(0.52), torch.tensor(0.61)]
