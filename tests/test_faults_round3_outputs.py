@@ -296,6 +296,32 @@ def test_a_flipped_bit_is_left_out_and_said_not_read_as_a_huge_number(tmp_path):
     at = data.index(events.as_float32(0.625).tobytes())  # epoch 1's value
     data[at + 3] ^= 0x40  # the exponent's top bit: 0.625 would read as 2.1e38
     path.write_bytes(bytes(data))
-    with pytest.warns(UserWarning, match=r"losswidget: 1 record\(s\) of the event file .* fail their checksum"):
+    with pytest.warns(
+        UserWarning,
+        match=r"losswidget: the event file .* is damaged: 1 record\(s\) fail their checksum and were left out",
+    ):
         back = lw.History.from_tensorboard(tmp_path)
     assert back.epochs.tolist() == [0, 2] and back.val.tolist() == [0.75, 0.5]
+
+
+def test_a_flipped_bit_in_a_records_length_keeps_every_record_before_it(tmp_path):
+    """A length that fails its check frames nothing after it (as in TensorBoard's own reader); the
+    records before it are the run so far, not a reason to refuse the whole file."""
+    history = lw.History()
+    for epoch in range(4):
+        history.log_epoch(epoch, {"val": 0.75 - epoch / 8})
+    path = history.to_tensorboard(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = 0
+    for _ in range(3):  # the version record, epochs 0 and 1: the fourth record is epoch 2's
+        at += 12 + int.from_bytes(data[at : at + 8], "little") + 4
+    data[at] ^= 0x01  # its length, one bit off
+    path.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=rf"damaged: a record's length check fails at byte {at}, so its last") as said:
+        back = lw.History.from_tensorboard(tmp_path)
+    assert back.epochs.tolist() == [0, 1] and back.val.tolist() == [0.75, 0.625]
+    assert "the other 2 values are read" in str(said[0].message)
+    data[:12] = bytes(12)  # the first record's length fails too: this is no event file
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a TensorBoard event file"):
+        lw.History.from_tensorboard(tmp_path)
