@@ -102,6 +102,24 @@ def test_a_function_that_averages_over_a_mask_is_refused_per_example_with_the_si
         lw.evaluate(model, loader, masked, per_example=True)
 
 
+def test_a_batchmean_loss_per_example_agrees_with_its_own_value_and_a_sum_is_refused_in_its_words():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))
+    targets = torch.softmax(torch.randn(40, 4), dim=1)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(40, 3), targets), batch_size=16)
+    divergence = nn.KLDivLoss(reduction="batchmean")  # distillation: each example's sum, their mean
+    losses = lw.evaluate(model, loader, divergence, per_example=True)
+    assert losses.shape == (40,) and float(losses.mean()) == pytest.approx(lw.evaluate(model, loader, divergence))
+    monitor = lw.LiveLossMonitor(min_delta_se=2.0, display="none")  # fit gives it per-example losses too
+    train = torch.utils.data.TensorDataset(torch.randn(40, 3), torch.softmax(torch.randn(40, 4), dim=1))
+    train_loader = torch.utils.data.DataLoader(train, batch_size=16)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = lw.fit(model, train_loader, loader, divergence, optimizer, 2, monitor=monitor)
+    assert history.val[-1] == pytest.approx(lw.evaluate(model, loader, divergence)) and history["val_se"][-1] > 0
+    with pytest.raises(ValueError, match=r"sums over each batch \(reduction='sum'\).*use reduction='mean'"):
+        lw.evaluate(model, loader, nn.KLDivLoss(reduction="sum"), per_example=True)
+
+
 def test_a_non_finite_example_with_check_finite_off_and_min_delta_se_is_recorded_without_an_error():
     rng = np.random.default_rng(0)
     monitor = lw.LiveLossMonitor(patience=5, min_delta_se=2.0, check_finite=False, display="none")

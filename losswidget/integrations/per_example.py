@@ -8,7 +8,9 @@ so a batch's loss is ``sum(s_i) / sum(c_i)`` over its examples' summed losses ``
 positions ``c_i``. The value of example i is then its linearised share of the whole set's loss
 ``R = sum(s) / sum(c)``: ``R + (s_i - R c_i) / mean(c)``. Their plain mean is exactly ``R``, the
 loss over the whole set; their standard error is the ratio estimator's (the delta method), and
-with equal counts each is simply the example's own mean loss.
+with equal counts each is simply the example's own mean loss. ``reduction="batchmean"``
+(``nn.KLDivLoss``) is the mean over examples of each one's sum; ``reduction="sum"`` is refused (a
+batch's sum is no mean of its examples, and grows with the batch size).
 
 Every batch's per-example values are checked against the loss's own reduction of that batch; a
 loss whose reduction they do not reproduce (a custom function averaging over a mask) is refused
@@ -31,7 +33,15 @@ class PerExampleLosses:
         torch = import_torch()
         self._loss_fn = loss_fn
         self._unreduced = None
-        if isinstance(getattr(loss_fn, "reduction", None), str):
+        reduction = getattr(loss_fn, "reduction", None)
+        if reduction == "sum":
+            raise ValueError(
+                f"evaluate(per_example=True): loss_fn ({type(loss_fn).__name__}) sums over each batch "
+                "(reduction='sum'), so its value is no mean of its examples' losses and grows with the batch "
+                "size: use reduction='mean' (the default), or per_example=False"
+            )
+        self._per_example_sum = reduction == "batchmean"  # nn.KLDivLoss: each example's sum, their mean
+        if isinstance(reduction, str):
             self._unreduced = copy.copy(loss_fn)
             self._unreduced.reduction = "none"
         self._sums: list[Any] = []
@@ -46,7 +56,7 @@ class PerExampleLosses:
         counts = positions_counted(self._loss_fn, targets, size) if self._unreduced is not None else None
         if self._unreduced is not None:
             values = self._unreduced(outputs, targets).to(torch.float64).reshape(size, -1)
-            sums = values.sum(dim=1) if counts is not None else values.mean(dim=1)
+            sums = values.sum(dim=1) if counts is not None or self._per_example_sum else values.mean(dim=1)
         else:
             sums = torch.stack(
                 [scalar(self._loss_fn(outputs[i : i + 1], targets[i : i + 1]), "loss_fn") for i in range(size)]
