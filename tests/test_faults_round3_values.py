@@ -100,6 +100,14 @@ def test_a_function_that_averages_over_a_mask_is_refused_per_example_with_the_si
     loader = torch.utils.data.DataLoader(data, batch_size=12)
     with pytest.raises(ValueError, match=r"do not reproduce loss_fn's own batch mean \(off by"):
         lw.evaluate(model, loader, masked, per_example=True)
+    inputs, targets = data.tensors
+    targets = targets.clone()
+    targets[0] = -100  # an example with every position padding: alone, its masked mean is 0/0
+    padded = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(inputs, targets), batch_size=12)
+    with pytest.raises(
+        ValueError, match=r"\(one is not finite where the other is: .* every position masked, gives 0/0\)"
+    ):
+        lw.evaluate(model, padded, masked, per_example=True)
 
 
 def test_a_batchmean_loss_per_example_agrees_with_its_own_value_and_a_sum_is_refused_in_its_words():

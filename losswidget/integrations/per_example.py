@@ -20,6 +20,7 @@ with the size of the disagreement, rather than recorded as another quantity.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from losswidget.integrations.batches import import_torch, positions_counted, scalar
@@ -79,9 +80,15 @@ class PerExampleLosses:
         torch = import_torch()
         gap = float(self._gap)  # the one synchronisation
         if gap > self._tolerance:
+            off = (
+                f"off by {gap:.3g} of it"
+                if math.isfinite(gap)
+                else "one is not finite where the other is: an example with nothing to average over, every "
+                "position masked, gives 0/0"
+            )
             raise ValueError(
                 f"evaluate(per_example=True): the per-example losses do not reproduce loss_fn's own batch mean "
-                f"(off by {gap:.3g} of it): loss_fn averages over something other than examples (a mask, "
+                f"({off}): loss_fn averages over something other than examples (a mask, "
                 "weights). Use a torch loss module (e.g. nn.CrossEntropyLoss(ignore_index=...), which is "
                 "followed exactly), or per_example=False"
             )
