@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shutil
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 import losswidget as lw
 from losswidget.core import tensorboard_events as events
 from losswidget.outputs import worker
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -228,6 +234,36 @@ def test_an_async_tracker_is_awaited():
     _train(monitor)
     assert [row["loss/val"] for _, row in tracker.rows if "loss/val" in row] == monitor.history.val.tolist()
     assert len([row for _, row in tracker.rows if "loss/train_step" in row]) == 12
+
+
+ASYNC_SCRIPT = """
+import asyncio, losswidget as lw
+class Run:
+    def __init__(self):
+        self.steps = []
+    async def log(self, values, step=None):
+        await asyncio.sleep(0)
+        self.steps.append(step)
+run = Run()
+monitor = lw.LiveLossMonitor(display="none", outputs=[lw.TrackerLog(run)])
+for epoch in monitor.epochs(3):
+    monitor.log(train=1.0, val=1.0 / (epoch + 1))
+print(run.steps)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_an_async_trackers_event_loop_is_closed_when_the_script_ends(tmp_path):
+    """The output's thread ends at the interpreter's exit once it has sent everything, closing the
+    event loop it awaited on (left open, Python says 'ResourceWarning: unclosed event loop')."""
+    script = tmp_path / "train.py"
+    script.write_text(ASYNC_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-W", "always", str(script)], capture_output=True, text=True, env=env, timeout=100
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "[0, 1, 2]", done.stderr
+    assert "unclosed event loop" not in done.stderr
 
 
 # -- TensorBoard -----------------------------------------------------------------------------------
