@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shutil
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 import losswidget as lw
 from losswidget.core import tensorboard_events as events
 from losswidget.outputs import worker
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -131,7 +137,7 @@ def test_an_output_whose_close_hangs_costs_new_run_a_bounded_wait(gate, monkeypa
 
     monitor = lw.LiveLossMonitor(display="none", patience=None, outputs=[HangsOnClose()])
     monitor.log(val=1.0)
-    with pytest.warns(UserWarning, match=r"The output output failed \(OutputStalled: it had not taken its last"):
+    with pytest.warns(UserWarning, match=r"The output HangsOnClose failed \(OutputStalled: it had not taken its last"):
         monitor.new_run("next")
     monitor.log(val=0.5)
     assert len(monitor.history) == 1 and len(monitor.runs) == 1
@@ -230,6 +236,36 @@ def test_an_async_tracker_is_awaited():
     assert len([row for _, row in tracker.rows if "loss/train_step" in row]) == 12
 
 
+ASYNC_SCRIPT = """
+import asyncio, losswidget as lw
+class Run:
+    def __init__(self):
+        self.steps = []
+    async def log(self, values, step=None):
+        await asyncio.sleep(0)
+        self.steps.append(step)
+run = Run()
+monitor = lw.LiveLossMonitor(display="none", outputs=[lw.TrackerLog(run)])
+for epoch in monitor.epochs(3):
+    monitor.log(train=1.0, val=1.0 / (epoch + 1))
+print(run.steps)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_an_async_trackers_event_loop_is_closed_when_the_script_ends(tmp_path):
+    """The output's thread ends at the interpreter's exit once it has sent everything, closing the
+    event loop it awaited on (left open, Python says 'ResourceWarning: unclosed event loop')."""
+    script = tmp_path / "train.py"
+    script.write_text(ASYNC_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-W", "always", str(script)], capture_output=True, text=True, env=env, timeout=100
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "[0, 1, 2]", done.stderr
+    assert "unclosed event loop" not in done.stderr
+
+
 # -- TensorBoard -----------------------------------------------------------------------------------
 
 
@@ -296,6 +332,32 @@ def test_a_flipped_bit_is_left_out_and_said_not_read_as_a_huge_number(tmp_path):
     at = data.index(events.as_float32(0.625).tobytes())  # epoch 1's value
     data[at + 3] ^= 0x40  # the exponent's top bit: 0.625 would read as 2.1e38
     path.write_bytes(bytes(data))
-    with pytest.warns(UserWarning, match=r"losswidget: 1 record\(s\) of the event file .* fail their checksum"):
+    with pytest.warns(
+        UserWarning,
+        match=r"losswidget: the event file .* is damaged: 1 record\(s\) fail their checksum and were left out",
+    ):
         back = lw.History.from_tensorboard(tmp_path)
     assert back.epochs.tolist() == [0, 2] and back.val.tolist() == [0.75, 0.5]
+
+
+def test_a_flipped_bit_in_a_records_length_keeps_every_record_before_it(tmp_path):
+    """A length that fails its check frames nothing after it (as in TensorBoard's own reader); the
+    records before it are the run so far, not a reason to refuse the whole file."""
+    history = lw.History()
+    for epoch in range(4):
+        history.log_epoch(epoch, {"val": 0.75 - epoch / 8})
+    path = history.to_tensorboard(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = 0
+    for _ in range(3):  # the version record, epochs 0 and 1: the fourth record is epoch 2's
+        at += 12 + int.from_bytes(data[at : at + 8], "little") + 4
+    data[at] ^= 0x01  # its length, one bit off
+    path.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=rf"damaged: a record's length check fails at byte {at}, so its last") as said:
+        back = lw.History.from_tensorboard(tmp_path)
+    assert back.epochs.tolist() == [0, 1] and back.val.tolist() == [0.75, 0.625]
+    assert "the other 2 values are read" in str(said[0].message)
+    data[:12] = bytes(12)  # the first record's length fails too: this is no event file
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a TensorBoard event file"):
+        lw.History.from_tensorboard(tmp_path)

@@ -73,6 +73,8 @@ def finished(out) -> dict:
 def turned_off_once(stderr: str, cause: str) -> None:
     assert "Traceback" not in stderr, stderr
     assert stderr.count("losswidget: the progress text is off") == 1, stderr
+    located = stderr.split("UserWarning: losswidget: the progress text is off")[0].splitlines()[-1]
+    assert "train.py:" in located, stderr  # said at the script's line, not inside losswidget
     assert cause in stderr and "display='none'" in stderr
 
 

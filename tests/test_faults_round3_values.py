@@ -100,6 +100,32 @@ def test_a_function_that_averages_over_a_mask_is_refused_per_example_with_the_si
     loader = torch.utils.data.DataLoader(data, batch_size=12)
     with pytest.raises(ValueError, match=r"do not reproduce loss_fn's own batch mean \(off by"):
         lw.evaluate(model, loader, masked, per_example=True)
+    inputs, targets = data.tensors
+    targets = targets.clone()
+    targets[0] = -100  # an example with every position padding: alone, its masked mean is 0/0
+    padded = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(inputs, targets), batch_size=12)
+    with pytest.raises(
+        ValueError, match=r"\(one is not finite where the other is: .* every position masked, gives 0/0\)"
+    ):
+        lw.evaluate(model, padded, masked, per_example=True)
+
+
+def test_a_batchmean_loss_per_example_agrees_with_its_own_value_and_a_sum_is_refused_in_its_words():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))
+    targets = torch.softmax(torch.randn(40, 4), dim=1)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(40, 3), targets), batch_size=16)
+    divergence = nn.KLDivLoss(reduction="batchmean")  # distillation: each example's sum, their mean
+    losses = lw.evaluate(model, loader, divergence, per_example=True)
+    assert losses.shape == (40,) and float(losses.mean()) == pytest.approx(lw.evaluate(model, loader, divergence))
+    monitor = lw.LiveLossMonitor(min_delta_se=2.0, display="none")  # fit gives it per-example losses too
+    train = torch.utils.data.TensorDataset(torch.randn(40, 3), torch.softmax(torch.randn(40, 4), dim=1))
+    train_loader = torch.utils.data.DataLoader(train, batch_size=16)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = lw.fit(model, train_loader, loader, divergence, optimizer, 2, monitor=monitor)
+    assert history.val[-1] == pytest.approx(lw.evaluate(model, loader, divergence)) and history["val_se"][-1] > 0
+    with pytest.raises(ValueError, match=r"sums over each batch \(reduction='sum'\).*use reduction='mean'"):
+        lw.evaluate(model, loader, nn.KLDivLoss(reduction="sum"), per_example=True)
 
 
 def test_a_non_finite_example_with_check_finite_off_and_min_delta_se_is_recorded_without_an_error():
@@ -127,6 +153,7 @@ def test_bfloat16_per_example_losses_are_taken():
     ("val", "error", "words"),
     [
         (torch.ones(40, 1), ValueError, r"shape \(40, 1\).*losses.reshape\(-1\)"),
+        (np.ones((40, 1)), ValueError, r"got an array of shape \(40, 1\).*losses.reshape\(-1\)"),
         (torch.ones(0), ValueError, r"'val' is empty .*shape \(0,\)"),
         ([0.5, 0.4, 0.3], TypeError, r"got a list of length 3.*torch.tensor\(losses\).*batch losses"),
         (torch.ones(40, device="meta"), ValueError, r"'val' is a tensor on the 'meta' device"),
@@ -155,8 +182,10 @@ def test_weights_that_no_longer_fit_the_model_are_not_loaded_and_the_run_ends_wi
     model = nn.Sequential(nn.Linear(2, 2))
     log = tmp_path / "run.jsonl"
     monitor = lw.LiveLossMonitor(patience=3, model=model, log_file=log, display="none")
-    with pytest.warns(UserWarning, match=r"losswidget: the best weights \(epoch 1\) no longer fit the model: "):
+    with pytest.warns(UserWarning, match=r"losswidget: the best weights \(epoch 1\) no longer fit the model: ") as said:
         _stepwise(model, monitor, [0.5, 0.3, 0.4, 0.5, 0.6, 0.7])  # early stopping at epoch 4 restores
+    at_loop = (said[0].filename, said[0].lineno) == (__file__, _stepwise.__code__.co_firstlineno + 1)
+    assert at_loop  # said at the user's loop ('for epoch in monitor.epochs'), not a frame above it or 'sys:1'
     assert torch.equal(model[0].weight, monitor._best.state["0.weight"] + 3.0)  # epoch 4's, none loaded
     assert monitor.stop_code.value == "patience" and "restored" not in monitor._loop.outcome
     records = [json.loads(line) for line in log.read_text().splitlines()]
@@ -215,8 +244,9 @@ def test_a_new_model_without_its_optimizer_records_no_stale_rate_and_says_so_onc
     assert monitor.history["lr"][-1] == 0.5
     monitor.new_run("second", model=second)
     assert monitor.optimizer is None
-    with pytest.warns(UserWarning, match="losswidget: no learning rate is recorded in this run"):
+    with pytest.warns(UserWarning, match="losswidget: no learning rate is recorded in this run") as said:
         monitor.log(train=1.0, val=1.0)
+    assert said[0].filename == __file__  # said at the user's line, not inside losswidget
     monitor.log(train=0.9, val=0.9)  # said once
     assert "lr" not in monitor.history.metric_names
     monitor.new_run("third", model=second, optimizer=torch.optim.SGD(second.parameters(), lr=0.2))
@@ -244,6 +274,23 @@ def test_a_model_with_a_buffer_on_the_meta_device_is_refused_before_anything_is_
     monitor = lw.LiveLossMonitor(model=model, display="none")
     monitor.log(train=1.0, val=0.5)
     assert monitor._best.epoch == 0
+
+
+def test_a_buffer_moved_to_the_meta_device_mid_run_costs_the_best_weights_not_the_run(tmp_path):
+    model = nn.Linear(3, 1)
+    log = tmp_path / "run.jsonl"
+    monitor = lw.LiveLossMonitor(patience=2, model=model, log_file=log, display="none")
+    with pytest.warns(
+        UserWarning, match=r"losswidget: the best weights \(epoch 1\) could not be kept \('late' on"
+    ) as said:
+        for epoch in monitor.epochs(10):
+            if epoch == 1:
+                model.register_buffer("late", torch.ones(2, device="meta"))  # no value to copy from now on
+            monitor.log(train=1.0, val=[0.9, 0.5, 0.6, 0.7, 0.8][epoch])
+    assert len([w for w in said if "could not be kept" in str(w.message)]) == 1  # said once, at the user's loop
+    assert said[0].filename == __file__ and monitor.history.val.tolist() == [0.9, 0.5, 0.6, 0.7]
+    assert monitor.best_epoch == 1 and monitor._best.epoch is None  # epoch 0's weights are not passed off as 1's
+    assert "restored" not in monitor._loop.outcome and json.loads(log.read_text().splitlines()[-1])["kind"] == "end"
 
 
 def test_a_few_values_are_said_to_be_taken_per_example_once_and_evaluates_own_are_not():

@@ -125,6 +125,21 @@ def write_tensorboard(history: Any, folder: str | Path) -> Path:
     return path
 
 
+def _say_damage(path: Path, values: int, damaged: int, unframed: int | None) -> None:
+    """One warning for what a damaged event file lost, and what was still read from it."""
+    lost = [f"{damaged} record(s) fail their checksum and were left out"] if damaged else []
+    if unframed is not None:
+        size = path.stat().st_size
+        lost.append(
+            f"a record's length check fails at byte {unframed}, so its last {size - unframed} bytes cannot be "
+            "read (a length that cannot be trusted leaves nothing after it to frame)"
+        )
+    warnings.warn(
+        f"losswidget: the event file {str(path)!r} is damaged: {'; '.join(lost)}; the other {values} values are read",
+        stacklevel=user_stacklevel(),
+    )
+
+
 def read_tensorboard(folder: str | Path, history_class: Any, tags: Mapping[str, str] | None = None) -> Any:
     """The run in ``folder``'s event files (not its subfolders: each of those is a run of its own)."""
     folder = check_path("folder", folder)
@@ -143,13 +158,9 @@ def read_tensorboard(folder: str | Path, history_class: Any, tags: Mapping[str, 
     step_losses: dict[int, float] = {}
     step_epochs: dict[int, int] = {}
     for path in files:
-        scalars, damaged = events.read_event_file(path)
-        if damaged:
-            warnings.warn(
-                f"losswidget: {damaged} record(s) of the event file {str(path)!r} fail their checksum (the file "
-                f"is damaged) and were left out; the other {len(scalars)} values are read",
-                stacklevel=user_stacklevel(),
-            )
+        scalars, damaged, unframed = events.read_event_file(path)
+        if damaged or unframed is not None:
+            _say_damage(path, len(scalars), damaged, unframed)
         for scalar in scalars:
             if scalar.tag == STEP_TAG:
                 step_losses[scalar.step] = scalar.value

@@ -170,19 +170,24 @@ def read_scalars(path: Path) -> Iterator[Scalar]:
     yield from read_event_file(path)[0]
 
 
-def read_event_file(path: Path) -> tuple[list[Scalar], int]:
-    """Every scalar in one event file, in file order, and how many records failed their data
-    checksum (a damaged file: a flipped bit must not read back as 1.7e38) and were left out. A torn
-    last record (a writer killed mid-write) ends the file quietly; a record whose length check fails
-    raises ``ValueError`` (not an event file, or damaged where nothing after it can be framed)."""
+def read_event_file(path: Path) -> tuple[list[Scalar], int, int | None]:
+    """Every scalar in one event file, in file order; how many records failed their data checksum (a
+    damaged file: a flipped bit must not read back as 1.7e38) and were left out; and the byte where
+    a record's length check failed, if one did (None when none did). A torn last record (a writer
+    killed mid-write) ends the file quietly. A length check failing on the first record raises
+    ``ValueError`` (not an event file); on a later one, reading stops there, as TensorBoard's own
+    reader does: nothing after it can be framed, and everything before it is kept."""
     data = path.read_bytes()
     starts, lengths, stored = [], [], []
-    at = 0
+    at, unframed = 0, None
     while at + 12 <= len(data):
         header = data[at : at + 12]
         length, length_crc = struct.unpack("<QI", header)
         if masked(crc32c(header[:8])) != length_crc:
-            raise ValueError(f"{path}: not a TensorBoard event file (a record's length check fails)")
+            if at == 0:
+                raise ValueError(f"{path}: not a TensorBoard event file (a record's length check fails)")
+            unframed = at
+            break
         if at + 12 + length + 4 > len(data):
             break
         starts.append(at + 12)
@@ -197,7 +202,7 @@ def read_event_file(path: Path) -> tuple[list[Scalar], int]:
         if ok
         for scalar in _event_scalars(view[start : start + length])
     ]
-    return scalars, int(good.size - np.count_nonzero(good))
+    return scalars, int(good.size - np.count_nonzero(good)), unframed
 
 
 def _checksums_hold(data: np.ndarray, starts: np.ndarray, lengths: list[int], stored: list[int]) -> np.ndarray:

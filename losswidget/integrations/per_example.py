@@ -8,7 +8,9 @@ so a batch's loss is ``sum(s_i) / sum(c_i)`` over its examples' summed losses ``
 positions ``c_i``. The value of example i is then its linearised share of the whole set's loss
 ``R = sum(s) / sum(c)``: ``R + (s_i - R c_i) / mean(c)``. Their plain mean is exactly ``R``, the
 loss over the whole set; their standard error is the ratio estimator's (the delta method), and
-with equal counts each is simply the example's own mean loss.
+with equal counts each is simply the example's own mean loss. ``reduction="batchmean"``
+(``nn.KLDivLoss``) is the mean over examples of each one's sum; ``reduction="sum"`` is refused (a
+batch's sum is no mean of its examples, and grows with the batch size).
 
 Every batch's per-example values are checked against the loss's own reduction of that batch; a
 loss whose reduction they do not reproduce (a custom function averaging over a mask) is refused
@@ -18,6 +20,7 @@ with the size of the disagreement, rather than recorded as another quantity.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from losswidget.integrations.batches import import_torch, positions_counted, scalar
@@ -31,7 +34,15 @@ class PerExampleLosses:
         torch = import_torch()
         self._loss_fn = loss_fn
         self._unreduced = None
-        if isinstance(getattr(loss_fn, "reduction", None), str):
+        reduction = getattr(loss_fn, "reduction", None)
+        if reduction == "sum":
+            raise ValueError(
+                f"evaluate(per_example=True): loss_fn ({type(loss_fn).__name__}) sums over each batch "
+                "(reduction='sum'), so its value is no mean of its examples' losses and grows with the batch "
+                "size: use reduction='mean' (the default), or per_example=False"
+            )
+        self._per_example_sum = reduction == "batchmean"  # nn.KLDivLoss: each example's sum, their mean
+        if isinstance(reduction, str):
             self._unreduced = copy.copy(loss_fn)
             self._unreduced.reduction = "none"
         self._sums: list[Any] = []
@@ -46,7 +57,7 @@ class PerExampleLosses:
         counts = positions_counted(self._loss_fn, targets, size) if self._unreduced is not None else None
         if self._unreduced is not None:
             values = self._unreduced(outputs, targets).to(torch.float64).reshape(size, -1)
-            sums = values.sum(dim=1) if counts is not None else values.mean(dim=1)
+            sums = values.sum(dim=1) if counts is not None or self._per_example_sum else values.mean(dim=1)
         else:
             sums = torch.stack(
                 [scalar(self._loss_fn(outputs[i : i + 1], targets[i : i + 1]), "loss_fn") for i in range(size)]
@@ -69,9 +80,15 @@ class PerExampleLosses:
         torch = import_torch()
         gap = float(self._gap)  # the one synchronisation
         if gap > self._tolerance:
+            off = (
+                f"off by {gap:.3g} of it"
+                if math.isfinite(gap)
+                else "one is not finite where the other is: an example with nothing to average over, every "
+                "position masked, gives 0/0"
+            )
             raise ValueError(
                 f"evaluate(per_example=True): the per-example losses do not reproduce loss_fn's own batch mean "
-                f"(off by {gap:.3g} of it): loss_fn averages over something other than examples (a mask, "
+                f"({off}): loss_fn averages over something other than examples (a mask, "
                 "weights). Use a torch loss module (e.g. nn.CrossEntropyLoss(ignore_index=...), which is "
                 "followed exactly), or per_example=False"
             )

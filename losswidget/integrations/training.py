@@ -209,8 +209,11 @@ def fit(
     monitor.optimizer = optimizer  # the one that steps: its learning rates (lr, lr/1...), once an epoch
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     # Validation per example (its mean and standard error) where that costs nothing and means the
-    # same: a torch loss module with the plain mean (a class-weighted mean is another quantity).
-    plain_mean = getattr(loss_fn, "reduction", None) == "mean" and getattr(loss_fn, "weight", None) is None
+    # same: a torch loss module with the plain mean, or KLDivLoss's mean of each example's sum (a
+    # class-weighted mean is another quantity).
+    plain_mean = (
+        getattr(loss_fn, "reduction", None) in ("mean", "batchmean") and getattr(loss_fn, "weight", None) is None
+    )
     each = {"per_example": True} if plain_mean else {}
     if val_loader is not None and monitor.early_stopping.min_delta_se and not plain_mean:
         raise ValueError(

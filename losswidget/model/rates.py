@@ -12,6 +12,8 @@ import math
 import warnings
 from typing import Any
 
+from losswidget.core.validate import user_stacklevel
+
 
 def _torch_groups(optimizer: Any) -> list[float]:
     return [float(group["lr"]) for group in optimizer.param_groups]
@@ -95,6 +97,6 @@ class RatesOfAnotherModel:
                 f"losswidget: no learning rate is recorded in this run: new_run(model=...) gave a new model, and "
                 f"the previous run's optimizer ({self._old_name}) does not train it; pass the new one, "
                 "monitor.new_run(name, model=model, optimizer=optimizer) (fit() passes its own)",
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return {}

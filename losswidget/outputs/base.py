@@ -73,7 +73,8 @@ class Output:
 
     def failure(self, error: BaseException) -> str:
         """The sentence the status shows once this output has failed with ``error`` and was turned off."""
+        name = self.name if self.name != Output.name else type(self).__name__  # a user's, left unnamed
         return (
-            f"The output {self.name} failed ({error_text(error)}) and was turned off; "
+            f"The output {name} failed ({error_text(error)}) and was turned off; "
             "training, the chart and the other outputs go on."
         )

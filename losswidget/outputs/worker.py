@@ -13,8 +13,9 @@ background thread lands in whichever cell runs then, or nowhere).
 
 A method that returns an awaitable (``async def log``: an asyncio tracker client) is run to its end
 here, on an event loop of this thread's own, kept for the thread's life (an async client made in
-one call is still bound to its loop in the next). Awaiting it on the notebook's own loop is not
-possible: that loop is blocked while the training cell runs.
+one call is still bound to its loop in the next) and closed when the thread ends: at the
+interpreter's exit at the latest, once the output has taken everything. Awaiting it on the
+notebook's own loop is not possible: that loop is blocked while the training cell runs.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class Worker:
                 self._items.clear()
             self._ending, self._close_at_end = True, close
             self._changed.notify_all()
-        _live.discard(self)
+        if close:  # dropped: nothing more to wait for; a retired one is waited for at exit until its thread ends
+            _live.discard(self)
 
     def _work(self) -> None:
         while True:
@@ -163,12 +165,17 @@ class Worker:
         loop = getattr(_local, "loop", None)
         if loop is not None:
             loop.close()
+        _live.discard(self)
 
 
 @atexit.register
 def _wait_at_exit() -> None:
     """The interpreter is ending (a script's last line): what is queued still goes out, within the bound."""
     deadline = time.monotonic() + END_WAIT_SECONDS
-    for worker in list(_live):
-        if worker._pid == os.getpid():
-            worker.wait(deadline - time.monotonic())
+    mine = [worker for worker in list(_live) if worker._pid == os.getpid()]
+    for worker in mine:
+        worker.wait(deadline - time.monotonic())
+    for worker in mine:  # one that has taken everything ends now, closing its own event loop (async outputs)
+        if worker.wait(0.0):
+            worker.retire()
+            worker.join(max(deadline - time.monotonic(), 0.0))

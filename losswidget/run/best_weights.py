@@ -29,9 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from losswidget.core.validate import check_regular_file
+from losswidget.core.validate import check_regular_file, user_stacklevel
 from losswidget.model import lr_steer
-from losswidget.model.weights import cpu_copy, misfit, restore, save_state, snapshot
+from losswidget.model.weights import cpu_copy, meta_tensors, misfit, restore, save_state, snapshot
+from losswidget.outputs.worker import error_text
 
 
 def check_weights_file(path: Any) -> Path | None:
@@ -113,6 +114,7 @@ class BestWeights:
 
     def reset(self) -> None:
         self.state = self.epoch = self.restored_epoch = None
+        self._unkept_said = False  # a best epoch whose weights could not be copied was said (once a run)
         # The training state of the best epoch besides the weights: early stopping's checkpoint, the
         # optimizer's state_dict and each scheduler's (scheduler, state_dict); None until settled.
         self.stopper_state: tuple | None = None
@@ -141,13 +143,33 @@ class BestWeights:
         and schedulers' state follow at the next epoch boundary (:meth:`settle`)."""
         if self.model is None:
             return
-        self.state = snapshot(self.model)
+        try:
+            state = snapshot(self.model)
+        except Exception as error:  # a tensor without a value (moved to 'meta' mid-run): never the run
+            self._unkept(epoch, error)
+            return
+        self.state = state
         self.epoch, self.stopper_state = epoch, stopper_state
         self._due = self.snapshot_optimizer and self.optimizer_of() is not None
         if self._due:
             self.optimizer_state, self.scheduler_states = None, []
         if self._saver is not None:
             self._saver.submit(self.state)
+
+    def _unkept(self, epoch: int, error: Exception) -> None:
+        """The model could not be copied at its new best ``epoch``: no best weights at all from now on
+        (restoring an earlier epoch's would be a wrong fact), said once; the next new best tries again."""
+        self.state = self.epoch = self.stopper_state = self.optimizer_state = None
+        self.scheduler_states, self._due = [], False
+        if not self._unkept_said:
+            self._unkept_said = True
+            on_meta = meta_tensors(self.model)
+            cause = f"{on_meta} on the 'meta' device, shapes without values" if on_meta else error_text(error)
+            warnings.warn(
+                f"losswidget: the best weights (epoch {epoch}) could not be kept ({cause}); training and its "
+                "history go on, and no best weights are restored until a later best epoch's can be kept",
+                stacklevel=user_stacklevel(),
+            )
 
     def settle(self) -> None:
         """At an epoch boundary (training thread): if the best moved in the epoch just ended, keep the
@@ -207,7 +229,7 @@ class BestWeights:
             warnings.warn(
                 f"losswidget: {words}. The model keeps its current weights; change a model between runs "
                 "(monitor.new_run(model=model)), not within one",
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
             return None
         restore(self.model, self.state)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from losswidget.chart.frame import Frame
+from losswidget.core.validate import user_stacklevel
 from losswidget.kernel import REGIME_TEXT, ControlChannel, after_cell, current_kernel, enable_colab_widgets
 from losswidget.run.interrupts import SignalsDeferred
 from losswidget.run.redraw import RedrawClock
@@ -63,7 +64,7 @@ class Display:
         else:
             from losswidget.views.text import TextView
 
-            self.view = TextView()
+            self.view = TextView(warn=_warn_at_user)
 
     def show(self, controls: Any) -> None:
         self.ensure_view(controls)
@@ -147,3 +148,8 @@ class Display:
 
 def _on_main() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+def _warn_at_user(message: str) -> None:
+    """A view's warning, located at the user's line (the loop, ``log()``), not inside losswidget."""
+    warnings.warn(message, stacklevel=user_stacklevel())

@@ -52,7 +52,7 @@ def check_one_or_per_example(value: Any) -> None:
         )
     if shape is None or len(shape) == 0 or per_example(value) or int(np.prod(shape)) == 1:
         return
-    what = f"a {'tensor' if hasattr(value, 'detach') else 'array'} of shape {describe_shape(tuple(shape))}"
+    what = f"{'a tensor' if hasattr(value, 'detach') else 'an array'} of shape {describe_shape(tuple(shape))}"
     if int(np.prod(shape)) == 0:
         raise ValueError(
             f"'val' is empty ({what}): per-example losses need one loss per validation example; did the "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 import numpy as np
@@ -131,9 +132,10 @@ class TextView:
         stream: TextIO | None = None,
         interval: float = PRINT_INTERVAL,
         redraw_interval: float = REDRAW_INTERVAL,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.controls: list = []
-        self._out = SafeStream(stream)
+        self._out = SafeStream(stream, warn)
         self._interval = interval
         self._redraw_interval = redraw_interval
         self._last_print = -math.inf  # plain lines; permanent lines on a terminal

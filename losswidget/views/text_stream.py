@@ -15,6 +15,7 @@ import os
 import sys
 import unicodedata
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 # Our symbols in ASCII (the bar's blocks and the sparkline are drawn in ASCII by the meter itself).
@@ -104,8 +105,9 @@ class SafeStream:
     """Writes to a stream (``sys.stdout`` when none is given, looked up at each write); the first
     failure turns it off with one warning and every later write is a no-op."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: Any = None, warn: Callable[[str], None] | None = None) -> None:
         self._stream = stream
+        self._warn = warn  # how its one warning is said (the run's: at the user's line); None: here
         self.off = False
         self._ascii, self._ascii_for = False, None  # whether the stream _ascii_for gets ASCII
 
@@ -162,11 +164,14 @@ class SafeStream:
             cause = f"the reader of {where} has gone (a pipe closed early, as by '| head')"
         else:
             cause = f"writing to {where} failed ({type(error).__name__}: {error})"
-        warnings.warn(
+        message = (
             f"losswidget: the progress text is off: {cause}; training goes on, the history keeps every "
-            "value. Send the output somewhere writable to see it, or pass display='none' to draw nothing",
-            stacklevel=2,
+            "value. Send the output somewhere writable to see it, or pass display='none' to draw nothing"
         )
+        if self._warn is not None:
+            self._warn(message)
+        else:
+            warnings.warn(message, stacklevel=2)
 
 
 def _discard_into_devnull(stream: Any) -> None:
