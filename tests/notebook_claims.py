@@ -558,6 +558,11 @@ def run_to_run_spread(notebook: Any) -> None:
     sd = _number(r"spread from seed to seed \(SD\): ([\d.]+);", text)
     assert abs(_number(r"√2 × SD = ([\d.]+)", text) - 2**0.5 * sd) <= 0.0015
     assert _number(r"√2 × SD = [\d.]+, ([\d.]+) times the typical paired standard error", text) >= 2
+    # "mostly an offset shared by all of them": one run's ordinary SE "is several times the paired one"
+    ordinary = _number(r"ordinary standard error of its mean validation loss \(seed 0\): ([\d.]+)", text)
+    typical = _number(r"typical paired standard error: ([\d.]+)", text)
+    assert ordinary >= 2 * typical
+    assert _number(r"\(seed 0\): [\d.]+, ([\d.]+) times the typical paired", text) >= 2
     # The wobble: "this gain is several times larger"
     assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wobble", text) >= 2.5
     # "the baseline runs' SD from seed to seed is 0.040 ..., the gain 0.109, not quite three times as large"
