@@ -679,6 +679,18 @@ def worksheet(notebook: Any) -> None:
     # 2. "1/√b says √10 ≈ 3.2 times at the same loss; the printed ratio is smaller"
     scatter = _number(r"step scatter with batches of 5 / of 50: ([\d.]+)", text)
     assert 1.0 < scatter < 10**0.5 and abs(scatter - batch["step scatter"][1] / batch["step scatter"][0]) < 0.02
+    # "drawing the batches without replacement from 300 images makes it about 3.4"; "the last number, from
+    # each run's own spread at its end, is smaller still"
+    assert abs(_number(r"drawn without replacement ([\d.]+);", text) - 3.4) < 0.05
+    assert _number(r"with each run's own spread of single losses ([\d.]+)", text) < scatter
+    # Answer 1: "Every knob moved the wobble: the width most (0.0218 to 0.0014), then the learning rate (to
+    # 0.0060) and the batch size (to 0.0330 ...); even the validation size (+21 %)"
+    wobbles = {knob: table["wobble"] for knob, table in tables.items()}
+    assert width["wobble"] == (0.0218, 0.0014) and lr["wobble"][1] == 0.0060 and batch["wobble"][1] == 0.0330
+    changes = {knob: abs(changed - default) for knob, (default, changed) in wobbles.items()}
+    assert max(changes, key=changes.get) == "width" and changes["lr"] > changes["batch_size"] > changes["n_val"]
+    assert all(change > 0.05 * wobbles[knob][0] for knob, change in changes.items()), wobbles
+    assert found[2] == "+21"
     # 4. "its loss is far above the default's and still falling, closer to guessing (ln 10) than to the default"
     narrow = width["last val"][1]
     assert narrow == width["lowest val"][1] and abs(LN_10 - narrow) < abs(narrow - width["last val"][0])
