@@ -558,7 +558,7 @@ def run_to_run_spread(notebook: Any) -> None:
     sd = _number(r"spread from seed to seed \(SD\): ([\d.]+);", text)
     assert abs(_number(r"√2 × SD = ([\d.]+)", text) - 2**0.5 * sd) <= 0.0015
     assert _number(r"√2 × SD = [\d.]+, ([\d.]+) times the typical paired standard error", text) >= 2
-    # "mostly an offset shared by all of them": one run's ordinary SE "is several times the paired one"
+    # "mostly an offset shared by all of them": one run's ordinary SE "is more than twice the paired one"
     ordinary = _number(r"ordinary standard error of its mean validation loss \(seed 0\): ([\d.]+)", text)
     typical = _number(r"typical paired standard error: ([\d.]+)", text)
     assert ordinary >= 2 * typical
