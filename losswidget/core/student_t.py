@@ -4,12 +4,9 @@ in standard errors of their difference, to call the difference clear (:mod:`loss
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from losswidget.core.groups import Spread
 
 __all__ = ["t_cutoff", "welch_df"]
 
@@ -77,8 +74,9 @@ def t_cutoff(df: float) -> float:
     return float(np.exp(np.interp(inverse, _T_X, _T_LOG)))
 
 
-def welch_df(a: Spread, b: Spread) -> float:
-    """Welch–Satterthwaite degrees of freedom of the difference of two groups' means (NaN when a group
+def welch_df(a: Any, b: Any) -> float:
+    """Welch–Satterthwaite degrees of freedom of the difference of two groups' means, ``a`` and ``b`` each
+    a :class:`~losswidget.core.groups.Spread` (``n`` runs, ``se``) (NaN when a group
     has fewer than 2 runs; ``n_a + n_b - 2`` when neither group's runs varied)."""
     if a.n < 2 or b.n < 2 or math.isnan(a.se) or math.isnan(b.se):
         return math.nan
