@@ -421,6 +421,10 @@ def huggingface_trainer(notebook: Any) -> None:
     # "The run ends with its training loss below that floor: it has begun to memorise."
     floor = _number(r"the loss floor of a model that knows the rule: ([\d.]+)", text)
     assert 10 <= _number(r"flipped: ([\d.]+) %", text) <= 30
+    # "25.0 % (64 of 256), not the 20 % ...: 51 on average, give or take 6 ..., so 64 is about 2 of those above"
+    flipped = _number(r"flipped: ([\d.]+) %", text)
+    assert flipped == 25.0 and round(flipped / 100 * 256) == 64
+    assert round(256 * 0.2) == 51 and round((256 * 0.2 * 0.8) ** 0.5) == 6 and round((64 - 51.2) / 6.4) == 2
     assert _number(r"training loss, mean of the last epoch's steps: ([\d.]+)", text) < floor
 
 
