@@ -589,9 +589,9 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     text = printed(notebook)
     floor = 0.09  # the noise's variance, 0.3²: "every curve below has a floor to aim at"
     rates = {
-        float(lr): (int(run), float(lowest), float(last), int(rose))
-        for lr, run, _, lowest, last, rose in re.findall(
-            r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
+        float(lr): (int(run), float(lowest), float(last), int(rose), float(wobble))
+        for lr, run, _, lowest, last, wobble, rose in re.findall(
+            r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
         )
     }
     assert set(rates) == {0.0003, 0.003, 0.03}, rates
@@ -599,10 +599,22 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     assert rates[0.0003][0] == 30 and rates[0.0003][2] > 1.4 * floor
     # "0.003, good: ... after 30 epochs it is close to it and still creeping down (its lowest value is its last)."
     assert rates[0.003][2] < 1.2 * floor and rates[0.003][2] == rates[0.003][1]
-    # "0.03, too high: it gets near the floor quickly, then bounces: the validation loss rises in many
-    # epochs (last column), and its last value is not its lowest."
-    assert rates[0.03][1] < 1.2 * floor and rates[0.03][3] > 2 * max(rates[0.0003][3], rates[0.003][3])
+    # "0.03, too high: it gets near the floor quickly, then bounces: its two largest rises ... are several
+    # times its median rise, and its wobble is the largest of the three; its last value is not its lowest."
+    assert rates[0.03][1] < 1.2 * floor and rates[0.03][4] > max(rates[0.0003][4], rates[0.003][4])
     assert rates[0.03][2] > rates[0.03][1]
+    spikes = re.search(
+        r"lr 0\.03, its two largest rises: epoch \d+ \+([\d.]+), epoch \d+ \+([\d.]+) \(its median rise: ([\d.]+)\)",
+        text,
+    )
+    assert spikes, text
+    assert min(float(spikes[1]), float(spikes[2])) >= 3 * float(spikes[3])
+    # "0.003 ends lower by 0.0080 ± 0.0021, 3.8 paired standard errors"; the difference is the table's
+    paired = re.search(
+        r"last epoch, lr 0\.03 minus lr 0\.003: ([+-][\d.]+) ± ([\d.]+) \(paired\), ([\d.]+) standard", text
+    )
+    assert paired and (paired[1], paired[2], paired[3]) == ("+0.0080", "0.0021", "3.8"), text
+    assert abs(float(paired[1]) - (rates[0.03][2] - rates[0.003][2])) < 2e-4
     # "0.1, far too high: ... the loss grows without bound, faster and faster. Within a few epochs it is
     # infinite, and the monitor ends the run"
     found = re.search(r"lr 0\.1: (\d+) of (\d+) epochs run; validation loss by epoch: (.+)", text)
@@ -620,6 +632,8 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         )
     }
     assert set(batches) == {4, 16, 64}, batches
+    # "the largest batches take only 120 steps in 30 epochs (the table's steps column)"
+    assert re.search(r"^ +64 +120 +", text, re.M), text
     last, wobble, scatter, used, expected, ratio = ([batches[b][i] for b in (4, 16, 64)] for i in range(6))
     # Answer 3: "from 20 steps, batches of 64, by about ±16 %, 1/√(2·19)"; the ratio column is scatter / expected.
     assert used[2] == 20 and round(100 / (2 * 19) ** 0.5) == 16
