@@ -24,7 +24,16 @@ from pathlib import Path
 
 from losswidget.core.validate import check_float, check_int, check_path
 
-__all__ = ["WEIGHT_DECAYS", "curve_student", "setting_for", "start", "train_student"]
+__all__ = [
+    "SHARED_LOGINS",
+    "WEIGHT_DECAYS",
+    "curve_student",
+    "seed_for",
+    "setting_for",
+    "start",
+    "student_name",
+    "train_student",
+]
 
 WEIGHT_DECAYS = (0.0, 0.1, 0.5)  # the lab's list: none, some, a lot (AdamW's decoupled weight decay)
 
@@ -37,6 +46,48 @@ def setting_for(student: str, options: Sequence = WEIGHT_DECAYS):
     if not options:
         raise ValueError("'options' must hold at least one setting")
     return options[zlib.crc32(student.encode("utf-8")) % len(options)]
+
+
+def seed_for(student: str) -> int:
+    """A student's seed from the name: the same name always gets the same one, and two names share one
+    only when their CRC-32s do (about one class in ten million of 30 students; ``crc32 % 1000`` would
+    give two of 30 students one seed in a third of classes)."""
+    if not isinstance(student, str) or not student:
+        raise TypeError(f"'student' must be a non-empty str: {student!r:.80}")
+    return zlib.crc32(student.encode("utf-8"))
+
+
+# Logins that are not a person: every student of a Docker image, Binder or a JupyterHub with one image
+# has the same one, and so would get the same seed, setting and file.
+SHARED_LOGINS = frozenset({"root", "jovyan", "ubuntu", "user", "student", "colab", "nobody"})
+
+
+def student_name(environ=None, ask=input) -> str:
+    """The name a student's run is sent under: ``LOSSWIDGET_STUDENT``, else the login unless it is a shared
+    one (:data:`SHARED_LOGINS`), else asked (``ask``: :func:`input`). Never a fixed name: where nobody
+    can answer (a notebook run unattended) or the answer is empty, a ``RuntimeError`` says what to set."""
+    import getpass
+
+    environ = os.environ if environ is None else environ
+    name = environ.get("LOSSWIDGET_STUDENT", "").strip()
+    if name:
+        return name
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name at all (a container's numeric user)
+        login = ""
+    if login and login.lower() not in SHARED_LOGINS:
+        return login
+    remedy = "set LOSSWIDGET_STUDENT to your name (os.environ['LOSSWIDGET_STUDENT'] = 'ada') and run this cell again"
+    try:
+        name = str(ask("Your name, as the class will see it: ")).strip()
+    except Exception as error:  # no stdin: an unattended run (nbclient's StdinNotImplementedError, EOFError)
+        raise RuntimeError(
+            f"losswidget: the login {login!r} is shared, not a name, and no one can type one: {remedy}"
+        ) from error
+    if not name:
+        raise RuntimeError(f"no name given (the login {login!r} is shared): {remedy}")
+    return name
 
 
 def train_student(folder, student: str, weight_decay: float, seed: int, epochs: int = 30, pause: float = 0.0):

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.practice import WEIGHT_DECAYS, setting_for, start
+from losswidget.practice import WEIGHT_DECAYS, seed_for, setting_for, start
 from losswidget.views.layout import text_width
 from losswidget.views.svg_panel import FONT, WIDTH
 
@@ -96,3 +101,43 @@ def test_the_legend_says_what_the_bands_are_and_the_thin_lines_swatch_has_the_gr
         if element.tag.endswith("line") and element.get("stroke-width") == "1.5" and element.get("stroke-opacity")
     ]
     assert set(thin) == colors  # the students' lines are drawn in their groups' colours: so is the swatch
+
+
+def _name_in_a_fresh_process(login: str, typed: str | None, student: str = "") -> subprocess.CompletedProcess:
+    """lesson 16's first cell in a process of its own: a login (getpass reads LOGNAME first), maybe
+    LOSSWIDGET_STUDENT, and what the student types (None: no stdin at all, as in an unattended run)."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, LOGNAME=login, USER=login, PYTHONPATH=root, LOSSWIDGET_STUDENT=student)
+    code = "from losswidget.practice import student_name; print(repr(student_name()))"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        input=typed,
+        stdin=subprocess.DEVNULL if typed is None else None,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_shared_login_is_never_a_name_the_student_is_asked_or_told_what_to_set():
+    # Binder and JupyterHub images log every student in as jovyan: one name for all would give the whole
+    # class one seed, one weight decay and one file.
+    assert _name_in_a_fresh_process("jovyan", "ada\n").stdout.strip().endswith("'ada'")
+    assert _name_in_a_fresh_process("root", "  grace hopper \n").stdout.strip().endswith("'grace hopper'")
+    assert _name_in_a_fresh_process("jovyan", None, student="alan").stdout.strip() == "'alan'"
+    assert _name_in_a_fresh_process("ada", None).stdout.strip() == "'ada'"  # a person's own login
+    for typed in (None, "\n"):  # nobody can type (an unattended run), or typed nothing
+        failed = _name_in_a_fresh_process("jovyan", typed)
+        assert failed.returncode != 0 and "RuntimeError" in failed.stderr
+        assert "'jovyan' is shared" in failed.stderr and "set LOSSWIDGET_STUDENT to your name" in failed.stderr
+
+
+def test_distinct_names_get_distinct_seeds_where_crc_mod_1000_collided():
+    names = [f"student {number}" for number in range(1, 200)]
+    old = [zlib.crc32(name.encode()) % 1000 for name in names]
+    assert len(set(old)) < len(names)  # the old seeds collide in this class
+    assert len({seed_for(name) for name in names}) == len(names)
+    assert seed_for("ada") == seed_for("ada") == zlib.crc32(b"ada")
+    with pytest.raises(TypeError, match="'student' must be a non-empty str"):
+        seed_for("")

@@ -24,13 +24,16 @@ from losswidget.classroom.chart import CURVE_POINTS, y_range
 from losswidget.classroom.folder import TABLE_WORDS
 from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import (
+    MEANING,
     Group,
     Spread,
+    class_groups,
     compare,
     format_pm,
     group_label,
     mean_curve,
     sentence,
+    shared_epoch,
     spread,
     t_cutoff,
     welch_df,
@@ -155,6 +158,39 @@ def test_with_three_groups_every_group_is_tested_against_the_lowest_each_with_it
     single = sentence([*groups, Group("weight decay 1", Spread(1, 0.5, math.nan))])
     assert "weight decay 1 +0.2: how clear it is needs 2 runs in each group." in single
     assert single.count("that 3 runs per group need") == 2
+
+
+def test_the_class_is_compared_at_the_last_epoch_every_run_reached_and_the_lowest_points_come_second():
+    # Lesson 17's class: no weight decay has the lowest lowest-points but rises most after them; the
+    # sentence must name the winner at the one shared epoch, not the flattering lowest points.
+    rise = {"weight decay 0": (0.57, 0.73), "weight decay 0.5": (0.59, 0.61)}
+    runs = []
+    for label, (low, end) in rise.items():
+        for shift in (-0.006, 0.0, 0.008):
+            val = np.r_[np.linspace(1.0, low + shift, 15), np.linspace(low + shift, end + shift, 15)]
+            runs.append((label, np.arange(30), val, low + shift))
+    runs.append(("weight decay 0.5", np.arange(31), np.r_[runs[-1][2], 0.5], 0.5 - 0.09))  # one epoch more
+    runs[0] = ("weight decay 0", np.arange(30), np.r_[runs[0][2][:29], np.nan], runs[0][3])  # the last is NaN
+    groups, epoch = class_groups(runs)
+    assert epoch == 28 == shared_epoch((epochs, val) for _, epochs, val, _ in runs)
+    at = {label: spread([val[28] for name, _, val, _ in runs if name == label]) for label in rise}
+    best = {label: spread([low for name, _, _, low in runs if name == label]) for label in rise}
+    assert {g.label: (g.last, g.best) for g in groups} == {label: (at[label], best[label]) for label in rise}
+    said = sentence(groups, epoch)
+    c = compare(Group("weight decay 0.5", at["weight decay 0.5"]), Group("weight decay 0", at["weight decay 0"]))
+    mean, se = format_pm(at["weight decay 0.5"].mean, at["weight decay 0.5"].se)
+    assert said.startswith(
+        f"At epoch 28, the last epoch every run reached (one epoch for all, fixed by that rule, not picked from "
+        f"the curves): weight decay 0.5: {mean} ± {se} over 4 runs; weight decay 0: "
+    ), said
+    assert f"the difference is {c.difference:.2g}, {c.units:.1f} standard errors, above the {c.cutoff:.1f}" in said
+    assert said.endswith(
+        "Each run's own lowest point, averaged (picked after seeing the curve, it flatters): "
+        f"weight decay 0.5 {best['weight decay 0.5'].mean:.3g}, weight decay 0 {best['weight decay 0'].mean:.3g}."
+    ), said
+    assert sentence(groups) == sentence([Group(g.label, g.best) for g in groups])  # no epoch: the lowest points
+    assert class_groups([("a", [0, 1], [math.nan, math.nan], math.nan)]) == ([Group("a", spread([math.nan]))], None)
+    assert "one standard error of the group's mean (from the run-to-run spread)" in MEANING
 
 
 def test_the_mean_curve_averages_the_runs_that_reached_each_epoch():
@@ -611,3 +647,23 @@ def test_a_saved_class_reads_the_same_after_class_and_from_histories(class_folde
     assert study.sentence() == live.sentence()
     frame = study.frame()
     assert sorted(band.label for band in frame.bands) == ["none", "weight decay 0.05"]
+
+
+def test_a_real_class_folder_is_compared_at_the_last_epoch_its_runs_share(class_folder):
+    # eve's process died mid-run: the shared epoch is her last, and every run's value there is its own
+    room = lw.Classroom(class_folder, group_by="weight_decay")
+    groups, epoch = class_groups((room.label(row), row.epochs, row.val, row.best) for row in room.rows())
+    histories = {}
+    for path in class_folder.iterdir():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            histories[path.name] = lw.History.load(path)
+    assert epoch == min(int(h.epochs[np.isfinite(h.val)].max()) for h in histories.values())
+    for group in groups:
+        values = [
+            float(h.val[list(h.epochs).index(epoch)])
+            for name, h in histories.items()
+            if room.label(next(r for r in room.rows() if r.source == name)) == group.label
+        ]
+        assert group.last == spread(values)
+    assert sentence(groups, epoch).startswith(f"At epoch {epoch}, the last epoch every run reached")

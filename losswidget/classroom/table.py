@@ -9,14 +9,7 @@ from collections.abc import Collection, Sequence
 
 from losswidget.classroom.folder import Row
 
-__all__ = ["MEANING", "page", "table_of", "text_table"]
-
-MEANING = (
-    "± is one standard error of a group's mean best validation loss across its runs (the run-to-run spread); "
-    "the chart's bands are ± 2 of them at each epoch. The verdict's cutoff is Student's t for the runs "
-    "there are (for 3 runs a group 2.8 when the groups spread alike, up to 4.3 when one spreads far more; "
-    "near 2 for 30): with a few runs, bands that just miss each other are not yet a clear difference."
-)
+__all__ = ["page", "table_of", "text_table"]
 
 HEADER = ["student", "settings", "best epoch", "best val", "stop", "diagnosis", "state"]
 MARKED = "background:#fff3c4;font-weight:bold"  # a selected student's row

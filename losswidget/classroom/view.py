@@ -27,8 +27,8 @@ from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, history
 from losswidget.classroom.selection import Selection
 from losswidget.classroom.server_link import ServerLink, is_link, parse_link
 from losswidget.classroom.server_read import ServerReader
-from losswidget.classroom.table import MEANING, page, table_of, text_table
-from losswidget.core.groups import Group, group_label, sentence, spread
+from losswidget.classroom.table import page, table_of, text_table
+from losswidget.core.groups import MEANING, Group, class_groups, group_label, sentence
 from losswidget.core.history import History
 from losswidget.core.validate import check_float, check_int, check_path
 
@@ -126,18 +126,19 @@ class Classroom:
         return group_label(self.group_by, row.settings) if self.group_by else "all runs"
 
     def groups(self) -> list[Group]:
-        labels: dict[str, list[float]] = {}
-        for row in self._rows:
-            labels.setdefault(self.label(row), []).append(row.best)
-        return [Group(label, spread(values)) for label, values in labels.items()]
+        return self._class()[0]
+
+    def _class(self) -> tuple[list[Group], int | None]:
+        """The groups, each with its runs' values at the last epoch every run reached, and that epoch."""
+        return class_groups((self.label(row), row.epochs, row.val, row.best) for row in self._rows)
 
     def sentence(self) -> str:
         """What a teacher reads aloud (:func:`losswidget.core.groups.sentence`)."""
-        said = sentence(self.groups())
+        said = sentence(*self._class())
         running = sum(row.state == "running" for row in self._rows)
         if running:
             runs = "1 run is" if running == 1 else f"{running} runs are"
-            said += f" {runs} still training: their best values can still fall."
+            said += f" {runs} still training: the epoch compared moves on as they train."
         return said
 
     def frame(self) -> ClassFrame:

@@ -1,8 +1,11 @@
 """Groups of runs and their run-to-run spread (DESIGN.md §8, the third question: would setting A
 beat setting B if we trained again?).
 
-Each run gives one number (its best validation loss); a group's number is their mean, and its
-uncertainty the standard error of that mean *across runs*: ``std(ddof=1) / sqrt(n)``. It says
+Each run gives one number: its validation loss at the last epoch every run of the class reached
+(:func:`class_groups`: one epoch for all, fixed by that rule rather than picked from the curves), and
+second its own lowest validation loss (which flatters it: picked after seeing the curve). A group's
+number is their mean, and its uncertainty the standard error of that mean *across runs*:
+``std(ddof=1) / sqrt(n)``. It says
 nothing about the sampling error of one validation set nor about the epoch-to-epoch wobble of one
 curve. Two groups differ clearly when their means are further apart, in standard errors of the
 difference (``sqrt(se_a² + se_b²)``, runs independent), than Student's t at 0.975 with Welch's degrees
@@ -21,99 +24,28 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.evidence import CLEAR, in_units
+from losswidget.core.student_t import t_cutoff, welch_df
 
 __all__ = [
     "CLEAR",
+    "MEANING",
     "Comparison",
     "Group",
     "Spread",
+    "class_groups",
     "compare",
     "format_pm",
     "group_label",
     "mean_curve",
     "sentence",
+    "shared_epoch",
     "spread",
     "t_cutoff",
+    "value_at",
     "welch_df",
 ]
 
 LABEL_LENGTH = 40  # a setting's value in a label: a longer one is shortened (a student's input)
-
-# Student's t at 0.975 (two-sided 95 %) for these degrees of freedom (scipy.stats.t.ppf, to 4
-# decimals); between them log t is linear in 1/df, within 0.4 % of the exact value for every df >= 1.
-_T_DF = (
-    1.0,
-    1.25,
-    1.5,
-    1.75,
-    2.0,
-    2.5,
-    3.0,
-    3.5,
-    4.0,
-    5.0,
-    6.0,
-    7.0,
-    8.0,
-    9.0,
-    10.0,
-    12.0,
-    15.0,
-    20.0,
-    30.0,
-    60.0,
-    120.0,
-)
-_T_975 = (
-    12.7062,
-    8.028,
-    6.0167,
-    4.9488,
-    4.3027,
-    3.5747,
-    3.1824,
-    2.9401,
-    2.7764,
-    2.5706,
-    2.4469,
-    2.3646,
-    2.306,
-    2.2622,
-    2.2281,
-    2.1788,
-    2.1314,
-    2.086,
-    2.0423,
-    2.0003,
-    1.9799,
-)
-_T_INFINITE = 1.96
-_T_X = np.array([0.0] + [1.0 / df for df in reversed(_T_DF)])  # 1/df ascending, 0 for infinitely many
-_T_LOG = np.log(np.array([_T_INFINITE, *reversed(_T_975)]))
-
-
-def t_cutoff(df: float) -> float:
-    """Student's t quantile at 0.975 for ``df`` >= 1 degrees of freedom (non-integer allowed, inf gives
-    1.96): how many standard errors apart two means must be to call the difference clear. NaN for NaN;
-    below 1 degree of freedom (which Welch's formula never gives for 2 or more runs a group) the
-    quantile for 1."""
-    if math.isnan(df):
-        return math.nan
-    inverse = 0.0 if math.isinf(df) else 1.0 / max(df, 1.0)
-    return float(np.exp(np.interp(inverse, _T_X, _T_LOG)))
-
-
-def welch_df(a: Spread, b: Spread) -> float:
-    """Welch–Satterthwaite degrees of freedom of the difference of two groups' means (NaN when a group
-    has fewer than 2 runs; ``n_a + n_b - 2`` when neither group's runs varied)."""
-    if a.n < 2 or b.n < 2 or math.isnan(a.se) or math.isnan(b.se):
-        return math.nan
-    va, vb = a.se**2, b.se**2
-    with np.errstate(all="ignore"):
-        denominator = va**2 / (a.n - 1) + vb**2 / (b.n - 1)
-        if not denominator > 0 or not math.isfinite(denominator):
-            return float(a.n + b.n - 2)
-        return float((va + vb) ** 2 / denominator)
 
 
 @dataclass(frozen=True)
@@ -144,6 +76,7 @@ class Group:
 
     label: str
     best: Spread
+    last: Spread | None = None  # at the last epoch every run of the class reached (:func:`class_groups`)
 
 
 @dataclass(frozen=True)
@@ -209,14 +142,14 @@ def format_pm(mean: float, se: float) -> tuple[str, str]:
     return f"{mean:.{decimals}f}", f"{se:.{decimals}f}"
 
 
-def _group_words(group: Group) -> str:
+def _group_words(group: Group, word: str = "best ") -> str:
     best = group.best
     if best.n == 0:
         return f"{group.label}: no validation loss yet"
     if best.n == 1:
-        return f"{group.label}: best {best.mean:.3g} from 1 run (the run-to-run spread needs 2)"
+        return f"{group.label}: {word}{best.mean:.3g} from 1 run (the run-to-run spread needs 2)"
     mean, se = format_pm(best.mean, best.se)
-    return f"{group.label}: best {mean} ± {se} over {best.n} runs"
+    return f"{group.label}: {word}{mean} ± {se} over {best.n} runs"
 
 
 def _how_clear(comparison: Comparison) -> str:
@@ -231,14 +164,27 @@ def _how_clear(comparison: Comparison) -> str:
     return f", {comparison.units:.1f} standard errors, {side} {cutoff}: {verdict}"
 
 
-def sentence(groups: Sequence[Group]) -> str:
-    """What a teacher reads aloud: each group's best validation loss (mean ± one standard error across
-    runs, lowest first), then how far each other group is above the lowest, with the verdict and the
-    size of every difference (two groups: the one difference)."""
+def sentence(groups: Sequence[Group], epoch: int | None = None) -> str:
+    """What a teacher reads aloud. With ``epoch`` (:func:`class_groups`: the last epoch every run
+    reached) and each group's ``last``: the groups' validation loss at that one epoch (mean ± one
+    standard error of the group's mean, lowest first), how far each other group is above the lowest
+    there, with the verdict and the size of every difference; then, second and without verdicts, the
+    mean of each run's own lowest point. Without: the same comparison of the lowest points."""
+    if epoch is not None and groups and all(group.last is not None for group in groups):
+        at = [Group(group.label, group.last) for group in groups]  # type: ignore[arg-type]
+        said = f"At epoch {epoch}, the last epoch every run reached (one epoch for all, fixed by that rule, "
+        said += f"not picked from the curves): {_ranked(at, '')}"
+        lowest = sorted(groups, key=lambda g: (math.isnan(g.best.mean), g.best.mean))
+        points = ", ".join(f"{g.label} {g.best.mean:.3g}" for g in lowest if g.best.n > 0)
+        return f"{said} Each run's own lowest point, averaged (picked after seeing the curve, it flatters): {points}."
+    return _ranked(groups, "best ")
+
+
+def _ranked(groups: Sequence[Group], word: str) -> str:
     ranked = sorted(groups, key=lambda g: (math.isnan(g.best.mean), g.best.mean))
     if not ranked:
         return "No runs yet."
-    parts = "; ".join(_group_words(group) for group in ranked)
+    parts = "; ".join(_group_words(group, word) for group in ranked)
     measured = [group for group in ranked if group.best.n > 0]
     if len(measured) < 2:
         return parts + "." + ("" if len(ranked) > 1 else " One group: nothing to compare yet.")
@@ -250,6 +196,53 @@ def sentence(groups: Sequence[Group]) -> str:
         f"{c.other.label} +{c.difference:.2g}{_how_clear(c)}" for c in (compare(lowest, g) for g in measured[1:])
     )
     return f"{parts}. Each against {lowest.label} (the lowest): {each}."
+
+
+def shared_epoch(curves: Iterable[tuple[Any, Any]]) -> int | None:
+    """The last epoch at which every curve (``(epochs, values)``) with a finite value has one: the one
+    epoch a class's runs are compared at. None when no curve has a finite value or they share none."""
+    shared: set[int] | None = None
+    for epochs, values in curves:
+        epochs = np.asarray(epochs, dtype=np.int64).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        finite = set(epochs[np.isfinite(values)].tolist())
+        if finite:
+            shared = finite if shared is None else shared & finite
+    return max(shared) if shared else None
+
+
+def value_at(epochs: Any, values: Any, epoch: int | None) -> float:
+    """A curve's value at ``epoch`` (NaN where it has none there)."""
+    epochs = np.asarray(epochs, dtype=np.int64).reshape(-1)
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    hit = np.flatnonzero(epochs == epoch) if epoch is not None else []
+    return float(values[hit[-1]]) if len(hit) else math.nan
+
+
+def class_groups(runs: Iterable[tuple[str, Any, Any, float]]) -> tuple[list[Group], int | None]:
+    """A class's groups from its runs, ``(group label, epochs, validation losses, best value)`` each:
+    every group with its runs' best values (``best``) and their values at the last epoch every run
+    reached (``last``), and that epoch (None before every run has a validation loss at one epoch)."""
+    runs = list(runs)
+    epoch = shared_epoch((epochs, values) for _, epochs, values, _ in runs)
+    best: dict[str, list[float]] = {}
+    last: dict[str, list[float]] = {}
+    for label, epochs, values, lowest in runs:
+        best.setdefault(label, []).append(lowest)
+        last.setdefault(label, []).append(value_at(epochs, values, epoch))
+    kept = None if epoch is None else last
+    return [
+        Group(label, spread(values), None if kept is None else spread(kept[label])) for label, values in best.items()
+    ], epoch
+
+
+MEANING = (
+    "± is one standard error of the group's mean (from the run-to-run spread), of the validation loss at "
+    "that one epoch or of the runs' lowest points; the chart's bands are ± 2 of them at each epoch. The "
+    "verdict's cutoff is Student's t for the runs there are (for 3 runs a group 2.8 when the groups spread "
+    "alike, up to 4.3 when one spreads far more; near 2 for 30): with a few runs, bands that just miss each "
+    "other are not yet a clear difference."
+)
 
 
 def mean_curve(curves: Iterable[tuple[Any, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
