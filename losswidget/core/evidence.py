@@ -30,6 +30,7 @@ from losswidget.core.words import (
     SAMPLING_ERROR,
     in_standard_errors,
     number,
+    sampling_verdict,
     signed,
     with_share,
     wobble_verdict,
@@ -225,9 +226,14 @@ class RiseTest:
             how = f"paired, the same {self.n} examples" if self.n else "paired"
         else:
             how = f"{self.n} examples, unpaired" if self.n else "unpaired"
-        size = number(abs(self.rise)) if best is None else with_share(self.rise, best)
+        size = number(abs(self.rise)) if best is None else with_share(self.rise, best, "the best")
         direction = "rise" if self.rise >= 0 else "fall"
-        verdict = f"a real {direction}, {size}" if self.real else f"within the {SAMPLING_ERROR}"
+        if self.real:
+            verdict = f"a real {direction}, {size}"
+        elif self.borderline:
+            verdict = f"borderline, too close to 2 standard errors to call either way, {size}"
+        else:
+            verdict = f"within the {SAMPLING_ERROR}"
         return (
             f"Validation {signed(self.rise)} since the best epoch {best_epoch}: "
             f"{in_standard_errors(self.units, how)}: {verdict}."
@@ -235,7 +241,13 @@ class RiseTest:
 
     @property
     def real(self) -> bool:
-        return abs(self.units) >= REAL
+        """Beyond the sampling error (above 2.3 standard errors as printed: words.sampling_verdict)."""
+        return sampling_verdict(self.units).startswith("beyond")
+
+    @property
+    def borderline(self) -> bool:
+        """Too close to 2 standard errors to call either way (1.7 to 2.3): said as not clear."""
+        return sampling_verdict(self.units) == "borderline"
 
 
 def rise_test(latest: Any, best: Any, latest_se: float, best_se: float) -> RiseTest:
