@@ -7,6 +7,7 @@ import numpy as np
 from diagnosis_cases import begins_curves, overfit_history, with_paired
 
 import losswidget as lw
+from losswidget.chart.frame import marker_labels
 from losswidget.classroom.folder import row_of
 from losswidget.core.diagnosis import KINDS
 from losswidget.core.evidence import CurveEvidence, Evidence, RiseTest
@@ -185,3 +186,18 @@ def test_an_unclear_overfit_has_its_own_kind_everywhere_kinds_are_listed():
     assert "not clear yet" in KINDS
     row = row_of("ada", {}, overfit_history(se=0.5), {"min_delta": 0.0, "min_delta_se": 0.0}, None, "finished")
     assert row.diagnosis == "not clear yet"
+
+
+def test_the_what_if_line_says_would_and_the_details_say_what_it_is():
+    # Every lesson: "patience 5 stops here" beside the best ◆ at 16, never explained.
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch, val in enumerate([1.0, 0.8, 0.7, 0.65, 0.6, 0.62, 0.63, 0.64, 0.66, 0.67, 0.7]):
+        monitor.log(train=1.0 - 0.05 * epoch, val=val)
+    labels = marker_labels(monitor._build_frame())
+    assert ("what_if", 9.0, "patience 5 would stop here") in labels, labels
+    meaning = (
+        'The grey dashed line "patience 5 would stop here": where early stopping with patience 5 (the slider) '
+        "would have stopped this run, replayed on its validation loss."
+    )
+    assert meaning in monitor.explain().splitlines()
+    assert meaning in monitor._build_frame().details  # the live widget's details: the same lines
