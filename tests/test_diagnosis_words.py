@@ -201,3 +201,16 @@ def test_the_what_if_line_says_would_and_the_details_say_what_it_is():
     )
     assert meaning in monitor.explain().splitlines()
     assert meaning in monitor._build_frame().details  # the live widget's details: the same lines
+
+
+def test_level_since_names_where_the_chart_goes_level_not_where_the_test_window_begins():
+    # Lesson 05: "validation loss has stayed level since epoch 29" beside a curve flat from about epoch 5
+    # (29 was where the last quarter of the run, the window the plateau test reads, began).
+    rng = np.random.default_rng(0)
+    history = lw.History()
+    for e in range(40):
+        level = np.exp(-e / 1.5)
+        history.log_epoch(e, {"train": 2.3 + 0.21 * level + rng.normal(0, 0.001), "val": 2.303 + 0.1 * level})
+    found = lw.diagnose(history)
+    assert found.kind == "not learning" and found.since_epoch <= 8, found.message
+    assert f"validation loss has stayed level since epoch {found.since_epoch}:" in found.verdict, found.verdict

@@ -54,7 +54,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
+from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, level_since, read_evidence
 from losswidget.core.schedule import history_changes, rate_cuts, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
@@ -251,7 +251,8 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
         begins = _overfitting_begins(epochs, train, ev, flat_since, window, cuts)
         if begins:
             return begins
-    if flat_since is not None:
+    if flat_since is not None:  # said from where the chart goes level, not where the test's window begins
+        flat_since = level_since(epochs[finite], monitored[finite], window, wobble, flat_since)
         t = train[np.isfinite(train)]
         if has_val and t.size >= 2:
             v_end = smooth(monitored[finite], window)[-1]

@@ -42,6 +42,7 @@ __all__ = [
     "RiseTest",
     "curve_evidence",
     "in_units",
+    "level_since",
     "read_evidence",
     "rise_test",
     "sample_mean",
@@ -182,13 +183,27 @@ def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, wobble
     if values.size < recent + 1:
         return None, 0.0
     drop = smoothed[-recent - 1] - smoothed[-1]
-    # Still falling: the smoothed drop beats twice the wobble of a difference of two window means
-    # (wobble * sqrt(2 / window)), and 1 % of the value.
-    threshold = max(CLEAR * wobble * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
+    threshold = _level(smoothed, window, wobble)  # still falling: the smoothed drop beats it
     resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
     if drop >= threshold:
         return None, resolution
     return int(epochs[-recent - 1]), resolution
+
+
+def level_since(epochs: np.ndarray, values: np.ndarray, window: int, wobble: float, flat_since: int) -> int:
+    """Where the chart goes level, for the words: back from ``flat_since`` (where the test's window
+    begins) while the smoothed curve stays within :func:`flat_since_epoch`'s threshold of its end (lesson
+    05 read "stayed level since epoch 29" beside a curve flat from epoch 5)."""
+    smoothed = smooth(values, window)
+    outside = np.flatnonzero(np.abs(smoothed - smoothed[-1]) >= _level(smoothed, window, wobble))
+    start = int(np.flatnonzero(epochs == flat_since)[0])
+    return int(epochs[min(int(outside[-1]) + 1 if outside.size else 0, start)])
+
+
+def _level(smoothed: np.ndarray, window: int, wobble: float) -> float:
+    """The smallest fall that is not level: twice the wobble of a difference of two window means
+    (wobble * sqrt(2 / window)), and 1 % of the value."""
+    return float(max(CLEAR * wobble * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1])))
 
 
 # -- validation losses per example: the sampling error, from the data itself ------------------------------
