@@ -77,8 +77,9 @@ def against_best(ev: Evidence, gap: float) -> str:
     test = ev.sampling
     if test is None:
         return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
+    how = "paired" if test.paired else "unpaired"  # a saved history may hold only the unpaired one
     if test.real:
-        return in_standard_errors(test.units)
+        return in_standard_errors(test.units, how)
     if test.borderline:
-        return f"borderline: {in_standard_errors(test.units)}"
-    return f"within its {SAMPLING_ERROR}: {standard_errors(test.units)}"
+        return f"borderline: {in_standard_errors(test.units, how)}"
+    return f"within its {SAMPLING_ERROR}: {standard_errors(test.units)}, {how}"
