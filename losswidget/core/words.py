@@ -141,7 +141,7 @@ def sampling_verdict(units: float) -> str:
 
 
 def in_standard_errors(units: float, how: str = "") -> str:
-    """ "2.6 standard errors (sampling error, paired: the same examples at both epochs)": the one way
+    """ "2.6 standard errors (sampling error, paired)": the one way
     every sentence quotes a difference against its sampling error (not "standard errors of sampling
     error")."""
     return f"{standard_errors(units)} ({SAMPLING_ERROR}{f', {how}' if how else ''})"
