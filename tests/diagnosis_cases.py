@@ -29,6 +29,21 @@ def overfit_history(rates=None, se=None):
     return history
 
 
+def with_paired(history, se):
+    """``history`` with a recorded paired standard error ``se`` (as a monitor with per-example
+    validation writes it) at every epoch after the first."""
+    import losswidget as lw
+
+    out = lw.History()
+    for row, epoch in enumerate(history.epochs):
+        values = {"train": history.train[row], "val": history.val[row], "val_se": 0.05}
+        values.update({name: history[name][row] for name in history.metric_names})
+        if row:
+            values["val_diff_se"] = se
+        out.log_epoch(int(epoch), values)
+    return out
+
+
 def _noise(n: int, sigma: float, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, sigma, n)
 
@@ -45,6 +60,17 @@ def overfitting_curve(n: int, minimum_at: int, rise: float, floor: float = 0.3) 
     falling -= falling[minimum_at] - floor
     after = np.clip(epochs - minimum_at, 0, None) / max(n - 1 - minimum_at, 1)
     return np.where(epochs <= minimum_at, falling, floor * (1 + rise * after**1.5))
+
+
+def begins_curves(n: int = 51, best_at: int = 35, sigma: float = 0.006) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) where overfitting begins: validation level after its best at ``best_at`` (0.228 with
+    noise ``sigma``), training still falling."""
+    train = 0.05 + 0.25 * np.exp(-np.arange(n) / 40.0) + _noise(n, sigma / 4, 9)
+    val = np.empty(n)
+    val[: best_at + 1] = 0.225 + 0.5 * (np.exp(-np.arange(best_at + 1) / 6.0) - np.exp(-best_at / 6.0))
+    val[best_at + 1 :] = 0.228 + _noise(n - best_at - 1, sigma, 10)
+    val[best_at] = 0.225 - sigma  # the minimum early stopping counted from
+    return train, val
 
 
 def synthetic_cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
@@ -100,12 +126,12 @@ def synthetic_cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
     # still clearly falls; the moment early stopping fires on a small, noisy validation set
     # (issue 25: best 0.225 at epoch 35, 0.241 at epoch 50, training 0.127 -> 0.096).
     for n, best_at, sigma in ((51, 35, 0.006), (60, 40, 0.004), (40, 25, 0.0)):
-        train = 0.05 + 0.25 * np.exp(-np.arange(n) / 40.0) + _noise(n, sigma / 4, 9)
-        val = np.empty(n)
-        val[: best_at + 1] = 0.225 + 0.5 * (np.exp(-np.arange(best_at + 1) / 6.0) - np.exp(-best_at / 6.0))
-        val[best_at + 1 :] = 0.228 + _noise(n - best_at - 1, sigma, 10)
-        val[best_at] = 0.225 - sigma  # the minimum early stopping counted from
+        train, val = begins_curves(n, best_at, sigma)
         cases.append((f"overfitting begins n={n} best@{best_at} noise={sigma}", train, val, "overfitting begins"))
+    # The same run, its last epoch back near its best: within the wobble, not clear yet.
+    train, val = begins_curves(51, 35, 0.006)
+    val[-1] = val[35] + 0.002
+    cases.append(("overfitting may begin n=51 best@35 noise=0.006", train, val, "not clear yet"))
     # A Stop pressed during the first noisy epochs (Adam's large early steps): not divergence, and
     # too noisy for any trend yet.
     train = np.array([1.9, 0.9, 1.6, 0.7, 1.3, 0.6, 1.1, 0.55, 0.95, 0.5])

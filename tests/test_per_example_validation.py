@@ -32,7 +32,7 @@ def test_log_records_the_mean_and_its_standard_error_and_files_keep_it(tmp_path)
 
 
 @pytest.mark.parametrize("k", [0.0, 0.5, 4.0, 8.0])
-def test_a_rise_of_k_paired_standard_errors_reads_k_and_is_called_real_only_beyond_two(k):
+def test_a_rise_of_k_paired_standard_errors_reads_k_and_is_called_real_only_beyond_the_borderline(k):
     rng = np.random.default_rng(1)
     sigma = 0.05
     paired_se = sigma * math.sqrt(2.0) / math.sqrt(N)  # the truth: the noise the simulation adds
@@ -45,8 +45,8 @@ def test_a_rise_of_k_paired_standard_errors_reads_k_and_is_called_real_only_beyo
     assert all(reading.paired for reading in readings)
     assert np.mean([reading.units for reading in readings]) == pytest.approx(k, abs=0.2)
     real = np.mean(["a real rise" in reading.sentence(3) for reading in readings])
-    if k >= 4:
-        assert real > 0.95
+    if k >= 4:  # real beyond 2.3 (below it, borderline): a reading of a true 4 falls under 2.3 about 1 in 22
+        assert real > 0.9
     elif k == 0:
         assert real < 0.1  # a false alarm about one time in twenty, as two standard errors promise
 
@@ -65,7 +65,7 @@ def test_the_status_says_whether_the_rise_since_the_best_epoch_is_real():
         monitor.log(train=0.3, val=_epoch_losses(rng, base, shift, 0.05))
     line = next(line for line in monitor.explain().splitlines() if line.startswith("Validation +"))
     assert re.search(
-        r"standard errors \(sampling error, paired, the same 400 examples\): a real rise, [\d.]+ \([\d.]+ %\)\.$",
+        r"standard errors \(sampling error, paired, the same 400 examples\): a real rise, [\d.]+ \([\d.]+ % of the best\)\.$",
         line,
     )
 

@@ -60,7 +60,7 @@ def test_markers_steps_runs_and_status_are_drawn():
     monitor.add_run(monitor.history.copy(), name="earlier run")
     svg = render_svg(monitor._build_frame())
     parse(svg)
-    assert "stopped (epoch 20)" in svg and "patience 5 stops here" in svg and "best: epoch 10" in svg
+    assert "stopped (epoch 20)" in svg and "patience 5 would stop here" in svg and "best: epoch 10" in svg
     assert 'text-anchor="end"' in svg  # labels in the right half stay inside the plot
     assert "earlier run" in svg and "Stopped: enough." in svg
 

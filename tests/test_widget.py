@@ -151,7 +151,7 @@ def test_markers_best_stop_and_what_if(monitor):
             monitor.stop("enough")
     assert view.best_marker.x.tolist() == [10.0]
     assert list(view.stop_label.text) == ["stopped (epoch 20)"]
-    assert list(view.what_if_label.text) == ["patience 5 stops here"]
+    assert list(view.what_if_label.text) == ["patience 5 would stop here"]
     assert view.verticals.x[0].tolist() == [20.0, 20.0] and view.verticals.x[1].tolist() == [15.0, 15.0]
     view.patience_slider.set_state({"value": 2})  # after training: the what-if moves
     assert view.verticals.x[1].tolist() == [12.0, 12.0]

@@ -33,6 +33,8 @@ __all__ = [
     "build_frame",
     "format_duration",
     "marker_labels",
+    "what_if_label",
+    "what_if_meaning",
 ]
 # Seconds: while a loop runs, how often the status text follows the data (the widget sends it no
 # more often, and frames read the diagnosis behind it no more often).
@@ -136,6 +138,19 @@ class Frame:
     presentation: bool = False  # projector size: large text, thick lines, a tall chart
 
 
+def what_if_label(patience: int) -> str:
+    """The what-if line's label, short: "patience 5 would stop here"."""
+    return f"patience {patience} would stop here"
+
+
+def what_if_meaning(patience: int) -> str:
+    """What the what-if line is, said once in the details (the label alone read as unexplained)."""
+    return (
+        f'The grey dashed line "{what_if_label(patience)}": where early stopping with patience {patience} (the '
+        "slider) would have stopped this run, replayed on its validation loss."
+    )
+
+
 def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
     """(kind, epoch or None, text) for the stop line and the what-if line, in drawing order."""
     stop, what_if = frame.stop, frame.what_if
@@ -144,7 +159,7 @@ def marker_labels(frame: Frame) -> list[tuple[str, float | None, str]]:
         (
             "what_if",
             None if what_if is None else float(what_if[0]),
-            "" if what_if is None else f"patience {what_if[1]} stops here",
+            "" if what_if is None else what_if_label(what_if[1]),
         ),
     ]
 

@@ -1,9 +1,9 @@
 """A plain-language reading of the loss curves, for people learning what they mean.
 
-:func:`diagnose` looks at per-epoch train and validation losses and returns one of eight kinds,
-checked in this order. Every wobble it uses or quotes is the one estimator of
-:mod:`losswidget.core.evidence` (the curve's recent window, epoch to epoch), the same figure the
-advice quotes; a claim about which weights generalise better rests on the sampling error
+:func:`diagnose` looks at per-epoch train and validation losses and returns one of nine kinds,
+checked in this order; a verdict its evidence cannot settle is ``"not clear yet"``, its own kind.
+Every wobble it uses or quotes is the one estimator of :mod:`losswidget.core.evidence`, the same
+figure the advice quotes; a claim about which weights generalise better rests on the sampling error
 (per-example losses) or says that it is unknown. The words are :mod:`losswidget.core.words`'s.
 
 1. ``"insufficient data"``: fewer than ``min_epochs`` (5) epochs with a finite monitored loss
@@ -20,15 +20,15 @@ advice quotes; a claim about which weights generalise better rests on the sampli
    difference (and 1 %). Smoothing spans at most half the epochs since the best (a fresh rise is
    not averaged away). With fewer than 6 epochs since the best or a rise under twice the wobble,
    the verdict starts "probably overfitting" and says why. As strong as the sampling error allows:
-   known and the rise within 2 standard errors, "not clear yet ... it could be sampling error";
+   known and the rise not beyond it (under 2.3 standard errors: borderline or within), ``"not clear yet"``;
    unknown (one validation number per epoch), "looks like overfitting", and the action says how to
    know (per-example losses). It quotes the raw rise, best epoch to last; "memorising" only when sure.
    After a learning-rate cut (to <= 0.7 of the rate before) since the best epoch the training fall is the cut's:
-   without a real rise, kind ``"plateau"``, said "not clear yet whether it is rising" where it rose.
+   without a real rise, ``"plateau"``, or ``"not clear yet"`` ("whether it is rising") where it rose.
 4. ``"overfitting begins"``: the validation loss is flat (see 6) while training still falls, from
    the best epoch's value (or where validation went level, if earlier) by more than twice its
-   wobble and 2 %: validation has stopped improving and training has not, the moment early
-   stopping usually fires.
+   wobble and 2 %: the moment early stopping usually fires. Where the last epoch is within the sampling
+   error or under twice the wobble above the best: ``"not clear yet"``, said as what is seen.
 5. ``"underfitting"``: flat (see 6), training has removed less than half of the initial training
    loss, and validation loss is within 15 % of training loss: both high and close together. Where
    training removed under 10 % of it, ``"not learning"``: the training is stuck (a dead ReLU, a
@@ -54,12 +54,21 @@ from dataclasses import replace
 
 import numpy as np
 
-from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, read_evidence
+from losswidget.core.evidence import CLEAR, Evidence, flat_since_epoch, level_since, read_evidence
 from losswidget.core.schedule import history_changes, rate_cuts, schedule_note
 from losswidget.core.smoothing import smooth
 from losswidget.core.validate import check_int
-from losswidget.core.verdicts import Diagnosis, cut_words, keep, not_improving, overfitting, plateau, said, stuck
-from losswidget.core.words import WOBBLE, number, relative, with_share
+from losswidget.core.verdicts import (
+    UNCLEAR,
+    Diagnosis,
+    not_improving,
+    overfitting,
+    overfitting_begins,
+    plateau,
+    said,
+    stuck,
+)
+from losswidget.core.words import WOBBLE, number, with_share
 
 __all__ = ["KINDS", "Diagnosis", "diagnose"]
 
@@ -71,6 +80,7 @@ KINDS = (
     "learning",
     "overfitting begins",
     "overfitting",
+    UNCLEAR,
     "underfitting",
     "plateau",
     "diverged",
@@ -179,16 +189,7 @@ def _overfitting_begins(
     at_best, since = np.flatnonzero(e == ev.best_epoch), f"since epoch {int(e[start[0]])}"
     if at_best.size and float(t[at_best[0]]) > now:
         then, drop, since = float(t[at_best[0]]), float(t[at_best[0]]) - now, "since then"
-    since_best = _cuts_since(cuts, ev.best_epoch)
-    after_cut = f", with {cut_words(since_best)}" if since_best else ""
-    return said(
-        "overfitting begins",
-        ev.best_epoch,
-        f"overfitting begins: validation loss has not improved since its best at epoch {ev.best_epoch}, while "
-        f"training loss fell {relative(drop, then)} {since}{after_cut}",
-        f"best {_g(ev.best)}, now {_g(ev.latest)}: {ev.sureness(ev.rise)}; training {_g(then)} → {_g(now)} smoothed",
-        f"{keep(ev)[0].upper()}{keep(ev)[1:]}: the gap opening between the curves is what the model memorises.",
-    )
+    return overfitting_begins(ev, then, now, since, _cuts_since(cuts, ev.best_epoch))
 
 
 def diagnose(history, min_epochs: int = 5, evidence: Evidence | None = None) -> Diagnosis:
@@ -250,7 +251,8 @@ def _diagnose(history, min_epochs: int, evidence: Evidence | None, changes: list
         begins = _overfitting_begins(epochs, train, ev, flat_since, window, cuts)
         if begins:
             return begins
-    if flat_since is not None:
+    if flat_since is not None:  # said from where the chart goes level, not where the test's window begins
+        flat_since = level_since(epochs[finite], monitored[finite], window, wobble, flat_since)
         t = train[np.isfinite(train)]
         if has_val and t.size >= 2:
             v_end = smooth(monitored[finite], window)[-1]

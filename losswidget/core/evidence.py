@@ -30,6 +30,7 @@ from losswidget.core.words import (
     SAMPLING_ERROR,
     in_standard_errors,
     number,
+    sampling_verdict,
     signed,
     with_share,
     wobble_verdict,
@@ -41,6 +42,7 @@ __all__ = [
     "RiseTest",
     "curve_evidence",
     "in_units",
+    "level_since",
     "read_evidence",
     "rise_test",
     "sample_mean",
@@ -181,13 +183,27 @@ def flat_since_epoch(epochs: np.ndarray, values: np.ndarray, window: int, wobble
     if values.size < recent + 1:
         return None, 0.0
     drop = smoothed[-recent - 1] - smoothed[-1]
-    # Still falling: the smoothed drop beats twice the wobble of a difference of two window means
-    # (wobble * sqrt(2 / window)), and 1 % of the value.
-    threshold = max(CLEAR * wobble * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1]))
+    threshold = _level(smoothed, window, wobble)  # still falling: the smoothed drop beats it
     resolution = threshold / abs(smoothed[-1]) if smoothed[-1] else 0.0
     if drop >= threshold:
         return None, resolution
     return int(epochs[-recent - 1]), resolution
+
+
+def level_since(epochs: np.ndarray, values: np.ndarray, window: int, wobble: float, flat_since: int) -> int:
+    """Where the chart goes level, for the words: back from ``flat_since`` (where the test's window
+    begins) while the smoothed curve stays within :func:`flat_since_epoch`'s threshold of its end (lesson
+    05 read "stayed level since epoch 29" beside a curve flat from epoch 5)."""
+    smoothed = smooth(values, window)
+    outside = np.flatnonzero(np.abs(smoothed - smoothed[-1]) >= _level(smoothed, window, wobble))
+    start = int(np.flatnonzero(epochs == flat_since)[0])
+    return int(epochs[min(int(outside[-1]) + 1 if outside.size else 0, start)])
+
+
+def _level(smoothed: np.ndarray, window: int, wobble: float) -> float:
+    """The smallest fall that is not level: twice the wobble of a difference of two window means
+    (wobble * sqrt(2 / window)), and 1 % of the value."""
+    return float(max(CLEAR * wobble * np.sqrt(2.0 / window), 0.01 * abs(smoothed[-1])))
 
 
 # -- validation losses per example: the sampling error, from the data itself ------------------------------
@@ -225,9 +241,14 @@ class RiseTest:
             how = f"paired, the same {self.n} examples" if self.n else "paired"
         else:
             how = f"{self.n} examples, unpaired" if self.n else "unpaired"
-        size = number(abs(self.rise)) if best is None else with_share(self.rise, best)
+        size = number(abs(self.rise)) if best is None else with_share(self.rise, best, "the best")
         direction = "rise" if self.rise >= 0 else "fall"
-        verdict = f"a real {direction}, {size}" if self.real else f"within the {SAMPLING_ERROR}"
+        if self.real:
+            verdict = f"a real {direction}, {size}"
+        elif self.borderline:
+            verdict = f"borderline, too close to 2 standard errors to call either way, {size}"
+        else:
+            verdict = f"within the {SAMPLING_ERROR}"
         return (
             f"Validation {signed(self.rise)} since the best epoch {best_epoch}: "
             f"{in_standard_errors(self.units, how)}: {verdict}."
@@ -235,7 +256,13 @@ class RiseTest:
 
     @property
     def real(self) -> bool:
-        return abs(self.units) >= REAL
+        """Beyond the sampling error (above 2.3 standard errors as printed: words.sampling_verdict)."""
+        return sampling_verdict(self.units).startswith("beyond")
+
+    @property
+    def borderline(self) -> bool:
+        """Too close to 2 standard errors to call either way (1.7 to 2.3): said as not clear."""
+        return sampling_verdict(self.units) == "borderline"
 
 
 def rise_test(latest: Any, best: Any, latest_se: float, best_se: float) -> RiseTest:

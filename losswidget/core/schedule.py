@@ -120,7 +120,7 @@ def schedule_note(history, kind: str, changes: list[tuple[int, float]]) -> str:
     where = f"at epoch {epoch} ({change_text(ratio)})"
     if ratio > 1:
         return f" The learning rate was raised {where}: a jump in the losses right after it is the schedule's doing."
-    if kind == "plateau":
+    if kind in ("plateau", "not clear yet"):  # a level validation curve after a cut, either way
         now = float(np.asarray(history["lr"])[-1])
         return (
             f" The learning rate was cut {where}, to {now:.3g}: smaller steps move the loss less per epoch, so a "

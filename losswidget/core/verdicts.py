@@ -11,31 +11,33 @@ import numpy as np
 from losswidget.core.evidence import CLEAR, Evidence
 from losswidget.core.schedule import plateau_advice
 from losswidget.core.smoothing import smooth
+from losswidget.core.sureness import against_best, keep
 from losswidget.core.words import (
-    SAMPLING_ERROR,
     SPREAD,
     WOBBLE,
     against_wobble,
-    in_standard_errors,
     number,
     relative,
-    standard_errors,
     with_share,
     wobble_verdict,
 )
 
 __all__ = [
     "REMEDIES",
+    "UNCLEAR",
     "Diagnosis",
     "cut_words",
     "ended",
     "keep",
     "not_improving",
     "overfitting",
+    "overfitting_begins",
     "plateau",
     "said",
     "stuck",
 ]
+
+UNCLEAR = "not clear yet"  # the kind of a verdict its evidence cannot settle: never stronger than its body
 
 # What overfitting calls for. Whether one of them helps this model is a comparison of runs, so it
 # is said with the run-to-run spread, never as a promise (DESIGN.md §8).
@@ -80,55 +82,8 @@ def ended(found: Diagnosis, stopped_early: bool = False) -> Diagnosis:
     return replace(found, message=found.message.replace(found.action, action), action=action)
 
 
-def keep(ev: Evidence, said_sampling: bool = False) -> str:
-    """Which weights to keep, and how sure that they generalise better: only the sampling error (one
-    loss per validation example) can say; the wobble cannot (DESIGN.md §8). ``said_sampling``: the
-    verdict beside it already quoted the sampling error (a screen says it once)."""
-    head = f"keep the weights of epoch {ev.best_epoch}"
-    test = ev.sampling
-    if test is None:
-        return (
-            f"{head} (the best on this validation set; with one validation number per epoch its "
-            f"{SAMPLING_ERROR} is unknown: to know how sure, log one loss per validation example, "
-            "monitor.log(val=lw.evaluate(..., per_example=True)))"
-        )
-    if said_sampling:
-        return f"{head} (the best on this validation set)"
-    # Paired (the same examples at both epochs) or unpaired; the monitor and a saved history read
-    # the same test (the history records the paired standard error), so say it in the same words.
-    how = "paired: the same examples at both epochs" if test.paired else "unpaired"
-    if test.real:
-        # Nominally: the best epoch is the minimum picked on these same examples, so its lead is
-        # biased high; new data is promised only where the lead also beats the epoch-to-epoch wobble.
-        beat = (
-            f"{head}: they beat the last epoch's by {with_share(test.rise, ev.best)}, "
-            f"{in_standard_errors(test.units, how)}, nominally (the best epoch was chosen on these examples)"
-        )
-        wobble = ev.val.wobble if ev.val is not None else 0.0
-        if abs(test.rise) > wobble:
-            return f"{beat}; the gap is beyond the epoch-to-epoch {WOBBLE} too, so they should do better on new data"
-        return (
-            f"{beat}; the gap is within the epoch-to-epoch {WOBBLE} ({number(wobble)}), so on new data "
-            "they may do no better"
-        )
-    return (
-        f"{head} (the best on this validation set, though the last epoch's are within its {SAMPLING_ERROR}: "
-        f"{standard_errors(test.units)}, {how})"
-    )
-
-
 def _cap(text: str) -> str:
     return text[0].upper() + text[1:]
-
-
-def _against_best(ev: Evidence, gap: float) -> str:
-    """How sure a rise of ``gap`` since the best epoch is: in sampling error where known, else the wobble."""
-    test = ev.sampling
-    if test is None:
-        return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
-    if not test.real:
-        return f"within its {SAMPLING_ERROR}: {standard_errors(test.units)}"
-    return in_standard_errors(test.units)
 
 
 def cut_words(cuts: tuple[int, ...]) -> str:
@@ -145,12 +100,16 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
     """Validation has risen since the best epoch while training fell: as strong as its evidence.
     ``since``: (best epoch, epochs after it); ``val``: (best, last, smoothed rise); ``train``: (at the
     best epoch, last); ``cuts``: the learning-rate cuts after the best epoch. Sampling error
-    known and the rise within 2 standard errors: "not clear yet"; unknown: "looks like"; after a
-    cut that explains the training fall, with a rise within the sampling error: a plateau."""
+    known and the rise not beyond it (within, or borderline): "not clear yet", its own kind; unknown:
+    "looks like"; after a cut that explains the training fall, with a level curve: a plateau."""
     (best_epoch, after), (best, last, rise), (then, now) = since, val, train
     units, test = ev.in_wobbles(rise), ev.sampling
     gap = last - best
-    sized = f"{with_share(gap, best)} at the last epoch" if gap > 0 else f"{with_share(rise, best)} smoothed"
+    sized = (
+        f"{with_share(gap, best, 'the best')} at the last epoch"
+        if gap > 0
+        else f"{with_share(rise, best, 'the best')} smoothed"
+    )
     fell = f"training loss fell {relative(then - now, then)}"
     unclear = test is not None and not test.real
     # One rise per sentence, each named; no wobble multiple beside a rise the sampling error cannot tell.
@@ -161,19 +120,20 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
     )
     if cuts and unclear and gap > 0:  # after a cut: the training fall is the cuts', the rise not yet clear
         verdict = (
-            f"not clear yet whether validation loss is rising: the last epoch is {with_share(gap, best)} above "
-            f"its best at epoch {best_epoch}, {_against_best(ev, gap)}; the {fell} since then, with {cut_words(cuts)}"
+            f"not clear yet whether validation loss is rising: the last epoch is {with_share(gap, best)} "
+            f"above its best at epoch {best_epoch}, {against_best(ev, gap)}; the {fell} since then, "
+            f"with {cut_words(cuts)}"
         )
         # A rise within the sampling error is a question of how many validation examples, not epochs.
         action = (
             f"{_cap(keep(ev, True))}; more validation examples would tell whether the rise is real; "
             "at this learning rate more epochs will change little."
         )
-        return said("plateau", best_epoch, verdict, numbers, action)
+        return said(UNCLEAR, best_epoch, verdict, numbers, action)
     if cuts and unclear:  # a level curve: the training fall is the cuts', the rise not real
         verdict = (
             f"plateau: validation loss has not improved since its best at epoch {best_epoch} (the last is {sized} "
-            f"above it, {_against_best(ev, gap)}); the {fell} since then, with {cut_words(cuts)}"
+            f"above it, {against_best(ev, gap)}); the {fell} since then, with {cut_words(cuts)}"
         )
         return said("plateau", best_epoch, verdict, numbers, f"{_cap(keep(ev, True))}; {plateau_advice(True).lower()}")
     risen = f"validation loss has risen for {after} epochs since the best epoch {best_epoch}, by {sized}"
@@ -189,12 +149,51 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
         verdict = f"looks like overfitting{why}: {risen}, while {fell}: {reading}"
     elif unclear:
         verdict = (
-            f"not clear yet whether this is overfitting: {risen}, while {fell}; the rise is {_against_best(ev, gap)}"
+            f"not clear yet whether this is overfitting: {risen}, while {fell}; the rise is {against_best(ev, gap)}"
         )
     else:
         verdict = f"{'probably overfitting' + why if thin else 'overfitting'}: {risen}, while {fell}: {reading}"
     action = f"{_cap(keep(ev, unclear))}; {REMEDIES}"
-    return said("overfitting", best_epoch, verdict, numbers, action, REMEDIES_NOTE)
+    return said(UNCLEAR if unclear else "overfitting", best_epoch, verdict, numbers, action, REMEDIES_NOTE)
+
+
+def overfitting_begins(ev: Evidence, then: float, now: float, since: str, cuts: tuple[int, ...]) -> Diagnosis:
+    """Validation has not improved since the best epoch while training still falls (from ``then`` to the
+    smoothed ``now``, ``since`` "since then" or "since epoch 18"; ``cuts``: the learning-rate cuts after
+    the best epoch). "Overfitting begins" only where the last epoch sits clearly above the best: beyond
+    its sampling error where known, and beyond the wobble. Else the verdict leads with what is seen and
+    says "not clear yet", its own kind: a headline never stronger than its body."""
+    test, units = ev.sampling, ev.in_wobbles(ev.rise)
+    fell = f"{relative(then - now, then)} {since}{f', with {cut_words(cuts)}' if cuts else ''}"
+    numbers = (
+        f"best {number(ev.best)}, now {number(ev.latest)}: {ev.sureness(ev.rise)}; "
+        f"training {number(then)} → {number(now)} smoothed"
+    )
+    doubts = [against_best(ev, ev.rise)] if test is not None and not test.real else []
+    if units < CLEAR:
+        doubts.append(ev.sureness(ev.rise))
+    if not doubts:
+        verdict = (
+            f"overfitting begins: validation loss has not improved since its best at epoch {ev.best_epoch}, while "
+            f"training loss fell {fell}"
+        )
+        action = f"{_cap(keep(ev))}: the gap opening between the curves is what the model memorises."
+        return said("overfitting begins", ev.best_epoch, verdict, numbers, action)
+    above = (
+        f"the last epoch is {with_share(ev.rise, ev.best)} above its best"
+        if ev.rise > 0
+        else "the last epoch is its best"
+    )
+    verdict = (
+        f"validation loss has stopped improving since its best at epoch {ev.best_epoch} while training loss still "
+        f"falls (by {fell}): overfitting may be beginning, not clear yet: {above}, {'; '.join(doubts)}"
+    )
+    # The sampling error, where it is a doubt, is quoted in the verdict already: said once.
+    action = (
+        f"{_cap(keep(ev, test is not None and not test.real))}; a few more epochs will show whether the gap "
+        "between the curves keeps opening."
+    )
+    return said(UNCLEAR, ev.best_epoch, verdict, numbers, action)
 
 
 def not_improving(ev: Evidence, after: int) -> Diagnosis:
@@ -203,7 +202,7 @@ def not_improving(ev: Evidence, after: int) -> Diagnosis:
     gap = ev.latest - ev.best
     verdict = (
         f"not improving for now: validation loss has not beaten its best at epoch {ev.best_epoch} for {after} "
-        f"epochs; the last is {with_share(gap, ev.best)} above it ({_against_best(ev, gap)})"
+        f"epochs; the last is {with_share(gap, ev.best)} above it ({against_best(ev, gap)})"
     )
     numbers = f"best {number(ev.best)}, last {number(ev.latest)}"
     action = "Keep training a few epochs to see whether it falls below its best again; if not, keep the best weights."
@@ -239,7 +238,7 @@ def plateau(
         level = f"{name} loss has stayed level since epoch {flat_since}, {above_best}"
         numbers = against_wobble(ev.rise, wobble)
     else:
-        share = with_share(moved, smoothed[start])
+        share = with_share(moved, smoothed[start], "its value then")
         how = f"fallen only {share}" if moved > 0 else f"not fallen ({share} higher)" if moved < 0 else "not moved"
         level = f"{name} loss has {how} since epoch {flat_since}"
         numbers = (

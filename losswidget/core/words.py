@@ -15,7 +15,9 @@ could be noise" beside "2.6 × the validation noise: larger than noise makes").
   itself (seed, initialisation, data order). Measured over several runs per setting.
 
 "Real" (beyond :data:`REAL` standard errors of sampling error) is not "large enough to matter":
-every verdict says its size beside it.
+every verdict says its size beside it. Within :data:`BORDERLINE` of :data:`REAL` (1.7 to 2.3 standard
+errors, as printed) a difference is "borderline", the rule lessons 03 and 10 teach: too close to call
+either way, and every verdict treats it as not clear (:func:`sampling_verdict` is that rule).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "BORDERLINE",
     "GLOSSARY",
     "REAL",
     "SAMPLING_ERROR",
@@ -34,6 +37,7 @@ __all__ = [
     "number",
     "quantity",
     "relative",
+    "sampling_verdict",
     "signed",
     "standard_errors",
     "with_share",
@@ -44,6 +48,7 @@ SAMPLING_ERROR = "sampling error"
 WOBBLE = "wobble"
 SPREAD = "run-to-run spread"
 REAL = 2.0  # standard errors of sampling error (or wobbles) beyond which a difference is called real
+BORDERLINE = 0.3  # standard errors either side of REAL: too close to call (lessons 03 and 10 teach it)
 
 # name -> what a student reads once (monitor.explain() ends with it)
 GLOSSARY = {
@@ -100,9 +105,17 @@ def relative(change: float, base: float) -> str:
     return f"{share * 100:.2g} %"
 
 
-def with_share(change: float, base: float) -> str:
-    """ "0.0039 (1.5 %)": a change with its size against ``base``, as STYLE.md writes it."""
-    return f"{number(abs(change))} ({relative(change, base)})"
+def with_share(change: float, base: float, of: str = "") -> str:
+    """ "0.0039 (1.5 %)": a change with its size against ``base``, as STYLE.md writes it; ``of`` names
+    the base where the sentence does not make it plain: "0.0039 (1.5 % of the best)"."""
+    share = relative(change, base)
+    named = f" of {of}" if of and share.endswith("%") else ""
+    return f"{number(abs(change))} ({share}{named})"
+
+
+def _printed(units: float) -> str:
+    """``units`` as every sentence prints it: one decimal below 10, none beyond."""
+    return f"{units:.1f}" if units < 10 else f"{units:.0f}"
 
 
 def standard_errors(units: float) -> str:
@@ -110,12 +123,25 @@ def standard_errors(units: float) -> str:
     units = abs(units)
     if not math.isfinite(units):
         return "many standard errors (a standard error of 0)"
-    amount = f"{units:.1f}" if units < 10 else f"{units:.0f}"
+    amount = _printed(units)
     return f"{amount} standard error{'' if amount == '1.0' else 's'}"
 
 
+def sampling_verdict(units: float) -> str:
+    """ "beyond its sampling error", "borderline" or "within its sampling error": the one rule for
+    "real" (``units``: a difference in standard errors of sampling error). Read on the number as
+    printed, so that "1.7 standard errors" is never called within and "2.3" never beyond."""
+    units = abs(units)
+    printed = float(_printed(units)) if math.isfinite(units) else units
+    if printed > REAL + BORDERLINE:
+        return f"beyond its {SAMPLING_ERROR}"
+    if printed >= REAL - BORDERLINE:
+        return "borderline"
+    return f"within its {SAMPLING_ERROR}"
+
+
 def in_standard_errors(units: float, how: str = "") -> str:
-    """ "2.6 standard errors (sampling error, paired: the same examples at both epochs)": the one way
+    """ "2.6 standard errors (sampling error, paired)": the one way
     every sentence quotes a difference against its sampling error (not "standard errors of sampling
     error")."""
     return f"{standard_errors(units)} ({SAMPLING_ERROR}{f', {how}' if how else ''})"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from losswidget.chart.frame import Progress, format_duration
+from losswidget.chart.frame import Progress, format_duration, what_if_meaning
 from losswidget.core.advice import Advice
 from losswidget.core.verdicts import Diagnosis, ended
 from losswidget.core.words import GLOSSARY, number
@@ -169,6 +169,8 @@ def detail_lines(s: StatusSnapshot) -> list[str]:
     if s.rise:
         lines.append(s.rise)
     lines.append(stopping_text(s))
+    if s.what_if is not None:  # the chart draws the what-if line: say once what it is
+        lines.append(what_if_meaning(s.what_if[1]))
     if s.advice is not None:
         lines.append(s.advice.text(_patience(s), s.smoothing, _patience_matters(s)))
     if s.diagnosis is not None:

@@ -348,7 +348,7 @@ def test_every_run_is_named_and_every_label_stays_inside_the_widget(notebook):
     legend_texts = " | ".join(entry["text"] for entry in placed["legend"])
     assert all(name in legend_texts for name in names), legend_texts
     assert not [entry for entry in placed["legend"] if entry["out"]], placed["legend"]
-    assert {"patience 5 stops here", "MSE loss", "epoch"} <= {label["text"] for label in placed["labels"]}
+    assert {"patience 5 would stop here", "MSE loss", "epoch"} <= {label["text"] for label in placed["labels"]}
     assert all(label["bbox"] > 0 for label in placed["labels"])
     assert not [label for label in placed["labels"] if label["out"]], placed["labels"]
     metric_legend = nb.page.locator(".losswidget .bqplot").nth(1).locator(".legendtext").all_text_contents()
