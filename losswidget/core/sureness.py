@@ -77,7 +77,9 @@ def against_best(ev: Evidence, gap: float) -> str:
     test = ev.sampling
     if test is None:
         return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
-    how = "paired" if test.paired else "unpaired"  # a saved history may hold only the unpaired one
+    # "Paired" said with what it means (a student meets it here first); a saved history may hold only
+    # the unpaired test.
+    how = "paired: the same examples at both epochs" if test.paired else "unpaired"
     if test.real:
         return in_standard_errors(test.units, how)
     if test.borderline:
