@@ -95,7 +95,10 @@ def test_a_difference_near_two_standard_errors_is_borderline_as_lessons_03_and_1
     # The verdicts treat it as not clear: an overfit whose rise is 2.1 paired standard errors.
     found = lw.diagnose(with_paired(overfit_history(), 0.36 / 2.1))
     assert found.kind == "not clear yet", found.message
-    assert "the rise is borderline: 2.1 standard errors (sampling error, paired: the same examples at both epochs)" in found.verdict, found.verdict
+    assert (
+        "the rise is borderline: 2.1 standard errors (sampling error, paired: the same examples at both epochs)"
+        in found.verdict
+    ), found.verdict
 
 
 def test_a_level_curve_whose_last_epoch_is_its_best_is_still_improving_not_finished():
@@ -171,7 +174,9 @@ def test_a_headline_is_never_stronger_than_its_body():
         "Validation loss has stopped improving since its best at epoch 35 while training loss still falls (by "
     ), found.verdict
     assert "overfitting may be beginning, not clear yet: the last epoch is" in found.verdict
-    assert found.verdict.endswith("within its sampling error: 1.0 standard error, paired: the same examples at both epochs."), found.verdict
+    assert found.verdict.endswith(
+        "within its sampling error: 1.0 standard error, paired: the same examples at both epochs."
+    ), found.verdict
     assert "memorises" not in found.action and "standard error" not in found.action, found.action
     # Within the wobble, the sampling error unknown: the same lead, its own reason.
     val[-1] = val[35] + 0.002
