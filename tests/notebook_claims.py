@@ -207,13 +207,25 @@ def is_it_real(notebook: Any) -> None:
     se_last = _number(r"last epoch \d+: validation loss [\d.]+, standard error ([\d.]+)", text)
     # The prediction's answer: the band grows as the model overfits.
     assert se_last > se_best
-    # "Wider, many times wider": the band against the epoch-to-epoch wobble.
-    assert _number(r"the band \(±2 standard errors\) is (\d+) to \d+ times the wobble", text) >= 4
+    # "Wider, many times wider": the band against the curve's wiggles (from second differences).
+    wiggles = _number(r"the curve's wiggles around its trend: ([\d.]+)", text)
+    assert _number(r"the band \(±2 standard errors\) is (\d+) to \d+ times the wiggles", text) >= 4
+    # The aside: "the curve's wiggles are the epoch-to-epoch wobble plus this unshared part of the sampling error
+    # ... of the same order as the wiggles. Its last line splits the wiggles ... (the two add in squares)"
+    split = re.search(
+        r"the wiggles ([\d.]+) = the unshared sampling error ([\d.]+) and the epoch-to-epoch wobble ([\d.]+), added",
+        text,
+    )
+    assert split and float(split.group(1)) == wiggles, split
+    unshared, wobble = float(split.group(2)), float(split.group(3))
+    assert 0 < unshared < wiggles and 0 < wobble <= wiggles
+    assert abs(math.hypot(unshared, wobble) - wiggles) <= 0.0002
     # The aside: "The cell prints its size for one epoch's change (the paired standard error of each step): far
     # smaller than an epoch's standard error. It grows as the weights drift apart (between the best and the last
     # epoch it is the paired standard error printed further down)"
     step_low, step_high = _bands(r"standard error of one epoch's change, image by image: ([\d.]+) to ([\d.]+)", text)
     assert step_low <= step_high
+    assert step_low / 3 < wiggles < 3 * step_high  # "of the same order as the wiggles"
     assert _number(r"(?m)^paired standard error +([\d.]+):", text) > 5 * step_high
     # "most of the sampling error is a shared offset": the epoch's standard error far above one step's.
     assert _number(r"standard error of an epoch's mean: ([\d.]+) to", text) > 5 * step_high
