@@ -390,8 +390,15 @@ def moving_to_production(notebook: Any) -> None:
                for cut, decided, earlier, best, *_ in found)  # fmt: skip
     assert all(earlier >= 4 for _, earlier, _, _ in cuts)
     assert "cut at epoch 27:" in text  # the prose's example
-    # "In this run the training loss fell more in the two epochs right after the first cut than in the two before"
-    assert cuts[0][3] > cuts[0][2]
+    # "the validation loss drops at the first epoch at the new rate, and that epoch, 27, is the run's best"
+    first = re.search(r"cut at epoch 27: .*; validation loss ([\d.]+) at epoch 26, ([\d.]+) at epoch 27", text)
+    assert first and float(first.group(2)) < float(first.group(1)), first
+    assert "the lowest validation loss at epoch 27;" in text
+    # "the difference between the two drops at the first cut has a standard error more than three times its size"
+    faster = re.search(
+        r"fell (-?[\d.]+) more in the two epochs after it than before; .* standard error of ([\d.]+)", text
+    )
+    assert faster and float(faster.group(2)) > 3 * abs(float(faster.group(1))), faster
     # "from the third cut on, the rate is too small to change anything, and early stopping ends the run"
     assert all(after < 0.005 for *_, after in cuts[2:])
     assert re.search(r"the run ended: early stopping at epoch \d+", text)
