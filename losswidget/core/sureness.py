@@ -19,6 +19,9 @@ from losswidget.core.words import (
 __all__ = ["against_best", "keep"]
 
 
+PAIRED = "paired: the same examples at both epochs"  # said with what it means: a student meets it here
+
+
 def _against_wobble(ev: Evidence, lead: float) -> str:
     """The best weights' ``lead`` against the epoch-to-epoch wobble: the second claim of :func:`keep`,
     about the curve (a trend or a bump), never about new data (that is the sampling error's)."""
@@ -53,7 +56,7 @@ def keep(ev: Evidence, said_sampling: bool = False) -> str:
         return f"{head} (the best on this validation set)"
     # Paired (the same examples at both epochs) or unpaired; the monitor and a saved history read
     # the same test (the history records the paired standard error), so say it in the same words.
-    how = "paired" if test.paired else "unpaired"
+    how = PAIRED if test.paired else "unpaired"
     if test.real:
         # The best epoch is the minimum picked on these same examples: its lead is biased high.
         return (
@@ -77,9 +80,7 @@ def against_best(ev: Evidence, gap: float) -> str:
     test = ev.sampling
     if test is None:
         return f"{ev.sureness(gap)}; its {SAMPLING_ERROR} is unknown"
-    # "Paired" said with what it means (a student meets it here first); a saved history may hold only
-    # the unpaired test.
-    how = "paired: the same examples at both epochs" if test.paired else "unpaired"
+    how = PAIRED if test.paired else "unpaired"  # a saved history may hold only the unpaired test
     if test.real:
         return in_standard_errors(test.units, how)
     if test.borderline:
