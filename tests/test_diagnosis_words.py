@@ -219,3 +219,24 @@ def test_level_since_names_where_the_chart_goes_level_not_where_the_test_window_
     found = lw.diagnose(history)
     assert found.kind == "not learning" and found.since_epoch <= 8, found.message
     assert f"validation loss has stayed level since epoch {found.since_epoch}:" in found.verdict, found.verdict
+
+
+def test_a_cut_at_the_end_of_a_long_fall_is_not_named_as_its_cause():
+    # Seen in the browser: "training loss fell 55 %: the training fall follows the learning-rate cut at
+    # epoch 33" for a fall since epoch 8 and a cut two epochs before the end.
+    rates = [0.1] * 28 + [0.05] * 2  # a cut at epoch 28, long after the best epoch 20
+    found = lw.diagnose(overfit_history(rates=rates))
+    assert found.kind == "overfitting", found.message
+    assert "follows the learning-rate cut" not in found.verdict and "memoris" in found.verdict, found.verdict
+
+
+def test_a_cut_steered_mid_epoch_is_named_in_the_epoch_it_was_made():
+    # The recorded rate changes at the epoch after the change; the status names the event's epoch.
+    from losswidget.core.events import Event
+
+    history = overfit_history(rates=[0.1] * 25 + [0.05] * 5)
+    assert rate_cuts(history).tolist() == [25]
+    history.events.append(Event("lr", 24, 250, 0.1, 0.05, "control"))
+    assert rate_cuts(history).tolist() == [24]
+    history.events[-1] = Event("lr", 24, 250, 0.1, 0.09, "control")  # not a cut: the epoch stays
+    assert rate_cuts(history).tolist() == [25]

@@ -89,8 +89,7 @@ KINDS = (
 )
 
 
-def _g(value: float) -> str:
-    return number(value)
+_g = number  # a value as every sentence prints it
 
 
 def _diverged(epochs: np.ndarray, train: np.ndarray, val: np.ndarray, window: int) -> Diagnosis | None:
@@ -164,6 +163,8 @@ def _overfitting(
         return None
     best_epoch = int(e[best])
     since = _cuts_since(cuts, best_epoch)
+    if since and float(t[e >= since[0]][0]) - t[-1] < 0.25 * (train_then - t[-1]):
+        since = ()  # the fall came mostly before the first cut, which cannot explain it
     return overfitting(ev, (best_epoch, after), (float(v[best]), float(v[-1]), rise), (train_then, float(t[-1])), since)
 
 

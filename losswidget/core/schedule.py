@@ -97,7 +97,11 @@ def rate_cuts(history) -> np.ndarray:
     rates = np.asarray(history["lr"], dtype=np.float64)
     kept = np.flatnonzero(np.isfinite(rates) & (rates > 0))
     fell = rates[kept[1:]] <= CUT * rates[kept[:-1]]
-    return np.asarray(history.epochs)[kept[1:][fell]]
+    cuts = np.asarray(history.epochs)[kept[1:][fell]]
+    # A cut steered mid-epoch is recorded in the rate of the epoch after: name the epoch it was made
+    # in, as its event and the status do.
+    made = {e.epoch for e in getattr(history, "events", ()) if e.kind == "lr" and e.new <= CUT * e.old}
+    return np.asarray([cut - 1 if cut - 1 in made else cut for cut in cuts.tolist()], dtype=np.int64)
 
 
 def plateau_advice(scheduled: bool) -> str:
