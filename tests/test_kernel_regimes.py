@@ -49,6 +49,21 @@ print("ENDED", epoch, {name}.stop_code, {name}.regime, round(time.monotonic() - 
 """
 
 
+STEERED = """
+import torch
+net = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+third = lw.LiveLossMonitor(patience=None, optimizer=optimizer)
+display(third)
+for epoch in third.epochs(2000):
+    for step in range(5):
+        time.sleep(0.01)
+        third.log_step(train=1.0)
+    third.log(val=1.0)
+print("ENDED", epoch, third.stop_code, third.regime, optimizer.param_groups[0]["lr"])
+"""
+
+
 class Kernel:
     def __init__(self, python: str, tmp_path: Path) -> None:
         spec_dir = tmp_path / "kernels" / "under-test"
@@ -243,6 +258,18 @@ def test_main_shell_stop_and_patience_reach_a_busy_kernel(python, regime, tmp_pa
         epoch, code, _ = kernel.ended(nth=2)
         assert code == "StopReason.PATIENCE"
         assert epoch < 150, f"patience moved to 3 about 20 epochs in, yet the loop stopped at epoch {epoch}"
+
+        # Steering on the same path: "lr ×½" then Stop, clicked mid-loop, reach the optimizer and the loop.
+        earlier = {name: kernel.widgets.get(("ButtonModel", name)) for name in ("lr ×½", "Stop")}
+        kernel.execute(STEERED)
+        half = kernel.find_widget("ButtonModel", "lr ×½", after=earlier["lr ×½"])
+        third_stop = kernel.find_widget("ButtonModel", "Stop", after=earlier["Stop"])
+        time.sleep(1.0)
+        kernel.click(half)
+        kernel.read_until(lambda: False, 1.0)  # the click's step comes and goes
+        kernel.click(third_stop)
+        epoch, code, _ = kernel.ended(nth=3)
+        assert code == "StopReason.USER" and "".join(kernel.outputs).split("ENDED")[3].split()[3] == "0.05"
 
         # ipykernel 7.0-7.3 can wedge (probe_shell_race.py): the user is told once per kernel, not per monitor.
         said = "".join(kernel.outputs).count("can stop answering for good")
