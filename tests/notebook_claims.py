@@ -433,13 +433,31 @@ def moving_to_production(notebook: Any) -> None:
     first = re.search(r"cut at epoch 27: .*; validation loss ([\d.]+) at epoch 26, ([\d.]+) at epoch 27", text)
     assert first and float(first.group(2)) < float(first.group(1)), first
     assert "the lowest validation loss at epoch 27;" in text
-    # "the difference between the two drops at the first cut has a standard error more than three times its size"
+    # "two drops whose difference is about one standard error of the training curve's wiggle: they do not show
+    # whether the training loss fell faster or slower"
     faster = re.search(
-        r"fell (-?[\d.]+) more in the two epochs after it than before; .* standard error of ([\d.]+)", text
+        r"fell (-?[\d.]+) more in the two epochs after it than before; from the training curve's wiggle before the "
+        r"cut, that has a standard error of ([\d.]+)",
+        text,
     )
-    assert faster and float(faster.group(2)) > 3 * abs(float(faster.group(1))), faster
-    # "from the third cut on, the rate is too small to change anything, and early stopping ends the run"
-    assert all(after < 0.005 for *_, after in cuts[2:])
+    assert faster and 0.5 < abs(float(faster.group(1))) / float(faster.group(2)) < 1.5, faster
+    # "The validation loss's drop is less than one standard error of one epoch's change ... so one epoch's drop does
+    # not show that the cut caused it"
+    drop = re.search(
+        r"the validation loss fell ([\d.]+) at the first cut; .* one epoch's change has a standard error of ([\d.]+): "
+        r"([\d.]+) standard errors",
+        text,
+    )
+    assert drop and abs(float(drop.group(1)) - (float(first.group(1)) - float(first.group(2)))) <= 0.0011, drop
+    assert float(drop.group(1)) < float(drop.group(2)) and float(drop.group(3)) < 1, drop
+    # "the validation curve stopped wiggling, its wiggle many times smaller after the cut than before"
+    wiggle = re.search(r"wiggle \(one epoch's\): ([\d.]+) before the first cut, ([\d.]+) after it", text)
+    assert wiggle and float(wiggle.group(1)) > 5 * float(wiggle.group(2)), wiggle
+    # "from the second cut on, the training loss falls less than 0.01 in the two epochs on either side of each cut,
+    # the validation loss moves by less than 0.003 across it"
+    assert all(before < 0.01 and after < 0.01 for _, _, before, after in cuts[1:])
+    across = re.findall(r"validation loss ([\d.]+) at epoch \d+, ([\d.]+) at epoch \d+$", text, re.MULTILINE)
+    assert len(across) == len(cuts) and all(abs(float(a) - float(b)) < 0.003 for a, b in across[1:]), across
     assert re.search(r"the run ended: early stopping at epoch \d+", text)
     # The prediction's answer: "every cut above is at least 4 epochs after the best epoch before it" (above).
     # The TensorBoard files hold the chart's run: same epochs and steps, float32 rounding only.
