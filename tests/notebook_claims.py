@@ -437,8 +437,14 @@ def remedies(notebook: Any) -> None:
     assert groups == {
         "wrong at both epochs": (47, 1.931, 5.042),
         "right at the best epoch, wrong at the last": (52, 0.521, 2.518),
+        "wrong at the best epoch, right at the last": (8, 1.598, 0.098),
         "right at both epochs": (293, 0.249, 0.070),
     }, groups
+    # "only 8 went the other way ... the fall of 11 points is (52 - 8) / 400, and its paired standard error (the last
+    # line) is a small fraction of it"
+    fall = re.search(r"the accuracy changed by ([+-][\d.]+) points, paired standard error ([\d.]+) points", text)
+    assert fall and float(fall.group(1)) == round(100 * (8 - 52) / 400, 1) == -11.0, fall
+    assert float(fall.group(2)) < 11.0 / 4, fall
     assert "wrong answers: 55 at the best epoch, 99 at the last" in text
     # "compare it with guessing": far below ln 10, far above 0.10; "still falling at the end"
     assert _number(r"smaller model, last epoch: validation loss ([\d.]+)", text) < 2.303 / 2
