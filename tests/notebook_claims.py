@@ -739,6 +739,26 @@ def run_to_run_spread(notebook: Any) -> None:
     dof, cutoff, one_setting = (float(group) for group in found.groups())
     assert 4 <= dof <= 8 and 2.31 <= cutoff <= 2.78 and abs(cutoff - 2.4) < 0.06 and one_setting == 2.78
     assert abs(gain) / gain_se > 1.5 * cutoff
+    # "its best epoch beats its last on these validation images by 3.8 paired standard errors, while the
+    # rise since then is not yet clear against the epoch-to-epoch wobble (1.2 × the wobble)": the status
+    # printed under the table, the one the chart shows.
+    assert "overfitting may be beginning, not clear yet" in text
+    assert (
+        "3.8 standard errors (sampling error, paired" in text and "the rise since is 1.2 × the epoch-to-epoch" in text
+    )
+    # "weight decay slows the rise after the lowest point ... a baseline run ends 0.174 above its own lowest
+    # point, a weight-decay run 0.043"
+    rise = {
+        setting: _number(rf"{setting}: last minus lowest validation loss, mean of 5 runs: ([\d.]+)", text)
+        for setting in ("baseline", "weight decay")
+    }
+    assert rise == {"baseline": 0.174, "weight decay": 0.043}, rise
+    # "(the line that begins 'one baseline run's spread': √2 × SD ...)" and "The final line shows it: one
+    # run's ordinary standard error": the cell's last two lines, in that order.
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("one baseline run's spread"))
+    assert "√2 × SD" in lines[at] and lines[at + 1].startswith("one run's ordinary standard error")
+    assert "epoch-to-epoch wobble" in lines[at + 2]
 
 
 CLAIMS["14_run_to_run_spread"] = run_to_run_spread
