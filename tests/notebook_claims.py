@@ -934,6 +934,26 @@ def worksheet(notebook: Any) -> None:
     # "The table's validation loss is the ten-digit one: it belongs with ln 10": the seed table's default.
     ten = _number(r"its loss over all ten digits: ([\d.]+), held against ln 10 = 2.303", text)
     assert abs(ten - tables["seed"]["last val"][0]) < 1e-4 and own < ten
+    # "The model finds 39 of the 43 zeros (recall 90.7 %) ... (39 of the 40 images it calls zeros: precision
+    # 97.5 %) ... its standard error is about 4.4 points"
+    assert "precision 97.5%, recall 90.7% for the zeros" in text
+    assert (
+        "it finds 39 of the 43 zeros and calls 40 images zeros; the recall's standard error from 43 zeros: 4.4%" in text
+    )
+    assert round(100 * 39 / 43, 1) == 90.7 and round(100 * 39 / 40, 1) == 97.5
+    # 2. "The last line isolates that law ... Its ratio, 3.35, lands near the 3.44 the law predicts"; "The two
+    # training runs' ratio, 2.15"; "the law predicts 1.75"; "the table: 0.0218 against 0.0330"
+    fixed = _number(r"fixed weights, 2000 random batches: batches of 5 / of 50 scatter ([\d.]+)", text)
+    assert fixed == 3.35 and abs(fixed / (10 * 295 / 250) ** 0.5 - 1) < 0.05 and scatter == 2.15
+    assert _number(r"with each run's own spread of single losses ([\d.]+)", text) == 1.75
+    assert batch["wobble"] == (0.0218, 0.0330)
+    # 3. "these 50 images happen to be easier than the 400 on average (the last line: a loss 14 % lower)"
+    assert found[1] == "-14"
+    # 5. "On the same 400 images it is −0.060 ± 0.014, 4.2 paired standard errors"
+    assert re.search(
+        r"seed 1 minus seed 0, last validation loss: -0\.060 ± 0\.014 \(paired, the same 400 images: -4\.2 standard",
+        text,
+    ), text
 
 
 CLAIMS["15_worksheet"] = worksheet
