@@ -561,6 +561,17 @@ def huggingface_trainer(notebook: Any) -> None:
     assert flipped == 25.0 and round(flipped / 100 * 256) == 64
     assert round(256 * 0.2) == 51 and round((256 * 0.2 * 0.8) ** 0.5) == 6 and round((64 - 51.2) / 6.4) == 2
     assert _number(r"training loss, mean of the last epoch's steps: ([\d.]+)", text) < floor
+    # "At the floor is necessary for knowing the rule, not sufficient: ... this one peaks at 0.8164";
+    # "moved up for 4 evaluations, by 0.0658 at the last (16 % of the best)": the Trainer's own log.
+    evaluations = [
+        (float(loss), float(accuracy))
+        for loss, accuracy in re.findall(r"'eval_loss': '([\d.]+)', 'eval_accuracy': '([\d.]+)'", text)
+    ][:-1]  # the last is the check after training, at the best weights
+    assert max(accuracy for _, accuracy in evaluations) == 0.8164, evaluations
+    losses = [loss for loss, _ in evaluations]
+    lowest = losses.index(min(losses))
+    assert len(losses) - 1 - lowest == 4 and round(losses[-1] - losses[lowest], 4) == 0.0658
+    assert round(100 * (losses[-1] - losses[lowest]) / losses[lowest]) == 16
 
 
 def keras(notebook: Any) -> None:
