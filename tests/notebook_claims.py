@@ -996,6 +996,16 @@ def class_lab_teacher(notebook: Any) -> None:
             assert 2.7 <= float(cutoff) <= 4.4
             assert (side == "above") == (verdict == "clear") == (float(units) >= float(cutoff) - 0.05)
         assert "clear" not in points and len(re.findall(r"weight decay [\d.]+ [\d.]+", points)) == 3
+        # Each difference quoted (".2g") can be checked from the means as printed (3 significant digits):
+        # equal within the rounding of the three numbers (half the quoted one's last digit, and the means').
+        means = {label: float(mean) for label, mean, _ in groups}
+        for label, difference in re.findall(r"weight decay ([\d.]+) \+([\d.]+), [\d.]+ standard errors", at):
+            rounding = 0.5 * 10.0 ** -len(difference.split(".")[1]) + 0.001
+            assert abs(means[label] - means[groups[0][0]] - float(difference)) <= rounding, (label, difference, means)
+        assert all(len(mean.lstrip("0.")) >= 3 for _, mean, _ in groups), groups
+    # Lesson 16's answer 3 quotes this sentence: "1.3 standard errors, below the 4.0 that 3 runs per group
+    # need: not clear yet".
+    assert "1.3 standard errors, below the 4.0 that 3 runs per group need: not clear yet" in text
     # The teacher is told whether two runs share a seed and a weight decay (one run twice).
     assert "runs sharing a weight decay and a seed: none" in text
 
