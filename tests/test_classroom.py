@@ -103,8 +103,11 @@ def test_three_runs_a_group_at_25_standard_errors_are_not_clear_yet():
 @pytest.mark.parametrize(
     ("mean", "se", "text"),
     [
-        (0.4123, 0.0213, ("0.41", "0.02")),
+        (0.4123, 0.0213, ("0.412", "0.021")),  # the mean's third digit: differences between means can be checked
         (0.4123, 0.0153, ("0.412", "0.015")),  # a leading 1 keeps two digits
+        (0.6780, 0.0497, ("0.678", "0.050")),  # lesson 17: 0.678 - 0.615 is the +0.063 the sentence quotes
+        (0.41234, 0.00021, ("0.4123", "0.0002")),  # the standard error finer than the mean's third digit
+        (1e-5, 1.0, ("0.000", "1.000")),  # at most 2 places finer than the standard error's
         (12.345, 0.6, ("12.3", "0.6")),
         (123.4, 30.0, ("123", "30")),
         (0.5, math.nan, ("0.5", "?")),
@@ -191,6 +194,9 @@ def test_the_class_is_compared_at_the_last_epoch_every_run_reached_and_the_lowes
     assert sentence(groups) == sentence([Group(g.label, g.best) for g in groups])  # no epoch: the lowest points
     assert class_groups([("a", [0, 1], [math.nan, math.nan], math.nan)]) == ([Group("a", spread([math.nan]))], None)
     assert "one standard error of the group's mean (from the run-to-run spread)" in MEANING
+    # The averaged lowest points are written without ±, and the footnote says so rather than give them one.
+    assert "± " not in said.split("Each run's own lowest point")[1] and "lowest points, averaged" in MEANING
+    assert "carry no ±" in MEANING
 
 
 def test_the_mean_curve_averages_the_runs_that_reached_each_epoch():

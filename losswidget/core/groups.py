@@ -129,14 +129,17 @@ def group_label(setting: str, settings: Mapping[str, Any]) -> str:
 
 
 def format_pm(mean: float, se: float) -> tuple[str, str]:
-    """``mean`` and ``se`` as the sentence writes them: the standard error to one significant digit
-    (two when it starts with 1), the mean to the same decimal place; ``.3g`` beyond what that reads
-    well for (an unknown, zero or enormous spread)."""
+    """``mean`` and ``se`` as the sentence writes them, to the same decimal place: the standard error's
+    first significant digit (two when it starts with 1) or the mean's third, whichever is finer, so
+    that the differences the sentence quotes can be checked from the means; ``.3g`` beyond what that
+    reads well for (an unknown, zero or enormous spread)."""
     if not (math.isfinite(mean) and math.isfinite(se) and se > 0):
         return f"{mean:.3g}", "?" if math.isnan(se) else f"{se:.2g}"
     decimals = -math.floor(math.log10(se))
     if se * 10.0**decimals < 2:
         decimals += 1
+    if mean != 0:  # the mean's third significant digit, up to 2 places finer than the standard error's
+        decimals = max(decimals, min(2 - math.floor(math.log10(abs(mean))), decimals + 2))
     if not 0 <= decimals <= 12 or abs(mean) >= 1e6:
         return f"{mean:.3g}", f"{se:.2g}"
     return f"{mean:.{decimals}f}", f"{se:.{decimals}f}"
@@ -238,7 +241,8 @@ def class_groups(runs: Iterable[tuple[str, Any, Any, float]]) -> tuple[list[Grou
 
 MEANING = (
     "± is one standard error of the group's mean (from the run-to-run spread), of the validation loss at "
-    "that one epoch or of the runs' lowest points; the chart's bands are ± 2 of them at each epoch. The "
+    "that one epoch (before the runs share one, of their lowest points); the runs' own lowest points, "
+    "averaged at the end of the sentence, carry no ±. The chart's bands are ± 2 standard errors at each epoch. The "
     "verdict's cutoff is Student's t for the runs there are (for 3 runs a group 2.8 when the groups spread "
     "alike, up to 4.3 when one spreads far more; near 2 for 30): with a few runs, bands that just miss each "
     "other are not yet a clear difference."
