@@ -546,6 +546,15 @@ def common_pitfalls(notebook: Any) -> None:
     assert leak and float(leak.group(2)) < float(leak.group(1)), text
     assert "train and validation loaders read the same dataset" not in charts(notebook)[2]
     assert "patience longer than the wobble's bumps last" in prose
+    # "The shape gives a hint only ... Two checks settle it. A score on data held out from training: the second line
+    # above, below the 'validation' accuracy. And indices that are disjoint ... Count them yourself": one split shares
+    # no index; two splits with two seeds share many.
+    assert "The shape gives a **hint** only" in "".join(cell.source for cell in notebook.cells)
+    assert _number(r"real accuracy on held-out data: ([\d.]+)", text) < _number(
+        r"'validation' accuracy: ([\d.]+)", text
+    )
+    assert _number(r"one split: training and validation share (\d+) indices", text) == 0
+    assert _number(r"two splits, seeds 0 and 1: training and validation share (\d+) indices of 300", text) > 50
     # Pitfall 3: the "validation" accuracy promises more than the held-out data give.
     assert _number(r"'validation' accuracy: ([\d.]+)", text) > _number(
         r"real accuracy on held-out data: ([\d.]+)", text
