@@ -39,6 +39,9 @@ def _number(pattern: str, text: str) -> float:
 
 def seeing_overfitting(notebook: Any) -> None:
     text = printed(notebook)
+    # "its advantage is slightly flattered": not "nominal", which students read as negligible.
+    words = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
+    assert "nominal" not in words and "its advantage is slightly flattered" in words
     # "The monitor's diagnosis, in words": the diagnosis and the ◆ name the same epoch.
     since = _number(r"overfitting since epoch (\d+)", text)
     assert since == _number(r"best epoch: (\d+)", text)
@@ -651,6 +654,9 @@ LN_10 = 2.302585092994046  # the loss of guessing evenly among 10 classes
 
 def what_a_loss_means(notebook: Any) -> None:
     text = printed(notebook)
+    # "its advantage is slightly flattered": not "nominal", which students read as negligible.
+    words = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
+    assert "nominal" not in words and "its advantage is slightly flattered" in words
     # "An untrained network is close to guessing, and its loss is close to ln 10."
     assert abs(_number(r"untrained network on the digits: validation loss ([\d.]+)", text) - LN_10) < 0.1
     # "The training loss ends below the floor ... The validation loss stays above its floor";
