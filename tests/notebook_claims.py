@@ -42,6 +42,22 @@ def seeing_overfitting(notebook: Any) -> None:
     # "its advantage is slightly flattered": not "nominal", which students read as negligible.
     words = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
     assert "nominal" not in words and "its advantage is slightly flattered" in words
+    # "the best epoch is the bottom of one of those swings ... part of the rise measured from the ◆ is the curve
+    # leaving the trough it was chosen in ... The slow climb of overfitting shows underneath, in the lowest values later
+    # on"; "even the best, 0.198, sits above this data's noise floor, 0.176 on these 200 points (...): at its best the
+    # network is within about 0.02 of the floor".
+    swing = re.search(
+        r"validation loss: ([\d.]+) at the best epoch (\d+), up to ([\d.]+) at epoch \d+, back down to ([\d.]+) within",
+        text,
+    )
+    assert swing, "Part 1's swing around the best epoch is no longer printed"
+    low, best_epoch, top, back = float(swing[1]), int(swing[2]), float(swing[3]), float(swing[4])
+    assert best_epoch == _number(r"best epoch: (\d+)", text) and top - low > 0.02 and top - back > 0.02
+    assert _number(r"from epoch 100 on: lowest ([\d.]+)", text) > back >= low
+    floor = _number(r"noise floor on the validation points \(the true sin\(x\)\): ([\d.]+)", text)
+    assert abs(floor - 0.16) < 0.03 and abs(low - floor - 0.02) < 0.01
+    assert f"best, {low:.3f}, sits above this data's noise floor, {floor:.3f} on these 200 points" in words
+    assert floor > 0.16  # "these 200 points happen to carry a little more"
     # "The monitor's diagnosis, in words": the diagnosis and the ◆ name the same epoch.
     since = _number(r"overfitting since epoch (\d+)", text)
     assert since == _number(r"best epoch: (\d+)", text)
