@@ -709,9 +709,17 @@ def what_a_loss_means(notebook: Any) -> None:
     assert "Looks like overfitting" not in second and re.search(r"[\d.]+ standard errors?\b", second)
     # The chosen epoch's validation loss sits clearly below its test loss with 30 images, less so with
     # 100; the last epoch's gap is near zero.
-    gaps = {
-        int(n): (float(c), float(f)) for n, c, f in re.findall(r"^ +(\d+) +([+-][\d.]+) +([+-][\d.]+)$", text, re.M)
-    }
+    # Each gap comes with the simulation's standard error: "At the last epoch, chosen by nobody, the gap is near
+    # zero, within two standard errors of it"; a mean that rounds to zero prints +0.0000, never -0.0000.
+    rows = re.findall(r"^ +(\d+) +([+-][\d.]+) ± ([\d.]+) +([+-][\d.]+) ± ([\d.]+)$", text, re.M)
+    gaps = {int(n): (float(c), float(f)) for n, c, _, f, _ in rows}
+    assert all(abs(float(f)) <= 2 * float(se) for *_, f, se in rows) and "-0.0000" not in text
+    # "the chosen epoch's validation loss sits clearly below its test loss on average": beyond the simulation's chance.
+    assert all(abs(float(c)) > 3 * float(se) for _, c, se, *_ in rows)
+    assert "this monitor was made without `model=`, so it kept none" in " ".join(prose.split())
+    code = "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    creation = re.search(r"sine_monitor = lw\.LiveLossMonitor\((.*)\)", code)
+    assert creation and "model=" not in creation[1], "the first chart's monitor now keeps weights: fix the prose"
     assert set(gaps) == {30, 100}, gaps
     # The table comes in one output block, its header with its rows.
     assert any(
