@@ -1,10 +1,15 @@
 """A validation loader that shuffles gives the same examples in another order each epoch: the monitor
 pairs two epochs' per-example losses only where they correlate (the same examples in the same order),
-else compares them unpaired and says why once. Real torch, real DataLoaders, real training on digits."""
+else compares them unpaired and says why once. Real torch, real DataLoaders, real training on digits.
+
+And the validation curve's wobble, measured on the curve, holds the part of the sampling error that
+changes between epochs: where per-example losses of consecutive epochs were logged, the details say
+how large that part is (lesson 10's split), checked on simulated losses whose two parts are known."""
 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -13,6 +18,7 @@ import pytest
 import losswidget as lw
 from losswidget.core.evidence import read_evidence
 from losswidget.core.pooled import correlation
+from losswidget.core.words import number
 
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader  # noqa: E402
@@ -101,3 +107,54 @@ def test_fresh_weights_epochs_0_and_1_in_order_are_paired_without_a_warning():
     assert said == []
     assert math.isfinite(monitor.history["val_diff_se"][1])  # epoch 1 against epoch 0: paired
     assert correlation(logged[0], logged[1])[0] > 0.5
+
+
+# -- what the validation wobble holds -------------------------------------------------------------------------
+
+
+def _simulated(rng, epochs: int, n: int, wobble: float, unshared: float, shuffle: bool = False):
+    """Per-example losses: each example's own difficulty (shared by every epoch), a falling trend,
+    training's wobble (one draw per epoch, every example alike) and each example's own change from
+    epoch to epoch (its spread over sqrt(n) is the unshared sampling error per epoch)."""
+    difficulty = rng.gamma(2.0, 0.25, n)
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        for epoch in range(epochs):
+            level = 0.3 + 0.5 * math.exp(-epoch / 15) + rng.normal(0.0, wobble)
+            losses = difficulty + level + rng.normal(0.0, unshared * math.sqrt(n), n)
+            monitor.log(train=0.5, val=rng.permutation(losses) if shuffle else losses)
+    return monitor
+
+
+def _wobble_line(monitor) -> str:
+    return next(
+        line for line in monitor.explain().splitlines() if line.startswith(("Validation epoch-to-epoch", "That wobble"))
+    )
+
+
+def test_the_details_say_the_wobble_holds_the_unshared_sampling_error_and_measure_it():
+    rng = np.random.default_rng(3)
+    n, wobble, unshared = 400, 0.004, 0.003
+    parts, owns = [], []
+    for _ in range(10):
+        line = _wobble_line(_simulated(rng, 40, n, wobble, unshared))
+        assert "measured on the curve: training's wobble plus the part of the validation set's sampling error" in line
+        parts.append(float(line.split("that part ≈ ")[1].split(" ")[0]))
+        if "training's own wobble ≈ " in line:
+            owns.append(float(line.split("training's own wobble ≈ ")[1].split(" ")[0]))
+    assert np.mean(parts) == pytest.approx(unshared, rel=0.15)  # the known unshared part, from 20 epochs
+    assert np.median(owns) == pytest.approx(wobble, rel=0.35)  # the rest: training's (a robust, noisier reading)
+
+
+def test_a_shuffled_run_and_a_number_per_epoch_name_the_wobble_without_measuring_its_parts():
+    rng = np.random.default_rng(4)
+    shuffled = _wobble_line(_simulated(rng, 30, 400, 0.004, 0.003, shuffle=True))
+    assert "that part" not in shuffled and re.search(r"that changes between epochs\)?\.$", shuffled)
+    monitor = lw.LiveLossMonitor(patience=None, display="none")
+    for epoch in range(20):
+        monitor.log(train=0.5, val=0.3 + 0.002 * epoch + rng.normal(0.0, 0.004))  # rising: no advice line
+    line = _wobble_line(monitor)
+    assert line.endswith("changes between epochs).") and "that part" not in line
+    # the wobble it quotes is the evidence's, the one every sentence reads
+    assert f"wobble ≈ {number(read_evidence(monitor.history).val.wobble)} per epoch (measured on the curve" in line
