@@ -153,6 +153,7 @@ result = {
     "diff_se": [x if x == x else None for x in history["val_diff_se"].tolist()],
     "status": [line for line in str(monitor.explain()).splitlines() if "since the best epoch" in line],
     "unordered": [str(w.message) for w in caught if "hardly correlate" in str(w.message)],
+    "wobble": [line for line in str(monitor.explain()).splitlines() if "measured on the curve" in line],
 }
 with open(os.path.join(out, f"rank{rank}.json"), "w") as stream:
     json.dump(result, stream)
@@ -176,6 +177,9 @@ def test_per_example_shards_are_pooled_so_every_rank_decides_as_one_process_on_t
         assert rank["diff_se"][1:] == pytest.approx(diff[1:], rel=1e-9) and diff[1] is not None
     status = [line for line in str(whole.explain()).splitlines() if "since the best epoch" in line]
     assert ranks[0]["status"] == status and "the same 400 examples" in status[0]
+    # the part of the sampling error inside the wobble: the shards' second differences pooled, as one process reads it
+    wobble = [line for line in str(whole.explain()).splitlines() if "measured on the curve" in line]
+    assert ranks[0]["wobble"] == ranks[1]["wobble"] == wobble and "that part ≈ " in wobble[0]
 
 
 def test_one_ranks_shuffled_shard_makes_every_rank_compare_unpaired_and_say_so_once(tmp_path):
