@@ -136,17 +136,24 @@ def full_losses(epoch):
 """
 
 SHARD_WORKER = """
-import json, os, sys, torch, torch.distributed as dist, losswidget as lw
+import json, os, sys, warnings, torch, torch.distributed as dist, losswidget as lw
 dist.init_process_group("gloo")
-rank, out = dist.get_rank(), sys.argv[2]
+rank, scenario, out = dist.get_rank(), sys.argv[1], sys.argv[2]
 monitor = lw.LiveLossMonitor(patience=3, min_delta_se=2.0, display="none")
-for epoch in monitor.epochs(30):
-    monitor.log(train=1.0, val=torch.tensor(full_losses(epoch)[rank::2]))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for epoch in monitor.epochs(30):
+        shard = full_losses(epoch)[rank::2]
+        if scenario == "shuffled" and rank == 1:  # one rank's loader shuffles: no rank may pair
+            shard = np.random.default_rng(epoch).permutation(shard)
+        monitor.log(train=1.0, val=torch.tensor(shard))
 history = monitor.history
 result = {
     "last": epoch, "best": monitor.best_epoch, "val": history.val.tolist(), "val_se": history["val_se"].tolist(),
     "diff_se": [x if x == x else None for x in history["val_diff_se"].tolist()],
-    "status": [line for line in str(monitor.explain()).splitlines() if line.startswith("Validation +")],
+    "status": [line for line in str(monitor.explain()).splitlines() if "since the best epoch" in line],
+    "unordered": [str(w.message) for w in caught if "hardly correlate" in str(w.message)],
+    "wobble": [line for line in str(monitor.explain()).splitlines() if "measured on the curve" in line],
 }
 with open(os.path.join(out, f"rank{rank}.json"), "w") as stream:
     json.dump(result, stream)
@@ -168,5 +175,20 @@ def test_per_example_shards_are_pooled_so_every_rank_decides_as_one_process_on_t
         assert rank["val_se"] == pytest.approx(expected["val_se"].tolist(), rel=1e-9)  # not the shards' mean SE
         diff = [x if x == x else None for x in expected["val_diff_se"].tolist()]
         assert rank["diff_se"][1:] == pytest.approx(diff[1:], rel=1e-9) and diff[1] is not None
-    status = [line for line in str(whole.explain()).splitlines() if line.startswith("Validation +")]
+    status = [line for line in str(whole.explain()).splitlines() if "since the best epoch" in line]
     assert ranks[0]["status"] == status and "the same 400 examples" in status[0]
+    # the part of the sampling error inside the wobble: the shards' second differences pooled, as one process reads it
+    wobble = [line for line in str(whole.explain()).splitlines() if "measured on the curve" in line]
+    assert ranks[0]["wobble"] == ranks[1]["wobble"] == wobble and "that part ≈ " in wobble[0]
+
+
+def test_one_ranks_shuffled_shard_makes_every_rank_compare_unpaired_and_say_so_once(tmp_path):
+    ranks = run_ranks(tmp_path, "shuffled", worker=LOSSES + SHARD_WORKER)
+    assert ranks[0]["last"] == ranks[1]["last"] and ranks[0]["best"] == ranks[1]["best"]
+    assert ranks[0]["diff_se"] == ranks[1]["diff_se"] and ranks[0]["status"] == ranks[1]["status"]
+    for rank in ranks:
+        assert len(rank["unordered"]) == 1 and "epoch 0 and epoch 1 hardly correlate" in rank["unordered"][0]
+        assert rank["status"] and "unpaired" in rank["status"][0]
+        # the unpaired standard error: the two epochs' own errors combined, never the paired one
+        best, last = rank["best"], rank["last"]
+        assert rank["diff_se"][last] == pytest.approx(math.hypot(rank["val_se"][best], rank["val_se"][last]))

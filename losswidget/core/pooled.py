@@ -19,7 +19,7 @@ import numpy as np
 
 from losswidget.core.evidence import RiseTest
 
-__all__ = ["Moments", "pooled_rise"]
+__all__ = ["Moments", "correlation", "pooled_rise"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,17 @@ def pooled_rise(latest: Moments, best_mean: float, best_se: float, difference: M
     if difference is not None and difference.n >= 2:
         return RiseTest(latest.mean - best_mean, difference.se, latest.n, True)
     return RiseTest(latest.mean - best_mean, math.hypot(latest.se, best_se), latest.n, False)
+
+
+def correlation(a: Any, b: Any) -> tuple[float, int]:
+    """(Pearson's r of ``a`` and ``b`` over the positions where both are finite, that count): NaN
+    where either has no spread there (or fewer than 2 such positions)."""
+    a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
+    both = np.isfinite(a) & np.isfinite(b)
+    count = int(both.sum())
+    if count < 2:
+        return math.nan, count
+    a, b = a[both] - a[both].mean(), b[both] - b[both].mean()
+    with np.errstate(all="ignore"):
+        scale = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+        return (float(np.dot(a, b)) / scale if scale > 0 and math.isfinite(scale) else math.nan), count

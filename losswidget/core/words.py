@@ -41,6 +41,7 @@ __all__ = [
     "signed",
     "standard_errors",
     "with_share",
+    "wobble_contents",
     "wobble_verdict",
 ]
 
@@ -58,10 +59,16 @@ GLOSSARY = {
     ),
     WOBBLE: (
         "how much the loss moves from epoch to epoch around its trend (mini-batches, dropout, the "
-        "learning rate): what patience and smoothing are there to ride out"
+        "learning rate; read on the validation curve, it also holds the part of the validation set's sampling "
+        "error that changes between epochs): what patience and smoothing are there to ride out"
     ),
     SPREAD: "how much a result changes when the same setting is trained again with another seed",
 }
+# What the validation wobble measured on the curve holds (lesson 10: wiggles = wobble + unshared sampling error)
+ON_THE_CURVE = (
+    "measured on the curve: training's wobble plus the part of the validation set's sampling error that changes "
+    "between epochs"
+)
 
 
 def number(value: float) -> str:
@@ -176,3 +183,23 @@ def wobble_verdict(units: float) -> str:
     if units >= 1:
         return "could still be the wobble"
     return "within the wobble"
+
+
+def wobble_contents(wobble: float, unshared: tuple[float, int] | None = None, quoted: bool = False) -> str:
+    """The validation curve's wobble and what it holds, for the details: "Validation epoch-to-epoch wobble
+    ≈ 0.0215 per epoch (measured on the curve: ...)."; ``unshared``: (the part of the sampling error that
+    changes between epochs, per epoch; the epochs that measured it) from per-example losses, where known:
+    then training's own wobble beside it (the two add in squares, lesson 10's split). ``quoted``: the
+    line before quoted the wobble (the advice): "That wobble is measured on the curve: ..."."""
+    if quoted:
+        head = f"That {WOBBLE} is {ON_THE_CURVE}"
+    else:
+        head = f"Validation epoch-to-epoch {WOBBLE} ≈ {number(wobble)} per epoch ({ON_THE_CURVE})"
+    if unshared is None:
+        return f"{head}."
+    part, epochs = unshared
+    measured = f"{head}; from the per-example losses of {epochs} epochs, that part ≈ {number(part)} per epoch"
+    own = math.sqrt(max(wobble**2 - part**2, 0.0))
+    if own <= 0.1 * wobble:  # the two estimates are noisy: "0.0004" left of 0.02 says nothing
+        return f"{measured}: about all of it, training's own wobble too small to tell apart."
+    return f"{measured}, so training's own wobble ≈ {number(own)} (the two add in squares)."

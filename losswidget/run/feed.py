@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from losswidget.chart.frame import STATUS_INTERVAL, Frame, PastRun, StepCache, build_frame
 from losswidget.chart.settings import ChartSettings
 from losswidget.core.advice import Advice, wobble_advice
@@ -28,6 +30,9 @@ from losswidget.run.status import StatusSnapshot, detail_lines, progress_of, sta
 from losswidget.run.steering import steering_sentence
 from losswidget.run.stop_control import StopControl
 from losswidget.run.validation import ValidationSamples
+
+# The validation wobble, and the part of the sampling error in it with the epochs that measured it
+Wobble = tuple[float, "tuple[float, int] | None"]
 
 
 class ChartFeed:
@@ -48,10 +53,11 @@ class ChartFeed:
         self._past = past
         self._loop, self._best, self._background, self._samples = loop, best, background, samples
         self.steps = StepCache(max_points)
-        # (the history's key, the diagnosis, the wobble advice, the rise in standard errors, the last
-        # epoch they saw): read once per new value, not per frame
-        self._reading: tuple[tuple, Diagnosis | None, Advice | None, str | None, int | None] = (
+        # (the history's key, the diagnosis, the wobble advice, the wobble's contents, the rise in
+        # standard errors, the last epoch they saw): read once per new value, not per frame
+        self._reading: tuple[tuple, Diagnosis | None, Advice | None, Wobble | None, str | None, int | None] = (
             (),
+            None,
             None,
             None,
             None,
@@ -128,7 +134,7 @@ class ChartFeed:
             found = None if best is None else self._samples.test(best[0])
             sentence = None if found is None else found[1].sentence(found[0], best[1])  # type: ignore[index]
             paired = None if found is None else found[1]
-            self._reading = (key, *_reading(history, best, paired), sentence, history.last_epoch)
+            self._reading = (key, *_reading(history, best, paired, self._samples), sentence, history.last_epoch)
             self._read_next = now + max(STATUS_INTERVAL, (time.perf_counter() - started) / DRAW_BUDGET)
         early_stopping = settings.early_stopping
         what_if = None
@@ -148,11 +154,12 @@ class ChartFeed:
             wait=stopper.wait,
             what_if_patience=settings.patience,
             what_if=what_if,
-            rise=self._reading[3],
+            rise=self._reading[4],
             diagnosis=self._reading[1],
-            diagnosis_epoch=self._reading[4],
+            diagnosis_epoch=self._reading[5],
             last_epoch=history.last_epoch,
             advice=self._reading[2],
+            wobble=self._reading[3],
             smoothing=settings.smoothing,
             non_finite=self.steps.non_finite(history),
             outcome=loop.outcome,
@@ -169,11 +176,17 @@ ADVISED_WHEN = ("learning",)
 
 
 def _reading(
-    history: History, best: tuple[int, float] | None, paired: RiseTest | None
-) -> tuple[Diagnosis, Advice | None]:
-    """The diagnosis and the advice, from one reading of the evidence: the wobble and trend either
-    sentence quotes are the same numbers, and the weights' sampling error is the paired test's."""
+    history: History, best: tuple[int, float] | None, paired: RiseTest | None, samples: ValidationSamples
+) -> tuple[Diagnosis, Advice | None, Wobble | None]:
+    """The diagnosis, the advice and the wobble's contents, from one reading of the evidence: the wobble
+    and trend every sentence quotes are the same numbers, and the weights' sampling error is the paired
+    test's. The part of the sampling error inside the wobble is measured over the wobble's own window."""
     evidence = read_evidence(history, best, paired)  # the best epoch its owner, early stopping, has
     diagnosis = diagnose(history, evidence=evidence)
     advice = wobble_advice(history.val, evidence.val) if diagnosis.kind in ADVISED_WHEN else None
-    return diagnosis, advice
+    contents = None
+    if evidence.val is not None and evidence.val.window >= 4:  # wobble_of reads none from fewer
+        epochs = history.epochs[np.isfinite(history.val)]
+        unshared = samples.unshared(int(epochs[-evidence.val.window]))
+        contents = (evidence.val.wobble, unshared)
+    return diagnosis, advice, contents

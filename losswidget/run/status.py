@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from losswidget.chart.frame import Progress, format_duration, what_if_meaning
 from losswidget.core.advice import Advice
 from losswidget.core.verdicts import Diagnosis, ended
-from losswidget.core.words import GLOSSARY, number
+from losswidget.core.words import GLOSSARY, number, wobble_contents
 from losswidget.kernel.channel import REGIME_TEXT
 
 ETA_AFTER = 3  # epochs done before an ETA is quoted: the first ones include warm-up and first frames
@@ -44,6 +44,9 @@ class StatusSnapshot:
     diagnosis_epoch: int | None = None  # the last epoch the diagnosis saw
     last_epoch: int | None = None  # the history's last epoch now (the chart's)
     advice: Advice | None = None  # the patience and smoothing the validation wobble calls for
+    # The validation wobble and the part of the sampling error in it, per epoch, with the epochs that
+    # measured that part (None where per-example losses did not): core.words.wobble_contents says them.
+    wobble: tuple[float, tuple[float, int] | None] | None = None
     smoothing: int = 1
     rise: str | None = None  # per-example validation: the rise since the best epoch in sampling error
     non_finite: int = 0
@@ -173,6 +176,8 @@ def detail_lines(s: StatusSnapshot) -> list[str]:
         lines.append(what_if_meaning(s.what_if[1]))
     if s.advice is not None:
         lines.append(s.advice.text(_patience(s), s.smoothing, _patience_matters(s)))
+    if s.wobble is not None:  # after the advice, which quotes the same wobble: what it holds
+        lines.append(wobble_contents(*s.wobble, quoted=s.advice is not None))
     if s.diagnosis is not None:
         lines.append(f"{_diagnosis_head(s)} {_read(s).message}")
     if s.outcome:
