@@ -615,7 +615,10 @@ def common_pitfalls(notebook: Any) -> None:
     assert on and off, text
     assert on.group(1) == off.group(1) and float(on.group(2)) > 0.1 and float(off.group(2)) == 0
     # Each pitfall losswidget sees is shown with its warning (printed without Python's file and line).
-    assert len(re.findall(r"^warning: losswidget: ", text, re.MULTILINE)) == 3
+    assert len(re.findall(r"^warning: losswidget: ", text, re.MULTILINE)) == 4
+    # Pitfall 3: "the second from the monitor, which finds that the 'validation' images come in another
+    # order each epoch: this loader shuffles"
+    assert re.search(r"^warning: losswidget: the per-example validation losses .* hardly correlate", text, re.M)
     # Pitfall 2: "With patience 5 the model trains on past the little bumps, to a clearly lower validation loss."
     stops = {
         int(p): (int(epoch), float(best))
