@@ -1113,7 +1113,7 @@ def class_lab_teacher(notebook: Any) -> None:
     said = [line for line in text.splitlines() if line.startswith("At epoch 29, the last epoch every run reached")]
     assert said, text
     for line in said:
-        at, points = line.split(" Each run's own lowest point, averaged")
+        at, points = line.split(" Each run's lowest point, averaged")
         groups = re.findall(r"weight decay ([\d.]+): ([\d.]+) ± ([\d.]+) over 3 runs", at)
         assert len(groups) == 3 and [float(g[1]) for g in groups] == sorted(float(g[1]) for g in groups), line
         assert f"Each against weight decay {groups[0][0]} (the lowest): " in at and "lowest two" not in line

@@ -183,19 +183,18 @@ def test_the_class_is_compared_at_the_last_epoch_every_run_reached_and_the_lowes
     c = compare(Group("weight decay 0.5", at["weight decay 0.5"]), Group("weight decay 0", at["weight decay 0"]))
     mean, se = format_pm(at["weight decay 0.5"].mean, at["weight decay 0.5"].se)
     assert said.startswith(
-        f"At epoch 28, the last epoch every run reached (one epoch for all, fixed by that rule, not picked from "
-        f"the curves): weight decay 0.5: {mean} ± {se} over 4 runs; weight decay 0: "
+        f"At epoch 28, the last epoch every run reached: weight decay 0.5: {mean} ± {se} over 4 runs; weight decay 0: "
     ), said
     assert f"the difference is {c.difference:.2g}, {c.units:.1f} standard errors, above the {c.cutoff:.1f}" in said
     assert said.endswith(
-        "Each run's own lowest point, averaged (picked after seeing the curve, it flatters): "
+        "Each run's lowest point, averaged (it flatters): "
         f"weight decay 0.5 {best['weight decay 0.5'].mean:.3g}, weight decay 0 {best['weight decay 0'].mean:.3g}."
     ), said
     assert sentence(groups) == sentence([Group(g.label, g.best) for g in groups])  # no epoch: the lowest points
     assert class_groups([("a", [0, 1], [math.nan, math.nan], math.nan)]) == ([Group("a", spread([math.nan]))], None)
     assert "one standard error of the group's mean (from the run-to-run spread)" in MEANING
     # The averaged lowest points are written without ±, and the footnote says so rather than give them one.
-    assert "± " not in said.split("Each run's own lowest point")[1] and "lowest points, averaged" in MEANING
+    assert "± " not in said.split("Each run's lowest point")[1] and "averaged lowest points" in MEANING
     assert "carry no ±" in MEANING
 
 

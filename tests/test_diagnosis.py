@@ -55,7 +55,8 @@ def test_overfitting_message_names_the_minimum():
     val = [1.5 - 0.05 * e if e <= 20 else 0.5 + 0.04 * (e - 20) for e in range(30)]
     diagnosis = lw.diagnose(history_of(train, val))
     assert diagnosis.kind == "overfitting" and diagnosis.since_epoch == 20
-    assert "validation loss has risen for 9 epochs since the best epoch 20" in diagnosis.message
+    assert "validation loss is above its best (epoch 20) by " in diagnosis.message, diagnosis.message
+    assert ", 9 epochs later" in diagnosis.message and "risen for" not in diagnosis.message
     assert "memorise the training data" in diagnosis.message
 
 

@@ -175,11 +175,10 @@ def sentence(groups: Sequence[Group], epoch: int | None = None) -> str:
     mean of each run's own lowest point. Without: the same comparison of the lowest points."""
     if epoch is not None and groups and all(group.last is not None for group in groups):
         at = [Group(group.label, group.last) for group in groups]  # type: ignore[arg-type]
-        said = f"At epoch {epoch}, the last epoch every run reached (one epoch for all, fixed by that rule, "
-        said += f"not picked from the curves): {_ranked(at, '')}"
+        said = f"At epoch {epoch}, the last epoch every run reached: {_ranked(at, '')}"
         lowest = sorted(groups, key=lambda g: (math.isnan(g.best.mean), g.best.mean))
         points = ", ".join(f"{g.label} {g.best.mean:.3g}" for g in lowest if g.best.n > 0)
-        return f"{said} Each run's own lowest point, averaged (picked after seeing the curve, it flatters): {points}."
+        return f"{said} Each run's lowest point, averaged (it flatters): {points}."
     return _ranked(groups, "best ")
 
 
@@ -240,10 +239,10 @@ def class_groups(runs: Iterable[tuple[str, Any, Any, float]]) -> tuple[list[Grou
 
 
 MEANING = (
-    "± is one standard error of the group's mean (from the run-to-run spread), of the validation loss at "
-    "that one epoch (before the runs share one, of their lowest points); the runs' own lowest points, "
-    "averaged at the end of the sentence, carry no ±. The chart's bands are ± 2 standard errors at each epoch. The "
-    "verdict's cutoff is Student's t for the runs there are (for 3 runs a group 2.8 when the groups spread "
+    "± is one standard error of the group's mean (from the run-to-run spread); the averaged lowest points "
+    "carry no ±. The epoch compared is the last one every run reached: fixed by that rule, not picked from "
+    "the curves. The chart's bands are ± 2 standard errors at each epoch. A difference is clear beyond "
+    "Student's t for the runs there are (for 3 runs a group 2.8 standard errors when the groups spread "
     "alike, up to 4.3 when one spreads far more; near 2 for 30): with a few runs, bands that just miss each "
     "other are not yet a clear difference."
 )

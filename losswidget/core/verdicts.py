@@ -136,7 +136,8 @@ def overfitting(ev: Evidence, since: tuple[int, int], val: tuple, train: tuple, 
             f"above it, {against_best(ev, gap)}); the {fell} since then, with {cut_words(cuts)}"
         )
         return said("plateau", best_epoch, verdict, numbers, f"{_cap(keep(ev, True))}; {plateau_advice(True).lower()}")
-    risen = f"validation loss has risen for {after} epochs since the best epoch {best_epoch}, by {sized}"
+    # The size and the distance in epochs, not "risen for N epochs": the curve may have dipped between.
+    risen = f"validation loss is above its best (epoch {best_epoch}) by {sized}, {after} epochs later"
     thin = [f"only {after} epochs since the best epoch"] if after < 6 else []
     if units < CLEAR:
         thin.append(f"the rise {wobble_verdict(units)}")
