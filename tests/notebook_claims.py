@@ -58,6 +58,20 @@ def seeing_overfitting(notebook: Any) -> None:
     assert abs(floor - 0.16) < 0.03 and abs(low - floor - 0.02) < 0.01
     assert f"best, {low:.3f}, sits above this data's noise floor, {floor:.3f} on these 200 points" in words
     assert floor > 0.16  # "these 200 points happen to carry a little more"
+    # "why the diagnosis above can say the curve barely wobbles while the chart swings: it reads the wobble over the
+    # last half of the run ... Near the ◆ the curve swung by about 0.04 (0.198 up to 0.239 ...), so much of the 0.0426
+    # the diagnosis measures from the best epoch to the last is the ◆ having been picked at the bottom of a swing ...
+    # from the calm late level, 0.223 at its lowest since epoch 100, to 0.240 at the last epoch".
+    diagnosis = re.search(r"^looks like overfitting: .*$", text, re.MULTILINE)
+    assert diagnosis and "the curve barely wobbles here" in diagnosis[0], "Part 1's diagnosis reads another wobble"
+    rise = _number(r"best[^.]*?\bby ([\d.]+)", diagnosis[0])
+    late_low, last = (
+        _number(r"from epoch 100 on: lowest ([\d.]+)", text),
+        _number(r"from epoch 100 on: .*last ([\d.]+)", text),
+    )
+    assert round(top - low, 2) == 0.04 and top - low > rise / 2 and last - late_low < rise / 2
+    assert f"swung by about 0.04 ({low:.3f} up to {top:.3f}, the first line), so much of the {rise:g} the" in words
+    assert f"from the calm late level, {late_low:.3f} at its lowest since epoch 100, to {last:.3f} at the last" in words
     # "The monitor's diagnosis, in words": the diagnosis and the ◆ name the same epoch.
     since = _number(r"overfitting since epoch (\d+)", text)
     assert since == _number(r"best epoch: (\d+)", text)
