@@ -162,6 +162,17 @@ def underfitting_and_capacity(notebook: Any) -> None:
     assert found, "the ReLU run is no longer printed"
     dead, relu_train, relu_val, relu_acc = int(found.group(1)), *map(float, found.groups()[1:])
     assert dead == 1 and abs(relu_train - 2.303) < 0.02 and abs(relu_val - 2.303) < 0.02 and abs(relu_acc - 10) < 3
+    # "The diagnosis under the chart reads the training loss as barely moved (2.53 → 2.3): it fell to ln 10 in the
+    # first few epochs and has stayed there since"; "Width 128's is 2.4 paired standard errors, just past borderline
+    # (lessons 03 and 10: 1.7–2.3) ...; either way under a hundredth".
+    words = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
+    under_chart = " ".join(re.sub(r"<[^>]+>", " ", " ".join(charts(notebook))).split())
+    moved = re.search(r"training loss has barely moved \(([\d.]+) → ([\d.]+)\)", under_chart)
+    assert moved, "the ReLU run's diagnosis no longer says its training loss barely moved"
+    assert float(moved[1]) > float(moved[2]) and abs(float(moved[2]) - math.log(10)) < 0.01
+    assert f"reads the training loss as barely moved ({moved[1]} → {moved[2]}): it fell to ln 10" in words
+    assert 2.3 < units[128] < 2.3 + 0.5 and rise[128] < 0.01
+    assert f"Width 128's is {units[128]:.1f} paired standard errors, just past borderline" in words
 
 
 def early_stopping_and_noise(notebook: Any) -> None:
