@@ -580,6 +580,13 @@ def quickstart(notebook: Any) -> None:
     # "Both charts now carry the same kind of evidence": a band on each, from one validation loss per point; "both
     # read the same": the diagnoses under the two charts are of one kind.
     first, second = charts(notebook)[:2]
+    # "epoch 0's training loss ... is huge (...: the last line under the chart, on losses that run off the top,
+    # gives the highest step loss)": the note is under the first loop's chart, its peak far above the losses' 0.10.
+    clipped = re.search(r"run off the top \(up to ([\d.]+)\)", " ".join(re.sub(r"<[^>]+>", " ", first).split()))
+    assert clipped and float(clipped[1]) > 1, "the first chart no longer says how high the losses off the top go"
+    assert "the last line under the chart, on losses that run off the top, gives the highest step loss" in " ".join(
+        "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split()
+    )
     assert "±2 standard errors" in first and "±2 standard errors" in second
     kinds = [re.search(r"Diagnosis: ([^:<]+):", chart) for chart in (first, second)]
     assert all(kinds) and kinds[0].group(1) == kinds[1].group(1), [kind and kind.group(1) for kind in kinds]
@@ -621,8 +628,14 @@ def quickstart(notebook: Any) -> None:
     assert "a systematic bias" in prose
     stop_at_10 = int(_number(r"with patience 10, the lw.fit run would have stopped at epoch (\d+)", text))
     assert stop_at_10 < int(_number(r"early stopping at epoch (\d+): no improvement for 20 epochs", text))
-    assert f"it would have stopped at epoch {stop_at_10} (the last line above), ten epochs after" in prose
+    # "Here a patience of 10 ... would have stopped at epoch 28 (the last line above), ten epochs after the early low,
+    # and kept the same weights, epoch 18's: no later epoch came lower" (epoch 18 is the best of the whole run).
     assert stop_at_10 == fit_epoch + 10
+    assert (
+        f"would have stopped at epoch {stop_at_10} (the last line above), ten epochs after the early low, and kept "
+        f"the same weights, epoch {fit_epoch}'s: no later epoch came lower" in prose
+    )
+    assert "for the diagnosis to read through" not in prose  # not why 20: here 10 keeps the same weights
     # "Keep the history": the columns the text explains where they first appear.
     shown = "".join(
         output.get("data", {}).get("text/plain", "") for cell in notebook.cells for output in cell.get("outputs", [])
