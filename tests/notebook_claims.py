@@ -58,6 +58,20 @@ def seeing_overfitting(notebook: Any) -> None:
     assert abs(floor - 0.16) < 0.03 and abs(low - floor - 0.02) < 0.01
     assert f"best, {low:.3f}, sits above this data's noise floor, {floor:.3f} on these 200 points" in words
     assert floor > 0.16  # "these 200 points happen to carry a little more"
+    # "why the diagnosis above can say the curve barely wobbles while the chart swings: it reads the wobble over the
+    # last half of the run ... Near the ◆ the curve swung by about 0.04 (0.198 up to 0.239 ...), so much of the 0.0426
+    # the diagnosis measures from the best epoch to the last is the ◆ having been picked at the bottom of a swing ...
+    # from the calm late level, 0.223 at its lowest since epoch 100, to 0.240 at the last epoch".
+    diagnosis = re.search(r"^looks like overfitting: .*$", text, re.MULTILINE)
+    assert diagnosis and "the curve barely wobbles here" in diagnosis[0], "Part 1's diagnosis reads another wobble"
+    rise = _number(r"best[^.]*?\bby ([\d.]+)", diagnosis[0])
+    late_low, last = (
+        _number(r"from epoch 100 on: lowest ([\d.]+)", text),
+        _number(r"from epoch 100 on: .*last ([\d.]+)", text),
+    )
+    assert round(top - low, 2) == 0.04 and top - low > rise / 2 and last - late_low < rise / 2
+    assert f"swung by about 0.04 ({low:.3f} up to {top:.3f}, the first line), so much of the {rise:g} the" in words
+    assert f"from the calm late level, {late_low:.3f} at its lowest since epoch 100, to {last:.3f} at the last" in words
     # "The monitor's diagnosis, in words": the diagnosis and the ◆ name the same epoch.
     since = _number(r"overfitting since epoch (\d+)", text)
     assert since == _number(r"best epoch: (\d+)", text)
@@ -148,6 +162,17 @@ def underfitting_and_capacity(notebook: Any) -> None:
     assert found, "the ReLU run is no longer printed"
     dead, relu_train, relu_val, relu_acc = int(found.group(1)), *map(float, found.groups()[1:])
     assert dead == 1 and abs(relu_train - 2.303) < 0.02 and abs(relu_val - 2.303) < 0.02 and abs(relu_acc - 10) < 3
+    # "The diagnosis under the chart reads the training loss as barely moved (2.53 → 2.3): it fell to ln 10 in the
+    # first few epochs and has stayed there since"; "Width 128's is 2.4 paired standard errors, just past borderline
+    # (lessons 03 and 10: 1.7–2.3) ...; either way under a hundredth".
+    words = " ".join("".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split())
+    under_chart = " ".join(re.sub(r"<[^>]+>", " ", " ".join(charts(notebook))).split())
+    moved = re.search(r"training loss has barely moved \(([\d.]+) → ([\d.]+)\)", under_chart)
+    assert moved, "the ReLU run's diagnosis no longer says its training loss barely moved"
+    assert float(moved[1]) > float(moved[2]) and abs(float(moved[2]) - math.log(10)) < 0.01
+    assert f"reads the training loss as barely moved ({moved[1]} → {moved[2]}): it fell to ln 10" in words
+    assert 2.3 < units[128] < 2.3 + 0.5 and rise[128] < 0.01
+    assert f"Width 128's is {units[128]:.1f} paired standard errors, just past borderline" in words
 
 
 def early_stopping_and_noise(notebook: Any) -> None:
@@ -555,6 +580,13 @@ def quickstart(notebook: Any) -> None:
     # "Both charts now carry the same kind of evidence": a band on each, from one validation loss per point; "both
     # read the same": the diagnoses under the two charts are of one kind.
     first, second = charts(notebook)[:2]
+    # "epoch 0's training loss ... is huge (...: the last line under the chart, on losses that run off the top,
+    # gives the highest step loss)": the note is under the first loop's chart, its peak far above the losses' 0.10.
+    clipped = re.search(r"run off the top \(up to ([\d.]+)\)", " ".join(re.sub(r"<[^>]+>", " ", first).split()))
+    assert clipped and float(clipped[1]) > 1, "the first chart no longer says how high the losses off the top go"
+    assert "the last line under the chart, on losses that run off the top, gives the highest step loss" in " ".join(
+        "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown").split()
+    )
     assert "±2 standard errors" in first and "±2 standard errors" in second
     kinds = [re.search(r"Diagnosis: ([^:<]+):", chart) for chart in (first, second)]
     assert all(kinds) and kinds[0].group(1) == kinds[1].group(1), [kind and kind.group(1) for kind in kinds]
@@ -596,8 +628,14 @@ def quickstart(notebook: Any) -> None:
     assert "a systematic bias" in prose
     stop_at_10 = int(_number(r"with patience 10, the lw.fit run would have stopped at epoch (\d+)", text))
     assert stop_at_10 < int(_number(r"early stopping at epoch (\d+): no improvement for 20 epochs", text))
-    assert f"it would have stopped at epoch {stop_at_10} (the last line above), ten epochs after" in prose
+    # "Here a patience of 10 ... would have stopped at epoch 28 (the last line above), ten epochs after the early low,
+    # and kept the same weights, epoch 18's: no later epoch came lower" (epoch 18 is the best of the whole run).
     assert stop_at_10 == fit_epoch + 10
+    assert (
+        f"would have stopped at epoch {stop_at_10} (the last line above), ten epochs after the early low, and kept "
+        f"the same weights, epoch {fit_epoch}'s: no later epoch came lower" in prose
+    )
+    assert "for the diagnosis to read through" not in prose  # not why 20: here 10 keeps the same weights
     # "Keep the history": the columns the text explains where they first appear.
     shown = "".join(
         output.get("data", {}).get("text/plain", "") for cell in notebook.cells for output in cell.get("outputs", [])
