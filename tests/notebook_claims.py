@@ -869,8 +869,8 @@ def run_to_run_spread(notebook: Any) -> None:
     typical = _number(r"typical paired standard error: ([\d.]+)", text)
     assert ordinary >= 2 * typical
     assert _number(r"\(seed 0\): [\d.]+, ([\d.]+) times the typical paired", text) >= 2
-    # The wobble: "this gain is several times larger"
-    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wobble", text) >= 2.5
+    # The wiggle: "this gain is several times larger"
+    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wiggle", text) >= 2.5
     # "the baseline runs' SD from seed to seed is 0.040 ..., the gain 0.109, not quite three times as large"
     assert abs(rows["baseline"][3] - 0.040) <= 0.0015 and abs(gain + 0.109) <= 0.0015
     assert 2 < abs(gain) / rows["baseline"][3] < 3
@@ -901,7 +901,7 @@ def run_to_run_spread(notebook: Any) -> None:
     lines = text.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("one baseline run's spread"))
     assert "√2 × SD" in lines[at] and lines[at + 1].startswith("one run's ordinary standard error")
-    assert "epoch-to-epoch wobble" in lines[at + 2]
+    assert "epoch-to-epoch wiggle" in lines[at + 2]
 
 
 CLAIMS["14_run_to_run_spread"] = run_to_run_spread
@@ -911,18 +911,21 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     text = printed(notebook)
     floor = 0.09  # the noise's variance, 0.3²: "every curve below has a floor to aim at"
     rates = {
-        float(lr): (int(run), float(lowest), float(last), int(rose), float(wobble))
-        for lr, run, _, lowest, last, wobble, rose in re.findall(
+        float(lr): (int(run), float(lowest), float(last), int(rose), float(wiggle))
+        for lr, run, _, lowest, last, wiggle, rose in re.findall(
             r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
         )
     }
     assert set(rates) == {0.0003, 0.003, 0.03}, rates
+    # Both tables name what they print the wiggle (lesson 10: training's wobble plus the unshared sampling error).
+    assert re.search(r"^ +lr +epochs run +first val +lowest val +last val +wiggle ", text, re.M), text
+    assert re.search(r"^batch +steps +last val +wiggle ", text, re.M), text
     # "0.0003, too low: ... after 30 epochs it is still far above the floor of 0.09"
     assert rates[0.0003][0] == 30 and rates[0.0003][2] > 1.4 * floor
     # "0.003, good: ... after 30 epochs it is close to it and still creeping down (its lowest value is its last)."
     assert rates[0.003][2] < 1.2 * floor and rates[0.003][2] == rates[0.003][1]
     # "0.03, too high: it gets near the floor quickly, then bounces: its two largest rises ... are several
-    # times its median rise, and its wobble is the largest of the three; its last value is not its lowest."
+    # times its median rise, and its wiggle is the largest of the three; its last value is not its lowest."
     assert rates[0.03][1] < 1.2 * floor and rates[0.03][4] > max(rates[0.0003][4], rates[0.003][4])
     assert rates[0.03][2] > rates[0.03][1]
     spikes = re.search(
@@ -936,7 +939,7 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         r"last epoch, lr 0\.03 minus lr 0\.003: ([+-][\d.]+) ± ([\d.]+) \(paired\), ([\d.]+) standard", text
     )
     assert paired and (paired[1], paired[2], paired[3]) == ("+0.0080", "0.0021", "3.8"), text
-    # "But lr 0.03's own wobble, 0.0107 in the table, is larger than that 0.0080 gap"
+    # "But lr 0.03's own wiggle, 0.0107 in the table, is larger than that 0.0080 gap"
     assert rates[0.03][4] == 0.0107 > float(paired[1])
     assert abs(float(paired[1]) - (rates[0.03][2] - rates[0.003][2])) < 2e-4
     # "0.1, far too high: ... the loss grows without bound, faster and faster. Within a few epochs it is
@@ -963,7 +966,7 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     assert set(batches) == {4, 16, 64}, batches
     # "the largest batches take only 120 steps in 30 epochs (the table's steps column)"
     assert re.search(r"^ +64 +120 +", text, re.M), text
-    last, wobble, scatter, used, expected, ratio = ([batches[b][i] for b in (4, 16, 64)] for i in range(6))
+    last, wiggle, scatter, used, expected, ratio = ([batches[b][i] for b in (4, 16, 64)] for i in range(6))
     # Answer 3: "from 20 steps, batches of 64, by about ±16 %, 1/√(2·19)"; the ratio column is scatter / expected.
     assert used[2] == 20 and round(100 / (2 * 19) ** 0.5) == 16
     assert all(abs(r - s / e) < 0.02 for r, s, e in zip(ratio, scatter, expected))
@@ -992,8 +995,8 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         scatter == [0.1008, 0.0483, 0.0157]
         and 1.9 < scatter[0] / scatter[1] < 2.2 < 2.8 < scatter[1] / scatter[2] < 3.3
     )
-    # "Wobble: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
-    assert wobble[0] > wobble[1] > wobble[2]
+    # "Wiggle: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
+    assert wiggle[0] > wiggle[1] > wiggle[2]
     # "Even the true curve sin(x) does not score exactly 0.09 on these points (... with its standard
     # error)": within a few standard errors of it; b = 64 of 256: "0.87".
     truth, truth_se = (
@@ -1017,22 +1020,22 @@ def worksheet(notebook: Any) -> None:
         }
     assert set(tables) == {"lr", "batch_size", "n_val", "width", "seed"}, tables
     lr, batch, n_val, width = tables["lr"], tables["batch_size"], tables["n_val"], tables["width"]
-    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wobble)"
+    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wiggle)"
     assert lr["last val"][1] > lr["last val"][0] and lr["lowest val"][1] == lr["last val"][1]
-    assert lr["wobble"][1] < lr["wobble"][0]
-    # 2. Smaller batches: the steps scatter more, the curve wobbles more; it learns and memorises faster.
-    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wobble"][1] > batch["wobble"][0]
+    assert lr["wiggle"][1] < lr["wiggle"][0]
+    # 2. Smaller batches: the steps scatter more, the curve wiggles more; it learns and memorises faster.
+    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wiggle"][1] > batch["wiggle"][0]
     assert batch["lowest val"][1] < batch["lowest val"][0]
     assert batch["last val"][1] - batch["lowest val"][1] > batch["last val"][0] - batch["lowest val"][0]
     # 3. "The standard error grows: 2.4-fold here (the printed ratio), where 1/√n predicts √8 ≈ 2.8"; "the
-    # validation loss is not the same"; "the chart's wobble changes far less than the level".
+    # validation loss is not the same"; "the chart's wiggle changes far less than the level".
     assert abs(_number(r"standard error with 50 images / with 400: ([\d.]+)", text) - 2.4) < 0.05
     level = abs(n_val["last val"][1] - n_val["last val"][0])
     assert level > 0.01
-    # "the last line: the level moved. The wobble changed too": the printed shares are the table's
-    found = re.search(r"with 50 images instead of 400: last validation loss ([+-]\d+)%, wobble ([+-]\d+)%", text)
+    # "the last line: the level moved. The wiggle changed too": the printed shares are the table's
+    found = re.search(r"with 50 images instead of 400: last validation loss ([+-]\d+)%, wiggle ([+-]\d+)%", text)
     assert found, text
-    for (default, changed), share in ((n_val["last val"], found[1]), (n_val["wobble"], found[2])):
+    for (default, changed), share in ((n_val["last val"], found[1]), (n_val["wiggle"], found[2])):
         assert abs(100 * (changed / default - 1) - int(share)) <= 1.5 and int(share) != 0
     # "these 50 images' losses happen to spread less than the 400's" (a ratio below √8)
     assert _number(r"standard error with 50 images / with 400: ([\d.]+)", text) < 8**0.5
@@ -1048,13 +1051,13 @@ def worksheet(notebook: Any) -> None:
     # each run's own spread at its end, is smaller still"
     assert abs(_number(r"drawn without replacement ([\d.]+);", text) - 3.4) < 0.05
     assert _number(r"with each run's own spread of single losses ([\d.]+)", text) < scatter
-    # Answer 1: "Every knob moved the wobble: the width most (0.0218 to 0.0014), then the learning rate (to
+    # Answer 1: "Every knob moved the wiggle: the width most (0.0218 to 0.0014), then the learning rate (to
     # 0.0060) and the batch size (to 0.0330 ...); even the validation size (+21 %)"
-    wobbles = {knob: table["wobble"] for knob, table in tables.items()}
-    assert width["wobble"] == (0.0218, 0.0014) and lr["wobble"][1] == 0.0060 and batch["wobble"][1] == 0.0330
-    changes = {knob: abs(changed - default) for knob, (default, changed) in wobbles.items()}
+    wiggles = {knob: table["wiggle"] for knob, table in tables.items()}
+    assert width["wiggle"] == (0.0218, 0.0014) and lr["wiggle"][1] == 0.0060 and batch["wiggle"][1] == 0.0330
+    changes = {knob: abs(changed - default) for knob, (default, changed) in wiggles.items()}
     assert max(changes, key=changes.get) == "width" and changes["lr"] > changes["batch_size"] > changes["n_val"]
-    assert all(change > 0.05 * wobbles[knob][0] for knob, change in changes.items()), wobbles
+    assert all(change > 0.05 * wiggles[knob][0] for knob, change in changes.items()), wiggles
     assert found[2] == "+21"
     # 4. "its loss is far above the default's and still falling, closer to guessing (ln 10) than to the default"
     narrow = width["last val"][1]
@@ -1089,7 +1092,7 @@ def worksheet(notebook: Any) -> None:
     fixed = _number(r"fixed weights, 2000 random batches: batches of 5 / of 50 scatter ([\d.]+)", text)
     assert fixed == 3.35 and abs(fixed / (10 * 295 / 250) ** 0.5 - 1) < 0.05 and scatter == 2.15
     assert _number(r"with each run's own spread of single losses ([\d.]+)", text) == 1.75
-    assert batch["wobble"] == (0.0218, 0.0330)
+    assert batch["wiggle"] == (0.0218, 0.0330)
     # 3. "these 50 images happen to be easier than the 400 on average (the last line: a loss 14 % lower)"
     assert found[1] == "-14"
     # 5. "On the same 400 images it is −0.060 ± 0.014, 4.2 paired standard errors"
