@@ -889,13 +889,21 @@ def run_to_run_spread(notebook: Any) -> None:
     assert (
         "3.8 standard errors (sampling error, paired" in text and "the rise since is 1.2 × the epoch-to-epoch" in text
     )
-    # "weight decay slows the rise after the lowest point ... a baseline run ends 0.174 above its own lowest
-    # point, a weight-decay run 0.043"
+    # "weight decay slows the rise after the lowest point, perhaps removes it: ... a baseline run ends 0.174
+    # above its own lowest point, a weight-decay run 0.043"
     rise = {
         setting: _number(rf"{setting}: last minus lowest validation loss, mean of 5 runs: ([\d.]+)", text)
         for setting in ("baseline", "weight decay")
     }
     assert rise == {"baseline": 0.174, "weight decay": 0.043}, rise
+    # "0.043 is about what picking the lowest of ~30 wiggling epochs gives with no rise at all (the last line
+    # of question 2 computes it)": a flat curve with the weight-decay runs' wiggle, as printed above it.
+    flat = re.search(
+        r"a flat curve wiggling by the weight-decay runs' ([\d.]+) for 30 epochs ends on average ([\d.]+) above", text
+    )
+    assert flat, text
+    assert float(flat[1]) == _number(r"weight decay +epoch-to-epoch wiggle of the validation loss: ([\d.]+)", text)
+    assert abs(float(flat[2]) / rise["weight decay"] - 1) < 0.25, flat.groups()
     # "(the line that begins 'one baseline run's spread': √2 × SD ...)" and "The final line shows it: one
     # run's ordinary standard error": the cell's last two lines, in that order.
     lines = text.splitlines()
