@@ -1116,6 +1116,29 @@ def worksheet(notebook: Any) -> None:
     assert fixed == 3.35 and abs(fixed / (10 * 295 / 250) ** 0.5 - 1) < 0.05 and scatter == 2.15
     assert _number(r"with each run's own spread of single losses ([\d.]+)", text) == 1.75
     assert batch["wiggle"] == (0.0218, 0.0330)
+    # 2. "Yet 2.15 lies between the two predictions, above the 1.75 and below the 3.44"
+    assert 1.75 < scatter < round((10 * 295 / 250) ** 0.5, 2) == 3.44
+    # 3. "the grey dashed line "patience 5 would stop here" sits before the best epoch (the line under each
+    # table: epoch 12 against a best at 13, and 20 against 22): early stopping with patience 5 would have
+    # stopped there, kept an earlier best and missed a later one, lower by less than the last epoch's
+    # standard error in the table"
+    what_if = {
+        label: (int(stop), int(kept), float(kept_val), int(best), float(best_val), float(se))
+        for label, stop, kept, kept_val, best, best_val, se in re.findall(
+            r"^(batches of 5|50 validation images): patience 5 would stop at epoch (\d+), keeping epoch (\d+) "
+            r"\(([\d.]+)\); the run's best: epoch (\d+) \(([\d.]+)\); its last epoch's standard error: ([\d.]+)$",
+            text,
+            re.M,
+        )
+    }
+    assert {label: row[::3] for label, row in what_if.items()} == {
+        "batches of 5": (12, 13),
+        "50 validation images": (20, 22),
+    }, what_if
+    for stop, kept, kept_val, best, best_val, se in what_if.values():
+        assert kept < stop < best and 0 < kept_val - best_val < se
+    assert what_if["batches of 5"][5] == batch["standard error"][1]
+    assert what_if["50 validation images"][5] == n_val["standard error"][1]
     # 3. "these 50 images happen to be easier than the 400 on average (the last line: a loss 14 % lower)"
     assert found[1] == "-14"
     # 5. "On the same 400 images it is −0.060 ± 0.014, 4.2 paired standard errors"
