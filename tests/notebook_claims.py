@@ -907,8 +907,8 @@ def run_to_run_spread(notebook: Any) -> None:
     typical = _number(r"typical paired standard error: ([\d.]+)", text)
     assert ordinary >= 2 * typical
     assert _number(r"\(seed 0\): [\d.]+, ([\d.]+) times the typical paired", text) >= 2
-    # The wobble: "this gain is several times larger"
-    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wobble", text) >= 2.5
+    # The wiggle: "this gain is several times larger"
+    assert _number(r"the gain of weight decay, [\d.]+, is ([\d.]+) times the baseline's wiggle", text) >= 2.5
     # "the baseline runs' SD from seed to seed is 0.040 ..., the gain 0.109, not quite three times as large"
     assert abs(rows["baseline"][3] - 0.040) <= 0.0015 and abs(gain + 0.109) <= 0.0015
     assert 2 < abs(gain) / rows["baseline"][3] < 3
@@ -927,19 +927,27 @@ def run_to_run_spread(notebook: Any) -> None:
     assert (
         "3.8 standard errors (sampling error, paired" in text and "the rise since is 1.2 × the epoch-to-epoch" in text
     )
-    # "weight decay slows the rise after the lowest point ... a baseline run ends 0.174 above its own lowest
-    # point, a weight-decay run 0.043"
+    # "weight decay slows the rise after the lowest point, perhaps removes it: ... a baseline run ends 0.174
+    # above its own lowest point, a weight-decay run 0.043"
     rise = {
         setting: _number(rf"{setting}: last minus lowest validation loss, mean of 5 runs: ([\d.]+)", text)
         for setting in ("baseline", "weight decay")
     }
     assert rise == {"baseline": 0.174, "weight decay": 0.043}, rise
+    # "0.043 is about what picking the lowest of ~30 wiggling epochs gives with no rise at all (the last line
+    # of question 2 computes it)": a flat curve with the weight-decay runs' wiggle, as printed above it.
+    flat = re.search(
+        r"a flat curve wiggling by the weight-decay runs' ([\d.]+) for 30 epochs ends on average ([\d.]+) above", text
+    )
+    assert flat, text
+    assert float(flat[1]) == _number(r"weight decay +epoch-to-epoch wiggle of the validation loss: ([\d.]+)", text)
+    assert abs(float(flat[2]) / rise["weight decay"] - 1) < 0.25, flat.groups()
     # "(the line that begins 'one baseline run's spread': √2 × SD ...)" and "The final line shows it: one
     # run's ordinary standard error": the cell's last two lines, in that order.
     lines = text.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("one baseline run's spread"))
     assert "√2 × SD" in lines[at] and lines[at + 1].startswith("one run's ordinary standard error")
-    assert "epoch-to-epoch wobble" in lines[at + 2]
+    assert "epoch-to-epoch wiggle" in lines[at + 2]
 
 
 CLAIMS["14_run_to_run_spread"] = run_to_run_spread
@@ -949,18 +957,21 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     text = printed(notebook)
     floor = 0.09  # the noise's variance, 0.3²: "every curve below has a floor to aim at"
     rates = {
-        float(lr): (int(run), float(lowest), float(last), int(rose), float(wobble))
-        for lr, run, _, lowest, last, wobble, rose in re.findall(
+        float(lr): (int(run), float(lowest), float(last), int(rose), float(wiggle))
+        for lr, run, _, lowest, last, wiggle, rose in re.findall(
             r"^ +([\d.]+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) +(\d+)$", text, re.M
         )
     }
     assert set(rates) == {0.0003, 0.003, 0.03}, rates
+    # Both tables name what they print the wiggle (lesson 10: training's wobble plus the unshared sampling error).
+    assert re.search(r"^ +lr +epochs run +first val +lowest val +last val +wiggle ", text, re.M), text
+    assert re.search(r"^batch +steps +last val +wiggle ", text, re.M), text
     # "0.0003, too low: ... after 30 epochs it is still far above the floor of 0.09"
     assert rates[0.0003][0] == 30 and rates[0.0003][2] > 1.4 * floor
     # "0.003, good: ... after 30 epochs it is close to it and still creeping down (its lowest value is its last)."
     assert rates[0.003][2] < 1.2 * floor and rates[0.003][2] == rates[0.003][1]
     # "0.03, too high: it gets near the floor quickly, then bounces: its two largest rises ... are several
-    # times its median rise, and its wobble is the largest of the three; its last value is not its lowest."
+    # times its median rise, and its wiggle is the largest of the three; its last value is not its lowest."
     assert rates[0.03][1] < 1.2 * floor and rates[0.03][4] > max(rates[0.0003][4], rates[0.003][4])
     assert rates[0.03][2] > rates[0.03][1]
     spikes = re.search(
@@ -974,7 +985,7 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         r"last epoch, lr 0\.03 minus lr 0\.003: ([+-][\d.]+) ± ([\d.]+) \(paired\), ([\d.]+) standard", text
     )
     assert paired and (paired[1], paired[2], paired[3]) == ("+0.0080", "0.0021", "3.8"), text
-    # "But lr 0.03's own wobble, 0.0107 in the table, is larger than that 0.0080 gap"
+    # "But lr 0.03's own wiggle, 0.0107 in the table, is larger than that 0.0080 gap"
     assert rates[0.03][4] == 0.0107 > float(paired[1])
     assert abs(float(paired[1]) - (rates[0.03][2] - rates[0.003][2])) < 2e-4
     # "0.1, far too high: ... the loss grows without bound, faster and faster. Within a few epochs it is
@@ -1001,7 +1012,7 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
     assert set(batches) == {4, 16, 64}, batches
     # "the largest batches take only 120 steps in 30 epochs (the table's steps column)"
     assert re.search(r"^ +64 +120 +", text, re.M), text
-    last, wobble, scatter, used, expected, ratio = ([batches[b][i] for b in (4, 16, 64)] for i in range(6))
+    last, wiggle, scatter, used, expected, ratio = ([batches[b][i] for b in (4, 16, 64)] for i in range(6))
     # Answer 3: "from 20 steps, batches of 64, by about ±16 %, 1/√(2·19)"; the ratio column is scatter / expected.
     assert used[2] == 20 and round(100 / (2 * 19) ** 0.5) == 16
     assert all(abs(r - s / e) < 0.02 for r, s, e in zip(ratio, scatter, expected))
@@ -1021,6 +1032,16 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         )
     )
     assert pairs == {4: ("-0.0048", "0.0015", "-3.1"), 16: ("-0.0037", "0.0015", "-2.4")}, pairs
+    # "a real difference ... and a borderline-to-real one (lessons 03 and 10 call 1.7 to 2.3 borderline)"
+    assert 2.3 < abs(float(pairs[16][2])) < 3 < abs(float(pairs[4][2]))
+    # "batches of 4's own wiggle, 0.0120 in the table, is 2.5 times that 0.0048 gap, and the status under the
+    # chart (printed last) says "Too early to tell""
+    assert wiggle[0] == 0.0120 and round(wiggle[0] / abs(float(pairs[4][0])), 1) == 2.5
+    status = text[text.index("The status under the chart (the last run, batches of 4):") :]
+    assert "Diagnosis: Too early to tell" in status, status
+    # "at 0.01: between the good 0.003 and the bouncing 0.03, 3.3 times the good rate (and a third of the
+    # bouncing one)"
+    assert round(0.01 / 0.003, 1) == 3.3 and round(0.03 / 0.01, 1) == 3.0
     assert (
         abs(float(pairs[4][0]) - (last[0] - last[2])) < 2e-4 and abs(float(pairs[16][0]) - (last[1] - last[2])) < 2e-4
     )
@@ -1030,8 +1051,8 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         scatter == [0.1008, 0.0483, 0.0157]
         and 1.9 < scatter[0] / scatter[1] < 2.2 < 2.8 < scatter[1] / scatter[2] < 3.3
     )
-    # "Wobble: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
-    assert wobble[0] > wobble[1] > wobble[2]
+    # "Wiggle: the smaller the batch ... the more the curve wobbles"; "the largest batch's curve is the smoothest"
+    assert wiggle[0] > wiggle[1] > wiggle[2]
     # "Even the true curve sin(x) does not score exactly 0.09 on these points (... with its standard
     # error)": within a few standard errors of it; b = 64 of 256: "0.87".
     truth, truth_se = (
@@ -1039,6 +1060,11 @@ def learning_rate_and_batch_size(notebook: Any) -> None:
         for v in re.search(r"the true sin\(x\) on the 1000 validation points: ([\d.]+) ± ([\d.]+)", text).groups()
     )
     assert truth != floor and abs(truth - floor) < 3 * truth_se and 0.002 < truth_se < 0.006
+    # "the paired standard error ... is smaller than this one: 0.0015 to 0.0021 in this lesson against 0.0040,
+    # about half"
+    paired_ses = sorted([float(paired[2])] + [float(se) for _, se, _ in pairs.values()])
+    assert (paired_ses[0], paired_ses[-1], f"{truth_se:.4f}") == (0.0015, 0.0021, "0.0040"), paired_ses
+    assert 0.3 < paired_ses[-1] / truth_se < 0.6
     assert round(((256 - 64) / 255) ** 0.5, 2) == 0.87
 
 
@@ -1055,22 +1081,22 @@ def worksheet(notebook: Any) -> None:
         }
     assert set(tables) == {"lr", "batch_size", "n_val", "width", "seed"}, tables
     lr, batch, n_val, width = tables["lr"], tables["batch_size"], tables["n_val"], tables["width"]
-    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wobble)"
+    # 1. "Higher, and still falling: its lowest value is its last"; "the smoother one (a smaller wiggle)"
     assert lr["last val"][1] > lr["last val"][0] and lr["lowest val"][1] == lr["last val"][1]
-    assert lr["wobble"][1] < lr["wobble"][0]
-    # 2. Smaller batches: the steps scatter more, the curve wobbles more; it learns and memorises faster.
-    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wobble"][1] > batch["wobble"][0]
+    assert lr["wiggle"][1] < lr["wiggle"][0]
+    # 2. Smaller batches: the steps scatter more, the curve wiggles more; it learns and memorises faster.
+    assert batch["step scatter"][1] > 1.5 * batch["step scatter"][0] and batch["wiggle"][1] > batch["wiggle"][0]
     assert batch["lowest val"][1] < batch["lowest val"][0]
     assert batch["last val"][1] - batch["lowest val"][1] > batch["last val"][0] - batch["lowest val"][0]
     # 3. "The standard error grows: 2.4-fold here (the printed ratio), where 1/√n predicts √8 ≈ 2.8"; "the
-    # validation loss is not the same"; "the chart's wobble changes far less than the level".
+    # validation loss is not the same"; "the chart's wiggle changes far less than the level".
     assert abs(_number(r"standard error with 50 images / with 400: ([\d.]+)", text) - 2.4) < 0.05
     level = abs(n_val["last val"][1] - n_val["last val"][0])
     assert level > 0.01
-    # "the last line: the level moved. The wobble changed too": the printed shares are the table's
-    found = re.search(r"with 50 images instead of 400: last validation loss ([+-]\d+)%, wobble ([+-]\d+)%", text)
+    # "the last line: the level moved. The wiggle changed too": the printed shares are the table's
+    found = re.search(r"with 50 images instead of 400: last validation loss ([+-]\d+)%, wiggle ([+-]\d+)%", text)
     assert found, text
-    for (default, changed), share in ((n_val["last val"], found[1]), (n_val["wobble"], found[2])):
+    for (default, changed), share in ((n_val["last val"], found[1]), (n_val["wiggle"], found[2])):
         assert abs(100 * (changed / default - 1) - int(share)) <= 1.5 and int(share) != 0
     # "these 50 images' losses happen to spread less than the 400's" (a ratio below √8)
     assert _number(r"standard error with 50 images / with 400: ([\d.]+)", text) < 8**0.5
@@ -1086,13 +1112,13 @@ def worksheet(notebook: Any) -> None:
     # each run's own spread at its end, is smaller still"
     assert abs(_number(r"drawn without replacement ([\d.]+);", text) - 3.4) < 0.05
     assert _number(r"with each run's own spread of single losses ([\d.]+)", text) < scatter
-    # Answer 1: "Every knob moved the wobble: the width most (0.0218 to 0.0014), then the learning rate (to
+    # Answer 1: "Every knob moved the wiggle: the width most (0.0218 to 0.0014), then the learning rate (to
     # 0.0060) and the batch size (to 0.0330 ...); even the validation size (+21 %)"
-    wobbles = {knob: table["wobble"] for knob, table in tables.items()}
-    assert width["wobble"] == (0.0218, 0.0014) and lr["wobble"][1] == 0.0060 and batch["wobble"][1] == 0.0330
-    changes = {knob: abs(changed - default) for knob, (default, changed) in wobbles.items()}
+    wiggles = {knob: table["wiggle"] for knob, table in tables.items()}
+    assert width["wiggle"] == (0.0218, 0.0014) and lr["wiggle"][1] == 0.0060 and batch["wiggle"][1] == 0.0330
+    changes = {knob: abs(changed - default) for knob, (default, changed) in wiggles.items()}
     assert max(changes, key=changes.get) == "width" and changes["lr"] > changes["batch_size"] > changes["n_val"]
-    assert all(change > 0.05 * wobbles[knob][0] for knob, change in changes.items()), wobbles
+    assert all(change > 0.05 * wiggles[knob][0] for knob, change in changes.items()), wiggles
     assert found[2] == "+21"
     # 4. "its loss is far above the default's and still falling, closer to guessing (ln 10) than to the default"
     narrow = width["last val"][1]
@@ -1127,7 +1153,30 @@ def worksheet(notebook: Any) -> None:
     fixed = _number(r"fixed weights, 2000 random batches: batches of 5 / of 50 scatter ([\d.]+)", text)
     assert fixed == 3.35 and abs(fixed / (10 * 295 / 250) ** 0.5 - 1) < 0.05 and scatter == 2.15
     assert _number(r"with each run's own spread of single losses ([\d.]+)", text) == 1.75
-    assert batch["wobble"] == (0.0218, 0.0330)
+    assert batch["wiggle"] == (0.0218, 0.0330)
+    # 2. "Yet 2.15 lies between the two predictions, above the 1.75 and below the 3.44"
+    assert 1.75 < scatter < round((10 * 295 / 250) ** 0.5, 2) == 3.44
+    # 3. "the grey dashed line "patience 5 would stop here" sits before the best epoch (the line under each
+    # table: epoch 12 against a best at 13, and 20 against 22): early stopping with patience 5 would have
+    # stopped there, kept an earlier best and missed a later one, lower by less than the last epoch's
+    # standard error in the table"
+    what_if = {
+        label: (int(stop), int(kept), float(kept_val), int(best), float(best_val), float(se))
+        for label, stop, kept, kept_val, best, best_val, se in re.findall(
+            r"^(batches of 5|50 validation images): patience 5 would stop at epoch (\d+), keeping epoch (\d+) "
+            r"\(([\d.]+)\); the run's best: epoch (\d+) \(([\d.]+)\); its last epoch's standard error: ([\d.]+)$",
+            text,
+            re.M,
+        )
+    }
+    assert {label: row[::3] for label, row in what_if.items()} == {
+        "batches of 5": (12, 13),
+        "50 validation images": (20, 22),
+    }, what_if
+    for stop, kept, kept_val, best, best_val, se in what_if.values():
+        assert kept < stop < best and 0 < kept_val - best_val < se
+    assert what_if["batches of 5"][5] == batch["standard error"][1]
+    assert what_if["50 validation images"][5] == n_val["standard error"][1]
     # 3. "these 50 images happen to be easier than the 400 on average (the last line: a loss 14 % lower)"
     assert found[1] == "-14"
     # 5. "On the same 400 images it is −0.060 ± 0.014, 4.2 paired standard errors"
