@@ -126,7 +126,10 @@ class Notebook:
         raise AssertionError(f"status never matched {pattern!r}; last: {self.status()!r}")
 
     def output_text(self) -> str:
-        return "\n".join(self.page.locator(".jp-OutputArea-output").all_inner_texts())
+        # text_content, not inner_text: JupyterLab skips rendering cells scrolled out of view
+        # (content-visibility), and inner_text then reads nothing there (a clean-clone CI run read
+        # cell 3's "RESTORED" but not cell 2's "ENDED ... INTERRUPTED" above it, twice).
+        return "\n".join(self.page.locator(".jp-OutputArea-output").all_text_contents())
 
     def wait_for_output(self, marker: str, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout

@@ -28,7 +28,7 @@ def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab
         assert re.search(r"Best validation loss [\d.]+ at epoch \d+", status)
         # One validation number per epoch: its sampling error is unknown, so the chart says the model
         # "may be starting to memorise", and how to know for sure.
-        assert "validation loss has risen" in status and "memoris" in status
+        assert "validation loss is above its best (epoch" in status and "memoris" in status
         # The best-epoch marker: one diamond drawn in the chart, in the marker's colour.
         best = COLORS["best"]
         rgb = "rgb({}, {}, {})".format(*(int(best[i : i + 2], 16) for i in (1, 3, 5)))
