@@ -35,15 +35,20 @@ class Steered:
         self.x = torch.randn(64, 4, generator=torch.Generator().manual_seed(1))
         self.y = (self.x**2).sum(dim=1, keepdim=True)
 
+    def step(self):
+        """One optimizer step, its loss logged; returns the loss."""
+        loss = torch.nn.functional.mse_loss(self.model(self.x), self.y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.monitor.log_step(train=loss)
+        return loss
+
     def train(self, epochs, actions=None):
         actions = actions or {}
         for epoch in self.monitor.epochs(epochs):
             for step in range(STEPS):
-                loss = torch.nn.functional.mse_loss(self.model(self.x), self.y)
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
-                self.monitor.log_step(train=loss)
+                loss = self.step()
                 for action in actions.get((epoch, step), ()):
                     action()
             with torch.no_grad():
@@ -115,11 +120,7 @@ def test_a_schedule_s_change_is_still_marked_where_the_recorded_rate_changed():
     scheduler = torch.optim.lr_scheduler.StepLR(run.optimizer, step_size=3, gamma=0.1)
     for _epoch in run.monitor.epochs(5):  # the optimizer's rate, recorded as each epoch begins
         for _ in range(STEPS):
-            loss = torch.nn.functional.mse_loss(run.model(run.x), run.y)
-            run.optimizer.zero_grad()
-            loss.backward()
-            run.optimizer.step()
-            run.monitor.log_step(train=loss)
+            loss = run.step()
         run.monitor.log(train=loss.item(), val=loss.item())
         scheduler.step()
     frame = run.monitor._build_frame()

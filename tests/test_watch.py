@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -34,36 +35,45 @@ print("ENDED", epoch, monitor.stop_code, monitor.stopped_reason, flush=True)
 """
 
 
-def start_training(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
+def start_training(tmp_path: Path, script_text: str = TRAIN_SCRIPT) -> tuple[subprocess.Popen, Path, Path]:
+    """A training script of its own process, logging to ``job.jsonl`` (argv: the log, a best-weights file)."""
     log, best = tmp_path / "job.jsonl", tmp_path / "best.pt"
     script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(TRAIN_SCRIPT))
+    script.write_text(textwrap.dedent(script_text))
     process = subprocess.Popen(
         [sys.executable, str(script), str(log), str(best)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     return process, log, best
 
 
-def wait_until(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-def test_watch_a_training_process_and_stop_it(tmp_path):
-    process, log, best = start_training(tmp_path)
+@contextlib.contextmanager
+def watched_training(tmp_path: Path, script_text: str = TRAIN_SCRIPT):
+    """(process, log, best-weights file, watcher): the script started and watched; the watcher closed
+    and a process still running killed at the end, whatever the test did."""
+    process, log, best = start_training(tmp_path, script_text)
     watcher = lw.watch(log, interval=0.1, display="none")
     try:
-        wait_until(lambda: len(watcher.history) >= 10)
-        assert watcher.history.n_steps >= 10
-        watcher.stop("the teacher pressed Stop")
-        out, err = process.communicate(timeout=60)
+        yield process, log, best, watcher
     finally:
         watcher.close()
         if process.poll() is None:
             process.kill()
+
+
+def wait_until(condition, timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out{' waiting for ' + what if what else ''}")
+        time.sleep(0.05)
+
+
+def test_watch_a_training_process_and_stop_it(tmp_path):
+    with watched_training(tmp_path) as (process, log, best, watcher):
+        wait_until(lambda: len(watcher.history) >= 10)
+        assert watcher.history.n_steps >= 10
+        watcher.stop("the teacher pressed Stop")
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "StopReason.USER the teacher pressed Stop" in out
     watcher.poll()

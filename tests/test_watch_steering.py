@@ -3,12 +3,10 @@ file, applied by the training process (real subprocesses, real files)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
+from test_watch import wait_until, watched_training
 
 import losswidget as lw
 from losswidget.files.control import control_path, parse_request, read_request
@@ -33,27 +31,13 @@ print("ENDED", epoch, monitor.stop_code, optimizer.param_groups[0]["lr"], flush=
 """
 
 
-def wait_until(condition, timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def events(watcher, kind: str) -> list:
     watcher.poll()
     return [event for event in watcher.history.events if event.kind == kind]
 
 
 def test_pause_resume_and_the_learning_rate_reach_a_script_s_run(tmp_path):
-    script, log = tmp_path / "train.py", tmp_path / "job.jsonl"
-    script.write_text(textwrap.dedent(TRAIN_SCRIPT))
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    watcher = lw.watch(log, interval=0.1, display="none")
-    try:
+    with watched_training(tmp_path, TRAIN_SCRIPT) as (process, _, _, watcher):
         wait_until(lambda: len(watcher.history) >= 3, what="3 epochs")
         assert watcher._controls.steering.rate_control()[0]  # the run logs its rate: the buttons show
         watcher.change_lr(0.5)
@@ -76,10 +60,6 @@ def test_pause_resume_and_the_learning_rate_reach_a_script_s_run(tmp_path):
 
         watcher.stop()
         out, err = process.communicate(timeout=60)
-    finally:
-        watcher.close()
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0, err
     assert "StopReason.USER 0.025" in out, out  # the optimizer's own rate at the end
     watcher.poll()
