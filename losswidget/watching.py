@@ -98,7 +98,7 @@ class WatchFeed:
     def open_requests(self) -> tuple[str, ...]:
         """What was asked, less what was asked of runs that have ended since: how each ended says it."""
         ended = tuple(f"Asked {f.path.name} to " for f in self.followers if f.ended is not None)
-        return tuple(line for line in self.requests if not line.startswith(ended or ("\0",)))
+        return tuple(line for line in self.requests if not (ended and line.startswith(ended)))
 
     def progress_text(self) -> str:
         texts = []

@@ -16,12 +16,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from losswidget.core.events import Event
+from losswidget.core.events import SOURCES, Event  # SOURCES: a change's origin, by number across ranks
 from losswidget.core.validate import user_stacklevel
 from losswidget.model import lr_steer
 
 PAUSE_POLL = 0.05  # seconds between two looks at clicks, requests and frames while paused
-SOURCES = ("control", "api", "watcher", "replay")  # where a change came from (Event.source), by number
 
 
 def steering_sentence(paused_at: tuple[int, int] | None, events: list[Event]) -> str:
@@ -115,14 +114,17 @@ class Steering:
         if self.pause_wanted and not self._holding:
             self._hold(tick)
 
-    def apply_rates(self, agreed: bool = False) -> None:
-        """The pending learning-rate changes, in order. Under DDP only where the ranks agree
-        (``agreed``, at an epoch boundary: :meth:`agree_rates`) or where no loop runs (a call every
-        rank makes, as a script's code does)."""
-        if self._ranks is not None and not agreed and self._loop.active:
+    def apply_rates(self) -> None:
+        """The pending learning-rate changes, in order. Under DDP only where no loop runs (a call every
+        rank makes, as a script's code does); in a loop the ranks agree at its epoch boundary
+        (:meth:`agree_rates`)."""
+        if self._ranks is not None and self._loop.active:
             return
         with self._lock:
             requests, self._rate_requests = self._rate_requests, []
+        self._apply(requests)
+
+    def _apply(self, requests: list[tuple[float | None, float | None, str]]) -> None:
         for value, factor, source in requests:
             optimizer = self.optimizer
             reason = lr_steer.unavailable_reason(optimizer)
@@ -139,8 +141,8 @@ class Steering:
         rank, as a script's code makes it, counts once) become every rank's, at this boundary."""
         if self._ranks is None:
             return
-        with self._lock:
-            mine = list(self._rate_requests)
+        with self._lock:  # taken at once: a click from here on waits for the next boundary
+            mine, self._rate_requests = self._rate_requests, []
         current = lr_steer.current_rate(self.optimizer) if self.optimizer is not None else None
         factor = 1.0
         for value, step, _ in mine:
@@ -148,10 +150,8 @@ class Steering:
         source = SOURCES.index(mine[-1][2]) if mine else 0
         rows = self._ranks.gather([1.0 if mine else 0.0, factor, float(source)])
         asked = next((row for row in rows if row[0] > 0), None)
-        with self._lock:
-            self._rate_requests = [] if asked is None else [(None, asked[1], SOURCES[int(asked[2])])]
         if asked is not None:
-            self.apply_rates(agreed=True)
+            self._apply([(None, asked[1], SOURCES[int(asked[2])])])
 
     def _hold(self, tick: Callable[[], None]) -> None:
         self._holding = True
