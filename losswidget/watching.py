@@ -28,7 +28,7 @@ from losswidget.core.reasons import sentence
 from losswidget.core.replay import best_of, recorded_ses
 from losswidget.core.stopping import EarlyStopping
 from losswidget.core.validate import check_float
-from losswidget.files.control import control_path, write_request
+from losswidget.files.control import RATE_FACTORS, control_path, write_request
 from losswidget.files.follower import FileFollower
 from losswidget.run.display import Display
 from losswidget.run.status import StatusSnapshot, detail_lines, status_lines
@@ -219,9 +219,10 @@ class RunWatcher:
     def change_lr(self, factor: float) -> None:
         """Ask every watched run still going to multiply its learning rate by ``factor`` at its next
         step (where its monitor knows the optimizer; the change is an event in its log)."""
-        factor = check_float("factor", factor, minimum=1e-3)
-        if factor > 1e3:
-            raise ValueError(f"'factor' must be <= 1000 (the learning rate times it): {factor:g}")
+        low, high = RATE_FACTORS  # what the job accepts from a control file
+        factor = check_float("factor", factor, minimum=low)
+        if factor > high:
+            raise ValueError(f"'factor' must be <= {high:g} (the learning rate times it): {factor:g}")
         self._steering.request_rate(None, factor)
 
     def _setting_changed(self, name: str) -> None:
