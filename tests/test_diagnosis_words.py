@@ -63,7 +63,7 @@ def test_the_best_weights_lead_says_two_claims_each_with_its_own_variation_and_n
     # data": the wobble cannot speak of new data, its number was never printed, "nominally" is jargon.
     beyond = keep(_evidence(wobble=0.005))
     assert beyond.startswith("keep the weights of epoch 12: they beat the last epoch's by 0.0193 (3.9 % of the best), "
-                             "2.6 standard errors (sampling error, paired: the same examples at both epochs), slightly flattered: epoch 12 was picked "
+                             "2.6 standard errors (sampling error, paired: the same examples at both epochs), flattered by an amount this test does not measure: epoch 12 was picked "
                              "as the lowest on these same examples; and "), beyond  # fmt: skip
     assert beyond.endswith("the rise since is beyond the epoch-to-epoch wobble (0.005 per epoch): a trend, not a bump")
     for old in ("nominally", "new data", "standard errors of sampling error"):

@@ -61,8 +61,8 @@ def keep(ev: Evidence, said_sampling: bool = False) -> str:
         # The best epoch is the minimum picked on these same examples: its lead is biased high.
         return (
             f"{head}: they beat the last epoch's by {with_share(test.rise, ev.best, 'the best')}, "
-            f"{in_standard_errors(test.units, how)}, slightly flattered: epoch {ev.best_epoch} was picked as the "
-            f"lowest on these same examples; and {_against_wobble(ev, test.rise)}"
+            f"{in_standard_errors(test.units, how)}, flattered by an amount this test does not measure: epoch "
+            f"{ev.best_epoch} was picked as the lowest on these same examples; and {_against_wobble(ev, test.rise)}"
         )
     if test.borderline:
         return (

@@ -20,7 +20,7 @@ def test_overfitting_notebook_shows_validation_turning_up_and_the_best_epoch(lab
         nb = Notebook(lab, page, "02_seeing_overfitting.ipynb").open()
         nb.run_all()
         text = nb.wait_for_output("training loss fell from", timeout=120)
-        assert "overfitting since epoch" in text
+        assert "its kind: 'overfitting', from epoch" in text
         first_chart = page.locator(".losswidget").first
         # text_content: the chart may be scrolled out of view, where JupyterLab skips rendering it
         # (content-visibility) and inner_text reads nothing.
