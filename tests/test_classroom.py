@@ -270,6 +270,24 @@ def test_the_view_refuses_bad_arguments_by_name(tmp_path, arguments, error, word
         lw.Classroom(tmp_path / "file.txt")
 
 
+@pytest.mark.parametrize(
+    ("where", "error", "words"),
+    [
+        ([], ValueError, "'folder' must name at least one class folder or class server's link: got an empty list"),
+        (3, TypeError, "'folder' must be a folder, a class server's link, or a list of them: 3 (int)"),
+        ({"a": 1}, TypeError, "'folder' must be a folder, a class server's link, or a list of them"),
+        (["x"] * 17, ValueError, "'folder' may list up to 16 folders and links: got 17"),
+        (["a", 3], TypeError, "'folder' must be a file path"),
+        (["a", "./a"], ValueError, "'folder' lists './a' twice: every run would be shown twice"),
+        (["a", "http://localhost:1/?project=lab3", "http://localhost:1/?project=lab3"], ValueError, "twice"),
+    ],
+)
+def test_a_list_of_sources_is_checked_before_anything_is_read(tmp_path, monkeypatch, where, error, words):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=re.escape(words)):
+        lw.Classroom(where)
+
+
 def send(folder: Path, student: str, vals, settings=None) -> lw.LiveLossMonitor:
     monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(folder, student, settings)])
     for epoch in monitor.epochs(len(vals)):
@@ -334,6 +352,36 @@ def test_bad_input_in_the_folder_becomes_words_and_never_breaks_the_view(tmp_pat
     assert frame.y_range is not None and frame.y_range[1] < 1.0  # mallory's 1e300 squashes no one's curve
     room.widget()
     assert room._chart.y_scale.max == frame.y_range[1]
+
+
+def test_two_folders_are_one_class_each_run_once_and_a_folders_problem_names_it(tmp_path):
+    lab, other = tmp_path / "lab", tmp_path / "other"
+    send(lab, "ada", [0.5, 0.4], {"weight_decay": 0.1})
+    send(other, "bob", [0.6, 0.45, 0.42], {"weight_decay": 0.1})
+    send(other, "cy", [0.9, 0.8], {"weight_decay": 0.0})
+    room = lw.Classroom([lab, str(other)], group_by="weight_decay")
+    assert [(row.student, row.source) for row in room.rows()] == [
+        ("ada", "ada.jsonl"),
+        ("bob", "bob.jsonl"),
+        ("cy", "cy.jsonl"),
+    ]
+    assert "weight decay 0.1: 0.425 ± 0.025 over 2 runs" in room.sentence()  # ada and bob, at epoch 1
+    assert room.summary().startswith(f"A class of 3 runs ({lab} and {other}):")
+    assert room.folder == lab and room.link is None
+    send(lab, "dee", [0.7], {"weight_decay": 0.0})  # a student arriving later, in the first folder
+    assert room.poll() and len(room.rows()) == 4
+    missing = tmp_path / "gone"
+    room = lw.Classroom([lab, missing])
+    missing.mkdir()
+    missing.chmod(0)
+    try:
+        room.poll()
+        said = room.problems()
+    finally:
+        missing.chmod(0o755)
+    if os.geteuid() != 0:  # root reads a folder without permissions
+        assert any(note.startswith(f"{missing}: the folder cannot be read") for note in said), said
+    assert len(room.rows()) == 2
 
 
 def test_a_replaced_file_is_read_as_a_new_run_never_mixed(tmp_path):

@@ -327,3 +327,29 @@ def test_an_outputs_notice_is_in_the_status_while_it_holds_and_warned_once():
     said = [str(w.message) for w in caught if "flaky destination" in str(w.message)]
     assert said == ["losswidget: The flaky destination is away; its records wait."]
     assert [epoch for epoch, shown in shown_at.items() if shown] == [2, 3, 4]
+
+
+def test_a_class_split_between_a_folder_and_the_server_is_one_table_and_one_sentence(server, tmp_path):
+    sent = lw.ClassServer(server.link, student="on the server", settings={"split": "yes"})
+    monitor = lw.LiveLossMonitor(display="none", outputs=[sent])
+    for epoch in monitor.epochs(3):
+        monitor.log(train=1.0, val=0.6 - 0.1 * epoch)
+    assert sent.wait(30)
+    monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(tmp_path, "in the folder", {"split": "yes"})])
+    for epoch in monitor.epochs(3):
+        monitor.log(train=1.0, val=0.7 - 0.1 * epoch)
+    room = lw.Classroom([tmp_path, server.view_link], group_by="split")
+    split = {row.student: row for row in room.rows() if row.settings.get("split") == "yes"}
+    assert split["in the folder"].source == "in_the_folder.jsonl"
+    assert split["on the server"].source == f"server run {sent.run_id[:12]}"
+    assert room.summary().startswith(f"A class of {len(room.rows())} runs ({tmp_path} and {server.view_link}):")
+    server.stop()
+    try:
+        room.poll()
+        notes = room.problems()
+        assert any(note.startswith(f"the class server {server.view_link} cannot be reached") for note in notes), notes
+        assert {"in the folder", "on the server"} <= {row.student for row in room.rows()}  # both kept
+    finally:
+        server.start()
+    room.poll()
+    assert not any("cannot be reached" in note for note in room.problems())

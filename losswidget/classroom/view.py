@@ -4,9 +4,10 @@
 >>> room                                                             # the live chart, table, sentence
 
 Reads a class folder as it grows (:mod:`losswidget.classroom.folder`), a class on a trackio server
-the same way (a link, ``lw.classroom("http://host:7860/?project=lab3")``: :mod:`.server_read`), saved
-runs after class (the same folder or class, finished), or histories of one notebook
-(:meth:`Classroom.from_histories`: several seeds for self-study). :meth:`poll` reads what is new;
+the same way (a link, ``lw.classroom("http://host:7860/?project=lab3")``: :mod:`.server_read`), a class
+split between the two (a list of both: :mod:`.sources`), saved runs after class (the same folder or
+class, finished), or histories of one notebook (:meth:`Classroom.from_histories`: several seeds for
+self-study). :meth:`poll` reads what is new;
 in a notebook :meth:`watch` polls on a timer thread and redraws; outside one, ``print(room)`` is
 the table and the sentence as text. Hovering a line names its student; clicking it (or
 :meth:`Classroom.select`) shows their training curve beside it.
@@ -23,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from losswidget.classroom.chart import ClassFrame, caption, class_frame
-from losswidget.classroom.folder import SILENT_AFTER, FolderReader, Row, history_rows
+from losswidget.classroom.folder import SILENT_AFTER, Row, history_rows
 from losswidget.classroom.selection import Selection
-from losswidget.classroom.server_link import ServerLink, is_link, parse_link
-from losswidget.classroom.server_read import ServerReader
+from losswidget.classroom.server_link import ServerLink
+from losswidget.classroom.sources import Sources
 from losswidget.classroom.table import page, table_of, text_table
 from losswidget.core.groups import MEANING, Group, class_groups, group_label, sentence
 from losswidget.core.history import History
-from losswidget.core.validate import check_float, check_int, check_path
+from losswidget.core.validate import check_float, check_int
 
 __all__ = ["Classroom", "classroom"]
 
@@ -38,13 +39,14 @@ MAX_RUNS = 60  # past this many runs the chart draws the groups' bands and the s
 
 
 class Classroom:
-    """The teacher's view of a class folder or a class server's link (``folder``), grouped by one
-    setting (``group_by``). ``select``: students drawn on top with their training curves (and even
-    past ``max_runs``), named before they send (:meth:`select` checks them against the class)."""
+    """The teacher's view of a class folder, a class server's link, or a list of both (``folder``: a
+    class split between the lab's shared folder and the server), grouped by one setting
+    (``group_by``). ``select``: students drawn on top with their training curves (and even past
+    ``max_runs``), named before they send (:meth:`select` checks them against the class)."""
 
     def __init__(
         self,
-        folder: str | os.PathLike | None,
+        folder: str | os.PathLike | Iterable[str | os.PathLike] | None,
         group_by: str | None = None,
         *,
         max_runs: int = MAX_RUNS,
@@ -59,17 +61,10 @@ class Classroom:
             raise TypeError(f"'select' must be a list of student names: {select!r:.80}")
         self._selection = Selection(select)
         silent_after = check_float("silent_after", silent_after, minimum=0.0)
-        self.folder: Path | None = None
-        self.link: ServerLink | None = None
-        self._reader: FolderReader | ServerReader | None = None
-        if is_link(folder):
-            self.link = parse_link(folder, name="folder")
-            self._reader = ServerReader(self.link, silent_after)
-        elif folder is not None:
-            self.folder = check_path("folder", folder)
-            if self.folder.exists() and not self.folder.is_dir():
-                raise NotADirectoryError(f"'folder' must be a folder (of students' .jsonl files): {str(self.folder)!r}")
-            self._reader = FolderReader(self.folder, silent_after)
+        self._sources = Sources(folder, silent_after)
+        # the first folder and the first link given (a class split between the two has one of each)
+        self.folder: Path | None = self._sources.folders[0] if self._sources.folders else None
+        self.link: ServerLink | None = self._sources.links[0] if self._sources.links else None
         self._saved: list[Row] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -102,12 +97,10 @@ class Classroom:
     # -- reading -------------------------------------------------------------------------------
 
     def poll(self) -> bool:
-        """Read what the folder's files gained since the last poll; True if anything changed."""
+        """Read what the class's folders and servers gained since the last poll; True if anything changed."""
         with self._lock:
-            changed = self._reader.poll() if self._reader is not None else False
-            rows, others = self._reader.rows() if self._reader is not None else ([], [])
-            if self._reader is not None and self._reader.problem:
-                others.insert(0, self._reader.problem)
+            changed = self._sources.poll()
+            rows, others = self._sources.rows()
             rows = self._saved + rows
             rows.sort(key=lambda row: (math.isnan(row.best), row.best if not math.isnan(row.best) else 0.0))
             changed |= [(r.student, r.best, r.state) for r in rows] != [
@@ -159,8 +152,7 @@ class Classroom:
 
     def summary(self) -> str:
         """The table, the sentence and what went wrong, as plain text (a terminal's view)."""
-        where = self.link.shown if self.link else str(self.folder) if self.folder is not None else "this notebook"
-        lines = [f"A class of {len(self._rows)} runs ({where}):", *text_table(self.table())]
+        lines = [f"A class of {len(self._rows)} runs ({self._sources.shown}):", *text_table(self.table())]
         lines += ["", self.sentence(), MEANING] + [f"Note: {problem}" for problem in self.problems()]
         return "\n".join(lines)
 
@@ -291,9 +283,13 @@ class Classroom:
 
 
 def classroom(
-    folder: str | os.PathLike, group_by: str | None = None, *, watch: bool = True, **options: Any
+    folder: str | os.PathLike | Iterable[str | os.PathLike],
+    group_by: str | None = None,
+    *,
+    watch: bool = True,
+    **options: Any,
 ) -> Classroom:
-    """The teacher's live view of ``folder`` (or a class server's link) grouped by ``group_by``, polling
-    on a timer thread (``watch=False``: read with :meth:`Classroom.poll`)."""
+    """The teacher's live view of ``folder`` (or a class server's link, or a list of both) grouped by
+    ``group_by``, polling on a timer thread (``watch=False``: read with :meth:`Classroom.poll`)."""
     room = Classroom(folder, group_by, **options)
     return room.watch() if watch else room
