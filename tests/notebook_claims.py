@@ -1153,6 +1153,11 @@ def worksheet(notebook: Any) -> None:
     assert (
         "it finds 39 of the 43 zeros and calls 40 images zeros; the recall's standard error from 43 zeros: 4.4%" in text
     )
+    # "Wilson's interval, the last line, runs further below 90.7 % than above it"
+    low, high = (
+        float(v) for v in re.findall(r"Wilson's 95 % interval for the recall: ([\d.]+)% to ([\d.]+)%", text)[0]
+    )
+    assert (low, high) == (78.4, 96.3) and 90.7 - low > high - 90.7
     assert round(100 * 39 / 43, 1) == 90.7 and round(100 * 39 / 40, 1) == 97.5
     # 2. "The last line isolates that law ... Its ratio, 3.35, lands near the 3.44 the law predicts"; "The two
     # training runs' ratio, 2.15"; "the law predicts 1.75"; "the table: 0.0218 against 0.0330"

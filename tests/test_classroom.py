@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import pytest
 
 import losswidget as lw
 from losswidget.classroom.chart import CURVE_POINTS, y_range
-from losswidget.classroom.folder import TABLE_WORDS
+from losswidget.classroom.folder import TABLE_WORDS, compared
 from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import (
     MEANING,
@@ -710,3 +711,38 @@ def test_a_real_class_folder_is_compared_at_the_last_epoch_its_runs_share(class_
         ]
         assert group.last == spread(values)
     assert sentence(groups, epoch).startswith(f"At epoch {epoch}, the last epoch every run reached")
+
+
+KILLED_AFTER_TWO = """
+import os, signal, sys, time
+from pathlib import Path
+import losswidget as lw
+monitor = lw.LiveLossMonitor(display="none", outputs=[lw.ClassFolder(sys.argv[1], "eve", {"weight_decay": 0.1})])
+for epoch in monitor.epochs(10):
+    monitor.log(train=1.0, val=2.0 - 0.1 * epoch)
+    if epoch == 1:
+        written = Path(sys.argv[1], "eve.jsonl")
+        while not written.exists() or written.read_text().count('"kind": "epoch"') < 2:
+            time.sleep(0.01)  # the file is written on its own thread
+        os.kill(os.getpid(), signal.SIGKILL)  # a kernel killed mid-run
+"""
+
+
+def test_a_run_that_stopped_short_without_finishing_is_named_and_left_out_of_the_comparison(tmp_path):
+    # compared at eve's last epoch, the class's sentence would be about its first epochs: it compares the
+    # others at the last epoch they share and names her
+    for student, decay, level in (("ada", 0.1, 0.5), ("bob", 0.1, 0.52), ("cy", 0.0, 0.6), ("dee", 0.0, 0.62)):
+        send(tmp_path, student, [level + 1 / (epoch + 1) for epoch in range(8)], {"weight_decay": decay})
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_TWO, str(tmp_path)], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    room = lw.Classroom(tmp_path, group_by="weight_decay")
+    eve = next(row for row in room.rows() if row.student == "eve")
+    assert eve.state.startswith("stopped without finishing") and list(eve.epochs) == [0, 1]
+    said = room.sentence()
+    assert said.startswith(
+        "At epoch 7, the last epoch every run compared reached: weight decay 0.1: 0.635 ± 0.010 over 2 runs"
+    ), said
+    assert said.endswith(" Not compared: 1 run that stopped short without finishing (eve)."), said
+    # a run that stopped after the others' shared epoch is compared (it reached it)
+    rows = [replace(row, state="stopped without finishing") if row.student == "ada" else row for row in room.rows()]
+    assert [row.student for row in compared(rows)[1]] == ["eve"]

@@ -13,7 +13,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from losswidget.core.diagnosis import diagnose
+from losswidget.core.groups import shared_epoch, value_at
 from losswidget.core.history import History
 from losswidget.core.reasons import StopReason, chart_label
 from losswidget.core.replay import best_of, recorded_ses
@@ -51,6 +52,21 @@ class Row:
     source: str = ""
     problems: tuple[str, ...] = field(default=())
     train: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+def compared(rows: Sequence[Row]) -> tuple[list[Row], list[Row]]:
+    """The runs the class's sentence compares, and those it leaves out: a run that stopped without
+    finishing (a killed kernel, a silent student, a run removed) before the last epoch the running and
+    finished runs share would hold the whole class back at its own last epoch."""
+    alive = [row for row in rows if row.state in ("running", "finished")]
+    epoch = shared_epoch((row.epochs, row.val) for row in alive)
+    if epoch is None:
+        return list(rows), []
+    kept, out = [], []
+    for row in rows:
+        short = row.state not in ("running", "finished") and not math.isfinite(value_at(row.epochs, row.val, epoch))
+        (out if short else kept).append(row)
+    return kept, out
 
 
 def shown(name: Any) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from losswidget.classroom.chart import ClassFrame, caption, class_frame
-from losswidget.classroom.folder import SILENT_AFTER, Row, history_rows
+from losswidget.classroom.folder import SILENT_AFTER, Row, compared, history_rows
 from losswidget.classroom.selection import Selection
 from losswidget.classroom.server_link import ServerLink
 from losswidget.classroom.sources import Sources
@@ -123,11 +123,11 @@ class Classroom:
 
     def _class(self) -> tuple[list[Group], int | None]:
         """The groups, each with its runs' values at the last epoch every run reached, and that epoch."""
-        return class_groups((self.label(row), row.epochs, row.val, row.best) for row in self._rows)
+        return class_groups((self.label(row), row.epochs, row.val, row.best) for row in compared(self._rows)[0])
 
     def sentence(self) -> str:
         """What a teacher reads aloud (:func:`losswidget.core.groups.sentence`)."""
-        said = sentence(*self._class())
+        said = sentence(*self._class(), [row.student for row in compared(self._rows)[1]])
         running = sum(row.state == "running" for row in self._rows)
         if running:
             runs = "1 run is" if running == 1 else f"{running} runs are"

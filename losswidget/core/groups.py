@@ -167,19 +167,27 @@ def _how_clear(comparison: Comparison) -> str:
     return f", {comparison.units:.1f} standard errors, {side} {cutoff}: {verdict}"
 
 
-def sentence(groups: Sequence[Group], epoch: int | None = None) -> str:
+def sentence(groups: Sequence[Group], epoch: int | None = None, left_out: Sequence[str] = ()) -> str:
     """What a teacher reads aloud. With ``epoch`` (:func:`class_groups`: the last epoch every run
     reached) and each group's ``last``: the groups' validation loss at that one epoch (mean ± one
     standard error of the group's mean, lowest first), how far each other group is above the lowest
     there, with the verdict and the size of every difference; then, second and without verdicts, the
-    mean of each run's own lowest point. Without: the same comparison of the lowest points."""
+    mean of each run's own lowest point. Without: the same comparison of the lowest points.
+    ``left_out``: the names of runs not in ``groups`` (runs that stopped short without finishing), said."""
     if epoch is not None and groups and all(group.last is not None for group in groups):
         at = [Group(group.label, group.last) for group in groups]  # type: ignore[arg-type]
-        said = f"At epoch {epoch}, the last epoch every run reached: {_ranked(at, '')}"
+        every = "every run compared" if left_out else "every run"
+        said = f"At epoch {epoch}, the last epoch {every} reached: {_ranked(at, '')}"
         lowest = sorted(groups, key=lambda g: (math.isnan(g.best.mean), g.best.mean))
         points = ", ".join(f"{g.label} {g.best.mean:.3g}" for g in lowest if g.best.n > 0)
-        return f"{said} Each run's lowest point, averaged (it flatters): {points}."
-    return _ranked(groups, "best ")
+        said = f"{said} Each run's lowest point, averaged (it flatters): {points}."
+    else:
+        said = _ranked(groups, "best ")
+    if left_out:
+        names = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+        runs = "1 run" if len(left_out) == 1 else f"{len(left_out)} runs"
+        said += f" Not compared: {runs} that stopped short without finishing ({names})."
+    return said
 
 
 def _ranked(groups: Sequence[Group], word: str) -> str:
@@ -240,8 +248,8 @@ def class_groups(runs: Iterable[tuple[str, Any, Any, float]]) -> tuple[list[Grou
 
 MEANING = (
     "± is one standard error of the group's mean (from the run-to-run spread); the averaged lowest points "
-    "carry no ±. The epoch compared is the last one every run reached: fixed by that rule, not picked from "
-    "the curves. The chart's bands are ± 2 standard errors at each epoch. A difference is clear beyond "
+    "carry no ±. The epoch compared is the last one every run reached (a run that stopped short without "
+    "finishing is left out, named): fixed by that rule, not picked from the curves. The chart's bands are ± 2 standard errors at each epoch. A difference is clear beyond "
     "Student's t for the runs there are (for 3 runs a group 2.8 standard errors when the groups spread "
     "alike, up to 4.3 when one spreads far more; near 2 for 30): with a few runs, bands that just miss each "
     "other are not yet a clear difference."

@@ -29,7 +29,7 @@ def rate_color(index: int) -> str:
 
 # An earlier run's shade by its rank among its setting's runs (its seed): the hue itself, then darker
 # and lighter in turn (a share of the way to black, below 0, or to white).
-PAST_SHADES = (0.0, -0.4, 0.4, -0.65, 0.6, -0.2, 0.2)
+PAST_SHADES = (0.0, -0.3, 0.35, -0.5, 0.55, -0.15, 0.2)  # never near black: the hue stays seen
 
 
 def past_color(hue: int, shade: int = 0) -> str:

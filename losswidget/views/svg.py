@@ -52,6 +52,8 @@ def _fmt(value: float) -> str:
 def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
     panel = Panel(left, top, PLOT_HEIGHT, frame.x_range, frame.y_range, frame.log_y, frame.x_ticks, frame.y_ticks)
     panel.axes(frame.y_label, frame.x_label)
+    if frame.steps_x.size:  # underneath: a dense texture that would hide the earlier runs
+        panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=STEP_OPACITY)
     for curve in frame.runs:  # earlier runs: validation dashed, training thin and fainter
         color = curve_color(curve)
         if curve.train.size:
@@ -59,10 +61,8 @@ def _loss_panel(frame: Frame, left: float, top: float) -> Panel:
         panel.polyline(
             curve.epochs, curve.values, color, width=1.5, opacity=0.8, dash=VAL_DASH if curve.shows_val else ""
         )
-    if frame.steps_x.size:
-        panel.polyline(frame.steps_x, frame.steps_raw, COLORS["steps"], width=1, opacity=STEP_OPACITY)
-        if frame.smoothing > 1:
-            panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
+    if frame.steps_x.size and frame.smoothing > 1:
+        panel.polyline(frame.steps_x, frame.steps_smooth, COLORS["train"], width=1, opacity=0.8)
     if frame.val_low.size:
         panel.band(frame.epochs, frame.val_low, frame.val_high, COLORS["band"], BAND_OPACITY)
     if frame.smoothing > 1 and not frame.dots:  # the raw curves stay visible under the smoothed ones

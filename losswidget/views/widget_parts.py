@@ -132,10 +132,10 @@ class ChartWidgets:
         )
         self.stop_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[STOP], default_size=13)
         self.what_if_label = bq.Label(x=[], y=[], text=[], scales=height, colors=[WHAT_IF], default_size=13)
-        self.marks = [
+        self.marks = [  # the step losses underneath: a dense texture that would hide the earlier runs
+            self.step_lines,
             self.past_train,
             self.past_lines,
-            self.step_lines,
             self.raw_lines,
             self.val_band,
             self.epoch_lines,

@@ -103,6 +103,12 @@ def test_one_view_of_a_class_half_in_a_folder_half_on_a_server_survives_kills_an
         # each weight decay has 10 runs, 5 from each half; the two killed students took one from two groups
         assert sentence.count("over 10 runs") + sentence.count("over 9 runs") == 3, sentence
         assert "standard errors" in sentence
+        # the killed students, stopped at their first epochs, are named and left out: the class is compared
+        # at the last epoch the others share, not at theirs
+        assert re.search(
+            r"Not compared: 2 runs that stopped short without finishing \(student [12], student [12]\)\.", sentence
+        )
+        assert sentence.startswith(f"At epoch {EPOCHS - 1}, the last epoch every run compared reached"), sentence
         nb.screenshot("split-finished")
         room = lw.Classroom([folder, server.view_link], group_by="weight_decay")
         assert len(room.rows()) == 2 * HALF
