@@ -23,8 +23,9 @@ that is written to, so a student sending to a mistyped class is refused by us: a
 the teacher, holding the token, has opened it (``lw.open_class``: a run named :data:`OPENED`). The
 reads are not incremental: a poll reads a running student's whole run again (a finished run every
 30 s), and a run past 10,000 records is thinned by the server. The server answers one request at a
-time (~40 ms a write here): 30 students are a few seconds behind on a loaded 2-core machine
-(``benchmarks/RESULTS.md``).
+time (~40 ms a write here), and each student's sending thread puts everything waiting in one write:
+300 students are about a second behind once started, 30 a few seconds on a heavily loaded 2-core
+machine (``benchmarks/RESULTS.md``).
 
 The next candidate, had trackio not served: an MLflow tracking server (free, self-hosted, a
 documented REST API); not tried here, since trackio served.
