@@ -98,7 +98,9 @@ def test_three_runs_a_group_at_25_standard_errors_are_not_clear_yet():
     groups = [Group("a", Spread(3, 0.40, 0.02)), Group("b", Spread(3, 0.40 + 2.5 * math.hypot(0.02, 0.02), 0.02))]
     comparison = compare(*groups)
     assert comparison.units == pytest.approx(2.5) and not comparison.clear
-    assert sentence(groups).endswith("2.5 standard errors, below the 2.8 that 3 runs per group need: not clear yet.")
+    assert sentence(groups).endswith(
+        "2.5 standard errors, below the 2.8 that 3 runs per group need with these spreads: not clear yet."
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,11 +133,11 @@ def test_the_sentence_says_each_group_and_the_difference_with_the_numbers_comput
     assert said == (
         f"weight decay 0.001: best {wd_mean} ± {wd_se} over 5 runs; none: best {none_mean} ± {none_se} over 4 runs; "
         f"the difference is {b.mean - a.mean:.2g}, {units:.1f} standard errors, above the "
-        f"{t_cutoff(welch_df(a, b)):.1f} that 4 and 5 runs need: clear."
+        f"{t_cutoff(welch_df(a, b)):.1f} that 4 and 5 runs need with these spreads: clear."
     )
     close = [Group("a", Spread(9, 0.41, 0.02)), Group("b", Spread(10, 0.47, 0.03))]
     assert sentence(close).endswith(
-        "the difference is 0.06, 1.7 standard errors, below the 2.1 that 9 and 10 runs need: not clear yet."
+        "the difference is 0.06, 1.7 standard errors, below the 2.1 that 9 and 10 runs need with these spreads: not clear yet."
     )
     assert sentence([Group("a", Spread(1, 0.4, math.nan)), Group("b", Spread(3, 0.5, 0.01))]).endswith(
         "how clear it is needs 2 runs in each group."
@@ -153,9 +155,9 @@ def test_with_three_groups_every_group_is_tested_against_the_lowest_each_with_it
     assert said.endswith(
         ". Each against weight decay 0.5 (the lowest): "
         f"weight decay 0.1 +0.005, {first.units:.1f} standard errors, below the {first.cutoff:.1f} that 3 runs "
-        "per group need: not clear yet; "
+        "per group need with these spreads: not clear yet; "
         f"weight decay 0 +0.11, {second.units:.1f} standard errors, above the {second.cutoff:.1f} that 3 runs "
-        "per group need: clear."
+        "per group need with these spreads: clear."
     ), said
     assert not first.clear and second.clear and "lowest two" not in said
     # A group whose spread is unknown says so in its own clause; the others keep their verdicts.

@@ -118,7 +118,7 @@ def test_a_plateau_above_an_earlier_best_says_how_far_above_and_how_sure():
     assert found.kind == "plateau"
     assert re.search(
         r"validation loss has stayed level since epoch \d+, 0\.0\d+ \([\d.]+ %\) above its best at epoch 20 "
-        r"\((the curve barely wobbles here|[\d.]+ × the wobble)",
+        r"\((the curve barely wobbles over its last half|[\d.]+ × the wobble)",
         found.message,
     )
 

@@ -156,13 +156,14 @@ def _group_words(group: Group, word: str = "best ") -> str:
 
 
 def _how_clear(comparison: Comparison) -> str:
-    """``", 2.5 standard errors, below the 2.8 that 3 runs per group need: not clear yet"``."""
+    """``", 2.5 standard errors, below the 2.8 that 3 runs per group need with these spreads: not clear
+    yet"`` (Student's t with Welch's degrees of freedom: the cutoff depends on the two groups' spreads)."""
     if math.isnan(comparison.units):
         return ": how clear it is needs 2 runs in each group"
     if math.isinf(comparison.units):
         return ", infinitely many standard errors (the runs did not vary): clear"
     side = "above" if comparison.clear else "below"
-    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need"
+    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need with these spreads"
     verdict = "clear" if comparison.clear else "not clear yet"
     return f", {comparison.units:.1f} standard errors, {side} {cutoff}: {verdict}"
 
@@ -249,10 +250,10 @@ def class_groups(runs: Iterable[tuple[str, Any, Any, float]]) -> tuple[list[Grou
 MEANING = (
     "± is one standard error of the group's mean (from the run-to-run spread); the averaged lowest points "
     "carry no ±. The epoch compared is the last one every run reached (a run that stopped short without "
-    "finishing is left out, named): fixed by that rule, not picked from the curves. The chart's bands are ± 2 standard errors at each epoch. A difference is clear beyond "
-    "Student's t for the runs there are (for 3 runs a group 2.8 standard errors when the groups spread "
-    "alike, up to 4.3 when one spreads far more; near 2 for 30): with a few runs, bands that just miss each "
-    "other are not yet a clear difference."
+    "finishing is left out, named): fixed by that rule, not picked from the curves. The chart's bands are "
+    "± 2 standard errors at each epoch. A difference is clear beyond Student's t for the runs there are "
+    "(for 3 runs a group 2.8 standard errors when the groups spread alike, up to 4.3 when one spreads far "
+    "more; near 2 for 30): with a few runs, bands that just miss each other are not yet a clear difference."
 )
 
 

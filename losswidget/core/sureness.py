@@ -28,7 +28,7 @@ def _against_wobble(ev: Evidence, lead: float) -> str:
     wobble = ev.val.wobble if ev.val is not None else 0.0
     units, per_epoch = abs(in_units(lead, wobble)), f"{number(wobble)} per epoch"
     if units > BARELY:
-        return "the curve barely wobbles here: the rise since is a trend, not a bump"
+        return "the curve barely wobbles over its last half: the rise since is a trend, not a bump"
     if units >= CLEAR:
         return f"the rise since is beyond the epoch-to-epoch {WOBBLE} ({per_epoch}): a trend, not a bump"
     if units >= 1:

@@ -241,7 +241,8 @@ def plateau(
     else:
         share = with_share(moved, smoothed[start], "its value then")
         how = f"fallen only {share}" if moved > 0 else f"not fallen ({share} higher)" if moved < 0 else "not moved"
-        level = f"{name} loss has {how} since epoch {flat_since}"
+        smoothed_word = "smoothed " if window > 1 else ""  # beside "no improvement for N epochs", read raw
+        level = f"{smoothed_word}{name} loss has {how} since epoch {flat_since}"
         numbers = (
             f"smoothed {number(smoothed[start])} → {number(smoothed[-1])}; epoch-to-epoch {WOBBLE} {number(wobble)}"
         )

@@ -159,10 +159,10 @@ BARELY = 20  # a change beyond this many wobbles: the wobble is tiny next to it,
 
 def against_wobble(change: float, wobble: float) -> str:
     """ "2.6 × the wobble of 0.0031 per epoch"; where the wobble is tiny next to ``change`` (a smooth,
-    full-batch curve), "the curve barely wobbles here": a multiple of a near-zero wobble says nothing."""
+    full-batch curve), "the curve barely wobbles over its last half": a multiple of a near-zero wobble says nothing."""
     units = abs(change / wobble) if wobble > 0 else math.inf
     if units > BARELY:
-        return "the curve barely wobbles here"
+        return "the curve barely wobbles over its last half"
     return f"{units:.1f} × the {WOBBLE} of {number(wobble)} per epoch"
 
 
