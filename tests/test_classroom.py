@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import losswidget as lw
-from losswidget.classroom.chart import CURVE_POINTS, y_range
+from losswidget.classroom.chart import CURVE_POINTS, caption, y_range
 from losswidget.classroom.folder import TABLE_WORDS, compared
 from losswidget.classroom.send import FILE_STEM, file_stem
 from losswidget.core.groups import (
@@ -748,3 +748,19 @@ def test_a_run_that_stopped_short_without_finishing_is_named_and_left_out_of_the
     # a run that stopped after the others' shared epoch is compared (it reached it)
     rows = [replace(row, state="stopped without finishing") if row.student == "ada" else row for row in room.rows()]
     assert [row.student for row in compared(rows)[1]] == ["eve"]
+
+
+def test_losses_above_the_zoomed_axis_are_said_with_how_high_they_go(tmp_path):
+    # the first epochs' steep fall runs off the top of the axis (zoomed onto where the curves are read)
+    for student, start in (("ada", 3.0), ("bob", 2.5), ("cy", 2.8)):
+        send(tmp_path, student, [0.5 + start / (epoch + 1) ** 2 for epoch in range(30)])
+    room = lw.Classroom(tmp_path)
+    frame = room.frame()
+    assert frame.y_range is not None and frame.peak == 3.5 > frame.y_range[1]
+    said = caption(frame)
+    assert said.endswith(f" Losses above {frame.y_range[1]:.3g} run off the top (up to 3.5)."), said
+    assert caption(frame, live=False) == said[said.index("Losses") :]
+    room.select("ada")
+    assert room.frame().peak == 3.5 and caption(room.frame()).startswith("Selected: ada")
+    send(tmp_path / "flat", "dee", [0.5, 0.5, 0.49])
+    assert lw.Classroom(tmp_path / "flat").frame().peak is None  # nothing runs off: nothing said

@@ -74,6 +74,7 @@ class ClassFrame:
     hidden: int  # runs whose own curves are not drawn (past max_runs, not selected)
     y_range: tuple[float, float] | None = None  # None: nothing finite to draw
     chosen: tuple[Chosen, ...] = ()  # the selected students present, drawn on top with their training curves
+    peak: float | None = None  # the highest value drawn, where it runs off the top of the axis
 
 
 def settings_words(settings: Mapping[str, Any]) -> str:
@@ -91,11 +92,17 @@ def tip_of(student: str, settings: Mapping[str, Any]) -> str:
 def caption(frame: ClassFrame, live: bool = True) -> str:
     """The words under the chart: who is selected and which line is which (``live``: how to clear it
     with a click, else how to select one)."""
+    clipped = ""
+    if frame.peak is not None and frame.y_range is not None:
+        clipped = f" Losses above {frame.y_range[1]:.3g} run off the top (up to {frame.peak:.3g})."
     if not frame.chosen:
-        return "Hover a student's line to name them; click it to show their training curve." if live else ""
+        said = "Hover a student's line to name them; click it to show their training curve." if live else ""
+        return (said + clipped).strip()
     names = ", ".join(dict.fromkeys(chosen.tip for chosen in frame.chosen))
     told = f"Selected: {names} — validation solid, training dashed"
-    return f"{told}; click again to clear" if live else f"{told}."
+    if live:
+        return f"{told}; click again to clear" + (f".{clipped}" if clipped else "")
+    return f"{told}.{clipped}"
 
 
 def y_range(curves: Iterable[np.ndarray]) -> tuple[float, float] | None:
@@ -160,7 +167,10 @@ def class_frame(
         epochs, mean, se = epochs[keep].astype(np.float64), mean[keep], se[keep]
         bands.append(Band(label, colors[label], epochs, mean, mean - BAND * se, mean + BAND * se, len(members)))
     drawn = [curve.y for curve in students] + [band.mean for band in bands] + [c.train for c in chosen]
-    return ClassFrame(students, bands, hidden, y_range(drawn), tuple(chosen))
+    axis = y_range(drawn)
+    finite = [float(np.max(y[np.isfinite(y)])) for y in drawn if np.isfinite(y).any()]
+    peak = max(finite) if finite and axis is not None and max(finite) > axis[1] else None
+    return ClassFrame(students, bands, hidden, axis, tuple(chosen), peak)
 
 
 def _curve(epochs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
