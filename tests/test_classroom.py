@@ -99,7 +99,7 @@ def test_three_runs_a_group_at_25_standard_errors_are_not_clear_yet():
     comparison = compare(*groups)
     assert comparison.units == pytest.approx(2.5) and not comparison.clear
     assert sentence(groups).endswith(
-        "2.5 standard errors, below the 2.8 that 3 runs per group need with these spreads: not clear yet."
+        "2.5 standard errors, below the 2.8 that these two groups of 3 runs need with their spreads: not clear yet."
     )
 
 
@@ -133,11 +133,11 @@ def test_the_sentence_says_each_group_and_the_difference_with_the_numbers_comput
     assert said == (
         f"weight decay 0.001: best {wd_mean} ± {wd_se} over 5 runs; none: best {none_mean} ± {none_se} over 4 runs; "
         f"the difference is {b.mean - a.mean:.2g}, {units:.1f} standard errors, above the "
-        f"{t_cutoff(welch_df(a, b)):.1f} that 4 and 5 runs need with these spreads: clear."
+        f"{t_cutoff(welch_df(a, b)):.1f} that groups of 4 and 5 runs need with their spreads: clear."
     )
     close = [Group("a", Spread(9, 0.41, 0.02)), Group("b", Spread(10, 0.47, 0.03))]
     assert sentence(close).endswith(
-        "the difference is 0.06, 1.7 standard errors, below the 2.1 that 9 and 10 runs need with these spreads: not clear yet."
+        "the difference is 0.06, 1.7 standard errors, below the 2.1 that groups of 9 and 10 runs need with their spreads: not clear yet."
     )
     assert sentence([Group("a", Spread(1, 0.4, math.nan)), Group("b", Spread(3, 0.5, 0.01))]).endswith(
         "how clear it is needs 2 runs in each group."
@@ -154,16 +154,16 @@ def test_with_three_groups_every_group_is_tested_against_the_lowest_each_with_it
     first, second = compare(groups[2], groups[1]), compare(groups[2], groups[0])
     assert said.endswith(
         ". Each against weight decay 0.5 (the lowest): "
-        f"weight decay 0.1 +0.005, {first.units:.1f} standard errors, below the {first.cutoff:.1f} that 3 runs "
-        "per group need with these spreads: not clear yet; "
-        f"weight decay 0 +0.11, {second.units:.1f} standard errors, above the {second.cutoff:.1f} that 3 runs "
-        "per group need with these spreads: clear."
+        f"weight decay 0.1 +0.005, {first.units:.1f} standard errors, below the {first.cutoff:.1f} that these "
+        "two groups of 3 runs need with their spreads: not clear yet; "
+        f"weight decay 0 +0.11, {second.units:.1f} standard errors, above the {second.cutoff:.1f} that these "
+        "two groups of 3 runs need with their spreads: clear."
     ), said
     assert not first.clear and second.clear and "lowest two" not in said
     # A group whose spread is unknown says so in its own clause; the others keep their verdicts.
     single = sentence([*groups, Group("weight decay 1", Spread(1, 0.5, math.nan))])
     assert "weight decay 1 +0.2: how clear it is needs 2 runs in each group." in single
-    assert single.count("that 3 runs per group need") == 2
+    assert single.count("that these two groups of 3 runs need") == 2
 
 
 def test_the_class_is_compared_at_the_last_epoch_every_run_reached_and_the_lowest_points_come_second():

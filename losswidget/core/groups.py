@@ -107,7 +107,7 @@ def compare(a: Group, b: Group) -> Comparison:
 
 def _runs_needed(comparison: Comparison) -> str:
     a, b = comparison.better.best.n, comparison.other.best.n
-    return f"{a} runs per group" if a == b else f"{min(a, b)} and {max(a, b)} runs"
+    return f"these two groups of {a} runs" if a == b else f"groups of {min(a, b)} and {max(a, b)} runs"
 
 
 def group_label(setting: str, settings: Mapping[str, Any]) -> str:
@@ -156,14 +156,14 @@ def _group_words(group: Group, word: str = "best ") -> str:
 
 
 def _how_clear(comparison: Comparison) -> str:
-    """``", 2.5 standard errors, below the 2.8 that 3 runs per group need with these spreads: not clear
-    yet"`` (Student's t with Welch's degrees of freedom: the cutoff depends on the two groups' spreads)."""
+    """``", 2.5 standard errors, below the 2.8 that these two groups of 3 runs need with their spreads: not
+    clear yet"`` (Student's t with Welch's degrees of freedom: the cutoff depends on the two groups' spreads)."""
     if math.isnan(comparison.units):
         return ": how clear it is needs 2 runs in each group"
     if math.isinf(comparison.units):
         return ", infinitely many standard errors (the runs did not vary): clear"
     side = "above" if comparison.clear else "below"
-    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need with these spreads"
+    cutoff = f"the {comparison.cutoff:.1f} that {_runs_needed(comparison)} need with their spreads"
     verdict = "clear" if comparison.clear else "not clear yet"
     return f", {comparison.units:.1f} standard errors, {side} {cutoff}: {verdict}"
 
