@@ -121,13 +121,16 @@ class Classroom:
     def groups(self) -> list[Group]:
         return self._class()[0]
 
-    def _class(self) -> tuple[list[Group], int | None]:
-        """The groups, each with its runs' values at the last epoch every run reached, and that epoch."""
-        return class_groups((self.label(row), row.epochs, row.val, row.best) for row in compared(self._rows)[0])
+    def _class(self, rows: list[Row] | None = None) -> tuple[list[Group], int | None]:
+        """The groups of ``rows`` (default: the runs compared), each with its runs' values at the last
+        epoch every one of them reached, and that epoch."""
+        rows = compared(self._rows)[0] if rows is None else rows
+        return class_groups((self.label(row), row.epochs, row.val, row.best) for row in rows)
 
     def sentence(self) -> str:
         """What a teacher reads aloud (:func:`losswidget.core.groups.sentence`)."""
-        said = sentence(*self._class(), [row.student for row in compared(self._rows)[1]])
+        kept, left_out = compared(self._rows)
+        said = sentence(*self._class(kept), [row.student for row in left_out])
         running = sum(row.state == "running" for row in self._rows)
         if running:
             runs = "1 run is" if running == 1 else f"{running} runs are"
