@@ -54,17 +54,20 @@ class Row:
     train: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
+ALIVE = ("running", "finished")  # a run's states that are not a stop without finishing
+
+
 def compared(rows: Sequence[Row]) -> tuple[list[Row], list[Row]]:
     """The runs the class's sentence compares, and those it leaves out: a run that stopped without
     finishing (a killed kernel, a silent student, a run removed) before the last epoch the running and
     finished runs share would hold the whole class back at its own last epoch."""
-    alive = [row for row in rows if row.state in ("running", "finished")]
+    alive = [row for row in rows if row.state in ALIVE]
     epoch = shared_epoch((row.epochs, row.val) for row in alive)
     if epoch is None:
         return list(rows), []
     kept, out = [], []
     for row in rows:
-        short = row.state not in ("running", "finished") and not math.isfinite(value_at(row.epochs, row.val, epoch))
+        short = row.state not in ALIVE and not math.isfinite(value_at(row.epochs, row.val, epoch))
         (out if short else kept).append(row)
     return kept, out
 
